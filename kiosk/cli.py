@@ -1,0 +1,192 @@
+"""The ``kiosk`` command. Every subcommand takes ``--data-dir`` and ``--config``;
+options follow the subcommand: ``kiosk scan --data-dir D TEXT``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.config import ConfigError, KioskConfig, default_data_dir, load_config
+from kiosk.store import Store, StoreError
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="the kiosk's data folder (default: $KIOSK_DATA_DIR, else the user data folder)")
+    p.add_argument("--config", type=Path, default=None, help="a TOML configuration file")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="kiosk", description="Volunteer check-in and points kiosk")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("scan", parents=[common], help="act as if TEXT was shown at the home screen")
+    p.add_argument("text")
+    p.add_argument("--activity", default=None, help="activity id (default: the one chosen for the volunteer)")
+    p.add_argument("--at", default=None, help="ISO time of a paper sign-in sheet, e.g. 2026-11-29T09:00+08:00")
+
+    p = sub.add_parser("redeem", parents=[common], help="redeem ITEM_ID with the card TEXT")
+    p.add_argument("text")
+    p.add_argument("item_id")
+
+    p = sub.add_parser("verify", parents=[common], help="whose card this is, or why it is refused")
+    p.add_argument("text")
+
+    p = sub.add_parser("status", parents=[common], help="sync and outbox state")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("load", parents=[common], help="load a roster/activities/catalog snapshot (JSON)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--site", default=None, help="this kiosk's site id")
+    p.add_argument("--kiosk-id", default=None, help="this kiosk's id (default: kept, else K-LOCAL-01)")
+
+    p = sub.add_parser("close-forgotten", parents=[common], help="close sessions left open past their end")
+
+    p = sub.add_parser("check", parents=[common], help="integrity check and replay comparison of the store")
+
+    p = sub.add_parser("decode", parents=[common], help="decode QR codes in images, one JSON line each")
+    p.add_argument("images", nargs="+")
+
+    p = sub.add_parser("run", parents=[common], help="the touchscreen app")
+    p.add_argument("--camera", default=None, help="device index, video file or folder of images")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--demo-cards", type=Path, default=None, help="roster.json of demo cards to show on screen")
+
+    p = sub.add_parser("enroll", parents=[common], help="enroll this kiosk with a ledger")
+    p.add_argument("url")
+    p.add_argument("code")
+    p.add_argument("--name", default=None, help="a name for this kiosk (default: the host name)")
+
+    p = sub.add_parser("sync", parents=[common], help="push pending events and pull changes")
+    p.add_argument("--once", action="store_true", help="one round, then exit")
+    return parser
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _fail(kind: str, message: str, code: int = 2) -> int:
+    _emit({"ok": False, "kind": "error", "error": kind, "message": message})
+    logging.getLogger("kiosk").error("%s: %s", kind, message)
+    return code
+
+
+def _parse_at(text: str | None, cfg: KioskConfig) -> datetime | None:
+    if text is None:
+        return None
+    at = datetime.fromisoformat(text)
+    return at.replace(tzinfo=cfg.tz) if at.tzinfo is None else at
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        return _fail("config", str(exc))
+    data_dir: Path = args.data_dir or default_data_dir()
+
+    if args.command == "decode":
+        from kiosk.cli_decode import run_decode
+        return run_decode(args.images)
+
+    try:
+        return _dispatch(args, cfg, data_dir)
+    except StoreError as exc:
+        return _fail(exc.kind, exc.message + (f" ({exc.path})" if exc.path else ""))
+
+
+def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int:
+    from kiosk.service import Kiosk
+
+    if args.command == "load":
+        return _load(args, data_dir)
+    if args.command == "enroll":
+        from sync.agent import enroll
+        store = Store.in_dir(data_dir, create=True)
+        result = enroll(store, args.url, args.code, args.name)
+        _emit(result)
+        return 0 if result.get("ok") else 1
+    if args.command == "run":
+        from kiosk.ui.app import run_app
+        return run_app(data_dir=data_dir, config=cfg, camera=args.camera, fullscreen=args.fullscreen,
+                       demo_cards=args.demo_cards)
+
+    store = Store.in_dir(data_dir)
+    kiosk = Kiosk(store, cfg)
+    if args.command == "scan":
+        try:
+            at = _parse_at(args.at, cfg)
+        except ValueError:
+            return _fail("bad_time", f"--at must be an ISO time, got {args.at!r}")
+        outcome = kiosk.scan(args.text, at=at, activity_id=args.activity)
+        _emit(outcome.to_dict())
+        return 0 if outcome.ok else 1
+    if args.command == "redeem":
+        outcome = kiosk.redeem(args.text, args.item_id)
+        _emit(outcome.to_dict())
+        return 0 if outcome.ok else 1
+    if args.command == "verify":
+        outcome = kiosk.verify(args.text)
+        _emit(outcome.to_dict())
+        return 0 if outcome.ok else 1
+    if args.command == "status":
+        status = kiosk.status()
+        if args.json:
+            _emit(status)
+        else:
+            for key, value in status.items():
+                print(f"{key:22} {value}")
+        return 0
+    if args.command == "close-forgotten":
+        for outcome in kiosk.close_forgotten_sessions():
+            _emit(outcome.to_dict())
+        return 0
+    if args.command == "check":
+        ok = store.integrity_ok() and store.replay_matches()
+        _emit({"ok": ok, "integrity": store.integrity_ok(), "replay_matches": store.replay_matches(),
+               "events": store.event_count()})
+        return 0 if ok else 1
+    if args.command == "sync":
+        from sync.agent import sync_once
+        result = sync_once(store)
+        _emit(result)
+        return 0 if result.get("ok") else 1
+    raise AssertionError(args.command)
+
+
+def _load(args: argparse.Namespace, data_dir: Path) -> int:
+    from kiosk.store import apply_changes
+
+    try:
+        snap = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _fail("bad_file", f"cannot read {args.file}: {exc}")
+    if not isinstance(snap, dict) or snap.get("format") != "vk-snapshot-1" or "changes" not in snap:
+        return _fail("bad_file", f"{args.file} is not a kiosk snapshot (format vk-snapshot-1)")
+    store = Store.in_dir(data_dir, create=True)
+    settings = {"kiosk_id": args.kiosk_id or store.setting("kiosk_id") or "K-LOCAL-01"}
+    if args.site:
+        settings["site_id"] = args.site
+    store.set_settings(**settings)
+    try:
+        count = apply_changes(store, snap["changes"], public_key=snap.get("public_key"), reset=True)
+    except (KeyError, TypeError, ValueError) as exc:
+        return _fail("bad_file", f"{args.file} has a malformed change: {exc}")
+    _emit({"ok": True, "loaded": count, "site_id": store.setting("site_id"), "kiosk_id": store.setting("kiosk_id"),
+           "data_dir": str(data_dir)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""The kiosk's actions: what a scan, a redemption or a staff command does.
+
+The UI, the CLI and the tests all call this one module. It reads the store, asks the
+domain core what to do, and writes the resulting events in one transaction each.
+Outcomes are plain dataclasses that say what happened; the UI turns them into words.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kiosk import __version__
+from kiosk.config import KioskConfig
+from kiosk.core import attendance as att
+from kiosk.core.codes import CardCode, CodeKind, CodeRefused, Refusal, check_card, mask_name, parse
+from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
+from kiosk.store import Store, StoreError, iso
+from kiosk.store.ids import uuid7
+
+log = logging.getLogger("kiosk.service")
+
+
+@dataclass
+class Outcome:
+    """What one action did. ``kind`` names the screen: signed_in, signed_out,
+    already_signed_in, refused, staff_card, redeemed, redeem_refused, card_ok, error."""
+
+    kind: str
+    ok: bool
+    volunteer_id: str | None = None
+    name: str = ""  # masked for the screen: 张*明
+    reason: str | None = None  # the refusal reason
+    activity_id: str | None = None
+    activity_title: dict[str, str] = field(default_factory=dict)
+    at: str | None = None
+    minutes: int | None = None
+    credited_minutes: int | None = None
+    points: int | None = None
+    balance: int | None = None
+    below_minimum: bool = False
+    forgotten: dict[str, Any] | None = None  # the auto-closed session, when there was one
+    candidates: list[str] = field(default_factory=list)  # other activities one may tap
+    item_id: str | None = None
+    pickup_no: str | None = None
+    offline: bool = False
+    event_ids: list[str] = field(default_factory=list)
+    message: str = ""  # for logs and the CLI; the screen has its own words per kind
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _titles(activity: att.Activity | None) -> dict[str, str]:
+    if activity is None:
+        return {}
+    return {"zh-Hans": activity.title_zh, "en": activity.title_en or activity.title_zh}
+
+
+class Kiosk:
+    def __init__(self, store: Store, config: KioskConfig | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.store = store
+        self.config = config or KioskConfig()
+        self._clock = clock
+
+    # -- basics -------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock().astimezone(self.config.tz)
+        return datetime.now(self.config.tz)
+
+    @property
+    def site_id(self) -> str:
+        return self.config.site_id or self.store.setting("site_id") or ""
+
+    @property
+    def policy(self) -> att.Policy:
+        return att.Policy(debounce_seconds=self.config.debounce_seconds, grace_minutes=self.config.grace_minutes)
+
+    def public_key(self) -> str:
+        key = self.store.setting("public_key")
+        if not key:
+            raise StoreError("missing", "no community public key: load a roster or enroll", str(self.store.path))
+        return key
+
+    def is_online(self, now: datetime) -> bool:
+        """Standalone kiosks (never enrolled) are their own authority; enrolled ones are
+        online while the ledger answered recently."""
+        if not self.store.setting("ledger_url"):
+            return True
+        last = self.store.setting("last_contact_at")
+        if not last:
+            return False
+        return now - datetime.fromisoformat(last) <= timedelta(seconds=self.config.offline_after_seconds)
+
+    def check(self, text: str) -> CardCode:
+        """Verify a scanned text against the key and the roster; raises CodeRefused."""
+        code_id = None
+        try:
+            code_id = parse(text).subject_id
+        except CodeRefused:
+            pass
+        entry = self.store.roster_entry(code_id) if code_id else None
+        return check_card(text, self.public_key(), entry)
+
+    def verify(self, text: str) -> Outcome:
+        try:
+            code = self.check(text)
+        except CodeRefused as exc:
+            log.info("card refused: %s (id=%s)", exc.reason.value, exc.subject_id)
+            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+        entry = self.store.roster_entry(code.subject_id)
+        assert entry is not None
+        return Outcome(
+            "card_ok", True, volunteer_id=code.subject_id, name=mask_name(entry.display_name),
+            reason=None, balance=self.store.balance(code.subject_id) if code.kind == CodeKind.VOLUNTEER else None,
+            message=f"{'staff' if code.kind == CodeKind.STAFF else 'volunteer'} card v{code.version}",
+        )
+
+    # -- attendance ---------------------------------------------------------------
+
+    def candidates(self, volunteer_id: str, now: datetime | None = None) -> tuple[att.Activity | None, list[att.Activity]]:
+        now = now or self.now()
+        return att.choose_activity(self.store.activities(self.site_id), self.site_id, volunteer_id, now)
+
+    def scan(self, text: str, *, at: datetime | None = None, activity_id: str | None = None,
+             assisted_by: str | None = None) -> Outcome:
+        """What showing a code at the home screen does."""
+        try:
+            code = self.check(text)
+        except CodeRefused as exc:
+            log.info("scan refused: %s (id=%s)", exc.reason.value, exc.subject_id)
+            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+        if code.kind == CodeKind.STAFF:
+            return Outcome("staff_card", True, volunteer_id=code.subject_id,
+                           name=mask_name(self.store.roster_entry(code.subject_id).display_name))
+        return self.attend(code.subject_id, at=at, activity_id=activity_id, assisted_by=assisted_by)
+
+    def attend(self, volunteer_id: str, *, at: datetime | None = None, activity_id: str | None = None,
+               assisted_by: str | None = None) -> Outcome:
+        now = self.now()
+        when = at.astimezone(self.config.tz) if at is not None else now
+        entry = self.store.roster_entry(volunteer_id)
+        if entry is None or entry.kind != CodeKind.VOLUNTEER:
+            return Outcome("refused", False, volunteer_id=volunteer_id, reason=Refusal.UNKNOWN.value)
+        if entry.status != "active":
+            return Outcome("refused", False, volunteer_id=volunteer_id, reason=Refusal.SUSPENDED.value)
+        name = mask_name(entry.display_name)
+        default, candidates = self.candidates(volunteer_id, when)
+        chosen = default
+        if activity_id is not None:
+            chosen = next((a for a in candidates if a.activity_id == activity_id), None) or self.store.activity(activity_id)
+            if chosen is None or chosen.site_id != self.site_id:
+                return Outcome("refused", False, volunteer_id=volunteer_id, name=name, reason="unknown_activity",
+                               activity_id=activity_id)
+        if chosen is None:
+            return Outcome("refused", False, volunteer_id=volunteer_id, name=name, reason="no_activity")
+
+        with self.store.transaction() as conn:
+            # Decide inside the write lock: two scans of one card never both sign in.
+            open_session = self.store.open_session(volunteer_id)
+            open_activity = self.store.activity(open_session.activity_id) if open_session else None
+            open_day = open_session.signed_in_at.date().isoformat() if open_session else when.date().isoformat()
+            decision = att.decide_scan(
+                now=when, open_session=open_session, open_activity=open_activity, chosen=chosen,
+                credited_on_open_day=self.store.credited_minutes_on(volunteer_id, open_day),
+                credited_today=self.store.credited_minutes_on(volunteer_id, when.date().isoformat()),
+                policy=self.policy,
+            )
+            events = []
+            forgotten = None
+            if decision.auto_close is not None:
+                ac = decision.auto_close
+                events.append(self.store.append(
+                    conn, "attendance.auto_close", volunteer_id,
+                    {"session_id": ac.session.session_id, "activity_id": ac.session.activity_id,
+                     "closed_at": iso(ac.closed_at), "minutes": ac.minutes,
+                     "credited_minutes": ac.credited_minutes, "points": ac.points, "reason": ac.reason},
+                    occurred_at=when, now=now))
+                forgotten = {"activity_id": ac.session.activity_id, "signed_in_at": iso(ac.session.signed_in_at),
+                             "closed_at": iso(ac.closed_at), "minutes": ac.minutes, "points": ac.points,
+                             "reason": ac.reason}
+            action = decision.action
+            if isinstance(action, att.AlreadySignedIn):
+                act = self.store.activity(action.session.activity_id)
+                return Outcome("already_signed_in", True, volunteer_id=volunteer_id, name=name,
+                               activity_id=action.session.activity_id, activity_title=_titles(act),
+                               at=iso(action.session.signed_in_at))
+            if isinstance(action, att.SignOut):
+                act = open_activity
+                ev = self.store.append(
+                    conn, "attendance.sign_out", volunteer_id,
+                    {"session_id": action.session.session_id, "activity_id": action.session.activity_id,
+                     "minutes": action.minutes, "credited_minutes": action.credited_minutes,
+                     "points": action.points},
+                    occurred_at=when, now=now)
+                events.append(ev)
+                kind = "signed_out"
+                result = dict(minutes=action.minutes, credited_minutes=action.credited_minutes,
+                              points=action.points, below_minimum=action.below_minimum,
+                              activity_id=action.session.activity_id, activity_title=_titles(act))
+            else:
+                payload = {"session_id": "", "activity_id": action.activity_id, "site_id": chosen.site_id}
+                if assisted_by:
+                    payload["assisted_by"] = assisted_by
+                if at is not None:
+                    payload["entered_at"] = iso(now)  # a paper sheet's time, typed in later
+                event_id = uuid7(int(now.timestamp() * 1000))
+                payload["session_id"] = event_id  # points for the shift are keyed by the sign-in
+                events.append(self.store.append(conn, "attendance.sign_in", volunteer_id, payload,
+                                                occurred_at=when, now=now, event_id=event_id))
+                kind = "signed_in"
+                result = dict(activity_id=chosen.activity_id, activity_title=_titles(chosen))
+        balance = self.store.balance(volunteer_id)
+        log.info("%s %s events=%s", kind, volunteer_id, [e.seq for e in events])
+        return Outcome(kind, True, volunteer_id=volunteer_id, name=name, at=iso(when), balance=balance,
+                       forgotten=forgotten, event_ids=[e.id for e in events],
+                       candidates=[a.activity_id for a in candidates] if kind == "signed_in" else [],
+                       **result)
+
+    def close_forgotten_sessions(self, now: datetime | None = None) -> list[Outcome]:
+        """Close every session whose activity ended more than the grace ago, or from an earlier day."""
+        now = now or self.now()
+        closed = []
+        for session in self.store.open_sessions():
+            activity = self.store.activity(session.activity_id)
+            reason = att.forgotten_reason(session, activity, now, self.policy)
+            if reason is None:
+                continue
+            with self.store.transaction() as conn:
+                current = self.store.open_session(session.volunteer_id)
+                if current is None or current.session_id != session.session_id:
+                    continue
+                day = session.signed_in_at.date().isoformat()
+                ac = att.close_forgotten(session, activity, now,
+                                         self.store.credited_minutes_on(session.volunteer_id, day), reason)
+                ev = self.store.append(
+                    conn, "attendance.auto_close", session.volunteer_id,
+                    {"session_id": session.session_id, "activity_id": session.activity_id,
+                     "closed_at": iso(ac.closed_at), "minutes": ac.minutes,
+                     "credited_minutes": ac.credited_minutes, "points": ac.points, "reason": reason},
+                    occurred_at=now, now=now)
+            closed.append(Outcome("auto_closed", True, volunteer_id=session.volunteer_id,
+                                  activity_id=session.activity_id, minutes=ac.minutes, points=ac.points,
+                                  event_ids=[ev.id], reason=reason))
+        return closed
+
+    # -- redemption ---------------------------------------------------------------
+
+    def redeem(self, text: str, item_id: str) -> Outcome:
+        try:
+            code = self.check(text)
+        except CodeRefused as exc:
+            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+        if code.kind != CodeKind.VOLUNTEER:
+            return Outcome("refused", False, volunteer_id=code.subject_id, reason="staff_card")
+        return self.redeem_for(code.subject_id, item_id)
+
+    def redeem_for(self, volunteer_id: str, item_id: str) -> Outcome:
+        now = self.now()
+        item = self.store.catalog_item(item_id)
+        entry = self.store.roster_entry(volunteer_id)
+        name = mask_name(entry.display_name) if entry else ""
+        if item is None:
+            return Outcome("redeem_refused", False, volunteer_id=volunteer_id, name=name,
+                           reason="item_unavailable", item_id=item_id)
+        site = self.site_id
+        online = self.is_online(now)
+        with self.store.transaction() as conn:
+            ctx = RedeemContext(
+                balance=self.store.balance(volunteer_id),
+                stock=self.store.stock(site, item_id) if item.stocked else None,
+                redeemed_this_month=self.store.redeemed_count(volunteer_id, item_id, now.strftime("%Y-%m")),
+                online=online,
+                offline_spent_today=self.store.offline_spent(volunteer_id, now.date().isoformat()),
+                offline_allowance=self.config.offline_allowance,
+            )
+            verdict = check_redemption(item, ctx)
+            if not isinstance(verdict, RedeemOK):
+                return Outcome("redeem_refused", False, volunteer_id=volunteer_id, name=name, reason=verdict.value,
+                               item_id=item_id, balance=ctx.balance, offline=not online)
+            pickup = f"{self.store.redemptions_on(now.date().isoformat()) + 1:03d}"
+            rid = uuid7(int(now.timestamp() * 1000))
+            ev = self.store.append(
+                conn, "redemption.create", volunteer_id,
+                {"redemption_id": rid, "item_id": item_id, "site_id": site, "cost": item.cost,
+                 "pickup_no": pickup, "offline": not online, "stocked": item.stocked},
+                occurred_at=now, now=now, event_id=rid)
+        log.info("redeemed %s by %s seq=%s offline=%s", item_id, volunteer_id, ev.seq, not online)
+        return Outcome("redeemed", True, volunteer_id=volunteer_id, name=name, item_id=item_id, pickup_no=pickup,
+                       points=-item.cost, balance=verdict.new_balance, offline=not online, event_ids=[ev.id],
+                       at=iso(now))
+
+    # -- staff ----------------------------------------------------------------------
+
+    def restock(self, staff_id: str, item_id: str, qty: int, reason: str = "") -> Outcome:
+        if qty <= 0:
+            return Outcome("refused", False, reason="bad_quantity", item_id=item_id)
+        return self._staff_event("stock.restock", staff_id,
+                                 {"site_id": self.site_id, "item_id": item_id, "qty": int(qty), "reason": reason},
+                                 item_id=item_id)
+
+    def adjust_stock(self, staff_id: str, item_id: str, delta: int, reason: str) -> Outcome:
+        if not reason.strip():
+            return Outcome("refused", False, reason="reason_required", item_id=item_id)
+        if self.store.stock(self.site_id, item_id) + delta < 0:
+            return Outcome("refused", False, reason="stock_below_zero", item_id=item_id)
+        return self._staff_event("stock.adjust", staff_id,
+                                 {"site_id": self.site_id, "item_id": item_id, "delta": int(delta), "reason": reason},
+                                 item_id=item_id)
+
+    def adjust_points(self, staff_id: str, volunteer_id: str, delta: int, reason: str) -> Outcome:
+        if not reason.strip():
+            return Outcome("refused", False, reason="reason_required", volunteer_id=volunteer_id)
+        return self._staff_event("points.adjust", staff_id,
+                                 {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
+                                 volunteer_id=volunteer_id)
+
+    def cancel_redemption(self, staff_id: str, redemption_id: str, reason: str) -> Outcome:
+        row = self.store.redemption(redemption_id)
+        if row is None or row["status"] != "done":
+            return Outcome("refused", False, reason="no_such_redemption")
+        item = self.store.catalog_item(row["item_id"])
+        return self._staff_event("redemption.cancel", staff_id,
+                                 {"redemption_id": redemption_id, "reason": reason,
+                                  "stocked": bool(item and item.stocked)},
+                                 volunteer_id=row["volunteer_id"], item_id=row["item_id"])
+
+    def _staff_event(self, etype: str, staff_id: str, payload: dict, **extra: Any) -> Outcome:
+        now = self.now()
+        with self.store.transaction() as conn:
+            ev = self.store.append(conn, etype, staff_id, payload, occurred_at=now, now=now)
+        log.info("%s by %s seq=%s", etype, staff_id, ev.seq)
+        return Outcome(etype.replace(".", "_"), True, event_ids=[ev.id], at=iso(now), **extra)
+
+    # -- status ---------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        now = self.now()
+        oldest = self.store.oldest_pending_at()
+        age = (now - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        return {
+            "kiosk_id": self.store.setting("kiosk_id"),
+            "site_id": self.site_id,
+            "events": self.store.event_count(),
+            "last_seq": self.store.last_seq(),
+            "acked_seq": self.store.acked_seq(),
+            "pending_events": self.store.pending_count(),
+            "oldest_pending_age_s": round(max(0.0, age), 1),
+            "last_sync": self.store.setting("last_sync_at"),
+            "last_error": self.store.setting("last_sync_error"),
+            "clock_offset_ms": int(self.store.setting("clock_offset_ms", "0") or 0),
+            "online": self.is_online(now),
+            "ledger_url": self.store.setting("ledger_url"),
+            "open_sessions": len(self.store.open_sessions()),
+            "versions": {"software": __version__, "store_schema": self.store.schema_version,
+                         "protocol": 1},
+        }
