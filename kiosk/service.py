@@ -13,10 +13,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.core import attendance as att
-from kiosk.core.codes import CardCode, CodeKind, CodeRefused, Refusal, check_card, mask_name, parse
+from kiosk.core.codes import (
+    CardCode,
+    CodeKind,
+    CodeRefused,
+    Refusal,
+    check_card,
+    load_public_key,
+    mask_name,
+    parse,
+)
 from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
@@ -76,17 +87,17 @@ class Kiosk:
 
     @property
     def site_id(self) -> str:
-        return self.config.site_id or self.store.setting("site_id") or ""
+        return self.config.site_id or self.store.cached("site_id", lambda: self.store.setting("site_id")) or ""
 
     @property
     def policy(self) -> att.Policy:
         return att.Policy(debounce_seconds=self.config.debounce_seconds, grace_minutes=self.config.grace_minutes)
 
-    def public_key(self) -> str:
-        key = self.store.setting("public_key")
+    def public_key(self) -> Ed25519PublicKey:
+        key = self.store.cached("public_key", lambda: self.store.setting("public_key"))
         if not key:
             raise StoreError("missing", "no community public key: load a roster or enroll", str(self.store.path))
-        return key
+        return self.store.cached("public_key_obj", lambda: load_public_key(key))
 
     def is_online(self, now: datetime) -> bool:
         """Standalone kiosks (never enrolled) are their own authority; enrolled ones are
@@ -317,6 +328,8 @@ class Kiosk:
     def adjust_points(self, staff_id: str, volunteer_id: str, delta: int, reason: str) -> Outcome:
         if not reason.strip():
             return Outcome("refused", False, reason="reason_required", volunteer_id=volunteer_id)
+        if self.store.balance(volunteer_id) + delta < 0:
+            return Outcome("refused", False, reason="balance_below_zero", volunteer_id=volunteer_id)
         return self._staff_event("points.adjust", staff_id,
                                  {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
                                  volunteer_id=volunteer_id)
@@ -330,6 +343,22 @@ class Kiosk:
                                  {"redemption_id": redemption_id, "reason": reason,
                                   "stocked": bool(item and item.stocked)},
                                  volunteer_id=row["volunteer_id"], item_id=row["item_id"])
+
+    def upsert_catalog_item(self, staff_id: str, item_id: str, names: dict[str, str], cost: int,
+                            kind: str = "goods", monthly_limit: int = 0, image: str = "",
+                            active: bool = True) -> Outcome:
+        """Add or edit a catalog item (a ``catalog.upsert`` event); the ledger's copy follows by sync."""
+        from kiosk.core.redemption import KINDS
+
+        names = {k: v.strip() for k, v in names.items() if isinstance(v, str) and v.strip()}
+        if not item_id.strip() or not names.get("zh-Hans"):
+            return Outcome("refused", False, reason="name_required", item_id=item_id)
+        if kind not in KINDS or not isinstance(cost, int) or cost < 0 or monthly_limit < 0:
+            return Outcome("refused", False, reason="bad_value", item_id=item_id)
+        return self._staff_event("catalog.upsert", staff_id,
+                                 {"item_id": item_id.strip(), "names": names, "cost": int(cost), "kind": kind,
+                                  "monthly_limit": int(monthly_limit), "image": image, "active": bool(active)},
+                                 item_id=item_id.strip())
 
     def _staff_event(self, etype: str, staff_id: str, payload: dict, **extra: Any) -> Outcome:
         now = self.now()

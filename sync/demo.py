@@ -161,3 +161,21 @@ def write(out: str | Path, day: date, keys: KeyPair | None = None, *, cards: boo
     (out / "roster.json").write_text(json.dumps(data.roster, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "snapshot.json").write_text(json.dumps(data.snapshot, ensure_ascii=False, indent=1), encoding="utf-8")
     return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sync.demo --out DIR``: demo data without a ledger (a fresh key pair)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sync.demo", description=__doc__)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--date", default=None, help="YYYY-MM-DD (default: today in Asia/Shanghai)")
+    args = parser.parse_args(argv)
+    day = date.fromisoformat(args.date) if args.date else datetime.now(TZ).date()
+    data = write(args.out, day)
+    print(json.dumps({"out": str(args.out), "people": len(data.roster), "date": day.isoformat()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -140,6 +140,10 @@ def verify(text: str, public_key: str | Ed25519PublicKey) -> CardCode:
     key = load_public_key(public_key) if isinstance(public_key, str) else public_key
     try:
         sig = _b64d(code.signature)
+        # base64 leaves spare bits in the last character; only the canonical spelling
+        # is a genuine card, so no two texts carry one signature.
+        if _b64e(sig) != code.signature:
+            raise ValueError("non-canonical signature encoding")
         key.verify(sig, code.signed_part.encode("ascii"))
     except (InvalidSignature, ValueError) as exc:
         raise CodeRefused(Refusal.BAD_SIGNATURE, "signature does not match", code.subject_id) from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,9 @@ class PointsRule:
     daily_cap_minutes: int = 480  # per volunteer per day, however the day is split
 
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
+        for f in fields(self):
+            value = getattr(self, f.name)
+            name = f.name
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"points rule {name} must be a non-negative integer")
         if self.round_minutes < 1:

@@ -90,4 +90,5 @@ def apply_changes(
             store.put_setting(conn, "public_key", public_key)
         if cursor is not None:
             store.put_setting(conn, "cursor", cursor)
+    store.invalidate()
     return len(changes)

@@ -92,6 +92,11 @@ class Store:
             raise classify(exc, str(self.path)) from exc
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        # Reference data (activities, settings read on every scan) is cached until any
+        # connection commits a change: PRAGMA data_version moves on others' commits,
+        # and this connection's own writes clear the cache themselves.
+        self._cache: dict[str, Any] = {}
+        self._data_version = -1
 
     @classmethod
     def in_dir(cls, data_dir: str | Path, *, create: bool = False) -> Store:
@@ -169,6 +174,7 @@ class Store:
         with self.transaction() as conn:
             for key, value in values.items():
                 self.put_setting(conn, key, value)
+        self.invalidate()
 
     # -- reference data -----------------------------------------------------------
 
@@ -196,16 +202,31 @@ class Store:
             return {"zh-Hans": site_id, "zh-Hant": site_id, "en": site_id}
         return {"zh-Hans": row[0] or site_id, "zh-Hant": row[1] or row[0] or site_id, "en": row[2] or site_id}
 
-    def activities(self, site_id: str | None = None) -> list[Activity]:
-        sql = "SELECT * FROM activities" + (" WHERE site_id = ?" if site_id else "") + " ORDER BY start"
+    def cached(self, key: str, load: Any) -> Any:
+        """Reference data from the cache, reloaded when anyone has committed since."""
         with self._lock:
-            rows = list(self.db.query(sql, [site_id] if site_id else []))
-        return [_activity(r) for r in rows]
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._cache.clear()
+                self._data_version = version
+            if key not in self._cache:
+                self._cache[key] = load()
+            return self._cache[key]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _all_activities(self) -> dict[str, Activity]:
+        rows = self.db.query("SELECT * FROM activities ORDER BY start, activity_id")
+        return {r["activity_id"]: _activity(r) for r in rows}
+
+    def activities(self, site_id: str | None = None) -> list[Activity]:
+        acts = self.cached("activities", self._all_activities).values()
+        return [a for a in acts if site_id is None or a.site_id == site_id]
 
     def activity(self, activity_id: str) -> Activity | None:
-        with self._lock:
-            rows = list(self.db.query("SELECT * FROM activities WHERE activity_id = ?", [activity_id]))
-        return _activity(rows[0]) if rows else None
+        return self.cached("activities", self._all_activities).get(activity_id)
 
     def catalog(self, include_inactive: bool = False) -> list[CatalogItem]:
         with self._lock:
@@ -379,7 +400,10 @@ class Store:
 
     def integrity_ok(self) -> bool:
         with self._lock:
-            return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            try:
+                return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            except sqlite3.DatabaseError:
+                return False
 
     @property
     def schema_version(self) -> int:

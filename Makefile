@@ -1,0 +1,62 @@
+# The README's two commands: `make demo` and `make test`. Both set everything up on a
+# fresh Debian machine: Debian packages (with apt-get as root, else the exact command
+# is printed), then a virtual environment in .venv with the project and its extras.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEB_PACKAGES := libzbar0 xvfb xauth libgl1-mesa-dri libmtdev1 fonts-noto-cjk
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+export KIVY_NO_ARGS := 1
+export KIVY_LOG_MODE := PYTHON
+
+.PHONY: demo test test-fast bench lint screenshots deps sysdeps clean
+
+sysdeps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "These Debian packages are missing:$$missing"; \
+	    echo "Run:  sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[kiosk,ledger,dev]'
+	touch $@
+
+deps: sysdeps $(STAMP)
+
+# Non-GUI tests run on both cores; the GUI tests share one real window, so run alone.
+test: deps
+	$(XVFB) $(VPY) -m pytest -n 2 --ignore=tests/gui -q
+	@if [ -d tests/gui ]; then $(XVFB) $(VPY) -m pytest tests/gui -q; fi
+
+test-fast: deps
+	$(VPY) -m pytest -n 2 --ignore=tests/gui -q -x
+
+bench: deps
+	$(VPY) bench/bench_store.py
+	@for b in bench/bench_decode.py bench/bench_sync.py; do \
+	  if [ -f $$b ]; then echo "== $$b"; $(VPY) $$b || exit 1; fi; done
+	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; fi
+
+lint: deps
+	$(VPY) -m ruff check kiosk sync tests bench deploy
+
+screenshots: deps
+	$(XVFB) $(VPY) -m kiosk.ui.screenshots --out test-output/screenshots
+
+demo: deps
+	bash deploy/demo.sh
+
+clean:
+	rm -rf $(VENV) demo-data test-output .pytest_cache .hypothesis
