@@ -1,0 +1,151 @@
+"""One sync round: push the outbox in seq order, then pull the change feed.
+
+The kiosk marks events synced only up to the ledger's ``acked_seq``; a lost answer
+means the same batch is sent again and the ledger answers ``duplicate``. Pulled changes
+and their cursor are applied in one local transaction (``apply_changes``).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from kiosk.store import Store, apply_changes, iso
+from sync.protocol import MAX_BATCH
+
+from .client import BatchTooLarge, LedgerClient, PermanentFailure, TemporaryFailure
+
+log = logging.getLogger("sync.agent")
+
+PAGE = 5000
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _contact(store: Store, sent: datetime, received: datetime, server_time: str | None) -> None:
+    """Every answer from the ledger: note the contact and how far our clock is off."""
+    values: dict[str, Any] = {"last_contact_at": iso(received)}
+    if server_time:
+        try:
+            server = datetime.fromisoformat(server_time)
+            midpoint = sent + (received - sent) / 2
+            values["clock_offset_ms"] = int((server - midpoint).total_seconds() * 1000)
+        except ValueError:
+            pass
+    store.set_settings(**values)
+
+
+def enroll(store: Store, url: str, code: str, name: str | None = None, *,
+           session: requests.Session | None = None, clock: Clock = utcnow) -> dict[str, Any]:
+    """Exchange a one-time code for this kiosk's identity and token, then pull the roster."""
+    if store.setting("ledger_token") and store.acked_seq() > 0:
+        return {"ok": False, "error": "already_enrolled", "kiosk_id": store.setting("kiosk_id"),
+                "message": "this kiosk is already enrolled and has synced events; use a fresh data folder"}
+    client = LedgerClient(url, session=session)
+    sent = clock()
+    try:
+        answer = client.enroll(code, name or socket.gethostname())
+    except TemporaryFailure as exc:
+        return {"ok": False, "error": "unreachable", "message": f"cannot reach the ledger at {url}: {exc}"}
+    except PermanentFailure as exc:
+        return {"ok": False, "error": exc.code, "message": exc.message}
+    for key in ("kiosk_id", "token", "site_id", "public_key"):
+        if not isinstance(answer.get(key), str):
+            return {"ok": False, "error": "bad_answer", "message": f"enrollment answer lacks {key}"}
+    store.set_settings(kiosk_id=answer["kiosk_id"], ledger_token=answer["token"], ledger_url=url.rstrip("/"),
+                       site_id=answer["site_id"], public_key=answer["public_key"], cursor=None,
+                       last_contact_at=iso(clock()))
+    log.info("enrolled as %s at %s (request at %s)", answer["kiosk_id"], answer["site_id"], iso(sent))
+    synced = sync_once(store, session=session, clock=clock)
+    return {"ok": True, "kiosk_id": answer["kiosk_id"], "site_id": answer["site_id"], "ledger_url": url,
+            "synced": synced}
+
+
+def sync_once(store: Store, *, session: requests.Session | None = None, clock: Clock = utcnow,
+              batch_size: int = MAX_BATCH, page_size: int = PAGE,
+              timeout: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Push everything pending, then pull all changes. Returns a summary with ``ok``."""
+    url, token, kiosk_id = store.setting("ledger_url"), store.setting("ledger_token"), store.setting("kiosk_id")
+    if not (url and token and kiosk_id):
+        return {"ok": False, "error": "not_enrolled", "retry": False,
+                "message": "this kiosk is not enrolled: run `kiosk enroll URL CODE`"}
+    client = LedgerClient(url, token, session=session)
+    if timeout is not None:
+        client.timeout = timeout
+    summary: dict[str, Any] = {"ok": True, "kiosk_id": kiosk_id, "pushed": 0, "accepted": 0, "duplicate": 0,
+                               "rejected": 0, "conflict": 0, "pulled": 0}
+    try:
+        _push(store, client, kiosk_id, clock, batch_size, summary)
+        _pull(store, client, clock, page_size, summary)
+    except TemporaryFailure as exc:
+        store.set_settings(last_sync_error=f"temporary: {exc}")
+        log.info("sync deferred: %s", exc)
+        return {**summary, "ok": False, "error": "temporary", "retry": True, "message": str(exc)}
+    except PermanentFailure as exc:
+        store.set_settings(last_sync_error=f"{exc.code}: {exc.message}")
+        log.warning("sync refused by the ledger: %s %s", exc.status, exc.code)
+        return {**summary, "ok": False, "error": exc.code, "retry": exc.status not in (401, 403),
+                "message": exc.message}
+    store.set_settings(last_sync_at=iso(clock()), last_sync_error=None)
+    summary["acked_seq"] = store.acked_seq()
+    summary["pending"] = store.pending_count()
+    return summary
+
+
+def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch_size: int,
+          summary: dict[str, Any]) -> None:
+    start = store.acked_seq()
+    rewound = False
+    while True:
+        batch = store.events_after(start, batch_size)
+        if not batch:
+            return
+        sent = clock()
+        try:
+            answer = client.push(kiosk_id, [e.wire(kiosk_id) for e in batch])
+        except BatchTooLarge:
+            if batch_size == 1:
+                raise
+            batch_size = max(1, batch_size // 2)  # huge payloads: smaller batches still fit
+            continue
+        _contact(store, sent, clock(), answer.get("server_time"))
+        acked = answer["acked_seq"]
+        summary["pushed"] += len(batch)
+        for r in answer["results"]:
+            status = r.get("status") if isinstance(r, dict) else None
+            if status in summary:
+                summary[status] += 1
+            if status in ("rejected", "conflict"):
+                log.warning("event seq=%s %s by the ledger: %s", r.get("seq"), status, r.get("reason"))
+        if acked < start and not rewound:
+            # The ledger holds less than it once confirmed (restored from a backup): resend
+            # from where it is. The kiosk never deleted anything, so nothing is lost.
+            log.warning("ledger acked_seq %s is behind ours (%s): resending", acked, start)
+            start, rewound = acked, True
+            continue
+        store.mark_acked(acked, at=clock())
+        if acked <= start:
+            raise TemporaryFailure(f"ledger made no progress at seq {start + 1}")
+        start = acked
+
+
+def _pull(store: Store, client: LedgerClient, clock: Clock, page_size: int, summary: dict[str, Any]) -> None:
+    cursor = store.setting("cursor")
+    while True:
+        sent = clock()
+        page = client.changes(cursor, page_size)
+        _contact(store, sent, clock(), page.get("server_time"))
+        apply_changes(store, page["changes"], cursor=page["next_cursor"], reset=bool(page.get("reset")),
+                      public_key=page.get("public_key"))
+        summary["pulled"] += len(page["changes"])
+        if len(page["changes"]) < page_size or page["next_cursor"] == cursor:
+            return
+        cursor = page["next_cursor"]

@@ -1,0 +1,143 @@
+"""The HTTP face of the ledger (DESIGN section 5). Handlers are thin: they check the
+caller, parse the body and hand over to ``LedgerStore``.
+
+Push bodies are parsed with ``json`` and checked by hand rather than through pydantic
+per event: a batch of 500 is the hot path, and a bad event must become a per-event
+rejection, not a 422 for the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from sync.protocol import (
+    MAX_BATCH,
+    PROTOCOL_VERSION,
+    ChangesResponse,
+    EnrollRequest,
+    EnrollResponse,
+    PushResponse,
+)
+
+from .security import bearer
+from .storage import EnrollError, LedgerStore
+from .validate import slot
+
+log = logging.getLogger("sync.ledger")
+
+MAX_BODY = 4 * 1024 * 1024  # 500 events at the largest sensible payloads fit easily
+MAX_PAGE = 20_000
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), status_code=status,
+                    media_type="application/json")
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return _json({"error": code, "message": message}, status)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
+    app.state.store = store
+    app.state.clock = clock
+
+    def now() -> datetime:
+        return app.state.clock()
+
+    async def body_of(request: Request) -> tuple[Any, Response | None]:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
+        try:
+            return json.loads(raw), None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return None, error(400, "malformed_json", f"the body is not valid JSON: {exc}")
+
+    @app.get("/v1/health")
+    async def health() -> dict:
+        return {"status": "ok", "protocol": PROTOCOL_VERSION, "server_time": now().isoformat(),
+                **store.counts()}
+
+    @app.post("/v1/enroll", responses={200: {"model": EnrollResponse}})
+    async def enroll(request: Request) -> Response:
+        data, err = await body_of(request)
+        if err:
+            return err
+        try:
+            req = EnrollRequest.model_validate(data)
+        except ValidationError as exc:
+            return error(422, "invalid_request", f"expected {{enrollment_code, kiosk_name}}: {exc.errors()[0]['msg']}")
+        try:
+            done = store.enroll(req.enrollment_code, req.kiosk_name, now())
+        except EnrollError as exc:
+            log.warning("enrollment refused: %s", exc.code)
+            return error(403 if exc.code != "unknown" else 404, f"code_{exc.code}", exc.message)
+        log.info("kiosk %s enrolled at %s", done.kiosk_id, done.site_id)
+        return _json(EnrollResponse(kiosk_id=done.kiosk_id, token=done.token, site_id=done.site_id,
+                                    public_key=done.public_key).model_dump())
+
+    @app.post("/v1/events", responses={200: {"model": PushResponse}})
+    async def push(request: Request) -> Response:
+        kiosk = store.kiosk_for_token(bearer(request.headers.get("authorization")))
+        if kiosk is None:
+            return error(401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)")
+        data, err = await body_of(request)
+        if err:
+            return err
+        if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+            return error(422, "invalid_request", "expected an object {kiosk_id, events: [...]}")
+        if data.get("kiosk_id") != kiosk.kiosk_id:
+            return error(403, "wrong_kiosk", f"this token belongs to kiosk {kiosk.kiosk_id}, not {data.get('kiosk_id')!r}")
+        events = data["events"]
+        if len(events) > MAX_BATCH:
+            return error(413, "batch_too_large", f"{len(events)} events in one batch; at most {MAX_BATCH}")
+        for i, ev in enumerate(events):
+            if slot(ev) is None:
+                return error(422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored")
+        results, acked = store.ingest(kiosk.kiosk_id, events, now())
+        return _json({"results": results, "acked_seq": acked, "server_time": now().isoformat()})
+
+    @app.get("/v1/changes", responses={200: {"model": ChangesResponse}})
+    async def changes(request: Request, since: str | None = None,
+                      limit: int = Query(5000, ge=1, le=MAX_PAGE)) -> Response:
+        token = bearer(request.headers.get("authorization"))
+        if store.kiosk_for_token(token) is None and not store.is_admin(token):
+            return error(401, "unauthorized", "a kiosk or staff token is required")
+        page = store.changes_since(since, limit)
+        return _json({"changes": page.changes, "next_cursor": page.next_cursor, "reset": page.reset,
+                      "server_time": now().isoformat(), "public_key": store.public_key})
+
+    @app.get("/v1/volunteers/{volunteer_id}")
+    async def volunteer(volunteer_id: str, request: Request) -> Response:
+        token = bearer(request.headers.get("authorization"))
+        if store.kiosk_for_token(token) is None and not store.is_admin(token):
+            return error(401, "unauthorized", "a kiosk or staff token is required")
+        found = store.volunteer(volunteer_id)
+        if found is None:
+            return error(404, "unknown_volunteer", f"no volunteer {volunteer_id}")
+        return _json(found)
+
+    @app.get("/v1/exceptions")
+    async def exceptions(request: Request, kind: str | None = None) -> Response:
+        if not store.is_admin(bearer(request.headers.get("authorization"))):
+            return error(401, "unauthorized", "the staff (admin) token is required")
+        return _json({"exceptions": store.exceptions(kind), "server_time": now().isoformat()})
+
+    return app

@@ -1,0 +1,144 @@
+"""The ``kiosk-ledger`` command. Every subcommand takes ``--db FILE`` (default:
+``$KIOSK_LEDGER_DB``, else ``ledger.db`` in the platform's user data folder)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
+
+from .security import new_token
+from .storage import LedgerStore
+
+
+def default_db() -> Path:
+    env = os.environ.get("KIOSK_LEDGER_DB")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "volunteer-kiosk-ledger" / "ledger.db"
+
+
+def key_path_for(db: Path) -> Path:
+    return db.with_name(db.name + ".signing-key")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=None,
+                        help="the ledger database (default: $KIOSK_LEDGER_DB, else the user data folder)")
+    parser = argparse.ArgumentParser(prog="kiosk-ledger", description="Central ledger for volunteer kiosks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", parents=[common], help="create the database, signing keys and the staff token")
+    p.add_argument("--new-admin-token", action="store_true", help="replace the staff (admin) token")
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8470)
+    p.add_argument("--synchronous", default="FULL", choices=["NORMAL", "FULL"],
+                   help="SQLite durability: FULL survives power loss with every acknowledged batch")
+    p.add_argument("--log-level", default="warning")
+    p = sub.add_parser("enroll-code", parents=[common], help="print a one-time enrollment code for a site")
+    p.add_argument("--site", required=True)
+    p.add_argument("--ttl-hours", type=float, default=24.0)
+    p = sub.add_parser("demo-data", parents=[common], help="load demo people, activities and catalog")
+    p.add_argument("--out", type=Path, required=True, help="folder for roster.json and card images")
+    p.add_argument("--day", default=None, help="YYYY-MM-DD for today's activities (default: today)")
+    p.add_argument("--no-cards", action="store_true", help="skip the card PNGs (faster, for tests)")
+    return parser
+
+
+def _err(message: str, code: int = 2) -> int:
+    sys.stderr.write(f"kiosk-ledger: {message}\n")
+    return code
+
+
+def init(db: Path, *, new_admin_token: bool = False, out=sys.stdout) -> tuple[LedgerStore, KeyPair]:
+    """Create what is missing: database, signing key pair, staff token. Never replaces a key."""
+    store = LedgerStore(db)
+    key_file = key_path_for(db)
+    if key_file.exists():
+        private = key_file.read_text(encoding="ascii").strip()
+        keys = KeyPair(private, public_key_of(private))
+        out.write(f"ledger already initialised: {db}\n")
+    else:
+        keys = generate_keypair()
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(keys.private_key + "\n")
+        out.write(f"ledger database: {db}\n")
+        out.write(f"card signing private key: {key_file}\n")
+        out.write("  BACK THIS FILE UP and keep it secret: without it no new cards can be issued,\n"
+                  "  and anyone holding it can forge cards.\n")
+    if store.public_key != keys.public_key:
+        store.set_keys(keys.public_key, str(key_file))
+    out.write(f"public key: {keys.public_key}\n")
+    if new_admin_token or not store.meta("admin_token_hash"):
+        token = new_token()
+        store.set_admin_token(token)
+        out.write(f"staff (admin) token: {token}\n  shown once: store it in the staff password manager.\n")
+    return store, keys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db: Path = args.db or default_db()
+    if args.command == "init":
+        init(db, new_admin_token=args.new_admin_token)
+        return 0
+    if args.command == "demo-data":
+        return _demo(db, args)
+    if not db.exists():
+        return _err(f"no ledger database at {db}: run `kiosk-ledger init --db {db}` first")
+    if args.command == "serve":
+        return _serve(db, args)
+    if args.command == "enroll-code":
+        store = LedgerStore(db)
+        try:
+            code = store.create_enrollment_code(args.site, datetime.now(UTC), timedelta(hours=args.ttl_hours))
+        except KeyError:
+            return _err(f"unknown site {args.site!r}; known: {', '.join(store.site_ids()) or 'none'}")
+        sys.stdout.write(code + "\n")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _serve(db: Path, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    store = LedgerStore(db, synchronous=args.synchronous)
+    if not store.public_key:
+        return _err(f"ledger {db} has no signing key: run `kiosk-ledger init --db {db}`")
+    app = create_app(store)
+    logging.getLogger("sync.ledger").info("serving %s on %s:%s", db, args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _demo(db: Path, args: argparse.Namespace) -> int:
+    from sync import demo
+
+    store, keys = init(db, out=sys.stderr)
+    day = date.fromisoformat(args.day) if args.day else datetime.now(demo.TZ).date()
+    data = demo.write(args.out, day, keys, cards=not args.no_cards)
+    loaded = store.load_reference(data.snapshot["changes"], datetime.now(UTC))
+    sys.stdout.write(json.dumps({"ok": True, "loaded": loaded, "roster": str(Path(args.out) / "roster.json"),
+                                 "people": len(data.roster), "day": day.isoformat()}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

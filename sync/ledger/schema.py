@@ -1,0 +1,205 @@
+"""The ledger's SQLite schema, as forward-only migrations (``PRAGMA user_version``).
+
+Events are append-only (triggers refuse UPDATE and DELETE). Points live in a
+double-entry journal: each row moves ``amount`` from ``debit`` to ``credit``, so
+the sum over all accounts is zero by construction; a correction is a new entry
+with the accounts swapped (``reverses`` names the entry it undoes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+    CREATE TABLE sites (site_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE volunteers (
+        volunteer_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'V',
+        display_name TEXT NOT NULL DEFAULT '',
+        team TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active',
+        card_version INTEGER NOT NULL DEFAULT 1,
+        izhiyuan_id TEXT
+    );
+    CREATE TABLE card_versions (
+        volunteer_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        issued_at TEXT NOT NULL,
+        PRIMARY KEY (volunteer_id, version)
+    );
+    CREATE TABLE staff_pins (staff_id TEXT PRIMARY KEY, pin_hash TEXT NOT NULL);
+    CREATE TABLE activities (activity_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE catalog (item_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+
+    CREATE TABLE kiosks (
+        kiosk_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        acked_seq INTEGER NOT NULL DEFAULT 0,
+        enrolled_at TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE enrollment_codes (
+        code_hash TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        kiosk_id TEXT
+    );
+
+    -- Every seq a kiosk sent that the ledger holds: accepted or rejected events.
+    CREATE TABLE events (
+        kiosk_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        clock_offset_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        reason TEXT,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (kiosk_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+    -- A seq slot whose event id was already stored with other content: kept apart,
+    -- never overwriting the original, and it still counts as held for acked_seq.
+    CREATE TABLE conflicts (
+        kiosk_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (kiosk_id, seq)
+    );
+
+    CREATE TABLE journal (
+        entry_id INTEGER PRIMARY KEY,
+        event_id TEXT,
+        debit TEXT NOT NULL,
+        credit TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        memo TEXT NOT NULL,
+        ref TEXT,
+        reverses INTEGER REFERENCES journal (entry_id),
+        posted_at TEXT NOT NULL
+    );
+    CREATE INDEX journal_by_ref ON journal (ref);
+    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'journal entries are never changed: post a reversing entry'); END;
+    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'journal entries are never deleted: post a reversing entry'); END;
+
+    CREATE TABLE balances (
+        volunteer_id TEXT PRIMARY KEY,
+        balance INTEGER NOT NULL DEFAULT 0,
+        minutes_total INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE stock (
+        site_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        qty INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site_id, item_id)
+    );
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        volunteer_id TEXT NOT NULL,
+        kiosk_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        signed_in_at TEXT NOT NULL,
+        signed_out_at TEXT,
+        minutes INTEGER,
+        credited_minutes INTEGER NOT NULL DEFAULT 0,
+        points INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'open',
+        entry_id INTEGER,
+        t_in_ms INTEGER NOT NULL,  -- kiosk time corrected by its clock offset, for overlap checks
+        t_out_ms INTEGER
+    );
+    CREATE INDEX sessions_by_volunteer ON sessions (volunteer_id, signed_in_at);
+    CREATE TABLE redemptions (
+        redemption_id TEXT PRIMARY KEY,
+        volunteer_id TEXT NOT NULL,
+        kiosk_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        cost INTEGER NOT NULL,
+        stocked INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'done',
+        entry_id INTEGER NOT NULL
+    );
+
+    -- The change feed: one row per (kind, key) at its latest cursor, so a pull never
+    -- sees stale versions and a full snapshot is simply every row.
+    CREATE TABLE changes (
+        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, key)
+    );
+
+    CREATE TABLE exceptions (
+        exception_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        volunteer_id TEXT,
+        site_id TEXT,
+        kiosk_id TEXT,
+        event_id TEXT,
+        detail TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (kind, ref)
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(f"ledger schema version {version} is newer than this program ({SCHEMA_VERSION})")
+    for number in range(version, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return SCHEMA_VERSION
+
+
+def _split(script: str) -> list[str]:
+    """Statements of a migration, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        candidate = "\n".join(buf).strip()
+        if candidate and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        statements.append(rest)
+    return statements

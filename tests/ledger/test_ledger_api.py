@@ -1,0 +1,188 @@
+"""The ledger in-process (FastAPI TestClient over a real SQLite file)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+import warnings
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+with warnings.catch_warnings():  # starlette's notice about httpx2; TestClient still works as documented
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from kiosk.core.codes import verify
+from sync.ledger.app import create_app
+from sync.ledger.cli import main as ledger_main
+from sync.ledger.storage import LedgerStore
+
+T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def env(tmp_path):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert ledger_main(["demo-data", "--db", str(tmp_path / "l.db"), "--out", str(tmp_path / "demo"),
+                            "--no-cards", "--day", "2026-11-29"]) == 0
+    admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
+    store = LedgerStore(tmp_path / "l.db")
+    clock = Clock()
+    client = TestClient(create_app(store, clock=clock))
+    yield store, client, clock, admin
+    store.close()
+
+
+def _enroll(store, client, clock, site="service-center"):
+    code = store.create_enrollment_code(site, clock.now)
+    r = client.post("/v1/enroll", json={"enrollment_code": code, "kiosk_name": "front desk"})
+    assert r.status_code == 200, r.text
+    return code, r.json()
+
+
+def _ev(kid, seq, **kw):
+    ev = {"id": f"{kid}-{seq}", "kiosk_id": kid, "seq": seq, "type": "stock.restock",
+          "occurred_at": "2026-11-29T09:00:00.000+08:00", "clock_offset_ms": 0, "actor": "S0001",
+          "payload": {"site_id": "service-center", "item_id": "towel", "qty": 1}}
+    ev.update(kw)
+    return ev
+
+
+def test_enrollment_codes_are_one_time_and_expire(env):
+    store, client, clock, _ = env
+    code, enrolled = _enroll(store, client, clock)
+    assert enrolled["kiosk_id"] == "K-SC-01" and enrolled["site_id"] == "service-center"
+    assert enrolled["public_key"] == store.public_key and len(enrolled["token"]) >= 40
+    again = client.post("/v1/enroll", json={"enrollment_code": code, "kiosk_name": "x"})
+    assert again.status_code == 403 and again.json()["error"] == "code_used"
+    late = store.create_enrollment_code("xiangshan-study", clock.now, timedelta(hours=1))
+    clock.now += timedelta(hours=2)
+    r = client.post("/v1/enroll", json={"enrollment_code": late.lower(), "kiosk_name": "x"})
+    assert r.status_code == 403 and r.json()["error"] == "code_expired"
+    r = client.post("/v1/enroll", json={"enrollment_code": "AAAA-BBBB-CCCC", "kiosk_name": "x"})
+    assert r.status_code == 404
+    # Tokens are stored hashed, never as given.
+    raw = sqlite3.connect(store.path).execute("SELECT token_hash FROM kiosks").fetchone()[0]
+    assert raw != enrolled["token"] and len(raw) == 64
+
+
+def test_gap_stops_ingest_and_acked_seq_is_contiguous(env):
+    store, client, clock, _ = env
+    _, k = _enroll(store, client, clock)
+    auth = {"Authorization": f"Bearer {k['token']}"}
+    r = client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"],
+                                                      "events": [_ev(k["kiosk_id"], s) for s in (1, 2, 4, 5)]})
+    body = r.json()
+    assert body["acked_seq"] == 2
+    assert [x["status"] for x in body["results"]] == ["accepted", "accepted", "pending", "pending"]
+    assert body["server_time"].startswith("2026-11-29T01:00")
+    r = client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"],
+                                                      "events": [_ev(k["kiosk_id"], s) for s in (3, 4, 5)]})
+    assert r.json()["acked_seq"] == 5
+    assert store.stock_levels()[("service-center", "towel")] == 25 + 5
+
+
+def test_events_and_journal_are_append_only(env):
+    store, client, clock, _ = env
+    _, k = _enroll(store, client, clock)
+    auth = {"Authorization": f"Bearer {k['token']}"}
+    client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"], "events": [
+        _ev(k["kiosk_id"], 1, type="points.adjust", payload={"volunteer_id": "V000101", "delta": -20})]})
+    conn = sqlite3.connect(store.path)
+    for sql in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "UPDATE journal SET amount = 0",
+                "DELETE FROM journal"):
+        with pytest.raises(sqlite3.DatabaseError):
+            conn.execute(sql)
+    assert store.volunteer("V000101")["balance"] == 100
+    assert store.journal_balances()["V000101"] == 100
+
+
+def test_rejected_events_have_reasons_and_advance(env):
+    store, client, clock, _ = env
+    _, k = _enroll(store, client, clock)
+    kid = k["kiosk_id"]
+    events = [
+        _ev(kid, 1, type="no.such.type"),
+        _ev(kid, 2, occurred_at="yesterday"),
+        _ev(kid, 3, occurred_at="2026-11-29T09:00:00"),
+        _ev(kid, 4, kiosk_id="K-XS-01"),
+        _ev(kid, 5, type="attendance.sign_out", payload={"session_id": "nope", "minutes": 1,
+                                                         "credited_minutes": 0, "points": 0}),
+        _ev(kid, 6, type="redemption.cancel", payload={"redemption_id": "nope"}),
+        _ev(kid, 7),
+    ]
+    r = client.post("/v1/events", headers={"Authorization": f"Bearer {k['token']}"},
+                    json={"kiosk_id": kid, "events": events}).json()
+    assert r["acked_seq"] == 7
+    assert [x["status"] for x in r["results"]] == ["rejected"] * 6 + ["accepted"]
+    assert all(x["reason"] for x in r["results"][:6])
+    rejected = client.get("/v1/exceptions?kind=rejected", headers={"Authorization": f"Bearer {env[3]}"}).json()
+    assert len(rejected["exceptions"]) == 6
+
+
+def test_change_feed_cursor_pages_and_reset(env):
+    store, client, clock, admin = env
+    auth = {"Authorization": f"Bearer {admin}"}
+    first = client.get("/v1/changes?limit=10", headers=auth).json()
+    assert first["reset"] is True and len(first["changes"]) == 10 and first["public_key"] == store.public_key
+    seen, cursor = list(first["changes"]), first["next_cursor"]
+    while True:
+        page = client.get(f"/v1/changes?since={cursor}&limit=10", headers=auth).json()
+        assert page["reset"] is False
+        if not page["changes"]:
+            break
+        seen += page["changes"]
+        cursor = page["next_cursor"]
+    kinds = {c["kind"] for c in seen}
+    assert {"site", "volunteer", "staff_pin", "activity", "catalog_item", "stock", "balance"} <= kinds
+    assert len({(c["kind"], c["key"]) for c in seen}) == len(seen)
+    assert all("pin" not in c["data"] for c in seen)  # only hashes
+    for bad in ("nonsense", "deadbeef.1", cursor.split(".")[0] + ".999999"):
+        assert client.get(f"/v1/changes?since={bad}", headers=auth).json()["reset"] is True
+    assert client.get("/v1/changes").status_code == 401
+
+
+def test_cli_init_enroll_code_and_demo_roster(tmp_path):
+    db = tmp_path / "x.db"
+    out = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "init", "--db", str(db)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "signing-key" in out and "BACK THIS FILE UP" in out and "admin) token:" in out
+    r = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "demo-data", "--db", str(db), "--out",
+                        str(tmp_path / "demo")], capture_output=True, text=True, check=True)
+    assert json.loads(r.stdout)["ok"]
+    roster = json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
+    store = LedgerStore(db)
+    for person in roster:
+        assert {"volunteer_id", "name", "kind", "code", "card"} <= set(person)
+        assert verify(person["code"], store.public_key).subject_id == person["volunteer_id"]
+        assert (person["kind"] == "S") == ("pin" in person)
+    assert (tmp_path / "demo" / "cards" / "V000101.png").exists()
+    code = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site",
+                           "service-center"], capture_output=True, text=True, check=True).stdout
+    assert len(code.strip()) == 14 and code.count("\n") == 1
+    bad = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site", "x"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown site" in bad.stderr
+
+
+def test_ledger_imports_no_kiosk_ui_or_camera():
+    code = ("import sys, sync.ledger.app, sync.ledger.cli;"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('kivy', 'cv2')"
+            " or (m.startswith('kiosk') and not (m == 'kiosk' or m.startswith('kiosk.core')))];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
