@@ -172,8 +172,12 @@ def _load(args: argparse.Namespace, data_dir: Path) -> int:
         snap = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _fail("bad_file", f"cannot read {args.file}: {exc}")
-    if not isinstance(snap, dict) or snap.get("format") != "vk-snapshot-1" or "changes" not in snap:
-        return _fail("bad_file", f"{args.file} is not a kiosk snapshot (format vk-snapshot-1)")
+    # A snapshot file, or a saved full answer of the ledger's /v1/changes feed.
+    is_snapshot = isinstance(snap, dict) and snap.get("format") == "vk-snapshot-1"
+    is_feed = isinstance(snap, dict) and "next_cursor" in snap
+    if not (is_snapshot or is_feed) or not isinstance(snap.get("changes"), list):
+        return _fail("bad_file", f"{args.file} is not a kiosk snapshot (format vk-snapshot-1) "
+                                 "or a saved /v1/changes answer")
     store = Store.in_dir(data_dir, create=True)
     settings = {"kiosk_id": args.kiosk_id or store.setting("kiosk_id") or "K-LOCAL-01"}
     if args.site:

@@ -102,3 +102,26 @@ def test_load_refuses_a_file_that_is_not_a_snapshot(tmp_path):
 def test_bad_paper_time(loaded, roster):
     rc, out, _ = kiosk("scan", "--data-dir", str(loaded), roster["V000101"]["code"], "--at", "yesterday")
     assert rc == 2 and out[0]["error"] == "bad_time"
+
+
+def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, roster):
+    """`kiosk load` also takes a saved full answer of the ledger's /v1/changes."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from sync.ledger.app import create_app
+    from sync.ledger.storage import LedgerStore
+
+    ledger = LedgerStore(tmp_path / "ledger.db")
+    ledger.set_admin_token("staff-token-for-test")
+    ledger.load_reference(demo_data.snapshot["changes"], datetime.now(UTC))
+    ledger.set_keys(demo_data.keys.public_key, str(tmp_path / "key"))
+    feed = TestClient(create_app(ledger)).get("/v1/changes", headers={"Authorization": "Bearer staff-token-for-test"})
+    assert feed.status_code == 200
+    (tmp_path / "feed.json").write_text(feed.text, encoding="utf-8")
+    data = tmp_path / "k"
+    rc, out, err = kiosk("load", "--data-dir", str(data), str(tmp_path / "feed.json"), "--site", "xiangshan-study")
+    assert rc == 0, err
+    rc, out, _ = kiosk("verify", "--data-dir", str(data), roster["V000107"]["code"])
+    assert rc == 0 and out[0]["balance"] == 300
