@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kiosk.config import ConfigError, KioskConfig, default_data_dir, load_config
+from kiosk.logs import setup_logging
 from kiosk.store import Store, StoreError
 
 
@@ -88,12 +89,15 @@ def _parse_at(text: str | None, cfg: KioskConfig) -> datetime | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return _fail("config", str(exc))
+    # One-shot commands log warnings and errors only; `run` logs at the configured level.
+    level = cfg.log_level if args.command == "run" else "WARNING"
+    setup_logging(level, cfg.log_target, fmt=None if cfg.log_format == "auto" else cfg.log_format,
+                  max_bytes=cfg.log_max_bytes, backups=cfg.log_backups)
     data_dir: Path = args.data_dir or default_data_dir()
 
     if args.command == "decode":

@@ -7,11 +7,11 @@ wrong value is an error that names the key.
 from __future__ import annotations
 
 import os
-import sys
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kiosk.tomlconfig import load_dataclass, user_data_base
 
 ENV_PREFIX = "KIOSK_"
 
@@ -35,61 +35,34 @@ class KioskConfig:
     scan_debounce_seconds: float = 3.0  # the same code seen again this soon is reported once
     sync_interval_seconds: int = 15
     log_level: str = "INFO"
+    log_target: str = "auto"  # auto (journal under systemd, else stderr) | journal | stderr | a file path
+    log_format: str = "auto"  # auto (kv to journal/stderr, json to files) | kv | json
+    log_max_bytes: int = 5_000_000  # a log file is rotated at this size
+    log_backups: int = 5  # rotated log files kept
+    # "" = SDL2 delivers the touchscreen as taps (enough for buttons); "mtdev" or
+    # "hidinput" = Kivy reads the touchscreen itself, optionally ",/dev/input/eventN",
+    # for screens SDL2 misreads under KMS/DRM.
+    touch_input: str = ""
+
+    @property
+    def kivy_input(self) -> dict[str, str]:
+        """The ``[input]`` section of Kivy's config for ``touch_input``. With a Kivy touch
+        provider the SDL2 mouse is left out, or every tap would arrive twice."""
+        if not self.touch_input:
+            return {"mouse": "mouse,disable_multitouch"}
+        provider, _, device = self.touch_input.partition(",")
+        if device:
+            return {"touchscreen": f"{provider},{device}"}
+        return {"touchscreen": f"probesysfs,provider={provider}"}
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-def _coerce(name: str, kind: type, raw: object) -> object:
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if kind is int:
-            if isinstance(raw, bool):
-                raise ValueError(raw)
-            return int(raw)
-        if kind is float:
-            return float(raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"config key '{name}': expected {kind.__name__}, got {raw!r}") from None
-
-
-_TYPES = {"str": str, "int": int, "bool": bool, "float": float}
-
-
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> KioskConfig:
-    env = os.environ if env is None else env
-    values: dict[str, object] = {}
-    if path:
-        p = Path(path)
-        try:
-            with p.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {p}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-        data = data.get("kiosk", data)
-        values.update(data)
-    known = {f.name: _TYPES[f.type] if isinstance(f.type, str) else f.type for f in fields(KioskConfig)}
-    for key in values:
-        if key not in known:
-            raise ConfigError(f"unknown config key '{key}' (known: {', '.join(sorted(known))})")
-    for name in known:
-        env_key = ENV_PREFIX + name.upper()
-        if env_key in env:
-            values[name] = env[env_key]
-    coerced = {k: _coerce(k, known[k], v) for k, v in values.items()}
-    cfg = KioskConfig(**coerced)  # type: ignore[arg-type]
+    cfg = load_dataclass(KioskConfig, path, env, table="kiosk", env_prefix=ENV_PREFIX, error=ConfigError,
+                         label="config")
     _validate(cfg)
     return cfg
 
@@ -101,20 +74,24 @@ def _validate(cfg: KioskConfig) -> None:
         raise ConfigError(f"config key 'timezone': unknown time zone {cfg.timezone!r}") from None
     if cfg.language not in ("zh-Hans", "zh-Hant", "en"):
         raise ConfigError("config key 'language': one of zh-Hans, zh-Hant, en")
+    if cfg.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("config key 'log_level': one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    if not cfg.log_target.strip():
+        raise ConfigError("config key 'log_target': auto, journal, stderr or a file path")
+    if cfg.log_format not in ("auto", "kv", "json"):
+        raise ConfigError("config key 'log_format': one of auto, kv, json")
+    if cfg.log_max_bytes < 1024:
+        raise ConfigError("config key 'log_max_bytes': must be at least 1024")
+    provider, _, device = cfg.touch_input.partition(",")
+    if provider not in ("", "mtdev", "hidinput") or (device and not device.startswith("/dev/")):
+        raise ConfigError("config key 'touch_input': \"\", \"mtdev\" or \"hidinput\", optionally "
+                          "followed by \",/dev/input/eventN\"")
     for name in ("debounce_seconds", "grace_minutes", "offline_after_seconds", "offline_allowance",
-                 "idle_timeout_seconds", "sync_interval_seconds"):
+                 "idle_timeout_seconds", "sync_interval_seconds", "log_backups"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"config key '{name}': must not be negative")
 
 
 def default_data_dir() -> Path:
     env = os.environ.get("KIOSK_DATA_DIR")
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "volunteer-kiosk"
+    return Path(env) if env else user_data_base() / "volunteer-kiosk"

@@ -46,7 +46,11 @@ def card_image(code_text: str, name: str, subject_id: str, kind: str = "V", widt
     x = int(width * 0.03) + qr_side + int(width * 0.03)
     label = "志愿者" if kind == "V" else "工作人员"
     draw.text((x, int(height * 0.24)), label, font=font(int(height * 0.06)), fill=(90, 90, 90))
-    draw.text((x, int(height * 0.33)), name, font=font(int(height * 0.12), True), fill="black")
+    room = width - x - int(width * 0.03)
+    size = int(height * 0.12)
+    while size > 12 and draw.textlength(name, font=font(size, True)) > room:
+        size -= 2  # long names (foreign residents' full names) shrink to fit the card
+    draw.text((x, int(height * 0.33)), name, font=font(size, True), fill="black")
     draw.text((x, int(height * 0.5)), subject_id, font=font(int(height * 0.08)), fill="black")
     instr = font(int(height * 0.04))
     draw.text((x, int(height * 0.72)), "签到 · 签退 · 兑换积分", font=instr, fill=(60, 60, 60))

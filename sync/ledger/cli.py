@@ -12,29 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
+from sync.ledger_config import LedgerConfig, LedgerConfigError, load_ledger_config
 
+from . import backup as backup_mod
 from .security import new_token
 from .storage import LedgerStore
-
-
-def default_db() -> Path:
-    env = os.environ.get("KIOSK_LEDGER_DB")
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "volunteer-kiosk-ledger" / "ledger.db"
 
 
 def key_path_for(db: Path) -> Path:
     return db.with_name(db.name + ".signing-key")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
+    cfg = cfg or LedgerConfig()
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, default=None,
                         help="the ledger database (default: $KIOSK_LEDGER_DB, else the user data folder)")
@@ -43,18 +33,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", parents=[common], help="create the database, signing keys and the staff token")
     p.add_argument("--new-admin-token", action="store_true", help="replace the staff (admin) token")
     p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8470)
-    p.add_argument("--synchronous", default="FULL", choices=["NORMAL", "FULL"],
+    p.add_argument("--host", default=cfg.host)
+    p.add_argument("--port", type=int, default=cfg.port)
+    p.add_argument("--synchronous", default=cfg.synchronous, choices=["NORMAL", "FULL"],
                    help="SQLite durability: FULL survives power loss with every acknowledged batch")
     p.add_argument("--log-level", default="warning")
     p = sub.add_parser("enroll-code", parents=[common], help="print a one-time enrollment code for a site")
     p.add_argument("--site", required=True)
-    p.add_argument("--ttl-hours", type=float, default=24.0)
+    p.add_argument("--ttl-hours", type=float, default=cfg.enrollment_code_hours)
     p = sub.add_parser("demo-data", parents=[common], help="load demo people, activities and catalog")
     p.add_argument("--out", type=Path, required=True, help="folder for roster.json and card images")
     p.add_argument("--day", default=None, help="YYYY-MM-DD for today's activities (default: today)")
     p.add_argument("--no-cards", action="store_true", help="skip the card PNGs (faster, for tests)")
+    p = sub.add_parser("backup", parents=[common], help="online backup of the database, with retention")
+    backup_mod.add_backup_arguments(p)
+    p = sub.add_parser("restore", parents=[common], help="restore a backup (stop the service first)")
+    backup_mod.add_restore_arguments(p)
+    from . import staff_cli
+
+    staff_cli.add_parsers(sub, common)
     return parser
 
 
@@ -91,9 +88,19 @@ def init(db: Path, *, new_admin_token: bool = False, out=sys.stdout) -> tuple[Le
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    db: Path = args.db or default_db()
+    from kiosk.logs import setup_logging
+
+    try:
+        cfg = load_ledger_config(os.environ.get("KIOSK_LEDGER_CONFIG") or None)
+    except LedgerConfigError as exc:
+        return _err(str(exc))
+    args = build_parser(cfg).parse_args(argv)
+    setup_logging(cfg.log_level, cfg.log_target, fmt=None if cfg.log_format == "auto" else cfg.log_format,
+                  max_bytes=cfg.log_max_bytes, backups=cfg.log_backups)
+    db: Path = args.db or cfg.db_path()
+    if args.command == "restore":
+        # Before the existence check: restoring onto a missing database is the disk-died case.
+        return backup_mod.run_restore(db, args)
     if args.command == "init":
         init(db, new_admin_token=args.new_admin_token)
         return 0
@@ -103,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return _err(f"no ledger database at {db}: run `kiosk-ledger init --db {db}` first")
     if args.command == "serve":
         return _serve(db, args)
+    if args.command == "backup":
+        return backup_mod.run_backup(db, args)
     if args.command == "enroll-code":
         store = LedgerStore(db)
         try:
@@ -111,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             return _err(f"unknown site {args.site!r}; known: {', '.join(store.site_ids()) or 'none'}")
         sys.stdout.write(code + "\n")
         return 0
+    from . import staff_cli
+
+    if args.command in staff_cli.COMMANDS:
+        return staff_cli.run(db, args)
     raise AssertionError(args.command)
 
 
