@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sync.sqlite_migrate import run_migrations, split_statements
+
 MIGRATIONS: list[str] = [
     # 1: the event outbox, reference data from the ledger, projections of events
     """
@@ -139,36 +141,7 @@ PROJECTIONS = ("sessions", "point_moves", "stock_moves", "redemptions")
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Run the migrations this file has not yet run; return the version reached."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"store schema version {version} is newer than this program ({SCHEMA_VERSION}): upgrade the kiosk"
-        )
-    for number in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _split(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    return SCHEMA_VERSION
+    return run_migrations(conn, MIGRATIONS, "store")
 
 
-def _split(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements, buf = [], []
-    for line in script.splitlines():
-        if line.strip().startswith("--"):
-            continue
-        buf.append(line)
-        candidate = "\n".join(buf).strip()
-        if candidate and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            buf = []
-    rest = "\n".join(buf).strip()
-    if rest:
-        statements.append(rest)
-    return statements
+_split = split_statements  # the name the upgrade tests know

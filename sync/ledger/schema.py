@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sync.sqlite_migrate import run_migrations, split_statements
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -166,40 +168,47 @@ MIGRATIONS: list[str] = [
         UNIQUE (kind, ref)
     );
     """,
+    # Staff tools (issue 6). Phone numbers live in their own table that nothing in the
+    # change feed reads: personal data stays at the ledger (PIPL data minimisation).
+    """
+    CREATE TABLE volunteer_private (
+        volunteer_id TEXT PRIMARY KEY,
+        phone TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX volunteer_private_by_phone ON volunteer_private (phone);
+    CREATE TABLE catalog_images (
+        item_id TEXT PRIMARY KEY,
+        png BLOB NOT NULL,
+        sha256 TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    -- Stock counts set by staff at the ledger (not through a kiosk event): kept for the 台账.
+    CREATE TABLE stock_settings (
+        setting_id INTEGER PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        qty_before INTEGER NOT NULL,
+        qty_after INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        set_at TEXT NOT NULL
+    );
+    CREATE TABLE card_reissues (
+        volunteer_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        PRIMARY KEY (volunteer_id, version)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(f"ledger schema version {version} is newer than this program ({SCHEMA_VERSION})")
-    for number in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _split(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    return SCHEMA_VERSION
+    """Run the migrations this file has not yet run; return the version reached."""
+    return run_migrations(conn, MIGRATIONS, "ledger")
 
 
-def _split(script: str) -> list[str]:
-    """Statements of a migration, keeping trigger bodies whole."""
-    statements, buf = [], []
-    for line in script.splitlines():
-        if line.strip().startswith("--"):
-            continue
-        buf.append(line)
-        candidate = "\n".join(buf).strip()
-        if candidate and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            buf = []
-    rest = "\n".join(buf).strip()
-    if rest:
-        statements.append(rest)
-    return statements
+_split = split_statements  # the name the upgrade tests know
