@@ -140,4 +140,7 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
             return error(401, "unauthorized", "the staff (admin) token is required")
         return _json({"exceptions": store.exceptions(kind), "server_time": now().isoformat()})
 
+    from .admin_api import router as staff_router
+
+    app.include_router(staff_router)  # staff tools (issue 6): imports, cards, 台账 exports
     return app

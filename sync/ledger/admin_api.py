@@ -1,0 +1,329 @@
+"""Staff endpoints on the ledger (staff/admin token), the HTTP twin of the staff commands,
+plus the reward pictures kiosks fetch.
+
+Uploads are the raw file as the request body (``?filename=名册.xlsx`` says which kind), so
+a browser ``fetch`` or ``curl --data-binary @file`` works without multipart support.
+Handlers are plain ``def``: FastAPI runs them in its thread pool, so a 25,000-row import or
+a month's export never blocks kiosks syncing through the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from . import admin_store, card_sheet, exports
+from .activity_import import check_activity, parse_activities
+from .admin_store import AdminError
+from .roster_import import parse_roster
+from .security import bearer
+from .storage import LedgerStore
+
+MAX_UPLOAD = 20 * 1024 * 1024  # a 25,000-row roster is about 1 MB as xlsx
+UPLOAD_TYPES = (".xlsx", ".xlsm", ".csv")
+
+router = APIRouter()
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str), status_code=status,
+                    media_type="application/json")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    return _json({"error": code, "message": message, **extra}, status)
+
+
+def _store(request: Request) -> LedgerStore:
+    return request.app.state.store
+
+
+def _now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(UTC)
+
+
+def _staff(request: Request) -> Response | None:
+    if not _store(request).is_admin(bearer(request.headers.get("authorization"))):
+        return _error(401, "unauthorized", "the staff (admin) token is required")
+    return None
+
+
+def _download(content: bytes, filename: str, media_type: str) -> Response:
+    # RFC 5987 so Chinese file names (台账-2026-11.xlsx) arrive intact in every browser.
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+async def _upload(request: Request, filename: str) -> tuple[Path | None, Response | None]:
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in UPLOAD_TYPES:
+        return None, _error(415, "unsupported_file",
+                            "请上传 .xlsx 或 .csv 文件 / upload an .xlsx or .csv file (say which with ?filename=)")
+    body = await request.body()
+    if len(body) > MAX_UPLOAD:
+        return None, _error(413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large")
+    if not body:
+        return None, _error(422, "empty_file", "文件是空的 / the file is empty")
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+        fh.write(body)
+    return Path(fh.name), None
+
+
+def _row_errors(errors: list) -> list[dict[str, Any]]:
+    return [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+
+
+# -- pictures for kiosks ---------------------------------------------------------------------
+
+
+@router.get("/v1/images/{item_id}.png")
+def item_image(item_id: str, request: Request) -> Response:
+    store = _store(request)
+    token = bearer(request.headers.get("authorization"))
+    if store.kiosk_for_token(token) is None and not store.is_admin(token):
+        return _error(401, "unauthorized", "a kiosk or staff token is required")
+    found = admin_store.image(store, item_id)
+    if found is None:
+        return _error(404, "no_image", f"no picture for item {item_id}")
+    png, sha = found
+    return Response(png, media_type="image/png", headers={"ETag": f'"{sha}"', "Cache-Control": "no-cache"})
+
+
+# -- roster and cards ---------------------------------------------------------------------------
+
+
+@router.post("/v1/admin/roster/import")
+async def roster_import(request: Request, filename: str = "", dry_run: bool = False, full: bool = False) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    path, err = await _upload(request, filename)
+    if err:
+        return err
+    try:
+        report = admin_store.import_roster(_store(request), parse_roster(path), _now(request), dry_run=dry_run,
+                                           full=full)
+    finally:
+        path.unlink(missing_ok=True)
+    return _json(report.to_dict(), 200 if report.ok else 422)
+
+
+@router.get("/v1/admin/volunteers")
+def roster_list(request: Request, with_phone: bool = False) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    return _json({"volunteers": admin_store.volunteers(_store(request), include_phone=with_phone)})
+
+
+@router.post("/v1/admin/volunteers/{volunteer_id}/reissue")
+def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    try:
+        version = admin_store.reissue(_store(request), volunteer_id.upper(), _now(request), reason)
+    except AdminError as exc:
+        return _error(404, "unknown_volunteer", str(exc))
+    return _json({"volunteer_id": volunteer_id.upper(), "card_version": version,
+                  "card": f"/v1/admin/cards/{volunteer_id.upper()}.png"})
+
+
+def _holders(request: Request, **kw: Any) -> list[card_sheet.CardHolder]:
+    store = _store(request)
+    return admin_store.card_holders(store, admin_store.private_key(store), **kw)
+
+
+@router.get("/v1/admin/cards.pdf")
+def cards_pdf(request: Request, ids: str = "", team: str | None = None, staff: bool = False,
+              include_inactive: bool = False) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    wanted = [i.strip().upper() for i in ids.split(",") if i.strip()] or None
+    try:
+        holders = _holders(request, ids=wanted, team=team, staff=staff, include_inactive=include_inactive)
+    except AdminError as exc:
+        return _error(422, "cannot_make_cards", str(exc))
+    if not holders:
+        return _error(404, "no_cards", "没有需要制卡的人 / nobody to make cards for")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cards.pdf"
+        card_sheet.write_pdf(holders, out)
+        return _download(out.read_bytes(), "志愿者卡.pdf", "application/pdf")
+
+
+@router.get("/v1/admin/cards/{volunteer_id}.png")
+def card_png(volunteer_id: str, request: Request) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    from sync.cards import card_image
+
+    try:
+        (h,) = _holders(request, ids=[volunteer_id.upper()])
+    except AdminError as exc:
+        return _error(404, "unknown_volunteer", str(exc))
+    buf = io.BytesIO()
+    card_image(h.code, h.name, h.subject_id, h.kind).save(buf, "PNG")
+    return Response(buf.getvalue(), media_type="image/png")
+
+
+# -- activities ---------------------------------------------------------------------------------
+
+
+@router.post("/v1/admin/activities/import")
+async def activities_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    path, err = await _upload(request, filename)
+    if err:
+        return err
+    store = _store(request)
+    try:
+        sites, vids = admin_store.reference_sets(store)
+        parsed = parse_activities(path, sites, vids)
+    finally:
+        path.unlink(missing_ok=True)
+    if parsed.errors:
+        return _json({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
+    admin_store.number_activities(store, parsed.activities)
+    if not dry_run:
+        admin_store.upsert_activities(store, parsed.activities, _now(request))
+    return _json({"ok": True, "dry_run": dry_run, "activities": parsed.activities})
+
+
+@router.get("/v1/admin/activities")
+def activities_list(request: Request, month: str | None = None, site: str | None = None) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    return _json({"activities": admin_store.activities(_store(request), month=month, site=site)})
+
+
+@router.post("/v1/admin/activities")
+async def activity_add(request: Request) -> Response:
+    """Body: the spreadsheet's columns by their English keys (title_zh, site, start, end,
+    points_per_hour, capacity, signup, ...); values as text or numbers."""
+    if (denied := _staff(request)) is not None:
+        return denied
+    try:
+        body = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _error(400, "malformed_json", "the body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(422, "invalid_request", "expected a JSON object")
+    values = {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in body.items() if v is not None}
+    store = _store(request)
+    sites, vids = admin_store.reference_sets(store)
+    act, errors = check_activity(values, 0, {}, sites, vids)
+    if errors:
+        return _json({"ok": False, "errors": _row_errors(errors)}, 422)
+    admin_store.number_activities(store, [act])
+    admin_store.upsert_activities(store, [act], _now(request))
+    return _json({"ok": True, "activity": act})
+
+
+# -- catalog and stock --------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/catalog")
+def catalog_list(request: Request) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    return _json({"items": admin_store.catalog(_store(request))})
+
+
+@router.post("/v1/admin/catalog/{item_id}")
+async def catalog_upsert(item_id: str, request: Request) -> Response:
+    """Body: {names: {zh-Hans, zh-Hant, en}, cost, kind, monthly_limit, active, image_base64};
+    fields left out keep their value."""
+    if (denied := _staff(request)) is not None:
+        return denied
+    try:
+        body = json.loads(await request.body())
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        image = base64.b64decode(body["image_base64"], validate=True) if body.get("image_base64") else None
+        data = admin_store.upsert_item(
+            _store(request), item_id, _now(request), names=body.get("names"), cost=body.get("cost"),
+            kind=body.get("kind"), monthly_limit=body.get("monthly_limit"), active=body.get("active"), image=image)
+    except AdminError as exc:
+        return _error(422, "invalid_item", str(exc))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        return _error(422, "invalid_request", f"cannot read the item: {exc}")
+    return _json({"ok": True, "item": data})
+
+
+@router.put("/v1/admin/catalog/{item_id}/image")
+async def catalog_image(item_id: str, request: Request) -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    body = await request.body()
+    if len(body) > MAX_UPLOAD:
+        return _error(413, "file_too_large", "图片太大 / the picture is too large")
+    try:
+        data = admin_store.upsert_item(_store(request), item_id, _now(request), image=body)
+    except AdminError as exc:
+        return _error(422, "invalid_item", str(exc))
+    return _json({"ok": True, "item": data})
+
+
+@router.post("/v1/admin/stock")
+async def stock_set(request: Request) -> Response:
+    """Body: {site_id, item_id, qty, note}: the count staff found on the shelf."""
+    if (denied := _staff(request)) is not None:
+        return denied
+    try:
+        body = json.loads(await request.body())
+        before = admin_store.set_stock(_store(request), str(body["site_id"]), str(body["item_id"]), int(body["qty"]),
+                                       _now(request), str(body.get("note", "")))
+    except AdminError as exc:
+        return _error(422, "invalid_stock", str(exc))
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        return _error(422, "invalid_request", f"expected {{site_id, item_id, qty, note}}: {exc}")
+    return _json({"ok": True, "before": before, "qty": int(body["qty"])})
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/export")
+def export_month(request: Request, month: str, format: str = "xlsx") -> Response:  # noqa: A002 - the query name
+    if (denied := _staff(request)) is not None:
+        return denied
+    try:
+        tables = exports.month_tables(_store(request), month)
+    except exports.MonthError as exc:
+        return _error(422, "bad_month", str(exc))
+    with tempfile.TemporaryDirectory() as tmp:
+        if format == "csv":
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path in exports.write_csvs(tables, tmp, f"台账-{month}"):
+                    zf.write(path, path.name)
+            return _download(buf.getvalue(), f"台账-{month}.zip", "application/zip")
+        path = exports.write_xlsx(tables, Path(tmp) / "ledger.xlsx")
+        return _download(path.read_bytes(), f"台账-{month}.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.get("/v1/admin/export-ivolunteer")
+def export_ivolunteer(request: Request, month: str, encoding: str = "utf-8-sig") -> Response:
+    if (denied := _staff(request)) is not None:
+        return denied
+    if encoding not in ("utf-8-sig", "gbk"):
+        return _error(422, "bad_encoding", "encoding is utf-8-sig or gbk")
+    try:
+        headers, rows = exports.ivolunteer_rows(_store(request), month)
+    except exports.MonthError as exc:
+        return _error(422, "bad_month", str(exc))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = exports.write_ivolunteer(headers, rows, Path(tmp) / "iv.csv", encoding)
+        return _download(path.read_bytes(), f"i志愿时长-{month}.csv", "text/csv")

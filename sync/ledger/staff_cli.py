@@ -1,0 +1,280 @@
+"""The staff subcommands of ``kiosk-ledger``: imports, catalog, cards, the monthly 台账.
+
+Messages are Chinese then English: the people running these are community workers.
+Exit status 0 = done, 1 = the file or request has problems (listed), 2 = cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import admin_store, card_sheet, exports
+from .activity_import import RULE_KEYS, check_activity, parse_activities
+from .admin_store import AdminError
+from .roster_import import parse_roster
+from .storage import LedgerStore
+
+COMMANDS = {"import-roster", "import-activities", "activities", "catalog", "cards", "reissue", "export",
+            "export-ivolunteer"}
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import-roster", parents=[common], help="import volunteers from .xlsx or .csv (UTF-8/GBK)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
+    p.add_argument("--full", action="store_true",
+                   help="the file is the whole roster: volunteers missing from it become inactive")
+    p = sub.add_parser("import-activities", parents=[common], help="import activities from .xlsx or .csv")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true")
+
+    p = sub.add_parser("activities", help="add or list activities")
+    asub = p.add_subparsers(dest="action", required=True)
+    a = asub.add_parser("add", parents=[common], help="add (or replace, with --id) one activity")
+    a.add_argument("--id", default="", help="activity id (default: the next A-YYYYMMDD-NN)")
+    a.add_argument("--title", required=True, help="Chinese title")
+    a.add_argument("--title-en", default="")
+    a.add_argument("--title-zh-hant", default="")
+    a.add_argument("--site", required=True, help="site id or name")
+    a.add_argument("--start", required=True, help="e.g. '2026-11-29 09:00'")
+    a.add_argument("--end", required=True, help="e.g. '2026-11-29 12:00' or '12:00' (same day as --start)")
+    for key in RULE_KEYS:
+        a.add_argument("--" + key.replace("_", "-"), default="")
+    a.add_argument("--capacity", default="")
+    a.add_argument("--signup", default="", help="volunteer ids, separated by commas")
+    a = asub.add_parser("list", parents=[common])
+    a.add_argument("--month", default=None, help="YYYY-MM")
+    a.add_argument("--site", default=None)
+    a.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("catalog", help="rewards: add, list, set stock")
+    csub = p.add_subparsers(dest="action", required=True)
+    a = csub.add_parser("add", parents=[common], help="add or change a reward (fields not given are kept)")
+    a.add_argument("item_id")
+    a.add_argument("--name", default=None, help="Chinese (simplified) name")
+    a.add_argument("--name-zh-hant", default=None)
+    a.add_argument("--name-en", default=None)
+    a.add_argument("--cost", type=int, default=None, help="points")
+    a.add_argument("--kind", default=None, choices=admin_store.KINDS)
+    a.add_argument("--monthly-limit", type=int, default=None, help="per volunteer per month; 0 = no limit")
+    a.add_argument("--image", type=Path, default=None, help="a photo (JPG/PNG): resized to 256x256 PNG")
+    state = a.add_mutually_exclusive_group()
+    state.add_argument("--inactive", action="store_true", help="hide it at the kiosks")
+    state.add_argument("--active", action="store_true", help="show it again")
+    a = csub.add_parser("list", parents=[common])
+    a.add_argument("--json", action="store_true")
+    a = csub.add_parser("set-stock", parents=[common], help="set a site's count after counting the shelf")
+    a.add_argument("item_id")
+    a.add_argument("qty", type=int)
+    a.add_argument("--site", required=True)
+    a.add_argument("--note", default="")
+
+    p = sub.add_parser("cards", parents=[common], help="printable A4 PDF of wallet cards, or PNGs for phones")
+    p.add_argument("ids", nargs="*", help="volunteer ids (default: every active volunteer)")
+    p.add_argument("--out", type=Path, default=Path("cards.pdf"), help="the PDF to write (default cards.pdf)")
+    p.add_argument("--png", type=Path, default=None, help="write one PNG per card into this folder instead")
+    p.add_argument("--team", default=None, help="only this team")
+    p.add_argument("--staff", action="store_true", help="include staff cards")
+    p.add_argument("--include-inactive", action="store_true")
+    p = sub.add_parser("reissue", parents=[common], help="a new card for a lost one: the old card stops working")
+    p.add_argument("volunteer_id")
+    p.add_argument("--reason", default="")
+    p.add_argument("--out", type=Path, default=None, help="also write the new card: .pdf (A4 sheet) or .png")
+
+    p = sub.add_parser("export", parents=[common], help="the month's 台账 as XLSX (or CSV files)")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("--out", type=Path, default=None,
+                   help="xlsx: the file (default 台账-YYYY-MM.xlsx); csv: the folder (default .)")
+    p = sub.add_parser("export-ivolunteer", parents=[common], help="hours per volunteer per activity for i志愿")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--out", type=Path, default=None, help="default i志愿时长-YYYY-MM.csv")
+    p.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
+                   help="utf-8-sig (Excel-friendly, default) or gbk for older import tools")
+    p.add_argument("--with-phone", action="store_true", help="add the phone number column (staff use only)")
+
+
+def _err(message: str, code: int = 2) -> int:
+    sys.stderr.write(f"kiosk-ledger: {message}\n")
+    return code
+
+
+def _out(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def _errors(errors: list) -> None:
+    sys.stderr.write(f"发现 {len(errors)} 处问题，未导入任何数据 / {len(errors)} problem(s), nothing was imported:\n")
+    for e in errors[:200]:
+        where = f"第 {e.row} 行（row {e.row}）「{e.column}」列" if e.row else "文件 / file"
+        sys.stderr.write(f"  {where}: {e.message}\n")
+    if len(errors) > 200:
+        sys.stderr.write(f"  ... 另有 {len(errors) - 200} 处 / and {len(errors) - 200} more\n")
+
+
+def run(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    store = LedgerStore(db)
+    try:
+        return _run(store, db, args, now)
+    except AdminError as exc:
+        return _err(str(exc), 1)
+    except exports.MonthError as exc:
+        return _err(str(exc), 2)
+    finally:
+        store.close()
+
+
+def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) -> int:
+    cmd = args.command
+    if cmd == "import-roster":
+        if not args.file.exists():
+            return _err(f"找不到文件 / no such file: {args.file}")
+        report = admin_store.import_roster(store, parse_roster(args.file), now, dry_run=args.dry_run, full=args.full)
+        if not report.ok:
+            _errors(report.errors)
+            return 1
+        _out(report.to_dict())
+        return 0
+    if cmd == "import-activities":
+        if not args.file.exists():
+            return _err(f"找不到文件 / no such file: {args.file}")
+        sites, vids = admin_store.reference_sets(store)
+        parsed = parse_activities(args.file, sites, vids)
+        if parsed.errors:
+            _errors(parsed.errors)
+            return 1
+        admin_store.number_activities(store, parsed.activities)
+        if not args.dry_run:
+            admin_store.upsert_activities(store, parsed.activities, now)
+        _out({"ok": True, "dry_run": args.dry_run, "activities": len(parsed.activities),
+              "ids": [a["activity_id"] for a in parsed.activities]})
+        return 0
+    if cmd == "activities":
+        return _activities(store, args, now)
+    if cmd == "catalog":
+        return _catalog(store, args, now)
+    if cmd == "cards":
+        key = admin_store.private_key(store, _key_path(db))
+        holders = admin_store.card_holders(store, key, ids=[i.upper() for i in args.ids] or None, team=args.team,
+                                           include_inactive=args.include_inactive, staff=args.staff)
+        if not holders:
+            return _err("没有需要制卡的人 / nobody to make cards for", 1)
+        if args.png:
+            paths = card_sheet.write_pngs(holders, args.png)
+            _out({"ok": True, "cards": len(paths), "folder": str(args.png)})
+        else:
+            pages = card_sheet.write_pdf(holders, args.out)
+            _out({"ok": True, "cards": len(holders), "pages": pages, "pdf": str(args.out)})
+        return 0
+    if cmd == "reissue":
+        vid = args.volunteer_id.upper()
+        version = admin_store.reissue(store, vid, now, args.reason)
+        result: dict[str, Any] = {"ok": True, "volunteer_id": vid, "card_version": version}
+        if args.out:
+            key = admin_store.private_key(store, _key_path(db))
+            holders = admin_store.card_holders(store, key, ids=[vid])
+            if args.out.suffix.lower() == ".png":
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                from sync.cards import card_image
+
+                h = holders[0]
+                card_image(h.code, h.name, h.subject_id, h.kind).save(args.out)
+            else:
+                card_sheet.write_pdf(holders, args.out)
+            result["card"] = str(args.out)
+        _out(result)
+        return 0
+    if cmd == "export":
+        tables = exports.month_tables(store, args.month)
+        counts = {t.name: len(t.rows) for t in tables}
+        if args.format == "xlsx":
+            path = exports.write_xlsx(tables, args.out or Path(f"台账-{args.month}.xlsx"))
+            _out({"ok": True, "file": str(path), "rows": counts})
+        else:
+            paths = exports.write_csvs(tables, args.out or Path("."), f"台账-{args.month}")
+            _out({"ok": True, "files": [str(p) for p in paths], "rows": counts})
+        return 0
+    if cmd == "export-ivolunteer":
+        headers, rows = exports.ivolunteer_rows(store, args.month, with_phone=args.with_phone)
+        path = exports.write_ivolunteer(headers, rows, args.out or Path(f"i志愿时长-{args.month}.csv"),
+                                        args.encoding)
+        missing = sum(1 for r in rows if "缺少i志愿ID" in r[-1])
+        if missing:
+            sys.stderr.write(f"注意：{missing} 行缺少 i志愿 ID / {missing} row(s) have no i志愿 id:"
+                             " add it in the roster (i志愿 id column) and export again\n")
+        _out({"ok": True, "file": str(path), "rows": len(rows), "missing_ivolunteer_id": missing})
+        return 0
+    raise AssertionError(cmd)
+
+
+def _key_path(db: Path) -> Path:
+    return db.with_name(db.name + ".signing-key")
+
+
+def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
+    if args.action == "list":
+        acts = admin_store.activities(store, month=args.month, site=args.site)
+        if args.json:
+            _out(acts)
+        else:
+            for a in acts:
+                sys.stdout.write(f"{a['activity_id']}\t{a['start'][:16].replace('T', ' ')}–{a['end'][11:16]}\t"
+                                 f"{a['site_id']}\t{a.get('title_zh', '')}\t{len(a.get('signup') or [])}"
+                                 f"/{a.get('capacity') or '-'}\n")
+        return 0
+    sites, vids = admin_store.reference_sets(store)
+    values = {"activity_id": args.id, "title_zh": args.title, "title_en": args.title_en,
+              "title_zh_hant": args.title_zh_hant, "site": args.site, "start": args.start, "end": args.end,
+              "capacity": args.capacity, "signup": args.signup}
+    values.update({k: getattr(args, k) for k in RULE_KEYS})
+    start = values["start"]
+    if len(args.end.strip()) <= 5 and ":" in args.end:  # "12:00": the same day as the start
+        values["date"] = start[:10]
+        values["end"] = args.end
+    headers = {k: "--" + k.replace("_", "-") for k in values}
+    headers.update(title_zh="--title", activity_id="--id", site="--site", date="--start")
+    act, errors = check_activity(values, 0, headers, sites, vids)
+    if errors:
+        for e in errors:
+            sys.stderr.write(f"kiosk-ledger: {e.column}: {e.message}\n")
+        return 1
+    assert act is not None
+    admin_store.number_activities(store, [act])
+    admin_store.upsert_activities(store, [act], now)
+    _out({"ok": True, **act})
+    return 0
+
+
+def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
+    if args.action == "list":
+        items = admin_store.catalog(store)
+        if args.json:
+            _out(items)
+        else:
+            for i in items:
+                stock = ", ".join(f"{s}:{q}" for s, q in i["stock"].items()) or "-"
+                flag = "" if i.get("active", True) else "\t(停用 inactive)"
+                sys.stdout.write(f"{i['item_id']}\t{i.get('names', {}).get('zh-Hans', '')}\t{i.get('cost')}分\t"
+                                 f"{i.get('kind')}\t{stock}{flag}\n")
+        return 0
+    if args.action == "set-stock":
+        before = admin_store.set_stock(store, args.site, args.item_id, args.qty, now, args.note)
+        _out({"ok": True, "site_id": args.site, "item_id": args.item_id, "before": before, "qty": args.qty})
+        return 0
+    image = None
+    if args.image is not None:
+        if not args.image.is_file():
+            return _err(f"找不到图片 / no such picture: {args.image}")
+        image = args.image.read_bytes()
+    names = {"zh-Hans": args.name, "zh-Hant": args.name_zh_hant, "en": args.name_en}
+    data = admin_store.upsert_item(store, args.item_id, now, names={k: v for k, v in names.items() if v} or None,
+                                   cost=args.cost, kind=args.kind, monthly_limit=args.monthly_limit,
+                                   active=False if args.inactive else True if args.active else None, image=image)
+    _out({"ok": True, **data})
+    return 0

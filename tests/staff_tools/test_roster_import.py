@@ -1,0 +1,76 @@
+"""Roster spreadsheets as community workers make them: xlsx, UTF-8 or GBK CSV, zh/en headers."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+
+from sync.ledger.roster_import import parse_roster
+
+
+def xlsx(path, rows):
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_with_a_title_line_and_chinese_headers(tmp_path):
+    f = xlsx(tmp_path / "名册.xlsx", [
+        ["博凯社区志愿者名册"],
+        ["姓名", "手机", "志愿者编号", "队伍", "i志愿 ID"],
+        ["张晓明", 13800138000, "V000101", "夕阳红服务队", "IV-1"],
+        ["陳大文", "+852 6123 4567", "", "港澳志愿服务队", ""],
+        ["Anna Müller", "", "v000104", "博译", None],
+    ])
+    result = parse_roster(f)
+    assert result.errors == []
+    assert [(r.row, r.volunteer_id, r.name, r.phone) for r in result.rows] == [
+        (3, "V000101", "张晓明", "13800138000"),
+        (4, "", "陳大文", "+85261234567"),
+        (5, "V000104", "Anna Müller", ""),
+    ]
+    assert result.rows[0].ivolunteer_id == "IV-1" and result.rows[0].team == "夕阳红服务队"
+
+
+def test_gbk_csv_with_english_headers(tmp_path):
+    f = tmp_path / "roster.csv"
+    f.write_bytes("Name,Phone,Volunteer ID,Team,Status\n王喆,139 0000 1111,V000105,心灵帆船,\n"
+                  "赵彧,13700001111,V000107,心灵帆船,离开\n".encode("gbk"))
+    result = parse_roster(f)
+    assert result.errors == []
+    # A blank status is "" (keep what the ledger holds), not "active": a suspension is never lifted by accident.
+    assert [(r.name, r.status) for r in result.rows] == [("王喆", ""), ("赵彧", "inactive")]
+
+
+def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
+    f = xlsx(tmp_path / "bad.xlsx", [
+        ["姓名", "手机", "志愿者编号"],
+        ["", "13800138000", "V000001"],
+        ["李四", "12345", "V000002"],
+        ["王五", "13900139000", "V000002"],
+        ["赵六", "13900139000", "X-1"],
+    ])
+    result = parse_roster(f)
+    messages = [str(e) for e in result.errors]
+    assert messages == [
+        "row 2, column 姓名: name is empty",
+        "row 3, column 手机: '12345' is not a mobile number",
+        "row 4, column 志愿者编号: duplicate id V000002 (also row 3)",
+        "row 5, column 志愿者编号: 'X-1' is not like V000123",
+        "row 5, column 手机: duplicate phone number (also row 4)",
+    ]
+
+
+def test_malformed_files_get_a_clear_answer(tmp_path):
+    (tmp_path / "a.txt").write_text("hello")
+    assert "use an .xlsx or .csv" in str(parse_roster(tmp_path / "a.txt").errors[0])
+    (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    assert "cannot open b.xlsx" in str(parse_roster(tmp_path / "b.xlsx").errors[0])
+    (tmp_path / "c.csv").write_text("foo,bar\n1,2\n")
+    assert "no header row" in str(parse_roster(tmp_path / "c.csv").errors[0])
+    (tmp_path / "d.csv").write_text("手机,队伍\n13800138000,x\n")
+    assert "missing column(s): 姓名" in str(parse_roster(tmp_path / "d.csv").errors[0])
+    (tmp_path / "e.csv").write_bytes(b"\xff\xfe\x00\xd8garbage\x81")
+    assert parse_roster(tmp_path / "e.csv").errors
