@@ -23,7 +23,7 @@ class WedgeDecoder:
         self.on_result = on_result
         self.max_gap_s = max_gap_s
         self.min_length = min_length  # shorter bursts are key repeat or a fast double tap
-        self._clock = clock
+        self.clock = clock
         self._chars: list[str] = []
         self._first_t = 0.0
         self._last_t = 0.0
@@ -35,7 +35,7 @@ class WedgeDecoder:
         ctrl, ...) are ignored without breaking the burst, as scanners press shift for
         capitals.
         """
-        t = self._clock() if timestamp is None else timestamp
+        t = self.clock() if timestamp is None else timestamp
         lowered = key.lower()
         if lowered in ENTER_KEYS:
             return self._finish(t)
@@ -55,7 +55,7 @@ class WedgeDecoder:
     @property
     def pending(self) -> bool:
         """True while a burst is in progress: the UI may hold back these keys from text fields."""
-        return bool(self._chars) and self._clock() - self._last_t <= self.max_gap_s
+        return bool(self._chars) and self.clock() - self._last_t <= self.max_gap_s
 
     def _finish(self, t: float) -> ScanResult | None:
         chars, self._chars = self._chars, []

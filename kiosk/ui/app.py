@@ -1,0 +1,596 @@
+"""The kiosk app: one App object that owns the state, the scanner, the store worker
+and the navigation. Screens show what it tells them; every store action goes through
+the worker thread and comes back through Clock, so the UI thread never waits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.ui import env
+
+env.prepare(fullscreen=os.environ.get("KIOSK_FULLSCREEN") == "1")
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+from kivy.factory import Factory  # noqa: E402
+from kivy.graphics.texture import Texture  # noqa: E402
+from kivy.lang import Builder  # noqa: E402
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
+
+from kiosk.config import KioskConfig  # noqa: E402
+from kiosk.scanner.camera import Scanner  # noqa: E402
+from kiosk.scanner.pipeline import DecodePipeline  # noqa: E402
+from kiosk.scanner.result import CameraStatus, ScanResult  # noqa: E402
+from kiosk.scanner.sources import FrameSource, SimulatedCamera, open_source  # noqa: E402
+from kiosk.service import Kiosk, Outcome  # noqa: E402
+from kiosk.staff import StaffGate  # noqa: E402
+from kiosk.store import Store, StoreError  # noqa: E402
+from kiosk.ui import flows  # noqa: E402
+from kiosk.ui import screens as _screens  # noqa: E402,F401  (kv rules name these classes)
+from kiosk.ui import widgets as _widgets  # noqa: E402,F401
+from kiosk.ui.i18n import LANGS, Translator, date_text, time_text  # noqa: E402
+from kiosk.ui.screens import pick  # noqa: E402
+from kiosk.ui.sounds import SoundBoard  # noqa: E402
+from kiosk.ui.staffui import StaffController  # noqa: E402
+from kiosk.ui.theme import TONES  # noqa: E402
+from kiosk.ui.worker import Worker  # noqa: E402
+
+log = logging.getLogger("kiosk.ui")
+
+KV = Path(__file__).with_name("kiosk.kv")
+ENTER_KEYS = (13, 271)
+SHIFTED = {"-": "_", "=": "+", ";": ":", "'": '"', ",": "<", ".": ">", "/": "?", "1": "!", "2": "@",
+           "3": "#", "4": "$", "5": "%", "6": "^", "7": "&", "8": "*", "9": "(", "0": ")"}
+CHOICE_SECONDS = 10  # then the default activity is taken, so nobody is left half signed in
+
+
+class KioskApp(App):
+    lang = StringProperty("zh-Hans")
+    site_text = StringProperty("")
+    clock_text = StringProperty("")
+    sync_state = StringProperty("offline")
+    sync_text = StringProperty("")
+    banner_text = StringProperty("")
+    preview_texture = ObjectProperty(None, allownone=True)
+    demo_mode = BooleanProperty(False)
+    camera_status = StringProperty(CameraStatus.STOPPED.value)
+    disk_ok = BooleanProperty(True)
+
+    def __init__(self, kiosk: Kiosk, *, source: FrameSource | None = None, demo_cards: list[dict] | None = None,
+                 sync_agent: Any = None, sounds: bool = True, image_dirs: tuple[Path, ...] = (),
+                 result_seconds: float = 8.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = "Volunteer kiosk"
+        self.kiosk = kiosk
+        self.config_kiosk: KioskConfig = kiosk.config
+        self.lang = kiosk.config.language
+        self.translator = Translator()
+        self.source = source if source is not None else SimulatedCamera()
+        self.demo_cards = demo_cards or []
+        self.demo_mode = bool(self.demo_cards) and isinstance(self.source, SimulatedCamera)
+        self.sync_agent = sync_agent
+        self.sound = SoundBoard(enabled=sounds)
+        self.image_dirs = image_dirs
+        self.result_seconds = result_seconds
+        self.idle_timeout = float(kiosk.config.idle_timeout_seconds)
+        self.worker: Worker | None = None
+        self.scanner: Scanner | None = None
+        self.gate = StaffGate(kiosk.store, kiosk.now)
+        self.staff: StaffController | None = None
+        self.catalog_view: flows.CatalogView | None = None
+        self.home_view: flows.HomeView | None = None
+        self.last_shown: flows.Shown | None = None
+        self.exit_code = 0
+        self._last_input = time.monotonic()
+        self._last_frame_id = 0
+        self._frame_ref: Any = None
+        self._choice_deadline = 0.0
+        self._camera_detail = ""
+        self._events: list[Any] = []
+        self.scan_log: list[tuple[float, str]] = []  # (monotonic, text) of the latest scans handled
+        self.outcomes_shown = 0
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def load_kv(self, filename=None):
+        # Kivy would look for "kiosk.kv" by the class name; load it explicitly, once.
+        if str(KV) not in Builder.files:
+            Builder.load_file(str(KV))
+        return True
+
+    def build(self):
+        env.register_fonts()
+        return Factory.KioskRoot()
+
+    @property
+    def sm(self):
+        return self.root.ids.sm
+
+    def screen(self, name: str):
+        return self.sm.get_screen(name)
+
+    def on_start(self) -> None:
+        self.worker = Worker()
+        self.staff = StaffController(self)
+        self.scanner = Scanner(
+            self.source, on_result=self._scan_from_thread, on_status=self._status_from_thread,
+            pipeline=DecodePipeline(self._public_key()), debounce_s=self.config_kiosk.scan_debounce_seconds,
+            mirror_preview=self.config_kiosk.mirror_preview,
+        )
+        self.scanner.start()
+        Window.bind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,
+                    on_request_close=self._on_request_close)
+        self._events = [
+            Clock.schedule_interval(self._tick, 0.5),
+            Clock.schedule_interval(self._update_preview, 1 / 20),
+            Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
+            Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
+        ]
+        self._build_demo_cards()
+        self._tick(0)
+        self.refresh_home()
+        self.refresh_sync()
+
+    def on_stop(self) -> None:
+        for ev in self._events:
+            ev.cancel()
+        Window.unbind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,
+                      on_request_close=self._on_request_close)
+        if self.scanner is not None:
+            self.scanner.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        if self.sync_agent is not None and hasattr(self.sync_agent, "stop"):
+            try:
+                self.sync_agent.stop()
+            except Exception:
+                log.exception("stopping the sync agent failed")
+
+    def _on_request_close(self, *_a, **_k) -> bool:
+        # Only the staff "leave kiosk mode" button closes the app (it sets this flag).
+        return not getattr(self, "_may_close", False)
+
+    def leave_kiosk(self) -> None:
+        self._may_close = True
+        self.stop()
+
+    def _public_key(self) -> str | None:
+        try:
+            return self.kiosk.public_key()
+        except StoreError:
+            return None
+
+    def use_kiosk(self, kiosk: Kiosk) -> None:
+        """Swap the store and service (tests, and a site change): only while the worker is idle."""
+        self.kiosk = kiosk
+        self.config_kiosk = kiosk.config
+        self.gate = StaffGate(kiosk.store, kiosk.now)
+        self.idle_timeout = float(kiosk.config.idle_timeout_seconds)
+        self.catalog_view = None
+        self.last_shown = None
+        if self.scanner is not None:
+            self.scanner.debouncer.reset()
+            self.scanner._reader.pipeline.public_key = self._public_key()
+        self.disk_ok = True
+        self.go_home()
+        self.refresh_sync()
+
+    # -- text -------------------------------------------------------------------------
+
+    def t(self, key: str, lang: str | None = None, **kw: Any) -> str:
+        return self.translator.t(key, lang or self.lang, **kw)
+
+    def set_lang(self, lang: str) -> None:
+        if lang in LANGS:
+            self.lang = lang
+
+    def on_lang(self, *_a) -> None:
+        if self.root is None:
+            return
+        self._tick(0)
+        self._render_site()
+        self._render_sync_text()
+        self._update_banner()
+        for name in self.sm.screen_names:
+            scr = self.screen(name)
+            if hasattr(scr, "render"):
+                scr.render()
+        if self.staff is not None:
+            self.staff.render()
+
+    # -- navigation and idle ----------------------------------------------------------
+
+    def go(self, name: str) -> None:
+        self.sm.current = name
+        self._last_input = time.monotonic()
+
+    def go_home(self, *, next_visitor: bool = False) -> None:
+        """Back to the home screen; ``next_visitor``: nobody has touched the kiosk for the
+        idle timeout, so whoever comes next gets the start-up language."""
+        if self.staff is not None:
+            self.staff.end()
+        self.catalog_view = None
+        if next_visitor:
+            self.lang = self.config_kiosk.language
+        self.go("home")
+        self.refresh_home()
+
+    def _on_any_touch(self, *_a) -> bool:
+        self._last_input = time.monotonic()
+        return False
+
+    def _timeout_for(self, screen: str) -> float:
+        if screen == "result":
+            return min(self.result_seconds, self.idle_timeout or self.result_seconds)
+        if screen == "staff":
+            return max(self.idle_timeout, 120.0)
+        return self.idle_timeout
+
+    def _tick(self, _dt: float) -> None:
+        now = self.kiosk.now()
+        self.clock_text = f"{date_text(now, self.lang)}  {time_text(now, self.lang)}"
+        if self.root is None:
+            return
+        current = self.sm.current
+        if current == "choose":
+            left = self._choice_deadline - time.monotonic()
+            scr = self.screen("choose")
+            if left <= 0 and scr.choice is not None:
+                self.choose_activity(scr.choice.default_id)
+            elif int(left) != int(scr.countdown):
+                scr.countdown = max(0, int(left) + 1)
+                scr.render()
+            return
+        timeout = self._timeout_for(current)
+        quiet = time.monotonic() - self._last_input
+        if current != "home" and timeout and quiet > timeout:
+            self.go_home(next_visitor=quiet > self.idle_timeout)
+        elif current == "home" and self.lang != self.config_kiosk.language and quiet > self.idle_timeout:
+            self.lang = self.config_kiosk.language
+
+    # -- background jobs --------------------------------------------------------------
+
+    def run_job(self, fn, done, *, failed=None) -> None:
+        """Run ``fn`` on the store worker; ``done(result)`` on the UI thread."""
+        def ok(result: Any) -> None:
+            if not self.disk_ok:
+                self.disk_ok = True
+            if isinstance(getattr(result, "outcome", result), Outcome) and hasattr(self.sync_agent, "wake"):
+                self.sync_agent.wake()  # push the new event now, not at the next tick
+            done(result)
+
+        def bad(exc: BaseException) -> None:
+            if isinstance(exc, StoreError | sqlite3.Error | OSError):
+                self.disk_ok = False
+            if failed is not None:
+                failed(exc)
+            else:
+                self.show(flows.Shown(Outcome("error", False, reason="error", message=str(exc))))
+        self.worker.submit(fn, ok, bad)
+
+    def on_disk_ok(self, *_a) -> None:
+        self._update_banner()
+
+    def refresh_home(self) -> None:
+        kiosk = self.kiosk
+        self.run_job(lambda: flows.home(kiosk), self._home_loaded, failed=lambda _e: None)
+
+    def _home_loaded(self, view: flows.HomeView) -> None:
+        self.home_view = view
+        home = self.screen("home")
+        home.view = view
+        home.render()
+        self._render_site()
+
+    def _render_site(self) -> None:
+        if self.home_view is not None:
+            self.site_text = pick(self.home_view.site, self.lang)
+
+    def refresh_sync(self, outbox_rows: int = 0, done=None) -> None:
+        kiosk, agent = self.kiosk, self.sync_agent
+
+        def loaded(view: flows.SyncView) -> None:
+            self.sync_view = view
+            self._render_sync_text()
+            if done is not None:
+                done(view)
+        self.run_job(lambda: flows.sync_view(kiosk, agent, outbox_rows), loaded, failed=lambda _e: None)
+
+    def _render_sync_text(self) -> None:
+        view = getattr(self, "sync_view", None)
+        if view is None:
+            return
+        if view.connected and view.online:
+            self.sync_state = "online"
+            self.sync_text = self.t("sync.online") if not view.pending else self.t("sync.online_pending",
+                                                                                  n=view.pending)
+        elif view.connected:
+            self.sync_state = "offline"
+            self.sync_text = self.t("sync.offline", n=view.pending)
+        else:
+            self.sync_state = "offline"
+            self.sync_text = self.t("sync.not_connected", n=view.pending)
+
+    # -- camera, preview and banner ---------------------------------------------------
+
+    def _status_from_thread(self, status: CameraStatus, detail: str) -> None:
+        Clock.schedule_once(lambda _dt: self._set_camera_status(status, detail))
+
+    def _set_camera_status(self, status: CameraStatus, detail: str) -> None:
+        self.camera_status = status.value
+        self._camera_detail = detail
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        parts = []
+        if self.camera_status == CameraStatus.UNAVAILABLE.value:
+            parts.append(self.t("banner.camera"))
+        if not self.disk_ok:
+            parts.append(self.t("banner.disk"))
+        self.banner_text = "   ·   ".join(parts)
+
+    def _update_preview(self, _dt: float) -> None:
+        if self.scanner is None or self.sm.current not in ("home", "rewards_scan"):
+            return
+        frame = self.scanner.latest_frame()
+        if frame is None or frame is self._frame_ref:
+            return
+        self._frame_ref = frame
+        h, w = frame.shape[:2]
+        tex = self.preview_texture
+        if tex is None or tex.size != (w, h):
+            tex = Texture.create(size=(w, h), colorfmt="rgb")
+            tex.flip_vertical()
+        tex.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        if tex is not self.preview_texture:
+            self.preview_texture = tex
+        else:
+            self.root.canvas.ask_update()
+
+    # -- scans ------------------------------------------------------------------------
+
+    def _scan_from_thread(self, result: ScanResult) -> None:
+        Clock.schedule_once(lambda _dt: self.on_scan(result))
+
+    def _on_key_down(self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]) -> bool:
+        if self.scanner is None or self.sm.current == "staff":
+            return False  # staff type into text fields there
+        self._last_input = time.monotonic()
+        if key in ENTER_KEYS:
+            self.scanner.feed_key("enter")
+            return True
+        if codepoint and len(codepoint) == 1 and codepoint.isprintable():
+            ch = codepoint
+            if "shift" in modifiers:
+                ch = SHIFTED.get(ch, ch.upper())
+            self.scanner.feed_key(ch)
+            return True
+        return False
+
+    def on_scan(self, result: ScanResult) -> None:
+        self._last_input = time.monotonic()
+        self.scan_log.append((time.monotonic(), result.text))
+        del self.scan_log[:-100]
+        current = self.sm.current
+        if current in ("pin", "staff"):
+            return  # staff are at work: a card shown now is not a sign-in
+        if current in ("rewards_scan", "catalog", "confirm"):
+            self._rewards_lookup(result.text)
+        else:
+            self._attendance(result.text)
+
+    def _attendance(self, text: str) -> None:
+        kiosk = self.kiosk
+        self.run_job(lambda: flows.attendance(kiosk, text), self._attendance_done)
+
+    def _attendance_done(self, result: flows.Shown | flows.Choice) -> None:
+        if isinstance(result, flows.Choice):
+            scr = self.screen("choose")
+            scr.choice = result
+            scr.countdown = CHOICE_SECONDS
+            self._choice_deadline = time.monotonic() + CHOICE_SECONDS
+            scr.render()
+            self.go("choose")
+            self.sound.play("notice")
+            return
+        if result.outcome.kind == "staff_card":
+            self.staff.begin_login(result.outcome.volunteer_id, result.outcome.name)
+            return
+        self.show(result)
+
+    def choose_activity(self, activity_id: str) -> None:
+        scr = self.screen("choose")
+        choice = scr.choice
+        if choice is None:
+            return
+        scr.choice = None
+        kiosk = self.kiosk
+        if choice.text:
+            job = lambda: flows.attendance(kiosk, choice.text, activity_id=activity_id,  # noqa: E731
+                                           assisted_by=choice.assisted_by)
+        else:
+            job = lambda: flows.attendance(kiosk, volunteer_id=choice.volunteer_id,  # noqa: E731
+                                           activity_id=activity_id, assisted_by=choice.assisted_by)
+        self.run_job(job, self.show)
+
+    def show(self, shown: flows.Shown) -> None:
+        self.last_shown = shown
+        self.outcomes_shown += 1
+        scr = self.screen("result")
+        scr.shown = shown
+        scr.render()
+        self.go("result")
+        self.sound.play(TONES[scr.tone][2])
+
+    # -- rewards ----------------------------------------------------------------------
+
+    def open_rewards(self) -> None:
+        self.catalog_view = None
+        self.go("rewards_scan")
+
+    def _rewards_lookup(self, text: str) -> None:
+        kiosk, dirs = self.kiosk, self.image_dirs
+        self.run_job(lambda: flows.rewards(kiosk, text, dirs), self._rewards_loaded)
+
+    def _rewards_loaded(self, result: flows.CatalogView | flows.Shown) -> None:
+        if isinstance(result, flows.Shown):
+            self.show(result)
+            return
+        self.catalog_view = result
+        scr = self.screen("catalog")
+        scr.view = result
+        scr.render()
+        self.go("catalog")
+        self.sound.play("notice")
+
+    def pick_item(self, item: flows.ItemView) -> None:
+        if self.catalog_view is None:
+            return
+        if item.state != "ok":
+            # The service says why, in its own words: the screen never guesses a rule.
+            self._redeem(item.item_id)
+            return
+        scr = self.screen("confirm")
+        scr.item = item
+        scr.render()
+        self.go("confirm")
+
+    def confirm_redeem(self) -> None:
+        item = self.screen("confirm").item
+        if item is not None:
+            self._redeem(item.item_id)
+
+    def _redeem(self, item_id: str) -> None:
+        view = self.catalog_view
+        if view is None:
+            return
+        kiosk = self.kiosk
+        self.run_job(lambda: flows.redeem(kiosk, view.volunteer_id, item_id), self.show)
+
+    # -- staff ------------------------------------------------------------------------
+
+    def pin_key(self, action: str, value: str | None) -> None:
+        self.staff.pin_key(action, value)
+
+    # -- demo cards -------------------------------------------------------------------
+
+    def _build_demo_cards(self) -> None:
+        from kiosk.ui.widgets import DemoCard
+
+        box = self.screen("home").ids.demo_cards
+        box.clear_widgets()
+        if not self.demo_mode:
+            return
+        for card in self.demo_cards:
+            w = DemoCard(card=card, label=card.get("volunteer_id", ""), image=card.get("card", ""))
+            w.bind(on_release=lambda wd: self.show_demo_card(wd.card))
+            box.add_widget(w)
+
+    def show_demo_card(self, card: dict) -> None:
+        """Hold a demo card up to the simulated camera: its PNG, placed in a frame, is
+        read by the real decode pipeline. Loading the PNG is disk work: off the UI thread."""
+        from kiosk.ui.democards import hold_card
+
+        source = self.source
+        if not isinstance(source, SimulatedCamera):
+            return
+        path = card.get("card", "")
+        self.worker.submit(lambda: hold_card(source, path), None)
+
+
+def load_demo_cards(path: Path | None) -> list[dict]:
+    if path is None:
+        return []
+    try:
+        cards = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.error("cannot read demo cards %s: %s", path, exc)
+        return []
+    base = Path(path).resolve().parent
+    out = []
+    for c in cards if isinstance(cards, list) else []:
+        card = dict(c)
+        if card.get("card") and not Path(card["card"]).is_absolute():
+            card["card"] = str(base / card["card"])
+        out.append(card)
+    return out
+
+
+def _choose_source(camera: str | None, config: KioskConfig, demo: bool) -> FrameSource:
+    spec = camera if camera is not None else (config.camera or None)
+    if spec is None and not demo and any(Path("/dev").glob("video*")):
+        spec = "0"
+    return open_source(spec)
+
+
+def _start_sync_agent(store: Store, config: KioskConfig) -> Any:
+    if not (store.setting("ledger_url") or store.setting("ledger_token")):
+        return None
+    try:
+        from sync.agent.worker import SyncAgent
+    except ImportError:
+        return None
+    try:
+        agent = SyncAgent(store, interval=float(config.sync_interval_seconds),
+                          offline_after_seconds=float(config.offline_after_seconds))
+        agent.start()
+        return agent
+    except Exception:
+        log.exception("the sync agent did not start; the kiosk works offline")
+        return None
+
+
+def apply_saved_settings(config: KioskConfig, store: Store) -> KioskConfig:
+    """Settings staff changed on the screen outlive a restart; they sit in the store."""
+    changes: dict[str, Any] = {}
+    lang = store.setting("ui.language")
+    if lang in LANGS:
+        changes["language"] = lang
+    idle = store.setting("ui.idle_timeout_seconds")
+    if idle and idle.isdigit():
+        changes["idle_timeout_seconds"] = int(idle)
+    if store.setting("ui.site_id"):
+        changes["site_id"] = store.setting("ui.site_id")
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def run_app(*, data_dir: Path, config: KioskConfig, camera: str | None = None, fullscreen: bool = False,
+            demo_cards: Path | None = None) -> int:
+    if fullscreen:
+        os.environ["KIOSK_FULLSCREEN"] = "1"
+        from kivy.config import Config
+
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+        Window.fullscreen = "auto"
+        Window.show_cursor = False
+    try:
+        store = Store.in_dir(data_dir)
+    except StoreError as exc:
+        log.error("cannot open the kiosk store: %s", exc)
+        print(json.dumps({"ok": False, "kind": "error", "error": exc.kind, "message": str(exc)}))
+        return 2
+    config = apply_saved_settings(config, store)
+    kiosk = Kiosk(store, config)
+    cards = load_demo_cards(demo_cards)
+    source = _choose_source(camera, config, bool(cards))
+    dirs = tuple(p for p in ([Path(demo_cards).resolve().parent] if demo_cards else []))
+    app = KioskApp(kiosk, source=source, demo_cards=cards, sync_agent=_start_sync_agent(store, config),
+                   image_dirs=dirs)
+
+    def on_term(_signum, _frame) -> None:
+        # systemd and `make demo` stop the kiosk with SIGTERM: stop the threads first.
+        app._may_close = True
+        Clock.schedule_once(lambda _dt: app.stop())
+    signal.signal(signal.SIGTERM, on_term)
+    app.run()
+    return app.exit_code

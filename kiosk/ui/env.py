@@ -1,0 +1,55 @@
+"""Kivy start-up settings. Kivy reads configuration at import time, so this module
+must run before anything imports Kivy; it imports nothing from Kivy at module level."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "assets"
+FONT = ASSETS / "fonts" / "NotoSansSC-Kiosk.otf"
+FONT_BOLD = ASSETS / "fonts" / "NotoSansSC-Kiosk-Bold.otf"
+SOUNDS = ASSETS / "sounds"
+IMAGES = ASSETS / "images"
+
+_prepared = False
+
+
+def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800) -> None:
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    # A kiosk must never parse its own command line as Kivy options, nor write a
+    # config file to the home folder of whoever runs it.
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"kiosk-kivy-{os.getuid()}"))
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
+    Config.set("graphics", "maxfps", "60")
+    # Escape must not close a kiosk: the only way out is through staff mode.
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("kivy", "keyboard_mode", "systemanddock" if fullscreen else "system")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    # The mtdev/hid providers probe /dev/input and can hang or fail in containers;
+    # SDL2 already delivers the touchscreen as mouse/touch events.
+    for key in list(Config.options("input")) if Config.has_section("input") else []:
+        if key != "mouse":
+            Config.remove_option("input", key)
+
+
+def register_fonts() -> None:
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    # Registering under Kivy's default name makes every Label use the CJK font.
+    LabelBase.register(DEFAULT_FONT, fn_regular=str(FONT), fn_bold=str(FONT_BOLD))
+    LabelBase.register("KioskFont", fn_regular=str(FONT), fn_bold=str(FONT_BOLD))

@@ -1,0 +1,300 @@
+"""What each touch or scan asks of the store, as plain functions run on the worker
+thread. They return small view objects holding everything the screen will show, so the
+UI thread never reads SQLite. Kivy-free: the tests can call these directly too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kiosk.core import attendance as att
+from kiosk.core.codes import CodeKind, CodeRefused, mask_name
+from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
+from kiosk.service import Kiosk, Outcome
+from kiosk.ui.env import IMAGES
+
+Titles = dict[str, str]
+
+
+def activity_titles(kiosk: Kiosk, activity_id: str | None) -> Titles:
+    if not activity_id:
+        return {}
+    with kiosk.store.transaction() as conn:
+        row = conn.execute(
+            "SELECT title_zh, title_zh_hant, title_en FROM activities WHERE activity_id = ?", (activity_id,)
+        ).fetchone()
+    if row is None:
+        return {"zh-Hans": activity_id, "zh-Hant": activity_id, "en": activity_id}
+    zh, hant, en = row
+    return {"zh-Hans": zh or en or activity_id, "zh-Hant": hant or zh or en or activity_id,
+            "en": en or zh or activity_id}
+
+
+@dataclass
+class Shown:
+    """An outcome with the titles its screen needs, in every language."""
+
+    outcome: Outcome
+    titles: Titles = field(default_factory=dict)
+    forgotten_titles: Titles = field(default_factory=dict)
+    item_names: Titles = field(default_factory=dict)
+
+
+@dataclass
+class Choice:
+    text: str
+    volunteer_id: str
+    name: str
+    default_id: str
+    options: list[tuple[str, Titles, str, str]]  # (activity_id, titles, start HH:MM, end HH:MM)
+    assisted_by: str | None = None
+
+
+def _shown(kiosk: Kiosk, outcome: Outcome) -> Shown:
+    forgotten = outcome.forgotten or {}
+    return Shown(outcome, activity_titles(kiosk, outcome.activity_id),
+                 activity_titles(kiosk, forgotten.get("activity_id")))
+
+
+def attendance(kiosk: Kiosk, text: str | None = None, *, volunteer_id: str | None = None,
+               activity_id: str | None = None, assisted_by: str | None = None) -> Shown | Choice:
+    """A scan at the home screen (``text``) or a staff-assisted sign-in (``volunteer_id``).
+
+    When several activities run now and the scan would sign in, the volunteer chooses
+    first; a scan that signs out or is refused answers at once.
+    """
+    if activity_id is None:
+        vid = volunteer_id
+        if text is not None:
+            try:
+                code = kiosk.check(text)
+            except CodeRefused:
+                code = None
+            vid = code.subject_id if code is not None and code.kind == CodeKind.VOLUNTEER else None
+        entry = kiosk.store.roster_entry(vid) if vid else None
+        if entry is not None and entry.kind == CodeKind.VOLUNTEER and entry.status == "active":
+            choice = _choice_needed(kiosk, text or "", vid, entry.display_name)
+            if choice is not None:
+                choice.assisted_by = assisted_by
+                return choice
+    if text is not None:
+        return _shown(kiosk, kiosk.scan(text, activity_id=activity_id, assisted_by=assisted_by))
+    return _shown(kiosk, kiosk.attend(volunteer_id or "", activity_id=activity_id, assisted_by=assisted_by))
+
+
+def _choice_needed(kiosk: Kiosk, text: str, vid: str, display_name: str) -> Choice | None:
+    now = kiosk.now()
+    open_session = kiosk.store.open_session(vid)
+    if open_session is not None:
+        act = kiosk.store.activity(open_session.activity_id)
+        if att.forgotten_reason(open_session, act, now, kiosk.policy) is None:
+            return None  # this scan signs out (or is a repeat): no choice to make
+    default, candidates = kiosk.candidates(vid, now)
+    if default is None or len(candidates) < 2:
+        return None
+    tz = kiosk.config.tz
+    options = [(a.activity_id, activity_titles(kiosk, a.activity_id),
+                a.start.astimezone(tz).strftime("%H:%M"), a.end.astimezone(tz).strftime("%H:%M"))
+               for a in candidates]
+    return Choice(text, vid, mask_name(display_name), default.activity_id, options)
+
+
+# -- home ----------------------------------------------------------------------------
+
+
+@dataclass
+class HomeView:
+    site: Titles
+    activities: list[dict[str, Any]]  # titles, start, end, running, general
+    pending: int
+
+
+def home(kiosk: Kiosk) -> HomeView:
+    now = kiosk.now()
+    tz = kiosk.config.tz
+    acts = []
+    for a in kiosk.store.activities(kiosk.site_id):
+        if a.end.astimezone(tz).date() < now.date() or a.start.astimezone(tz).date() > now.date():
+            continue
+        acts.append({"titles": activity_titles(kiosk, a.activity_id), "general": a.general,
+                     "start": a.start.astimezone(tz).strftime("%H:%M"), "end": a.end.astimezone(tz).strftime("%H:%M"),
+                     "running": a.is_running(now), "finished": now > a.end})
+    acts.sort(key=lambda x: (not x["general"], x["start"]))
+    return HomeView(kiosk.store.site_names(kiosk.site_id), acts, kiosk.store.pending_count())
+
+
+# -- rewards -------------------------------------------------------------------------
+
+
+@dataclass
+class ItemView:
+    item_id: str
+    names: Titles
+    cost: int
+    kind: str
+    stocked: bool
+    stock: int | None
+    monthly_limit: int
+    used_this_month: int
+    image: str  # a file path, or "" for the drawn placeholder
+    state: str  # ok | insufficient_balance | out_of_stock | monthly_limit | offline_allowance | item_unavailable
+    short: int = 0  # points missing when the balance is short
+    active: bool = True
+
+
+@dataclass
+class CatalogView:
+    volunteer_id: str
+    name: str
+    balance: int
+    online: bool
+    offline_left: int
+    items: list[ItemView]
+
+
+def resolve_image(kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = ()) -> str:
+    if not image:
+        return ""
+    p = Path(image)
+    if p.is_absolute():
+        return str(p) if p.exists() else ""
+    for base in (kiosk.store.path.parent, *extra_dirs, IMAGES.parent, IMAGES):
+        for candidate in (base / p, base / p.name):
+            if candidate.exists():
+                return str(candidate)
+    return ""
+
+
+def catalog_items(kiosk: Kiosk, volunteer_id: str, balance: int, online: bool, offline_spent: int,
+                  extra_dirs: tuple[Path, ...] = (), include_inactive: bool = False) -> list[ItemView]:
+    now = kiosk.now()
+    month = now.strftime("%Y-%m")
+    items = []
+    for item in kiosk.store.catalog(include_inactive=include_inactive):
+        stock = kiosk.store.stock(kiosk.site_id, item.item_id) if item.stocked else None
+        used = kiosk.store.redeemed_count(volunteer_id, item.item_id, month) if volunteer_id else 0
+        verdict = check_redemption(item, RedeemContext(
+            balance=balance, stock=stock, redeemed_this_month=used, online=online,
+            offline_spent_today=offline_spent, offline_allowance=kiosk.config.offline_allowance))
+        state = "ok" if isinstance(verdict, RedeemOK) else verdict.value
+        items.append(ItemView(item.item_id, dict(item.names), item.cost, item.kind, item.stocked, stock,
+                              item.monthly_limit, used, resolve_image(kiosk, item.image, extra_dirs), state,
+                              max(0, item.cost - balance), item.active))
+    return items
+
+
+def rewards(kiosk: Kiosk, text: str, extra_dirs: tuple[Path, ...] = ()) -> CatalogView | Shown:
+    outcome = kiosk.verify(text)
+    if not outcome.ok:
+        return Shown(outcome)
+    entry = kiosk.store.roster_entry(outcome.volunteer_id)
+    if entry is None or entry.kind != CodeKind.VOLUNTEER:
+        return Shown(Outcome("refused", False, volunteer_id=outcome.volunteer_id, reason="staff_card"))
+    return catalog_for(kiosk, outcome.volunteer_id, extra_dirs)
+
+
+def catalog_for(kiosk: Kiosk, vid: str, extra_dirs: tuple[Path, ...] = ()) -> CatalogView:
+    now = kiosk.now()
+    entry = kiosk.store.roster_entry(vid)
+    balance = kiosk.store.balance(vid)
+    online = kiosk.is_online(now)
+    spent = kiosk.store.offline_spent(vid, now.date().isoformat())
+    return CatalogView(vid, mask_name(entry.display_name) if entry else vid, balance, online,
+                       max(0, kiosk.config.offline_allowance - spent),
+                       catalog_items(kiosk, vid, balance, online, spent, extra_dirs))
+
+
+def redeem(kiosk: Kiosk, vid: str, item_id: str) -> Shown:
+    outcome = kiosk.redeem_for(vid, item_id)
+    item = kiosk.store.catalog_item(item_id)
+    return Shown(outcome, item_names=dict(item.names) if item else {})
+
+
+# -- staff ---------------------------------------------------------------------------
+
+
+def staff_name(kiosk: Kiosk, staff_id: str) -> str:
+    entry = kiosk.store.roster_entry(staff_id)
+    return mask_name(entry.display_name) if entry else staff_id
+
+
+@dataclass
+class StaffView:
+    items: list[ItemView]
+    open_sessions: list[dict[str, Any]]
+    redemptions: list[dict[str, Any]]
+    sites: list[tuple[str, Titles]]
+    site_id: str
+
+
+def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
+    now = kiosk.now()
+    items = catalog_items(kiosk, "", 0, True, 0, extra_dirs, include_inactive=True)
+    sessions = []
+    for s in kiosk.store.open_sessions():
+        entry = kiosk.store.roster_entry(s.volunteer_id)
+        act = kiosk.store.activity(s.activity_id)
+        sessions.append({
+            "volunteer_id": s.volunteer_id, "name": mask_name(entry.display_name) if entry else s.volunteer_id,
+            "titles": activity_titles(kiosk, s.activity_id), "since": s.signed_in_at.astimezone(kiosk.config.tz),
+            "forgotten": att.forgotten_reason(s, act, now, kiosk.policy) is not None,
+        })
+    reds = []
+    for r in kiosk.store.recent_redemptions(30):
+        entry = kiosk.store.roster_entry(r["volunteer_id"])
+        item = kiosk.store.catalog_item(r["item_id"])
+        reds.append({**r, "name": mask_name(entry.display_name) if entry else r["volunteer_id"],
+                     "item_names": dict(item.names) if item else {"zh-Hans": r["item_id"]}})
+    with kiosk.store.transaction() as conn:
+        rows = conn.execute("SELECT site_id, name_zh, name_zh_hant, name_en FROM sites ORDER BY site_id").fetchall()
+    sites = [(r[0], {"zh-Hans": r[1] or r[0], "zh-Hant": r[2] or r[1] or r[0], "en": r[3] or r[0]}) for r in rows]
+    return StaffView(items, sessions, reds, sites, kiosk.site_id)
+
+
+@dataclass
+class SyncView:
+    connected: bool  # a sync agent is running in this process
+    online: bool
+    pending: int
+    oldest_age_s: float
+    last_success: str | None
+    last_error: str | None
+    outbox: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]] | None  # None: not available (no agent, or offline)
+
+
+def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView:
+    """The sync light and the staff sync page. Works without an agent: then the store's
+    own outbox is the truth and the kiosk says it is not connected."""
+    now = kiosk.now()
+    pending = kiosk.store.pending_count()
+    oldest = kiosk.store.oldest_pending_at()
+    age = max(0.0, (now - datetime.fromisoformat(oldest)).total_seconds()) if oldest else 0.0
+    status: dict[str, Any] = {}
+    if agent is not None:
+        try:
+            raw = agent.status()
+            status = raw if isinstance(raw, dict) else dict(vars(raw))
+        except Exception as exc:  # a broken agent must not take the screen with it
+            status = {"online": False, "last_error": str(exc)}
+    online = bool(status.get("online")) if agent is not None else False
+    outbox = []
+    if outbox_rows:
+        for ev in kiosk.store.pending(outbox_rows):
+            outbox.append({"seq": ev.seq, "type": ev.type, "at": ev.occurred_at, "actor": ev.actor})
+    exceptions = None
+    if agent is not None and hasattr(agent, "exceptions") and outbox_rows:
+        try:
+            exceptions = list(agent.exceptions() or [])
+        except Exception:
+            exceptions = None
+    return SyncView(
+        connected=agent is not None, online=online,
+        pending=int(status.get("pending", status.get("pending_events", pending)) or 0),
+        oldest_age_s=float(status.get("oldest_pending_age_s", status.get("oldest_pending_age", age)) or 0.0),
+        last_success=status.get("last_success") or status.get("last_sync") or kiosk.store.setting("last_sync_at"),
+        last_error=status.get("last_error") or kiosk.store.setting("last_sync_error"),
+        outbox=outbox, exceptions=exceptions,
+    )

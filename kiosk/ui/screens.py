@@ -1,0 +1,291 @@
+"""Screen classes: the state each screen shows, as Kivy properties, and how an outcome
+becomes words. Layout is in kiosk.kv; every word comes from the catalogs via app.t."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from kivy.app import App
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.service import Outcome
+from kiosk.ui.flows import CatalogView, Choice, ItemView, Shown
+from kiosk.ui.i18n import short_date, time_text
+from kiosk.ui.theme import TONES
+from kiosk.ui.widgets import ItemTile, KButton, KLabel
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+def app() -> KioskApp:
+    return App.get_running_app()  # type: ignore[return-value]
+
+
+def pick(titles: dict[str, str], lang: str) -> str:
+    return titles.get(lang) or titles.get("zh-Hans") or titles.get("en") or next(iter(titles.values()), "")
+
+
+def _time(iso: str | None, lang: str) -> str:
+    if not iso:
+        return ""
+    return time_text(datetime.fromisoformat(iso), lang)
+
+
+class HomeScreen(Screen):
+    view = ObjectProperty(None, allownone=True)
+
+    def render(self) -> None:
+        a = app()
+        box = self.ids.activities
+        box.clear_widgets()
+        if self.view is None:
+            return
+        for act in self.view.activities:
+            when = a.t("home.all_day") if act["general"] else f"{act['start']}–{act['end']}"
+            if act["running"] and not act["general"]:
+                state = a.t("home.running_now")
+            elif act["finished"]:
+                state = a.t("home.finished")
+            else:
+                state = ""
+            text = f"{when}  {pick(act['titles'], a.lang)}" + (f"  · {state}" if state else "")
+            box.add_widget(KLabel(text=text, ink="muted_ink" if act["finished"] else "ink",
+                                  bold=act["running"] and not act["general"]))
+
+
+class ChooseScreen(Screen):
+    title = StringProperty("")
+    detail = StringProperty("")
+    choice = ObjectProperty(None, allownone=True)
+    countdown = NumericProperty(0)
+
+    def render(self) -> None:
+        a = app()
+        c: Choice | None = self.choice
+        box = self.ids.options
+        box.clear_widgets()
+        if c is None:
+            return
+        self.title = a.t("choose.title", name=c.name)
+        self.detail = a.t("choose.detail", seconds=int(self.countdown)) if self.countdown > 0 else ""
+        for activity_id, titles, start, end in c.options:
+            default = activity_id == c.default_id
+            label = pick(titles, a.lang)
+            if default:
+                label = a.t("choose.default_option", title=label)
+            btn = KButton(text=f"{label}   {start}–{end}", action="activity", value=activity_id,
+                          bg="success" if default else "panel", ink="success_ink" if default else "ink",
+                          height=dp(96), font_size="32sp", selected=default)
+            btn.bind(on_release=lambda b: a.choose_activity(b.value))
+            box.add_widget(btn)
+
+
+class ResultScreen(Screen):
+    tone = StringProperty("success")
+    bg = StringProperty("success")
+    ink = StringProperty("success_ink")
+    title = StringProperty("")
+    big = StringProperty("")
+    body = StringProperty("")
+    notice = StringProperty("")
+    next_step = StringProperty("")
+    kind = StringProperty("")  # the outcome kind and reason, for tests: "refused:bad_signature"
+    shown = ObjectProperty(None, allownone=True)
+
+    def render(self) -> None:
+        if self.shown is None:
+            return
+        a = app()
+        words = describe(self.shown, a.lang, a.t)
+        self.tone = words["tone"]
+        self.bg, self.ink, _sound = TONES[self.tone]
+        self.title = words["title"]
+        self.big = words.get("big", "")
+        self.body = words.get("body", "")
+        self.notice = words.get("notice", "")
+        self.next_step = words.get("next", "")
+        o = self.shown.outcome
+        self.kind = o.kind + (f":{o.reason}" if o.reason else "")
+
+
+REFUSAL_TONE = {
+    "not_ours": "warning", "malformed": "warning", "replaced_card": "warning", "no_activity": "warning",
+    "unknown_activity": "warning", "bad_signature": "refusal", "suspended": "refusal",
+    "unknown_volunteer": "refusal", "staff_card": "info", "error": "refusal",
+}
+
+
+def describe(shown: Shown, lang: str, t) -> dict[str, str]:
+    """The words, colour and sound for one outcome."""
+    o: Outcome = shown.outcome
+    activity = pick(shown.titles, lang) if shown.titles else ""
+    at = _time(o.at, lang)
+    out: dict[str, str] = {}
+    if o.kind == "signed_in":
+        out = {"tone": "success", "title": t("result.signed_in.title", lang),
+               "body": t("result.signed_in.body", lang, name=o.name, activity=activity, time=at),
+               "next": t("result.signed_in.next", lang)}
+    elif o.kind == "signed_out":
+        body = t("result.signed_out.body", lang, name=o.name, activity=activity, minutes=o.minutes or 0,
+                 points=o.points or 0, balance=o.balance if o.balance is not None else 0)
+        if o.below_minimum:
+            body += "\n" + t("result.signed_out.below_minimum", lang)
+        out = {"tone": "success", "title": t("result.signed_out.title", lang), "body": body,
+               "next": t("result.signed_out.next", lang)}
+    elif o.kind == "already_signed_in":
+        out = {"tone": "info", "title": t("result.already.title", lang),
+               "body": t("result.already.body", lang, name=o.name, activity=activity, time=at),
+               "next": t("result.already.next", lang)}
+    elif o.kind == "redeemed":
+        item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
+        out = {"tone": "success", "title": t("result.redeemed.title", lang),
+               "big": t("result.redeemed.pickup", lang, number=o.pickup_no or ""),
+               "body": t("result.redeemed.body", lang, item=item, cost=-(o.points or 0), balance=o.balance or 0),
+               "next": t("result.redeemed.next", lang)}
+        if o.offline:
+            out["notice"] = t("result.redeemed.offline", lang)
+    elif o.kind == "redeem_refused":
+        reason = o.reason or "item_unavailable"
+        item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
+        out = {"tone": "warning", "title": t(f"redeem.{reason}.title", lang),
+               "body": t(f"redeem.{reason}.body", lang, item=item, balance=o.balance or 0),
+               "next": t(f"redeem.{reason}.next", lang)}
+    elif o.kind == "staff_card":
+        out = {"tone": "info", "title": t("refusal.staff_card.title", lang), "body": "",
+               "next": t("refusal.staff_card.next", lang)}
+    else:
+        reason = o.reason or "error"
+        if o.kind == "error":
+            reason = "error"
+        out = {"tone": REFUSAL_TONE.get(reason, "refusal"), "title": t(f"refusal.{reason}.title", lang),
+               "body": t(f"refusal.{reason}.body", lang), "next": t(f"refusal.{reason}.next", lang)}
+    if o.forgotten:
+        f = o.forgotten
+        out["notice"] = t("result.forgotten", lang,
+                          date=short_date(datetime.fromisoformat(f["signed_in_at"]), lang),
+                          activity=pick(shown.forgotten_titles, lang) if shown.forgotten_titles else "",
+                          end=_time(f.get("closed_at"), lang), points=f.get("points", 0))
+    return out
+
+
+class HelpScreen(Screen):
+    pass
+
+
+class RewardsScanScreen(Screen):
+    pass
+
+
+def item_texts(item: ItemView, lang: str, t) -> dict[str, str]:
+    if item.stocked:
+        stock = t("item.stock", lang, n=item.stock or 0) if (item.stock or 0) > 0 else t("item.stock_none", lang)
+    else:
+        stock = t(f"item.kind.{item.kind}", lang)
+    if item.monthly_limit:
+        limit = t("item.limit", lang, limit=item.monthly_limit, used=item.used_this_month)
+    else:
+        limit = t("item.no_limit", lang)
+    if item.state == "insufficient_balance":
+        state = t("item.state.insufficient_balance", lang, short=item.short)
+    else:
+        state = t(f"item.state.{item.state}", lang)
+    return {"name": pick(item.names, lang), "cost": t("item.cost", lang, cost=item.cost), "stock": stock,
+            "limit": limit, "state": state}
+
+
+class CatalogScreen(Screen):
+    view = ObjectProperty(None, allownone=True)
+    header = StringProperty("")
+    note = StringProperty("")
+
+    def render(self) -> None:
+        a = app()
+        v: CatalogView | None = self.view
+        grid = self.ids.grid
+        grid.clear_widgets()
+        if v is None:
+            return
+        self.header = a.t("catalog.header", name=v.name, balance=v.balance)
+        self.note = "" if v.online else a.t("catalog.offline_note", left=v.offline_left)
+        for item in v.items:
+            texts = item_texts(item, a.lang, a.t)
+            tile = ItemTile(item=item, name=texts["name"], cost_text=texts["cost"], stock_text=texts["stock"],
+                            limit_text=texts["limit"], state_text=texts["state"], image=item.image,
+                            glyph=pick(item.names, "zh-Hans")[:1], available=item.state == "ok")
+            tile.bind(on_release=lambda w: a.pick_item(w.item))
+            grid.add_widget(tile)
+
+
+class ConfirmScreen(Screen):
+    item = ObjectProperty(None, allownone=True)
+    title = StringProperty("")
+    body = StringProperty("")
+    image = StringProperty("")
+    glyph = StringProperty("")
+
+    def render(self) -> None:
+        a = app()
+        item: ItemView | None = self.item
+        view: CatalogView | None = a.catalog_view
+        if item is None or view is None:
+            return
+        name = pick(item.names, a.lang)
+        self.title = a.t("confirm.title", item=name)
+        self.body = a.t("confirm.body", name=view.name, cost=item.cost, balance=view.balance,
+                        after=view.balance - item.cost)
+        self.image = item.image
+        self.glyph = pick(item.names, "zh-Hans")[:1]
+
+
+class PinScreen(Screen):
+    staff_id = StringProperty("")
+    staff_name = StringProperty("")
+    pin = StringProperty("")
+    dots = StringProperty("")
+    title = StringProperty("")
+    message = StringProperty("")
+    message_key = StringProperty("")
+    message_args = ObjectProperty({})
+    checking = BooleanProperty(False)
+
+    def on_pin(self, *_a) -> None:
+        self.dots = "● " * len(self.pin) if self.pin else "–"
+
+    def build_keypad(self) -> None:
+        pad = self.ids.keypad
+        if pad.children:
+            return
+        a = app()
+        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
+            if key == "clear":
+                btn = KButton(action="pin_clear", height=dp(96), bg="info", ink="info_ink")
+            elif key == "ok":
+                btn = KButton(action="pin_ok", height=dp(96), bg="success", ink="success_ink")
+            else:
+                btn = KButton(text=key, action="pin_digit", value=key, height=dp(96), font_size="40sp",
+                              bg="panel", ink="ink")
+            btn.bind(on_release=lambda b: a.pin_key(b.action, b.value))
+            pad.add_widget(btn)
+
+    def render(self) -> None:
+        a = app()
+        self.build_keypad()
+        for btn in self.ids.keypad.children:
+            if btn.action == "pin_clear":
+                btn.text = a.t("pin.clear")
+            elif btn.action == "pin_ok":
+                btn.text = a.t("common.ok")
+        self.title = a.t("pin.title", name=self.staff_name)
+        self.message = a.t(self.message_key, **self.message_args) if self.message_key else ""
+        self.on_pin()
+
+
+class StaffScreen(Screen):
+    tab = StringProperty("stock")
+    heading = StringProperty("")
+    message = StringProperty("")
+    message_ok = BooleanProperty(True)

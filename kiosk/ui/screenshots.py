@@ -1,0 +1,239 @@
+"""Save every screen in each language as a PNG, for people to look at.
+
+    xvfb-run -a -s '-screen 0 1280x800x24' python -m kiosk.ui.screenshots --out test-output/screenshots
+
+Runs the real app on demo data with a fixed clock (10:30 on the demo day, so two
+activities run at once), driving it with the same touches, camera frames and wedge
+bursts as the GUI tests. Files are named ``<lang>/<nn>-<screen>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = date(2026, 11, 30)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(DAY.year, DAY.month, DAY.day, 10, 30, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def build_demo(work: Path):
+    from kiosk.store import Store, apply_changes
+    from sync import demo
+
+    data = demo.write(work / "demo", DAY)
+    base = work / "base"
+    store = Store.in_dir(base, create=True)
+    store.set_settings(kiosk_id="K-SHOT-01", site_id="service-center")
+    apply_changes(store, data.snapshot["changes"], public_key=data.snapshot["public_key"], reset=True)
+    store.close()
+    return data
+
+
+def fresh_kiosk(work: Path, name: str, clock: Clock):
+    from kiosk.config import KioskConfig
+    from kiosk.service import Kiosk
+    from kiosk.store import Store
+
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    shutil.copy(work / "base" / "kiosk.db", d / "kiosk.db")
+    return Kiosk(Store.in_dir(d), KioskConfig(mirror_preview=False, scan_debounce_seconds=0.5), clock=clock)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("test-output/screenshots"))
+    parser.add_argument("--lang", action="append", help="only these languages (default: all three)")
+    args = parser.parse_args(argv)
+
+    from kiosk.ui import env
+
+    env.prepare()
+    from kiosk.core.codes import sign
+    from kiosk.scanner.sources import SimulatedCamera
+    from kiosk.store import iso
+    from kiosk.ui.app import KioskApp, load_demo_cards
+    from kiosk.ui.driver import Driver, start_embedded
+    from kiosk.ui.i18n import LANGS
+
+    work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    data = build_demo(work)
+    roster = {p["volunteer_id"]: p for p in data.roster}
+    clock = Clock()
+    app = KioskApp(fresh_kiosk(work, "k0", clock), source=SimulatedCamera(),
+                   demo_cards=load_demo_cards(work / "demo" / "roster.json"), sounds=False,
+                   image_dirs=(work / "demo",), result_seconds=3600)
+    app.idle_timeout = 3600
+    start_embedded(app)
+    g = Driver(app)
+    saved: list[Path] = []
+    langs = args.lang or list(LANGS)
+
+    for li, lang in enumerate(langs):
+        n = 0
+        clock.now = datetime(DAY.year, DAY.month, DAY.day, 10, 30, tzinfo=TZ)
+        app.use_kiosk(fresh_kiosk(work, f"k{li + 1}", clock))
+        app.idle_timeout = 3600
+        app.config_kiosk = app.kiosk.config
+        g.settle()
+
+        def shot(name: str, lang: str = lang) -> None:
+            nonlocal n
+            n += 1
+            g.settle()
+            g.step(3)
+            saved.append(g.screenshot(args.out / lang / f"{n:02d}-{name}.png"))
+
+        def scan(text: str, expect: str) -> None:
+            g.forget_scans()
+            g.wedge(text)
+            g.wait_until(lambda: app.sm.current == expect, what=expect)
+
+        app.lang = lang
+        g.wait_screen("home")
+        g.wait_until(lambda: app.preview_texture is not None, what="preview")
+        shot("home")
+        g.show_code(roster["V000101"]["code"])
+        g.wait_until(lambda: app.sm.current == "choose", what="choose")
+        g.take_away()
+        shot("choose-activity")
+        g.press("activity", app.screen("choose").choice.default_id)
+        g.wait_screen("result")
+        app.lang = lang
+        shot("signed-in")
+        clock.now += timedelta(minutes=1)
+        scan(roster["V000101"]["code"], "result")
+        shot("already-signed-in")
+        # Signed in at the canteen now; back after it ended, below: a forgotten session.
+        scan(roster["V000102"]["code"], "choose")
+        g.press("activity", app.screen("choose").choice.default_id)
+        g.wait_screen("result")
+        clock.now += timedelta(hours=2)
+        scan(roster["V000101"]["code"], "result")
+        shot("signed-out")
+        clock.now = clock.now.replace(hour=14, minute=30)
+        scan(roster["V000102"]["code"], "result")
+        shot("forgotten-session")
+        refusals = {
+            "not-ours": "wxp://f2f0Q3V8mTzGkXy1-payment-code",
+            "malformed": "VK1.V.V000101.1.short",
+            "forged": roster["V000103"]["code"][:-4] + "AAAA",
+            "replaced": sign(data.keys.private_key, "V", "V000101", 0),
+            "suspended": roster["V000108"]["code"],
+            "unknown": sign(data.keys.private_key, "V", "V999999", 1),
+        }
+        for name, text in refusals.items():
+            scan(text, "result")
+            shot(f"refused-{name}")
+        g.press("ok")
+        g.press("help")
+        shot("how-to-get-a-card")
+        g.press("back")
+        g.press("rewards")
+        shot("rewards-scan")
+        scan(roster["V000102"]["code"], "catalog")
+        shot("catalog")
+        g.press("item")
+        g.wait_screen("result")
+        shot("redeem-refused-out-of-stock")
+        g.press("ok")
+        g.press("rewards")
+        scan(roster["V000102"]["code"], "catalog")
+        rice = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "rice-5kg")
+        g.tap(rice)
+        shot("confirm")
+        g.press("confirm")
+        g.wait_screen("result")
+        shot("redeemed")
+        g.press("ok")
+        g.press("rewards")
+        scan(roster["V000105"]["code"], "catalog")
+        towel = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel")
+        g.tap(towel)
+        g.wait_screen("result")
+        shot("redeem-refused-balance")
+        app.kiosk.store.set_settings(ledger_url="http://127.0.0.1:9", last_contact_at=iso(clock.now - timedelta(hours=3)))
+        g.press("ok")
+        g.press("rewards")
+        scan(roster["V000110"]["code"], "catalog")
+        shot("catalog-offline")
+        towel = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel")
+        g.tap(towel)
+        g.press("confirm")
+        g.wait_screen("result")
+        shot("redeemed-offline")
+        app.kiosk.store.set_settings(ledger_url="")
+        g.press("ok")
+        scan(roster["S0001"]["code"], "pin")
+        for d in "1234":
+            g.press("pin_digit", d, settle=False)
+        g.settle()
+        shot("staff-pin")
+        for d in "56":
+            g.press("pin_digit", d, settle=False)
+        g.press("pin_ok")
+        g.wait_until(lambda: not app.screen("pin").checking)
+        shot("staff-pin-wrong")
+        g.press("pin_clear")
+        for d in "246810":
+            g.press("pin_digit", d, settle=False)
+        g.press("pin_ok")
+        g.wait_screen("staff")
+        shot("staff-stock")
+        g.press("restock", ("rice-5kg", 10))
+        shot("staff-restocked")
+        for tab in ("catalog", "sessions", "assist", "redemptions", "sync", "settings"):
+            g.press("tab", tab)
+            shot(f"staff-{tab}")
+            if tab == "catalog":
+                g.press("edit_item", "rice-5kg")
+                shot("staff-catalog-edit")
+                g.press("cancel_edit")
+        g.press("leave_staff")
+        g.wait_screen("home")
+        app.lang = lang
+        g.camera.unplug()
+        g.wait_until(lambda: app.banner_text, timeout=10, what="camera banner")
+        shot("camera-banner")
+        g.camera.plug()
+        g.wait_until(lambda: not app.banner_text, timeout=15, what="banner gone")
+        # Five wrong PINs: the lock screen.
+        scan(roster["S0002"]["code"], "pin")
+        for _ in range(5):
+            for d in "000000":
+                g.press("pin_digit", d, settle=False)
+            g.press("pin_ok")
+            g.wait_until(lambda: not app.screen("pin").checking)
+        shot("staff-locked")
+        g.press("cancel")
+    app.stop()
+    shutil.rmtree(work, ignore_errors=True)
+    missing = sorted(app.translator.missing)
+    for path in saved:
+        print(path)
+    if missing:
+        print(f"untranslated keys: {missing}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

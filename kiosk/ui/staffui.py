@@ -1,0 +1,527 @@
+"""Staff mode on screen: PIN entry, then pages for stock, catalog, sessions, assisted
+sign-in, redemptions, sync, settings. The rules (lockout, what may be changed) live in
+kiosk.staff and kiosk.service; this module turns taps into worker jobs and redraws."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kivy.metrics import dp
+from kivy.uix.textinput import TextInput
+
+from kiosk.ui import flows
+from kiosk.ui.i18n import LANGS, time_text
+from kiosk.ui.screens import pick
+from kiosk.ui.widgets import KButton, KLabel, Row
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+TABS = ("stock", "catalog", "sessions", "assist", "redemptions", "sync", "settings")
+STOCK_REASONS = ("delivery", "count_correction", "damaged", "expired")
+LANG_NAMES = {"zh-Hans": "简体", "zh-Hant": "繁體", "en": "English"}
+MAX_PIN = 8
+
+
+class StaffController:
+    def __init__(self, app: KioskApp) -> None:
+        self.app = app
+        self.staff_id: str | None = None
+        self.view: flows.StaffView | None = None
+        self.sync: flows.SyncView | None = None
+        self.stock_reason = "delivery"
+        self.assist_digits = ""
+        self.assist_activity: str | None = None
+        self.editing: dict[str, Any] | None = None
+        self.settings: dict[str, Any] = {}
+        self.closed_count: int | None = None
+
+    @property
+    def screen(self):
+        return self.app.screen("staff")
+
+    @property
+    def pin_screen(self):
+        return self.app.screen("pin")
+
+    def t(self, key: str, **kw: Any) -> str:
+        return self.app.t(key, **kw)
+
+    # -- login --------------------------------------------------------------------------
+
+    def begin_login(self, staff_id: str, name: str) -> None:
+        scr = self.pin_screen
+        scr.staff_id = staff_id
+        scr.staff_name = name
+        scr.pin = ""
+        scr.message_key = ""
+        scr.message_args = {}
+        gate = self.app.gate
+        self.app.run_job(gate.locked_until, self._lock_checked)
+
+    def _lock_checked(self, until: datetime | None) -> None:
+        scr = self.pin_screen
+        if until is not None:
+            scr.message_key, scr.message_args = "pin.locked", {"time": time_text(until, self.app.lang)}
+        scr.render()
+        self.app.go("pin")
+        self.app.sound.play("staff")
+
+    def pin_key(self, action: str, value: str | None) -> None:
+        scr = self.pin_screen
+        if scr.checking:
+            return
+        if action == "pin_digit" and value and len(scr.pin) < MAX_PIN:
+            scr.pin += value
+        elif action == "pin_clear":
+            scr.pin = ""
+        elif action == "pin_ok" and scr.pin:
+            scr.checking = True
+            gate, staff_id, pin = self.app.gate, scr.staff_id, scr.pin
+            self.app.run_job(lambda: gate.try_pin(staff_id, pin), self._pin_checked,
+                             failed=lambda _e: setattr(scr, "checking", False))
+
+    def _pin_checked(self, verdict) -> None:
+        scr = self.pin_screen
+        scr.checking = False
+        scr.pin = ""
+        if verdict.ok:
+            self.staff_id = scr.staff_id
+            self.screen.tab = "stock"
+            self.screen.message = ""
+            self.app.go("staff")
+            self.app.sound.play("staff")
+            self.reload()
+            return
+        if verdict.locked_until is not None:
+            scr.message_key, scr.message_args = "pin.locked", {"time": time_text(verdict.locked_until, self.app.lang)}
+        else:
+            scr.message_key, scr.message_args = "pin.wrong", {"left": verdict.attempts_left}
+        scr.render()
+        self.app.sound.play("refusal")
+
+    def end(self) -> None:
+        self.staff_id = None
+        self.editing = None
+        self.view = None
+
+    # -- data ---------------------------------------------------------------------------
+
+    def reload(self, message: str = "", ok: bool = True) -> None:
+        kiosk, dirs, agent = self.app.kiosk, self.app.image_dirs, self.app.sync_agent
+
+        def job():
+            return flows.staff_view(kiosk, dirs), flows.sync_view(kiosk, agent, outbox_rows=30)
+
+        def loaded(result) -> None:
+            self.view, self.sync = result
+            self.screen.message = message
+            self.screen.message_ok = ok
+            self.render()
+        self.app.run_job(job, loaded)
+
+    def act(self, fn, ok_key: str, **kw: Any) -> None:
+        """Run a staff action; report it in words, then reload the page's figures."""
+        def done(outcome) -> None:
+            if getattr(outcome, "ok", True):
+                self.reload(self.t(ok_key, **kw), True)
+            else:
+                self.reload(self.t(f"staff.error.{outcome.reason}"), False)
+        self.app.run_job(fn, done)
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def render(self) -> None:
+        if self.staff_id is None or self.app.root is None:
+            return
+        scr = self.screen
+        nav = scr.ids.nav
+        nav.clear_widgets()
+        for tab in TABS:
+            nav.add_widget(self._button(self.t(f"staff.tab.{tab}"), "tab", tab, lambda b: self.set_tab(b.value),
+                                        bg="accent" if scr.tab == tab else "panel",
+                                        ink="accent_ink" if scr.tab == tab else "ink", height=dp(64)))
+        nav.add_widget(self._button(self.t("staff.leave"), "leave_staff", None, lambda _b: self.app.go_home(),
+                                    bg="info", ink="info_ink", height=dp(64)))
+        nav.add_widget(self._button(self.t("staff.exit_kiosk"), "exit_kiosk", None,
+                                    lambda _b: self.app.leave_kiosk(), bg="refusal", ink="refusal_ink",
+                                    height=dp(64)))
+        scr.heading = self.t(f"staff.heading.{scr.tab}")
+        scr.ids.toolbar.clear_widgets()
+        scr.ids.content.clear_widgets()
+        if self.view is None:
+            return
+        getattr(self, f"_render_{scr.tab}")()
+
+    def set_tab(self, tab: str) -> None:
+        self.screen.tab = tab
+        self.screen.message = ""
+        self.editing = None
+        self.closed_count = None
+        if tab == "settings" and self.view is not None:
+            cfg = self.app.config_kiosk
+            self.settings = {"site_id": self.view.site_id, "language": cfg.language,
+                             "idle": int(self.app.idle_timeout)}
+        self.reload()
+
+    def _button(self, text: str, action: str, value: Any, on_release, *, bg: str = "accent",
+                ink: str = "accent_ink", width: float | None = None, height: float | None = None,
+                selected: bool = False) -> KButton:
+        btn = KButton(text=text, action=action, value=value, bg=bg, ink=ink, selected=selected,
+                      font_size="24sp", height=height or dp(64))
+        if width is not None:
+            btn.size_hint_x = None
+            btn.width = width
+        btn.bind(on_release=on_release)
+        return btn
+
+    def _row(self, text: str, buttons: list[KButton], ink: str = "ink") -> Row:
+        row = Row(text=text, ink=ink)
+        for b in buttons:
+            row.add_widget(b)
+        self.screen.ids.content.add_widget(row)
+        return row
+
+    def _note(self, text: str) -> None:
+        self.screen.ids.content.add_widget(KLabel(text=text, font_size="24sp"))
+
+    # stock ---------------------------------------------------------------------------
+
+    def _render_stock(self) -> None:
+        bar = self.screen.ids.toolbar
+        bar.add_widget(KLabel(text=self.t("staff.stock.reason"), size_hint_x=None, width=dp(120), font_size="24sp"))
+        for reason in STOCK_REASONS:
+            sel = reason == self.stock_reason
+            bar.add_widget(self._button(self.t(f"staff.reason.{reason}"), "reason", reason, self._set_reason,
+                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
+                                        selected=sel))
+        lang = self.app.lang
+        for item in self.view.items:
+            if not item.stocked:
+                continue
+            text = self.t("staff.stock.row", name=pick(item.names, lang), n=item.stock or 0)
+            buttons = [
+                self._button("+1", "restock", (item.item_id, 1), self._restock, width=dp(84)),
+                self._button("+10", "restock", (item.item_id, 10), self._restock, width=dp(84)),
+                self._button("-1", "adjust", (item.item_id, -1), self._adjust, width=dp(84),
+                             bg="warning", ink="warning_ink"),
+            ]
+            self._row(text, buttons)
+
+    def _set_reason(self, btn: KButton) -> None:
+        self.stock_reason = btn.value
+        self.render()
+
+    def _restock(self, btn: KButton) -> None:
+        item_id, qty = btn.value
+        kiosk, staff, reason = self.app.kiosk, self.staff_id, self.stock_reason
+        self.act(lambda: kiosk.restock(staff, item_id, qty, reason), "staff.done.restock", n=qty)
+
+    def _adjust(self, btn: KButton) -> None:
+        item_id, delta = btn.value
+        if self.stock_reason == "delivery":
+            self.screen.message_ok = False
+            self.screen.message = self.t("staff.error.reason_for_decrease")
+            return
+        kiosk, staff, reason = self.app.kiosk, self.staff_id, self.stock_reason
+        self.act(lambda: kiosk.adjust_stock(staff, item_id, delta, reason), "staff.done.adjust", n=delta)
+
+    # catalog -------------------------------------------------------------------------
+
+    def _render_catalog(self) -> None:
+        if self.editing is not None:
+            self._render_editor()
+            return
+        bar = self.screen.ids.toolbar
+        bar.add_widget(self._button(self.t("staff.catalog.add"), "add_item", None, self._new_item,
+                                    bg="success", ink="success_ink"))
+        lang = self.app.lang
+        for item in self.view.items:
+            text = self.t("staff.catalog.row", name=pick(item.names, lang), cost=item.cost,
+                          kind=self.t(f"item.kind.{item.kind}"),
+                          state=self.t("staff.catalog.active" if item.active else "staff.catalog.inactive"))
+            self._row(text, [self._button(self.t("staff.catalog.edit"), "edit_item", item.item_id,
+                                          self._edit_item, width=dp(140))])
+
+    def _new_item(self, _btn=None) -> None:
+        stamp = self.app.kiosk.now().strftime("%Y%m%d%H%M%S")
+        self.editing = {"item_id": f"item-{stamp}", "names": {"zh-Hans": "", "zh-Hant": "", "en": ""},
+                        "cost": 10, "kind": "goods", "monthly_limit": 0, "active": True, "image": "", "new": True}
+        self.render()
+
+    def _edit_item(self, btn: KButton) -> None:
+        item = next(i for i in self.view.items if i.item_id == btn.value)
+        self.editing = {"item_id": item.item_id, "names": {k: item.names.get(k, "") for k in LANGS},
+                        "cost": item.cost, "kind": item.kind, "monthly_limit": item.monthly_limit,
+                        "active": item.active, "image": None, "new": False}
+        self.render()
+
+    def _render_editor(self) -> None:
+        e = self.editing
+        content = self.screen.ids.content
+        self.inputs = {}
+        for lang in LANGS:
+            row = Row(text=self.t(f"staff.catalog.name_{lang.replace('-', '_').lower()}"))
+            ti = TextInput(text=e["names"].get(lang, ""), multiline=False, font_size="26sp",
+                           size_hint_x=1.6, write_tab=False)
+            ti.action = f"name:{lang}"
+            self.inputs[lang] = ti
+            row.add_widget(ti)
+            content.add_widget(row)
+        for field_, step in (("cost", 10), ("monthly_limit", 1)):
+            row = Row(text=self.t(f"staff.catalog.{field_}", n=e[field_]))
+            row.add_widget(self._button("-", f"{field_}_down", (field_, -step), self._bump, width=dp(84)))
+            row.add_widget(self._button("+", f"{field_}_up", (field_, step), self._bump, width=dp(84)))
+            content.add_widget(row)
+        row = Row(text=self.t("staff.catalog.kind"))
+        for kind in ("goods", "privilege", "ticket"):
+            sel = e["kind"] == kind
+            row.add_widget(self._button(self.t(f"staff.kind.{kind}"), "kind", kind, self._set_kind,
+                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
+                                        selected=sel))
+        content.add_widget(row)
+        row = Row(text=self.t("staff.catalog.active" if e["active"] else "staff.catalog.inactive"))
+        row.add_widget(self._button(self.t("staff.catalog.toggle_active"), "toggle_active", None, self._toggle_active))
+        content.add_widget(row)
+        bar = self.screen.ids.toolbar
+        bar.add_widget(self._button(self.t("common.save"), "save_item", None, self._save_item,
+                                    bg="success", ink="success_ink"))
+        bar.add_widget(self._button(self.t("common.cancel"), "cancel_edit", None, self._cancel_edit,
+                                    bg="info", ink="info_ink"))
+
+    def _keep_inputs(self) -> None:
+        for lang, ti in getattr(self, "inputs", {}).items():
+            self.editing["names"][lang] = ti.text
+
+    def _bump(self, btn: KButton) -> None:
+        field_, step = btn.value
+        self._keep_inputs()
+        self.editing[field_] = max(0, self.editing[field_] + step)
+        self.render()
+
+    def _set_kind(self, btn: KButton) -> None:
+        self._keep_inputs()
+        self.editing["kind"] = btn.value
+        self.render()
+
+    def _toggle_active(self, _btn) -> None:
+        self._keep_inputs()
+        self.editing["active"] = not self.editing["active"]
+        self.render()
+
+    def _cancel_edit(self, _btn=None) -> None:
+        self.editing = None
+        self.render()
+
+    def _save_item(self, _btn=None) -> None:
+        self._keep_inputs()
+        e = dict(self.editing)
+        kiosk, staff = self.app.kiosk, self.staff_id
+
+        def job():
+            image = e["image"]
+            if image is None:
+                current = kiosk.store.catalog_item(e["item_id"])
+                image = current.image if current else ""
+            return kiosk.upsert_catalog_item(staff, e["item_id"], e["names"], int(e["cost"]), e["kind"],
+                                             int(e["monthly_limit"]), image, bool(e["active"]))
+
+        def done(outcome) -> None:
+            if outcome.ok:
+                self.editing = None
+                self.reload(self.t("staff.done.saved"), True)
+            else:
+                self.screen.message_ok = False
+                self.screen.message = self.t(f"staff.error.{outcome.reason}")
+        self.app.run_job(job, done)
+
+    # sessions ------------------------------------------------------------------------
+
+    def _render_sessions(self) -> None:
+        forgotten = sum(1 for s in self.view.open_sessions if s["forgotten"])
+        bar = self.screen.ids.toolbar
+        bar.add_widget(self._button(self.t("staff.sessions.close_forgotten", n=forgotten), "close_forgotten",
+                                    None, self._close_forgotten, bg="warning", ink="warning_ink"))
+        if not self.view.open_sessions:
+            self._note(self.t("staff.sessions.none"))
+        lang = self.app.lang
+        for s in self.view.open_sessions:
+            key = "staff.sessions.row_forgotten" if s["forgotten"] else "staff.sessions.row"
+            self._row(self.t(key, name=s["name"], id=s["volunteer_id"], activity=pick(s["titles"], lang),
+                             time=time_text(s["since"], lang)), [], ink="ink")
+
+    def _close_forgotten(self, _btn=None) -> None:
+        kiosk = self.app.kiosk
+
+        def done(closed) -> None:
+            self.reload(self.t("staff.done.closed", n=len(closed)), True)
+        self.app.run_job(kiosk.close_forgotten_sessions, done)
+
+    # assisted sign-in ----------------------------------------------------------------
+
+    def _render_assist(self) -> None:
+        content = self.screen.ids.content
+        number = "V" + self.assist_digits
+        self._note(self.t("staff.assist.help"))
+        content.add_widget(KLabel(text=number if self.assist_digits else "V______", font_size="48sp", bold=True,
+                                  height=dp(72)))
+        from kivy.uix.gridlayout import GridLayout
+
+        pad = GridLayout(cols=6, spacing=dp(6), size_hint_y=None, height=dp(150))
+        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "del", "go"):
+            if key == "del":
+                b = self._button(self.t("pin.clear"), "assist_clear", key, self._assist_key, bg="info", ink="info_ink")
+            elif key == "go":
+                b = self._button(self.t("staff.assist.go"), "assist_go", key, self._assist_key,
+                                 bg="success", ink="success_ink")
+            else:
+                b = self._button(key, "assist_digit", key, self._assist_key, bg="panel", ink="ink")
+            pad.add_widget(b)
+        content.add_widget(pad)
+
+    def _assist_key(self, btn: KButton) -> None:
+        if btn.value == "del":
+            self.assist_digits = ""
+        elif btn.value == "go":
+            self._assist_go()
+            return
+        elif len(self.assist_digits) < 8:
+            self.assist_digits += btn.value
+        self.render()
+
+    def _assist_go(self) -> None:
+        if not self.assist_digits:
+            return
+        vid = "V" + self.assist_digits
+        kiosk, staff = self.app.kiosk, self.staff_id
+
+        def job():
+            default, _cands = kiosk.candidates(vid)
+            return flows.attendance(kiosk, volunteer_id=vid, assisted_by=staff,
+                                    activity_id=default.activity_id if default else None)
+
+        def done(result) -> None:
+            self.assist_digits = ""
+            o = result.outcome
+            lang = self.app.lang
+            if o.ok:
+                words = self.t(f"staff.assist.{o.kind}", name=o.name, id=o.volunteer_id,
+                               activity=pick(result.titles, lang) if result.titles else "",
+                               points=o.points or 0)
+                self.reload(words, True)
+            else:
+                self.reload(self.t(f"refusal.{o.reason}.title"), False)
+        self.app.run_job(job, done)
+
+    # redemptions ---------------------------------------------------------------------
+
+    def _render_redemptions(self) -> None:
+        if not self.view.redemptions:
+            self._note(self.t("staff.redemptions.none"))
+        lang = self.app.lang
+        for r in self.view.redemptions:
+            status = self.t(f"staff.redemptions.{r['status']}")
+            text = self.t("staff.redemptions.row", no=r["pickup_no"], item=pick(r["item_names"], lang),
+                          name=r["name"], day=r["day"], status=status)
+            buttons = []
+            if r["status"] == "done":
+                buttons.append(self._button(self.t("staff.redemptions.cancel"), "cancel_redemption",
+                                            r["redemption_id"], self._cancel_redemption, width=dp(140),
+                                            bg="warning", ink="warning_ink"))
+            self._row(text, buttons)
+
+    def _cancel_redemption(self, btn: KButton) -> None:
+        kiosk, staff, rid = self.app.kiosk, self.staff_id, btn.value
+        self.act(lambda: kiosk.cancel_redemption(staff, rid, "staff_cancel"), "staff.done.cancelled")
+
+    # sync ----------------------------------------------------------------------------
+
+    def _render_sync(self) -> None:
+        s = self.sync
+        if s is None:
+            return
+        if not s.connected:
+            state = self.t("staff.sync.not_connected")
+        else:
+            state = self.t("staff.sync.online" if s.online else "staff.sync.offline")
+        self._row(state, [])
+        self._row(self.t("staff.sync.pending", n=s.pending, minutes=int(s.oldest_age_s // 60)), [])
+        self._row(self.t("staff.sync.last_success", when=s.last_success or self.t("staff.sync.never")), [])
+        if s.last_error:
+            self._row(self.t("staff.sync.last_error", error=s.last_error), [], ink="refusal")
+        self._note(self.t("staff.sync.outbox"))
+        for ev in s.outbox:
+            self._row(f"#{ev['seq']}  {ev['type']}  {ev['at'][11:19]}  {ev['actor']}", [])
+        self._note(self.t("staff.sync.exceptions"))
+        if s.exceptions is None:
+            self._row(self.t("staff.sync.exceptions_unavailable"), [])
+        elif not s.exceptions:
+            self._row(self.t("staff.sync.exceptions_none"), [])
+        else:
+            for exc in s.exceptions:
+                self._row(" · ".join(str(v) for v in (exc.values() if isinstance(exc, dict) else [exc])), [],
+                          ink="refusal")
+
+    # settings ------------------------------------------------------------------------
+
+    def _render_settings(self) -> None:
+        if not self.settings:
+            cfg = self.app.config_kiosk
+            self.settings = {"site_id": self.view.site_id, "language": cfg.language, "idle": int(self.app.idle_timeout)}
+        st = self.settings
+        content = self.screen.ids.content
+        lang = self.app.lang
+        self._note(self.t("staff.settings.site"))
+        for site_id, names in self.view.sites:
+            sel = st["site_id"] == site_id
+            content.add_widget(self._button(pick(names, lang), "site", site_id, self._set_site,
+                                            bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
+                                            selected=sel))
+        row = Row(text=self.t("staff.settings.language"))
+        for code in LANGS:
+            sel = st["language"] == code
+            row.add_widget(self._button(LANG_NAMES[code], "default_lang", code, self._set_default_lang,
+                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
+                                        selected=sel, width=dp(130)))
+        content.add_widget(row)
+        row = Row(text=self.t("staff.settings.idle", n=st["idle"]))
+        row.add_widget(self._button("-", "idle_down", -10, self._bump_idle, width=dp(84)))
+        row.add_widget(self._button("+", "idle_up", 10, self._bump_idle, width=dp(84)))
+        content.add_widget(row)
+        self.screen.ids.toolbar.add_widget(self._button(self.t("common.save"), "save_settings", None,
+                                                        self._save_settings, bg="success", ink="success_ink"))
+
+    def _set_site(self, btn: KButton) -> None:
+        self.settings["site_id"] = btn.value
+        self.render()
+
+    def _set_default_lang(self, btn: KButton) -> None:
+        self.settings["language"] = btn.value
+        self.render()
+
+    def _bump_idle(self, btn: KButton) -> None:
+        self.settings["idle"] = min(600, max(10, self.settings["idle"] + btn.value))
+        self.render()
+
+    def _save_settings(self, _btn=None) -> None:
+        st = dict(self.settings)
+        app = self.app
+        store = app.kiosk.store
+
+        def job():
+            store.set_settings(**{"site_id": st["site_id"], "ui.site_id": st["site_id"],
+                                  "ui.language": st["language"], "ui.idle_timeout_seconds": st["idle"]})
+            return st
+
+        def done(_st) -> None:
+            cfg = dataclasses.replace(app.config_kiosk, site_id=st["site_id"], language=st["language"],
+                                      idle_timeout_seconds=int(st["idle"]))
+            app.kiosk.config = cfg
+            app.config_kiosk = cfg
+            app.idle_timeout = float(st["idle"])
+            app.lang = st["language"]
+            app.refresh_home()
+            self.reload(self.t("staff.done.settings"), True)
+        app.run_job(job, done)
