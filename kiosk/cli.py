@@ -122,6 +122,10 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         _emit(result)
         return 0 if result.get("ok") else 1
     if args.command == "run":
+        from kiosk.ui import env
+
+        # Before the first Kivy import: window and input settings are read only once.
+        env.prepare(fullscreen=args.fullscreen, input_providers=cfg.kivy_input)
         from kiosk.ui.app import run_app
         return run_app(data_dir=data_dir, config=cfg, camera=args.camera, fullscreen=args.fullscreen,
                        demo_cards=args.demo_cards)

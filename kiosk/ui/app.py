@@ -26,6 +26,7 @@ from kivy.graphics.texture import Texture  # noqa: E402
 from kivy.lang import Builder  # noqa: E402
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
 
+from kiosk import watchdog  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.scanner.camera import Scanner  # noqa: E402
 from kiosk.scanner.pipeline import DecodePipeline  # noqa: E402
@@ -136,11 +137,15 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
         ]
         self._build_demo_cards()
+        # systemd (Type=notify, WatchdogSec): READY now, then pings from this UI loop,
+        # so a frozen UI stops pinging and gets restarted. Nothing outside systemd.
+        watchdog.attach(Clock.schedule_interval)
         self._tick(0)
         self.refresh_home()
         self.refresh_sync()
 
     def on_stop(self) -> None:
+        watchdog.notify_stopping()
         for ev in self._events:
             ev.cancel()
         Window.unbind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,

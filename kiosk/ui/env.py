@@ -17,7 +17,10 @@ IMAGES = ASSETS / "images"
 _prepared = False
 
 
-def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800) -> None:
+def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800,
+            input_providers: dict[str, str] | None = None) -> None:
+    """``input_providers``: Kivy's ``[input]`` section (KioskConfig.kivy_input); by
+    default only SDL2's mouse, which carries a touchscreen's taps too."""
     global _prepared
     if _prepared:
         return
@@ -39,12 +42,14 @@ def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800) -
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
     Config.set("kivy", "keyboard_mode", "systemanddock" if fullscreen else "system")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
     # The mtdev/hid providers probe /dev/input and can hang or fail in containers;
     # SDL2 already delivers the touchscreen as mouse/touch events.
+    providers = input_providers or {"mouse": "mouse,disable_multitouch"}
     for key in list(Config.options("input")) if Config.has_section("input") else []:
-        if key != "mouse":
+        if key not in providers:
             Config.remove_option("input", key)
+    for key, value in providers.items():
+        Config.set("input", key, value)
 
 
 def register_fonts() -> None:
