@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from . import admin_store, card_sheet, exports
 from .activity_import import check_activity, parse_activities
 from .admin_store import AdminError
+from .catalog_import import import_catalog, parse_catalog
 from .roster_import import parse_roster
 from .security import bearer
 from .storage import LedgerStore
@@ -238,6 +239,28 @@ def catalog_list(request: Request) -> Response:
     if (denied := _staff(request)) is not None:
         return denied
     return _json({"items": admin_store.catalog(_store(request))})
+
+
+@router.post("/v1/admin/catalog/import")  # before /v1/admin/catalog/{item_id}, which would take "import"
+async def catalog_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
+    """The sheet of ``kiosk-ledger import-catalog`` as the body. Pictures do not travel with
+    it: picture cells are listed in ``images_not_read`` (use PUT .../image for those)."""
+    if (denied := _staff(request)) is not None:
+        return denied
+    path, err = await _upload(request, filename)
+    if err:
+        return err
+    store = _store(request)
+    try:
+        sites, _ = admin_store.reference_sets(store)
+        parsed = parse_catalog(path, sites, None)
+    finally:
+        path.unlink(missing_ok=True)
+    try:
+        report = import_catalog(store, parsed, _now(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}")
+    except AdminError as exc:
+        return _error(422, "invalid_item", str(exc))
+    return _json(report.to_dict(), 200 if report.ok else 422)
 
 
 @router.post("/v1/admin/catalog/{item_id}")

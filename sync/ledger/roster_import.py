@@ -80,25 +80,29 @@ def parse_roster(path: str | Path) -> RosterFile:
         errors_before = len(result.errors)
         name = values.get("name", "").strip()
         if not name:
-            result.errors.append(RowError(number, col.get("name", "姓名"), "name is empty"))
+            result.errors.append(RowError(number, col.get("name", "姓名"), "姓名为空 / name is empty"))
         elif len(name) > 40:
-            result.errors.append(RowError(number, col["name"], "name is longer than 40 characters"))
+            result.errors.append(RowError(number, col["name"], "姓名超过 40 个字 / name is longer than 40 characters"))
         vid = values.get("volunteer_id", "").strip().upper()
         if vid:
             if not _ID.match(vid):
-                result.errors.append(RowError(number, col["volunteer_id"], f"'{vid}' is not like V000123"))
+                result.errors.append(RowError(number, col["volunteer_id"],
+                                              f"编号 '{vid}' 应形如 V000123 / '{vid}' is not like V000123"))
             elif vid in seen_ids:
                 result.errors.append(RowError(number, col["volunteer_id"],
-                                              f"duplicate id {vid} (also row {seen_ids[vid]})"))
+                                              f"编号 {vid} 重复（另见第 {seen_ids[vid]} 行） / duplicate id {vid}"
+                                              f" (also row {seen_ids[vid]})"))
             else:
                 seen_ids[vid] = number
         phone = normalise_phone(values.get("phone", ""))
         if phone is None:
-            result.errors.append(RowError(number, col["phone"], f"'{values['phone']}' is not a mobile number"))
+            result.errors.append(RowError(number, col["phone"],
+                                          f"'{values['phone']}' 不是手机号码 / '{values['phone']}' is not a mobile number"))
         elif phone:
             if phone in seen_phones:
                 result.errors.append(RowError(number, col["phone"],
-                                              f"duplicate phone number (also row {seen_phones[phone]})"))
+                                              f"手机号重复（另见第 {seen_phones[phone]} 行） / duplicate phone"
+                                              f" number (also row {seen_phones[phone]})"))
             else:
                 seen_phones[phone] = number
         raw_status = values.get("status", "").strip().lower()
@@ -111,8 +115,9 @@ def parse_roster(path: str | Path) -> RosterFile:
         elif raw_status in _SUSPENDED:
             status = "suspended"
         else:
-            result.errors.append(RowError(number, col["status"], f"unknown status '{values['status']}'"
-                                          " (use 在册/active, 离开/inactive or 暂停/suspended)"))
+            result.errors.append(RowError(number, col["status"],
+                                          f"未知状态 '{values['status']}'，请用 在册、离开 或 暂停 / unknown status"
+                                          f" '{values['status']}' (use active, inactive or suspended)"))
             status = ""
         if len(result.errors) == errors_before:
             result.rows.append(RosterRow(number, vid, name, phone or "", values.get("team", "").strip(),

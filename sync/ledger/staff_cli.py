@@ -16,11 +16,12 @@ from typing import Any
 from . import admin_store, card_sheet, exports
 from .activity_import import RULE_KEYS, check_activity, parse_activities
 from .admin_store import AdminError
+from .catalog_import import import_catalog, parse_catalog
 from .roster_import import parse_roster
 from .storage import LedgerStore
 
-COMMANDS = {"import-roster", "import-activities", "activities", "catalog", "cards", "reissue", "export",
-            "export-ivolunteer"}
+COMMANDS = {"import-roster", "import-activities", "import-catalog", "activities", "catalog", "cards", "reissue",
+            "export", "export-ivolunteer"}
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,6 +33,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p = sub.add_parser("import-activities", parents=[common], help="import activities from .xlsx or .csv")
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
+    p = sub.add_parser("import-catalog", parents=[common],
+                       help="import rewards, their pictures and stock counts from .xlsx or .csv (UTF-8/GBK)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
+    p.add_argument("--images", type=Path, default=None,
+                   help="the folder with the pictures the 图片/image column names (default: beside the sheet)")
 
     p = sub.add_parser("activities", help="add or list activities")
     asub = p.add_subparsers(dest="action", required=True)
@@ -154,6 +161,20 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
             admin_store.upsert_activities(store, parsed.activities, now)
         _out({"ok": True, "dry_run": args.dry_run, "activities": len(parsed.activities),
               "ids": [a["activity_id"] for a in parsed.activities]})
+        return 0
+    if cmd == "import-catalog":
+        if not args.file.exists():
+            return _err(f"找不到文件 / no such file: {args.file}")
+        if args.images is not None and not args.images.is_dir():
+            return _err(f"找不到图片文件夹 / no such folder: {args.images}")
+        folders = [f for f in (args.images, args.file.parent) if f is not None]
+        sites, _ = admin_store.reference_sets(store)
+        report = import_catalog(store, parse_catalog(args.file, sites, folders), now, dry_run=args.dry_run,
+                                note=f"目录导入 {args.file.name}")
+        if not report.ok:
+            _errors(report.errors)
+            return 1
+        _out(report.to_dict())
         return 0
     if cmd == "activities":
         return _activities(store, args, now)

@@ -55,11 +55,11 @@ def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
     result = parse_roster(f)
     messages = [str(e) for e in result.errors]
     assert messages == [
-        "row 2, column 姓名: name is empty",
-        "row 3, column 手机: '12345' is not a mobile number",
-        "row 4, column 志愿者编号: duplicate id V000002 (also row 3)",
-        "row 5, column 志愿者编号: 'X-1' is not like V000123",
-        "row 5, column 手机: duplicate phone number (also row 4)",
+        "row 2, column 姓名: 姓名为空 / name is empty",
+        "row 3, column 手机: '12345' 不是手机号码 / '12345' is not a mobile number",
+        "row 4, column 志愿者编号: 编号 V000002 重复（另见第 3 行） / duplicate id V000002 (also row 3)",
+        "row 5, column 志愿者编号: 编号 'X-1' 应形如 V000123 / 'X-1' is not like V000123",
+        "row 5, column 手机: 手机号重复（另见第 4 行） / duplicate phone number (also row 4)",
     ]
 
 

@@ -111,10 +111,11 @@ def test_errors_name_row_and_column_and_nothing_is_written(ledger, tmp_path):
     assert code == 1 and out == ""
     assert "nothing was imported" in err
     lines = [x.strip() for x in err.splitlines()[1:]]
-    assert lines[0] == "第 2 行（row 2）「姓名」列: name is empty"
-    assert lines[1].startswith("第 3 行（row 3）「手机」列: '12345' is not a mobile number")
-    assert lines[2].startswith("第 4 行（row 4）「志愿者编号」列: duplicate id V000120")
-    assert lines[3].startswith("第 7 行（row 7）「状态」列: unknown status '休假'")
+    assert lines[0] == "第 2 行（row 2）「姓名」列: 姓名为空 / name is empty"
+    assert lines[1] == "第 3 行（row 3）「手机」列: '12345' 不是手机号码 / '12345' is not a mobile number"
+    assert lines[2] == "第 4 行（row 4）「志愿者编号」列: 编号 V000120 重复（另见第 2 行） / duplicate id V000120 (also row 2)"
+    assert lines[3] == ("第 7 行（row 7）「状态」列: 未知状态 '休假'，请用 在册、离开 或 暂停 / unknown status '休假'"
+                        " (use active, inactive or suspended)")
     # Checks against the ledger come once the file itself is clean.
     f = xlsx(tmp_path / "bad2.xlsx", [HEAD, ["赵六", "13911112222", "V000101"], ["钱七", "13800138000", "V000103"]])
     code, _, err = ledger.run("import-roster", f)
@@ -179,6 +180,6 @@ def test_import_over_http_needs_the_staff_token(ledger, tmp_path):
     bad = xlsx(tmp_path / "b.xlsx", [HEAD, ["", "1"]]).read_bytes()
     r = ledger.client.post("/v1/admin/roster/import?filename=b.xlsx", content=bad, headers=ledger.auth)
     assert r.status_code == 422
-    assert r.json()["errors"][0] == {"row": 2, "column": "姓名", "message": "name is empty"}
+    assert r.json()["errors"][0] == {"row": 2, "column": "姓名", "message": "姓名为空 / name is empty"}
     r = ledger.client.post("/v1/admin/roster/import?filename=r.xlsx", content=body, headers=ledger.auth)
     assert r.status_code == 200 and r.json()["added_ids"] == ["V000111"]
