@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -116,7 +117,17 @@ class Ledger:
         self.proc.wait(10)
 
 
-def bench_ingest(ledger: Ledger, per_kiosk: int) -> float:
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of another process so far; None where /proc is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def bench_ingest(ledger: Ledger, per_kiosk: int) -> tuple[float, float | None, float]:
+    """events/s, and the CPU seconds the ledger and this (client) process used while pushing."""
     kiosks = [ledger.enroll_raw(site) for site in ("service-center", "xiangshan-study", "service-center")]
     bodies = []
     for kid, token in kiosks:
@@ -138,10 +149,14 @@ def bench_ingest(ledger: Ledger, per_kiosk: int) -> float:
     for t in threads:
         t.start()
     barrier.wait()
+    server0, client0 = process_cpu(ledger.proc.pid), time.process_time()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
-    return 3 * per_kiosk / (time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t0
+    server1, client = process_cpu(ledger.proc.pid), time.process_time() - client0
+    server = server1 - server0 if server0 is not None and server1 is not None else None
+    return 3 * per_kiosk / elapsed, server, client
 
 
 def bench_catchup(ledger: Ledger, root: Path, n: int = 10_000) -> float:
@@ -194,10 +209,11 @@ def main() -> int:
         print(f"sqlite executemany (WAL, synchronous=FULL): {raw:12,.0f} rows/s")
         ledger = Ledger(root, args.synchronous)
         try:
-            rate = bench_ingest(ledger, args.events_per_kiosk)
+            rate, server_cpu, client_cpu = bench_ingest(ledger, args.events_per_kiosk)
+            cpu = f"ledger {server_cpu:.2f} s" if server_cpu is not None else "ledger n/a"
             print(f"ingest, 3 kiosks x {args.events_per_kiosk:,} events, batches of 500 "
                   f"(ledger synchronous={args.synchronous}): {rate:10,.0f} events/s"
-                  f"  (target >= {TARGETS['ingest']:,})")
+                  f"  (target >= {TARGETS['ingest']:,}; CPU while pushing: {cpu}, client {client_cpu:.2f} s)")
             catchup = bench_catchup(ledger, root)
             print(f"catch-up, 10,000 pending events: {catchup:6.2f} s  (target <= {TARGETS['catchup']} s)")
             roster = bench_roster(ledger, root)

@@ -3,16 +3,23 @@ that tell kiosks about it. Called inside the ingest transaction.
 
 Each handler checks first and writes after, so a rejection leaves nothing behind.
 Points move only through ``post``: one journal row is one debit and one credit.
+
+Ingest applies a whole batch through one ``Batch``: the rows an event reads are read once
+for the batch, changes are kept in memory and written at ``Batch.flush`` (once per touched
+balance, stock level, session and redemption; journal entries and exceptions with
+``executemany``). The result is the same database, row for row, as one statement per change.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .validate import occurred_ms
+from .wirejson import dumps_sorted
 
 ISSUED = "community:issued"  # points earned by volunteering come from here
 REDEEMED = "community:redeemed"  # points spent on rewards go here
@@ -21,7 +28,7 @@ OPENING = "community:opening"
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return dumps_sorted(obj)  # json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def vol(volunteer_id: str) -> str:
@@ -94,24 +101,276 @@ def _add_stock(c: sqlite3.Connection, site_id: str, item_id: str, delta: int) ->
         " DO UPDATE SET qty = qty + excluded.qty RETURNING qty", (site_id, item_id, delta)).fetchone()[0]
 
 
-@dataclass(frozen=True)
+_SESSION_COLS = ("session_id", "volunteer_id", "kiosk_id", "site_id", "activity_id", "signed_in_at", "signed_out_at",
+                 "minutes", "credited_minutes", "points", "status", "entry_id", "t_in_ms", "t_out_ms")
+_REDEMPTION_COLS = ("redemption_id", "volunteer_id", "kiosk_id", "site_id", "item_id", "cost", "stocked", "status",
+                    "entry_id")
+
+
+def _null(v: Any) -> bool:
+    """What SQLite stores as NULL (it binds a float NaN as NULL too)."""
+    return v is None or (type(v) is float and v != v)
+
+
+def _in_chunks(c: sqlite3.Connection, sql: str, keys: list) -> Iterator[tuple]:
+    """``sql`` with ``IN ({})`` filled for each chunk of ``keys`` (under SQLite's parameter limit)."""
+    for i in range(0, len(keys), 900):
+        chunk = keys[i:i + 900]
+        yield from c.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+
+class Batch:
+    """One ingest transaction's working set. Effects go to the same tables as one statement per
+    change would, but balances, stock, sessions and redemptions are read once, changed in
+    memory, and written once per touched row at ``flush``; journal entries (with ids assigned
+    here, as SQLite would: max + 1) and exceptions are inserted with ``executemany`` in the
+    order they were made. The database after ``flush`` is the same, row for row and id for id,
+    as applying each event with its own statements.
+
+    Nothing else may write these tables in the transaction until ``flush``.
+    """
+
+    def __init__(self, c: sqlite3.Connection, kiosk_id: str, at: str, dirty: Dirty):
+        self.c, self.kiosk_id, self.at, self.dirty = c, kiosk_id, at, dirty
+        self._balances: dict[str, list[int]] = {}  # volunteer -> [balance, minutes_total]; [] if no row yet
+        self._balance_writes: dict[str, None] = {}  # in first-write order, so new rows get the same rowids
+        self._stock: dict[tuple[str, str], int | None] = {}
+        self._stock_writes: dict[tuple[str, str], None] = {}
+        self._journal: list[tuple] = []
+        self._next_entry: int | None = None
+        self._exceptions: list[tuple] = []
+        self._sessions: dict[str, dict | None] = {}  # None: known not to exist
+        self._new_sessions: dict[str, dict] = {}
+        self._changed_sessions: dict[str, dict] = {}
+        self._pending_session_keys: dict[str, set[str]] = {}  # volunteer -> kiosks of unwritten sessions
+        self._redemptions: dict[str, dict | None] = {}
+        self._new_redemptions: dict[str, dict] = {}
+        self._cancelled: dict[str, None] = {}
+
+    # -- reading ahead ---------------------------------------------------------------------
+
+    def prefetch(self, events: list[dict]) -> None:
+        """Read what these events will look at, a few statements for the whole batch."""
+        vids: set[str] = set()
+        sids: set[str] = set()
+        rids: set[str] = set()
+        for ev in events:
+            actor, p = ev.get("actor"), ev.get("payload")
+            if type(actor) is str:
+                vids.add(actor)
+            if type(p) is dict:
+                v = p.get("volunteer_id")
+                if type(v) is str:
+                    vids.add(v)
+                v = p.get("session_id")
+                if type(v) is str:
+                    sids.add(v)
+                v = p.get("redemption_id")
+                if type(v) is str:
+                    rids.add(v)
+        vids.difference_update(self._balances)
+        sids.difference_update(self._sessions)
+        rids.difference_update(self._redemptions)
+        for v in vids:
+            self._balances[v] = []
+        for vid, balance, minutes in _in_chunks(
+                self.c, "SELECT volunteer_id, balance, minutes_total FROM balances WHERE volunteer_id IN ({})",
+                sorted(vids)):
+            self._balances[vid] = [balance, minutes]
+        for s in sids:
+            self._sessions[s] = None
+        for row in _in_chunks(self.c, f"SELECT {', '.join(_SESSION_COLS)} FROM sessions WHERE session_id IN ({{}})",
+                              sorted(sids)):
+            self._sessions[row[0]] = dict(zip(_SESSION_COLS, row, strict=True))
+        for r in rids:
+            self._redemptions[r] = None
+        for row in _in_chunks(
+                self.c, f"SELECT {', '.join(_REDEMPTION_COLS)} FROM redemptions WHERE redemption_id IN ({{}})",
+                sorted(rids)):
+            self._redemptions[row[0]] = dict(zip(_REDEMPTION_COLS, row, strict=True))
+
+    # -- points, balances, stock ---------------------------------------------------------------
+
+    def _balance(self, volunteer_id: str) -> list[int]:
+        held = self._balances.get(volunteer_id)
+        if held is None:
+            row = self.c.execute("SELECT balance, minutes_total FROM balances WHERE volunteer_id = ?",
+                                 (volunteer_id,)).fetchone()
+            held = self._balances[volunteer_id] = list(row) if row else []
+        return held
+
+    def add_balance(self, volunteer_id: str, points: int, minutes: int) -> int:
+        held = self._balance(volunteer_id)
+        if not held:
+            held.extend((0, 0))
+        held[0] += points
+        held[1] += minutes
+        self._balance_writes[volunteer_id] = None
+        return held[0]
+
+    def post(self, debit: str, credit: str, amount: int, memo: str, *, event_id: str | None = None,
+             ref: str | None = None, reverses: int | None = None, minutes: int = 0) -> tuple[int | None, int | None]:
+        """As module-level ``post``, in this batch."""
+        entry = None
+        if amount < 0:
+            debit, credit, amount = credit, debit, -amount
+        if amount:
+            if self._next_entry is None:
+                self._next_entry = self.c.execute("SELECT COALESCE(MAX(entry_id), 0) + 1 FROM journal").fetchone()[0]
+            entry = self._next_entry
+            self._next_entry += 1
+            self._journal.append((entry, event_id, debit, credit, amount, memo, ref, reverses, self.at))
+        balance = None
+        for account, delta in ((credit, amount), (debit, -amount)):
+            if account.startswith("volunteer:") and (delta or minutes):
+                balance = self.add_balance(account[10:], delta, minutes)
+        return entry, balance
+
+    def add_stock(self, site_id: str, item_id: str, delta: int) -> int:
+        key = (site_id, item_id)
+        if key not in self._stock:
+            row = self.c.execute("SELECT qty FROM stock WHERE site_id = ? AND item_id = ?", key).fetchone()
+            self._stock[key] = row[0] if row else None
+        qty = (self._stock[key] or 0) + delta
+        self._stock[key] = qty
+        self._stock_writes[key] = None
+        return qty
+
+    def exception(self, kind: str, ref: str, *, volunteer_id: str | None = None, site_id: str | None = None,
+                  kiosk_id: str | None = None, event_id: str | None = None, detail: dict | None = None) -> None:
+        self._exceptions.append((kind, ref, volunteer_id, site_id, kiosk_id, event_id, _dumps(detail or {}), self.at))
+
+    # -- sessions and redemptions ----------------------------------------------------------------
+
+    def session(self, session_id: str) -> dict | None:
+        if session_id not in self._sessions:
+            row = self.c.execute(f"SELECT {', '.join(_SESSION_COLS)} FROM sessions WHERE session_id = ?",
+                                 (session_id,)).fetchone()
+            self._sessions[session_id] = dict(zip(_SESSION_COLS, row, strict=True)) if row else None
+        return self._sessions[session_id]
+
+    def new_session(self, row: dict) -> None:
+        self._sessions[row["session_id"]] = self._new_sessions[row["session_id"]] = row
+        self._pending_session_keys.setdefault(row["volunteer_id"], set()).add(row["kiosk_id"])
+
+    def changed_session(self, row: dict) -> None:
+        if row["session_id"] not in self._new_sessions:
+            self._changed_sessions[row["session_id"]] = row
+        self._pending_session_keys.setdefault(row["volunteer_id"], set()).add(row["kiosk_id"])
+
+    def overlapping(self, sid: str, volunteer: str, kiosk: str, t_in: int, t_out: int) -> list[tuple]:
+        """Sessions of ``volunteer`` at other kiosks than ``kiosk`` that overlap [t_in, t_out)."""
+        pending = self._pending_session_keys.get(volunteer)
+        if pending and (len(pending) > 1 or kiosk not in pending):
+            self._flush_sessions()  # the query must see them
+        return self.c.execute(
+            "SELECT session_id, kiosk_id FROM sessions WHERE volunteer_id = ? AND kiosk_id != ? AND session_id != ?"
+            " AND t_in_ms < ? AND COALESCE(t_out_ms, 9223372036854775807) > ?",
+            (volunteer, kiosk, sid, t_out, t_in)).fetchall()
+
+    def redemption(self, redemption_id: str) -> dict | None:
+        if redemption_id not in self._redemptions:
+            row = self.c.execute(f"SELECT {', '.join(_REDEMPTION_COLS)} FROM redemptions WHERE redemption_id = ?",
+                                 (redemption_id,)).fetchone()
+            self._redemptions[redemption_id] = dict(zip(_REDEMPTION_COLS, row, strict=True)) if row else None
+        return self._redemptions[redemption_id]
+
+    def new_redemption(self, row: dict) -> None:
+        self._redemptions[row["redemption_id"]] = self._new_redemptions[row["redemption_id"]] = row
+
+    def cancel_redemption(self, row: dict) -> None:
+        row["status"] = "cancelled"
+        if row["redemption_id"] not in self._new_redemptions:
+            self._cancelled[row["redemption_id"]] = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _flush_sessions(self) -> None:
+        c = self.c
+        if self._new_sessions:
+            c.executemany(f"INSERT INTO sessions ({', '.join(_SESSION_COLS)}) VALUES ({', '.join('?' * 14)})",
+                          [tuple(r[k] for k in _SESSION_COLS) for r in self._new_sessions.values()])
+        if self._changed_sessions:
+            c.executemany(
+                "UPDATE sessions SET signed_out_at = ?, minutes = ?, credited_minutes = ?, points = ?, status = ?,"
+                " entry_id = ?, t_out_ms = ? WHERE session_id = ?",
+                [(r["signed_out_at"], r["minutes"], r["credited_minutes"], r["points"], r["status"], r["entry_id"],
+                  r["t_out_ms"], r["session_id"]) for r in self._changed_sessions.values()])
+        self._new_sessions.clear()
+        self._changed_sessions.clear()
+        self._pending_session_keys.clear()
+
+    def flush(self) -> None:
+        c = self.c
+        if self._journal:
+            c.executemany("INSERT INTO journal (entry_id, event_id, debit, credit, amount, memo, ref, reverses,"
+                          " posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._journal)
+            self._journal.clear()
+            self._next_entry = None
+        if self._balance_writes:
+            c.executemany(
+                "INSERT INTO balances (volunteer_id, balance, minutes_total) VALUES (?, ?, ?) ON CONFLICT (volunteer_id)"
+                " DO UPDATE SET balance = excluded.balance, minutes_total = excluded.minutes_total",
+                [(v, *self._balances[v]) for v in self._balance_writes])
+            self._balance_writes.clear()
+        if self._stock_writes:
+            c.executemany("INSERT INTO stock (site_id, item_id, qty) VALUES (?, ?, ?) ON CONFLICT (site_id, item_id)"
+                          " DO UPDATE SET qty = excluded.qty", [(*k, self._stock[k]) for k in self._stock_writes])
+            self._stock_writes.clear()
+        self._flush_sessions()
+        if self._new_redemptions:
+            c.executemany(f"INSERT INTO redemptions ({', '.join(_REDEMPTION_COLS)}) VALUES ({', '.join('?' * 9)})",
+                          [tuple(r[k] for k in _REDEMPTION_COLS) for r in self._new_redemptions.values()])
+            self._new_redemptions.clear()
+        if self._cancelled:
+            c.executemany("UPDATE redemptions SET status = 'cancelled' WHERE redemption_id = ?",
+                          [(r,) for r in self._cancelled])
+            self._cancelled.clear()
+        if self._exceptions:
+            c.executemany("INSERT OR IGNORE INTO exceptions (kind, ref, volunteer_id, site_id, kiosk_id, event_id,"
+                          " detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._exceptions)
+            self._exceptions.clear()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def apply(self, ev: dict) -> str | None:
+        """Apply a well-formed event; None if accepted, else the reason it is rejected."""
+        reason = HANDLERS[ev["type"]](Ctx(self, ev))
+        if reason is not None:
+            self.dirty.touch_event(ev)
+        return reason
+
+
 class Ctx:
-    c: sqlite3.Connection
-    kiosk_id: str
-    ev: dict
-    at: str
-    dirty: Dirty
+    """One event being applied in a batch."""
+
+    __slots__ = ("b", "ev")
+
+    def __init__(self, b: Batch, ev: dict):
+        self.b, self.ev = b, ev
+
+    @property
+    def c(self) -> sqlite3.Connection:
+        return self.b.c
+
+    @property
+    def kiosk_id(self) -> str:
+        return self.b.kiosk_id
+
+    @property
+    def at(self) -> str:
+        return self.b.at
 
     @property
     def p(self) -> dict:
         return self.ev["payload"]
 
     def stock(self, site_id: str, item_id: str, delta: int, why: str) -> None:
-        qty = _add_stock(self.c, site_id, item_id, delta)
-        self.dirty.stock.add((site_id, item_id))
+        qty = self.b.add_stock(site_id, item_id, delta)
+        self.b.dirty.stock.add((site_id, item_id))
         if qty < 0:
-            exception(self.c, "stock_below_zero", self.ev["id"], self.at, site_id=site_id, kiosk_id=self.kiosk_id,
-                      event_id=self.ev["id"], detail={"item_id": item_id, "qty": qty, "after": why})
+            self.b.exception("stock_below_zero", self.ev["id"], site_id=site_id, kiosk_id=self.kiosk_id,
+                             event_id=self.ev["id"], detail={"item_id": item_id, "qty": qty, "after": why})
 
 
 # -- attendance ---------------------------------------------------------------------------
@@ -119,20 +378,14 @@ class Ctx:
 
 def _sign_in(x: Ctx) -> str | None:
     p = x.p
-    if x.c.execute("SELECT 1 FROM sessions WHERE session_id = ?", (p["session_id"],)).fetchone():
+    if x.b.session(p["session_id"]) is not None:
         return "a session with this id already exists"
-    x.c.execute(
-        "INSERT INTO sessions (session_id, volunteer_id, kiosk_id, site_id, activity_id, signed_in_at, t_in_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (p["session_id"], x.ev["actor"], x.kiosk_id, p["site_id"], p["activity_id"], x.ev["occurred_at"],
-         occurred_ms(x.ev)))
+    x.b.new_session({
+        "session_id": p["session_id"], "volunteer_id": x.ev["actor"], "kiosk_id": x.kiosk_id, "site_id": p["site_id"],
+        "activity_id": p["activity_id"], "signed_in_at": x.ev["occurred_at"], "signed_out_at": None, "minutes": None,
+        "credited_minutes": 0, "points": 0, "status": "open", "entry_id": None, "t_in_ms": occurred_ms(x.ev),
+        "t_out_ms": None})
     return None
-
-
-def _session(x: Ctx) -> tuple | None:
-    return x.c.execute(
-        "SELECT volunteer_id, status, points, credited_minutes, entry_id, t_in_ms, kiosk_id FROM sessions"
-        " WHERE session_id = ?", (x.p["session_id"],)).fetchone()
 
 
 def _close_time_ms(x: Ctx) -> int:
@@ -143,10 +396,10 @@ def _close_time_ms(x: Ctx) -> int:
 
 
 def _close(x: Ctx, status: str) -> str | None:
-    row = _session(x)
+    row = x.b.session(x.p["session_id"])
     if row is None:
         return "unknown session: its sign-in is not in the ledger"
-    volunteer, current, *_ = row
+    volunteer, current = row["volunteer_id"], row["status"]
     if current != "open":
         return f"session already {current}"
     if x.p.get("volunteer_id", x.ev["actor"]) != volunteer:
@@ -154,41 +407,43 @@ def _close(x: Ctx, status: str) -> str | None:
     return _settle(x, row, status)
 
 
-def _settle(x: Ctx, row: tuple, status: str) -> str | None:
+def _settle(x: Ctx, row: dict, status: str) -> str | None:
     """Give the session its (new) figures. A correction reverses the earlier entry first."""
-    volunteer, _, old_points, old_credited, old_entry, t_in, _ = row
+    volunteer, was, old_points, old_credited, old_entry = (
+        row["volunteer_id"], row["status"], row["points"], row["credited_minutes"], row["entry_id"])
     p, sid = x.p, x.p["session_id"]
     try:
         t_out = _close_time_ms(x)
     except ValueError:
         t_out = occurred_ms(x.ev)
     if old_entry is not None:
-        post(x.c, vol(volunteer), ISSUED, old_points, "correction: reverse", x.at, event_id=x.ev["id"],
-             ref=f"session:{sid}", reverses=old_entry)
-    entry, _ = post(x.c, ISSUED, vol(volunteer), p["points"], status, x.at, event_id=x.ev["id"],
-                    ref=f"session:{sid}", minutes=p["credited_minutes"] - (old_credited or 0))
-    x.c.execute(
-        "UPDATE sessions SET status = CASE WHEN ? = 'corrected' AND status != 'open' THEN status ELSE ? END,"
-        " signed_out_at = COALESCE(?, signed_out_at, ?), t_out_ms = COALESCE(t_out_ms, ?), minutes = ?,"
-        " credited_minutes = ?, points = ?, entry_id = ? WHERE session_id = ?",
-        (status, "closed" if status == "corrected" else status, p.get("signed_out_at") or p.get("closed_at"),
-         x.ev["occurred_at"], t_out, p["minutes"], p["credited_minutes"], p["points"], entry, sid))
-    x.dirty.volunteers.add(volunteer)
-    _check_overlap(x, sid, volunteer, t_in, t_out if row[1] == "open" else None, row[6])
+        x.b.post(vol(volunteer), ISSUED, old_points, "correction: reverse", event_id=x.ev["id"],
+                 ref=f"session:{sid}", reverses=old_entry)
+    entry, _ = x.b.post(ISSUED, vol(volunteer), p["points"], status, event_id=x.ev["id"], ref=f"session:{sid}",
+                        minutes=p["credited_minutes"] - (old_credited or 0))
+    # What one UPDATE would do: a correction keeps a closed status; the first close time stays.
+    if not (status == "corrected" and was != "open"):
+        row["status"] = "closed" if status == "corrected" else status
+    out = p.get("signed_out_at") or p.get("closed_at")
+    if _null(out):
+        out = x.ev["occurred_at"] if _null(row["signed_out_at"]) else row["signed_out_at"]
+    row["signed_out_at"] = out
+    if _null(row["t_out_ms"]):
+        row["t_out_ms"] = t_out
+    row["minutes"], row["credited_minutes"], row["points"], row["entry_id"] = (
+        p["minutes"], p["credited_minutes"], p["points"], entry)
+    x.b.changed_session(row)
+    x.b.dirty.volunteers.add(volunteer)
+    _check_overlap(x, sid, volunteer, row["t_in_ms"], t_out if was == "open" else row["t_out_ms"], row["kiosk_id"])
     return None
 
 
-def _check_overlap(x: Ctx, sid: str, volunteer: str, t_in: int, t_out: int | None, kiosk: str) -> None:
+def _check_overlap(x: Ctx, sid: str, volunteer: str, t_in: int, t_out: int, kiosk: str) -> None:
     """The same person on duty at two kiosks at once: listed for staff, both sessions kept."""
-    if t_out is None:
-        t_out = x.c.execute("SELECT t_out_ms FROM sessions WHERE session_id = ?", (sid,)).fetchone()[0]
-    for other, o_kiosk in x.c.execute(
-            "SELECT session_id, kiosk_id FROM sessions WHERE volunteer_id = ? AND kiosk_id != ? AND session_id != ?"
-            " AND t_in_ms < ? AND COALESCE(t_out_ms, 9223372036854775807) > ?",
-            (volunteer, kiosk, sid, t_out, t_in)).fetchall():
+    for other, o_kiosk in x.b.overlapping(sid, volunteer, kiosk, t_in, t_out):
         a, b = sorted((sid, other))
-        exception(x.c, "overlapping_sessions", f"{a}/{b}", x.at, volunteer_id=volunteer, kiosk_id=x.kiosk_id,
-                  event_id=x.ev["id"], detail={"sessions": [a, b], "kiosks": sorted({kiosk, o_kiosk})})
+        x.b.exception("overlapping_sessions", f"{a}/{b}", volunteer_id=volunteer, kiosk_id=x.kiosk_id,
+                      event_id=x.ev["id"], detail={"sessions": [a, b], "kiosks": sorted({kiosk, o_kiosk})})
 
 
 def _sign_out(x: Ctx) -> str | None:
@@ -200,7 +455,7 @@ def _auto_close(x: Ctx) -> str | None:
 
 
 def _correct(x: Ctx) -> str | None:
-    row = _session(x)
+    row = x.b.session(x.p["session_id"])
     if row is None:
         return "unknown session: its sign-in is not in the ledger"
     return _settle(x, row, "corrected")
@@ -211,22 +466,21 @@ def _correct(x: Ctx) -> str | None:
 
 def _redeem(x: Ctx) -> str | None:
     p, volunteer = x.p, x.ev["actor"]
-    if x.c.execute("SELECT 1 FROM redemptions WHERE redemption_id = ?", (p["redemption_id"],)).fetchone():
+    if x.b.redemption(p["redemption_id"]) is not None:
         return "a redemption with this id already exists"
     stocked = bool(p.get("stocked", True))
-    entry, balance = post(x.c, vol(volunteer), REDEEMED, p["cost"], "redeem", x.at, event_id=x.ev["id"],
-                          ref=f"redemption:{p['redemption_id']}")
-    x.c.execute(
-        "INSERT INTO redemptions (redemption_id, volunteer_id, kiosk_id, site_id, item_id, cost, stocked, entry_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (p["redemption_id"], volunteer, x.kiosk_id, p["site_id"], p["item_id"], p["cost"], int(stocked), entry or 0))
-    x.dirty.volunteers.add(volunteer)
+    entry, balance = x.b.post(vol(volunteer), REDEEMED, p["cost"], "redeem", event_id=x.ev["id"],
+                              ref=f"redemption:{p['redemption_id']}")
+    x.b.new_redemption({"redemption_id": p["redemption_id"], "volunteer_id": volunteer, "kiosk_id": x.kiosk_id,
+                        "site_id": p["site_id"], "item_id": p["item_id"], "cost": p["cost"], "stocked": int(stocked),
+                        "status": "done", "entry_id": entry or 0})
+    x.b.dirty.volunteers.add(volunteer)
     if balance is not None and balance < 0:
         # Two kiosks offline at once can each spend the same points: the goods were handed
         # over, so the ledger records the redemption and lists the overdraft for staff.
-        exception(x.c, "overdraft", x.ev["id"], x.at, volunteer_id=volunteer, site_id=p["site_id"],
-                  kiosk_id=x.kiosk_id, event_id=x.ev["id"],
-                  detail={"balance": balance, "cost": p["cost"], "offline": bool(p.get("offline"))})
+        x.b.exception("overdraft", x.ev["id"], volunteer_id=volunteer, site_id=p["site_id"],
+                      kiosk_id=x.kiosk_id, event_id=x.ev["id"],
+                      detail={"balance": balance, "cost": p["cost"], "offline": bool(p.get("offline"))})
     if stocked:
         x.stock(p["site_id"], p["item_id"], -1, "redeem")
     return None
@@ -234,17 +488,17 @@ def _redeem(x: Ctx) -> str | None:
 
 def _cancel(x: Ctx) -> str | None:
     p = x.p
-    row = x.c.execute("SELECT volunteer_id, site_id, item_id, cost, status, entry_id FROM redemptions"
-                      " WHERE redemption_id = ?", (p["redemption_id"],)).fetchone()
+    row = x.b.redemption(p["redemption_id"])
     if row is None:
         return "unknown redemption"
-    volunteer, site_id, item_id, cost, status, entry = row
+    volunteer, site_id, item_id, cost, status, entry = (
+        row["volunteer_id"], row["site_id"], row["item_id"], row["cost"], row["status"], row["entry_id"])
     if status != "done":
         return f"redemption already {status}"
-    post(x.c, REDEEMED, vol(volunteer), cost, "cancel", x.at, event_id=x.ev["id"],
-         ref=f"redemption:{p['redemption_id']}", reverses=entry or None)
-    x.c.execute("UPDATE redemptions SET status = 'cancelled' WHERE redemption_id = ?", (p["redemption_id"],))
-    x.dirty.volunteers.add(volunteer)
+    x.b.post(REDEEMED, vol(volunteer), cost, "cancel", event_id=x.ev["id"],
+             ref=f"redemption:{p['redemption_id']}", reverses=entry or None)
+    x.b.cancel_redemption(row)
+    x.b.dirty.volunteers.add(volunteer)
     # Same rule as the kiosk's projection, so both count the goods back the same way.
     if p.get("restock", True) and p.get("stocked", True):
         x.stock(site_id, item_id, 1, "cancel")
@@ -263,9 +517,8 @@ def _stock_adjust(x: Ctx) -> str | None:
 
 def _points_adjust(x: Ctx) -> str | None:
     volunteer = x.p["volunteer_id"]
-    post(x.c, ADJUSTMENTS, vol(volunteer), x.p["delta"], "adjust", x.at, event_id=x.ev["id"],
-         ref=f"adjust:{x.ev['id']}")
-    x.dirty.volunteers.add(volunteer)
+    x.b.post(ADJUSTMENTS, vol(volunteer), x.p["delta"], "adjust", event_id=x.ev["id"], ref=f"adjust:{x.ev['id']}")
+    x.b.dirty.volunteers.add(volunteer)
     return None
 
 
@@ -294,10 +547,11 @@ HANDLERS = {
 
 
 def apply(c: sqlite3.Connection, kiosk_id: str, ev: dict, at: str, dirty: Dirty) -> str | None:
-    """Apply a well-formed event; None if accepted, else the reason it is rejected."""
-    reason = HANDLERS[ev["type"]](Ctx(c, kiosk_id, ev, at, dirty))
-    if reason is not None:
-        dirty.touch_event(ev)
+    """Apply one well-formed event on its own; None if accepted, else the reason it is rejected.
+    (Ingest uses one ``Batch`` for the whole batch.)"""
+    batch = Batch(c, kiosk_id, at, dirty)
+    reason = batch.apply(ev)
+    batch.flush()
     return reason
 
 

@@ -7,14 +7,16 @@ is recorded as rejected and the kiosk's queue moves on.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from sync.protocol import EVENT_TYPES
 
+from .wirejson import digest_bytes
+
 _TYPES = frozenset(EVENT_TYPES)
 WIRE_FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "actor", "payload")
+_WIRE_SET = frozenset(WIRE_FIELDS)
 
 
 def _is_int(v: Any) -> bool:
@@ -113,9 +115,9 @@ def slot(ev: Any) -> tuple[str, int] | None:
 
 def event_digest(ev: dict) -> str:
     """Content identity of an event as sent: same id + same digest = the same event."""
-    canon = json.dumps([ev.get(k) for k in WIRE_FIELDS], sort_keys=True, separators=(",", ":"),
-                       ensure_ascii=False, default=str)
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    # Canonical form: json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    # default=str), byte for byte (stored digests must keep matching resent events).
+    return hashlib.sha256(digest_bytes([ev.get(k) for k in WIRE_FIELDS])).hexdigest()
 
 
 def occurred_ms(ev: dict) -> int:
@@ -126,7 +128,7 @@ def occurred_ms(ev: dict) -> int:
 
 def check(ev: dict, kiosk_id: str) -> str | None:
     """None if the event is well formed, else why not."""
-    extra = set(ev) - set(WIRE_FIELDS)
+    extra = ev.keys() - _WIRE_SET
     if extra:
         return f"unknown fields: {', '.join(sorted(extra))}"
     if ev.get("kiosk_id") != kiosk_id:
