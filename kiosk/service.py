@@ -345,9 +345,17 @@ class Kiosk:
                                  volunteer_id=row["volunteer_id"], item_id=row["item_id"])
 
     def upsert_catalog_item(self, staff_id: str, item_id: str, names: dict[str, str], cost: int,
-                            kind: str = "goods", monthly_limit: int = 0, image: str = "",
+                            kind: str = "goods", monthly_limit: int = 0, image: str | None = None,
                             active: bool = True) -> Outcome:
-        """Add or edit a catalog item (a ``catalog.upsert`` event); the ledger's copy follows by sync."""
+        """Add or edit a catalog item (a ``catalog.upsert`` event); the ledger's copy follows by sync.
+
+        ``image`` None or "" keeps the item's picture reference (and with none known here the
+        event carries no ``image`` at all, so the ledger keeps its own). A reference to a picture the
+        ledger serves (``images/…``, relative) is also kept against an absolute path: that is
+        a file on this kiosk only (for instance the resolved path of the ledger's own picture),
+        which the ledger cannot serve and other kiosks cannot open."""
+        from pathlib import PurePath
+
         from kiosk.core.redemption import KINDS
 
         names = {k: v.strip() for k, v in names.items() if isinstance(v, str) and v.strip()}
@@ -355,10 +363,18 @@ class Kiosk:
             return Outcome("refused", False, reason="name_required", item_id=item_id)
         if kind not in KINDS or not isinstance(cost, int) or cost < 0 or monthly_limit < 0:
             return Outcome("refused", False, reason="bad_value", item_id=item_id)
-        return self._staff_event("catalog.upsert", staff_id,
-                                 {"item_id": item_id.strip(), "names": names, "cost": int(cost), "kind": kind,
-                                  "monthly_limit": int(monthly_limit), "image": image, "active": bool(active)},
-                                 item_id=item_id.strip())
+        current = self.store.catalog_item(item_id.strip())
+        kept = current.image if current else ""
+        image = (image or "").strip()
+        if not image or (kept.startswith("images/") and PurePath(image).is_absolute()):
+            image = kept
+        payload = {"item_id": item_id.strip(), "names": names, "cost": int(cost), "kind": kind,
+                   "monthly_limit": int(monthly_limit), "image": image, "active": bool(active)}
+        if not image:
+            # No picture known here: say nothing, so a picture staff put at the ledger since
+            # this kiosk last synced is not erased (the ledger keeps fields an event leaves out).
+            del payload["image"]
+        return self._staff_event("catalog.upsert", staff_id, payload, item_id=item_id.strip())
 
     def _staff_event(self, etype: str, staff_id: str, payload: dict, **extra: Any) -> Outcome:
         now = self.now()

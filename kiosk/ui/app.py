@@ -134,6 +134,7 @@ class KioskApp(App):
             Clock.schedule_interval(self._tick, 0.5),
             Clock.schedule_interval(self._update_preview, 1 / 20),
             Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
+            Clock.schedule_interval(lambda _dt: self.staff.sync_tick(), 2),
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
         ]
         self._build_demo_cards()

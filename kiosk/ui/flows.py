@@ -4,6 +4,7 @@ UI thread never reads SQLite. Kivy-free: the tests can call these directly too."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -154,7 +155,17 @@ class CatalogView:
     items: list[ItemView]
 
 
-def resolve_image(kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = ()) -> str:
+# The sync agent keeps the ledger's reward pictures here, named by item id
+# (sync.agent.images.picture_path); they come first, whatever the item's ``image`` says.
+LEDGER_IMAGES = "images"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def resolve_image(kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = (), item_id: str = "") -> str:
+    if item_id and _PLAIN_ID.fullmatch(item_id) and ".." not in item_id:
+        fetched = kiosk.store.path.parent / LEDGER_IMAGES / f"{item_id}.png"
+        if fetched.is_file():
+            return str(fetched)
     if not image:
         return ""
     p = Path(image)
@@ -180,7 +191,8 @@ def catalog_items(kiosk: Kiosk, volunteer_id: str, balance: int, online: bool, o
             offline_spent_today=offline_spent, offline_allowance=kiosk.config.offline_allowance))
         state = "ok" if isinstance(verdict, RedeemOK) else verdict.value
         items.append(ItemView(item.item_id, dict(item.names), item.cost, item.kind, item.stocked, stock,
-                              item.monthly_limit, used, resolve_image(kiosk, item.image, extra_dirs), state,
+                              item.monthly_limit, used, resolve_image(kiosk, item.image, extra_dirs, item.item_id),
+                              state,
                               max(0, item.cost - balance), item.active))
     return items
 
@@ -263,6 +275,7 @@ class SyncView:
     last_error: str | None
     outbox: list[dict[str, Any]]
     exceptions: list[dict[str, Any]] | None  # None: not available (no agent, or offline)
+    exceptions_at: str | None = None  # when the agent read them from the ledger
 
 
 def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView:
@@ -284,10 +297,13 @@ def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView
     if outbox_rows:
         for ev in kiosk.store.pending(outbox_rows):
             outbox.append({"seq": ev.seq, "type": ev.type, "at": ev.occurred_at, "actor": ev.actor})
-    exceptions = None
+    exceptions, exceptions_at = None, None
     if agent is not None and hasattr(agent, "exceptions") and outbox_rows:
         try:
-            exceptions = list(agent.exceptions() or [])
+            # the time first: a newer read landing in between makes the page redraw, not go stale
+            exceptions_at = getattr(agent, "exceptions_at", None)
+            raw_rows = agent.exceptions()  # the agent's last read: no network here
+            exceptions = None if raw_rows is None else ledger_exceptions(kiosk, raw_rows)
         except Exception:
             exceptions = None
     return SyncView(
@@ -296,5 +312,27 @@ def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView
         oldest_age_s=float(status.get("oldest_pending_age_s", status.get("oldest_pending_age", age)) or 0.0),
         last_success=status.get("last_success") or status.get("last_sync") or kiosk.store.setting("last_sync_at"),
         last_error=status.get("last_error") or kiosk.store.setting("last_sync_error"),
-        outbox=outbox, exceptions=exceptions,
+        outbox=outbox, exceptions=exceptions, exceptions_at=exceptions_at,
     )
+
+
+def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ledger's exception rows for the staff page, newest first: kind, volunteer id,
+    when (kiosk time zone), the detail figures, and an item's names when one is named."""
+    out = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        detail = row.get("detail") if isinstance(row.get("detail"), dict) else {}
+        try:
+            when = datetime.fromisoformat(str(row.get("created_at"))).astimezone(kiosk.config.tz)
+        except ValueError:
+            when = None
+        item_id = detail.get("item_id")
+        item = kiosk.store.catalog_item(item_id) if isinstance(item_id, str) else None
+        out.append({"id": row.get("exception_id"), "kind": str(row.get("kind", "")),
+                    "volunteer_id": row.get("volunteer_id") or "", "kiosk_id": row.get("kiosk_id") or "",
+                    "when": when, "detail": detail,
+                    "item_names": dict(item.names) if item else ({"zh-Hans": item_id} if item_id else {})})
+    out.sort(key=lambda r: (r["id"] if isinstance(r["id"], int) else 0), reverse=True)
+    return out

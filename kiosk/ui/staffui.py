@@ -12,7 +12,7 @@ from kivy.metrics import dp
 from kivy.uix.textinput import TextInput
 
 from kiosk.ui import flows
-from kiosk.ui.i18n import LANGS, time_text
+from kiosk.ui.i18n import LANGS, short_date, time_text
 from kiosk.ui.screens import pick
 from kiosk.ui.widgets import KButton, KLabel, Row
 
@@ -23,6 +23,8 @@ TABS = ("stock", "catalog", "sessions", "assist", "redemptions", "sync", "settin
 STOCK_REASONS = ("delivery", "count_correction", "damaged", "expired")
 LANG_NAMES = {"zh-Hans": "简体", "zh-Hant": "繁體", "en": "English"}
 MAX_PIN = 8
+EXCEPTION_KINDS = ("overdraft", "overlapping_sessions", "conflict", "rejected", "stock_below_zero")
+MAX_EXCEPTION_ROWS = 50  # the newest; the ledger's 台账 has them all
 
 
 class StaffController:
@@ -455,14 +457,43 @@ class StaffController:
         for ev in s.outbox:
             self._row(f"#{ev['seq']}  {ev['type']}  {ev['at'][11:19]}  {ev['actor']}", [])
         self._note(self.t("staff.sync.exceptions"))
+        if s.exceptions_at:
+            at = datetime.fromisoformat(s.exceptions_at).astimezone(self.app.kiosk.config.tz)
+            self._note(self.t("staff.sync.exceptions_as_of",
+                              time=f"{short_date(at, self.app.lang)} {time_text(at, self.app.lang)}"))
         if s.exceptions is None:
             self._row(self.t("staff.sync.exceptions_unavailable"), [])
         elif not s.exceptions:
             self._row(self.t("staff.sync.exceptions_none"), [])
         else:
-            for exc in s.exceptions:
-                self._row(" · ".join(str(v) for v in (exc.values() if isinstance(exc, dict) else [exc])), [],
-                          ink="refusal")
+            for exc in s.exceptions[:MAX_EXCEPTION_ROWS]:
+                self._row(self.exception_text(exc), [], ink="refusal")
+            if len(s.exceptions) > MAX_EXCEPTION_ROWS:
+                self._note(self.t("staff.sync.exceptions_more", n=len(s.exceptions) - MAX_EXCEPTION_ROWS))
+
+    def exception_text(self, exc: dict[str, Any]) -> str:
+        """One line: when, what kind, whose (a volunteer id, else the kiosk), the figures."""
+        lang, kind, d = self.app.lang, exc["kind"], exc["detail"]
+        known = kind in EXCEPTION_KINDS
+        figures = {"balance": d.get("balance", ""), "cost": d.get("cost", ""), "seq": d.get("seq", ""),
+                   "reason": d.get("reason", ""), "qty": d.get("qty", ""), "kiosk": exc["kiosk_id"],
+                   "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
+                   "item": pick(exc["item_names"], lang) if exc["item_names"] else ""}
+        when = exc["when"]
+        return self.t("staff.sync.exception_row",
+                      when=f"{short_date(when, lang)} {time_text(when, lang)}" if when else "",
+                      kind=self.t(f"staff.sync.kind.{kind}") if known else self.t("staff.sync.kind.other"),
+                      who=exc["volunteer_id"] or exc["kiosk_id"],
+                      detail=self.t(f"staff.sync.detail.{kind}", **figures) if known else "")
+
+    def sync_tick(self) -> None:
+        """On the sync page, redraw when the agent has read a newer list from the ledger."""
+        agent = self.app.sync_agent
+        if (self.staff_id is None or self.sync is None or self.screen.tab != "sync"
+                or self.app.sm.current != "staff" or agent is None):
+            return
+        if getattr(agent, "exceptions_at", None) != self.sync.exceptions_at:
+            self.reload(self.screen.message, self.screen.message_ok)
 
     # settings ------------------------------------------------------------------------
 

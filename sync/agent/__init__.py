@@ -2,8 +2,9 @@
 
 from .backoff import Backoff
 from .client import LedgerClient, PermanentFailure, TemporaryFailure
-from .rounds import enroll, sync_once
+from .images import fetch_images, picture_path
+from .rounds import enroll, fetch_exceptions, sync_once
 from .worker import SyncAgent, SyncStatus, read_status
 
 __all__ = ["Backoff", "LedgerClient", "PermanentFailure", "SyncAgent", "SyncStatus", "TemporaryFailure",
-           "enroll", "read_status", "sync_once"]
+           "enroll", "fetch_exceptions", "fetch_images", "picture_path", "read_status", "sync_once"]

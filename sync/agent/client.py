@@ -90,3 +90,33 @@ class LedgerClient:
         if not isinstance(answer.get("changes"), list) or not isinstance(answer.get("next_cursor"), str):
             raise TemporaryFailure("changes answer without changes/next_cursor")
         return answer
+
+    def exceptions(self) -> list[dict[str, Any]]:
+        """The ledger's exceptions this kiosk may see (those of its own site)."""
+        answer = self._request("GET", "/v1/exceptions")
+        rows = answer.get("exceptions")
+        if not isinstance(rows, list):
+            raise TemporaryFailure("exceptions answer without exceptions")
+        return [r for r in rows if isinstance(r, dict)]
+
+    def fetch_bytes(self, path: str, *, max_bytes: int) -> bytes:
+        """A binary answer (a picture). Failures are sorted as for JSON requests."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            resp = self.session.request("GET", self.base_url + path, headers=headers, timeout=self.timeout,
+                                        stream=True)
+            length = resp.headers.get("content-length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                resp.close()
+                raise PermanentFailure("too_large", f"{length} bytes, more than {max_bytes}", resp.status_code)
+            body = resp.content
+        except requests.RequestException as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+        if resp.status_code >= 500 or resp.status_code in (408, 429):
+            raise TemporaryFailure(f"ledger answered {resp.status_code}")
+        if resp.status_code >= 400:
+            raise PermanentFailure(str(resp.status_code), f"ledger answered {resp.status_code} for {path}",
+                                   resp.status_code)
+        if len(body) > max_bytes:
+            raise PermanentFailure("too_large", f"{len(body)} bytes, more than {max_bytes}", resp.status_code)
+        return body

@@ -19,6 +19,7 @@ from kiosk.store import Store, apply_changes, iso
 from sync.protocol import MAX_BATCH
 
 from .client import BatchTooLarge, LedgerClient, PermanentFailure, TemporaryFailure
+from .images import BUDGET_S, fetch_images, note_wanted
 
 log = logging.getLogger("sync.agent")
 
@@ -71,8 +72,9 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
 
 def sync_once(store: Store, *, session: requests.Session | None = None, clock: Clock = utcnow,
               batch_size: int = MAX_BATCH, page_size: int = PAGE,
-              timeout: tuple[float, float] | None = None) -> dict[str, Any]:
-    """Push everything pending, then pull all changes. Returns a summary with ``ok``."""
+              timeout: tuple[float, float] | None = None, images_budget_s: float = BUDGET_S) -> dict[str, Any]:
+    """Push everything pending, then pull all changes, then fetch changed reward pictures
+    (``images``: never fails the round). Returns a summary with ``ok``."""
     url, token, kiosk_id = store.setting("ledger_url"), store.setting("ledger_token"), store.setting("kiosk_id")
     if not (url and token and kiosk_id):
         return {"ok": False, "error": "not_enrolled", "retry": False,
@@ -97,7 +99,26 @@ def sync_once(store: Store, *, session: requests.Session | None = None, clock: C
     store.set_settings(last_sync_at=iso(clock()), last_sync_error=None)
     summary["acked_seq"] = store.acked_seq()
     summary["pending"] = store.pending_count()
+    try:  # after the events: a slow or broken picture never holds them up
+        summary["images"] = fetch_images(store, client, budget_s=images_budget_s)
+    except Exception:
+        log.exception("fetching reward pictures failed; tried again next round")
+        summary["images"] = {"error": 1}
     return summary
+
+
+def fetch_exceptions(store: Store, *, session: requests.Session | None = None,
+                     timeout: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+    """The ledger's exceptions for this kiosk's site (GET /v1/exceptions with the kiosk
+    token). Raises ``TemporaryFailure``/``PermanentFailure``; ``PermanentFailure`` with code
+    ``not_enrolled`` when the kiosk has no ledger yet."""
+    url, token = store.setting("ledger_url"), store.setting("ledger_token")
+    if not (url and token):
+        raise PermanentFailure("not_enrolled", "this kiosk is not enrolled", 0)
+    client = LedgerClient(url, token, session=session)
+    if timeout is not None:
+        client.timeout = timeout
+    return client.exceptions()
 
 
 def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch_size: int,
@@ -143,6 +164,7 @@ def _pull(store: Store, client: LedgerClient, clock: Clock, page_size: int, summ
         sent = clock()
         page = client.changes(cursor, page_size)
         _contact(store, sent, clock(), page.get("server_time"))
+        note_wanted(store, page["changes"])  # before the cursor moves past them
         apply_changes(store, page["changes"], cursor=page["next_cursor"], reset=bool(page.get("reset")),
                       public_key=page.get("public_key"))
         summary["pulled"] += len(page["changes"])

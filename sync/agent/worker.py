@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -19,10 +20,11 @@ from typing import Any
 
 import requests
 
-from kiosk.store import Store
+from kiosk.store import Store, iso
 
 from .backoff import Backoff
-from .rounds import Clock, sync_once, utcnow
+from .client import PermanentFailure, TemporaryFailure
+from .rounds import Clock, fetch_exceptions, sync_once, utcnow
 
 log = logging.getLogger("sync.agent")
 
@@ -62,7 +64,7 @@ class SyncAgent:
                  clock: Clock = utcnow, backoff: Backoff | None = None,
                  session_factory: Callable[[], requests.Session] = requests.Session,
                  on_status: Callable[[SyncStatus], None] | None = None,
-                 timeout: tuple[float, float] | None = None):
+                 timeout: tuple[float, float] | None = None, exceptions_every: float = 60.0):
         self.path = Path(store.path if isinstance(store, Store) else store)
         self.interval = interval
         self.offline_after_seconds = offline_after_seconds
@@ -78,6 +80,12 @@ class SyncAgent:
         self._status_lock = threading.Lock()
         self.rounds = 0
         self.last_result: dict[str, Any] | None = None
+        # The ledger's exceptions for this site, as last read by the thread (for the staff page).
+        self.exceptions_every = exceptions_every
+        self.exceptions_at: str | None = None  # when they were read; None: never
+        self._exceptions: list[dict[str, Any]] | None = None
+        self._exceptions_due = 0.0  # time.monotonic() of the next read
+        self._exceptions_wanted = threading.Event()
 
     def start(self) -> SyncAgent:
         if self._thread is None or not self._thread.is_alive():
@@ -100,6 +108,29 @@ class SyncAgent:
         with self._status_lock:
             return self._status
 
+    def exceptions(self) -> list[dict[str, Any]] | None:
+        """The exceptions the thread last read (None: not read yet). Never waits: when the
+        list is older than 10 s it asks the thread for a fresh one and wakes it."""
+        with self._status_lock:
+            rows, at = self._exceptions, self.exceptions_at
+        if at is None or (self.clock() - datetime.fromisoformat(at)).total_seconds() > 10:
+            self._exceptions_wanted.set()
+            self._wake.set()
+        return None if rows is None else list(rows)
+
+    def _read_exceptions(self, store: Store, session: requests.Session) -> None:
+        if not (self._exceptions_wanted.is_set() or time.monotonic() >= self._exceptions_due):
+            return
+        self._exceptions_wanted.clear()
+        self._exceptions_due = time.monotonic() + self.exceptions_every
+        try:
+            rows = fetch_exceptions(store, session=session, timeout=self.timeout)
+        except (TemporaryFailure, PermanentFailure) as exc:
+            log.info("ledger exceptions not read: %s", exc)  # the last list stays, with its time
+            return
+        with self._status_lock:
+            self._exceptions, self.exceptions_at = rows, iso(self.clock())
+
     def _publish(self, store: Store, **extra: Any) -> None:
         status = read_status(store, self.clock(), self.offline_after_seconds, running=not self._stop.is_set(), **extra)
         with self._status_lock:
@@ -121,6 +152,11 @@ class SyncAgent:
                 except Exception as exc:  # a store error must not kill the thread; it is retried
                     log.exception("sync round failed")
                     result = {"ok": False, "retry": True, "error": "internal", "message": str(exc)}
+                if result.get("ok"):
+                    try:  # after the round's events; a failure only leaves the old list
+                        self._read_exceptions(store, session)
+                    except Exception:
+                        log.exception("reading the ledger's exceptions failed")
                 self.rounds += 1
                 self.last_result = result
                 if result.get("ok"):

@@ -27,6 +27,7 @@ from sync.protocol import (
     PushResponse,
 )
 
+from . import wirejson
 from .security import bearer
 from .storage import EnrollError, LedgerStore
 from .validate import slot
@@ -112,7 +113,9 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
             if slot(ev) is None:
                 return error(422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored")
         results, acked = store.ingest(kiosk.kiosk_id, events, now())
-        return _json({"results": results, "acked_seq": acked, "server_time": now().isoformat()})
+        # The same bytes _json would send, serialised faster (500 results per batch).
+        return Response(wirejson.dumps_wire({"results": results, "acked_seq": acked, "server_time": now().isoformat()}),
+                        media_type="application/json")
 
     @app.get("/v1/changes", responses={200: {"model": ChangesResponse}})
     async def changes(request: Request, since: str | None = None,
@@ -136,9 +139,17 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
 
     @app.get("/v1/exceptions")
     async def exceptions(request: Request, kind: str | None = None) -> Response:
-        if not store.is_admin(bearer(request.headers.get("authorization"))):
-            return error(401, "unauthorized", "the staff (admin) token is required")
-        return _json({"exceptions": store.exceptions(kind), "server_time": now().isoformat()})
+        token = bearer(request.headers.get("authorization"))
+        if store.is_admin(token):
+            return _json({"exceptions": store.exceptions(kind), "server_time": now().isoformat()})
+        kiosk = store.kiosk_for_token(token)
+        if kiosk is None:
+            return error(401, "unauthorized", "a kiosk or staff (admin) token is required")
+        # A kiosk's staff page: its own site's exceptions only, volunteer ids, no personal data.
+        from .site_exceptions import for_site
+
+        return _json({"exceptions": for_site(store, kiosk.site_id, kind), "site_id": kiosk.site_id,
+                      "server_time": now().isoformat()})
 
     from .admin_api import router as staff_router
 
