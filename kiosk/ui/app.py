@@ -136,6 +136,9 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
             Clock.schedule_interval(lambda _dt: self.staff.sync_tick(), 2),
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
+            # Forgotten sign-outs close themselves at the activity's end plus the grace,
+            # credited to the scheduled end and flagged, whether or not anyone scans.
+            Clock.schedule_interval(lambda _dt: self.close_forgotten(), 300),
         ]
         self._build_demo_cards()
         # systemd (Type=notify, WatchdogSec): READY now, then pings from this UI loop,
@@ -264,6 +267,16 @@ class KioskApp(App):
             self.lang = self.config_kiosk.language
 
     # -- background jobs --------------------------------------------------------------
+
+    def close_forgotten(self) -> None:
+        def closed(outcomes: list) -> None:
+            if outcomes:
+                log.info("closed %d forgotten sessions", len(outcomes))
+                if hasattr(self.sync_agent, "wake"):
+                    self.sync_agent.wake()
+
+        self.run_job(self.kiosk.close_forgotten_sessions, closed, failed=lambda exc: log.warning(
+            "closing forgotten sessions failed: %s", exc))
 
     def run_job(self, fn, done, *, failed=None) -> None:
         """Run ``fn`` on the store worker; ``done(result)`` on the UI thread."""

@@ -105,6 +105,24 @@ def test_forgotten_session_is_closed_and_told(gui, roster):
     assert gui.store.open_session("V000102").activity_id.startswith("GEN-SC-")
 
 
+def test_forgotten_sessions_close_themselves_without_a_scan(gui, roster):
+    gui.clock.set(10, 5)
+    gui.wedge(roster["V000101"]["code"])
+    gui.press("activity", gui.wait_screen("choose").choice.default_id)  # the canteen, 10:00-13:00
+    result(gui, "signed_in")
+    gui.press("ok")
+    gui.clock.set(13, 30)  # inside the grace hour: still open
+    gui.app.close_forgotten()
+    gui.settle()
+    assert gui.store.open_session("V000101") is not None
+    gui.clock.set(14, 30)  # what the app's 5-minute job does once the grace has passed
+    gui.app.close_forgotten()
+    gui.wait_until(lambda: gui.store.open_session("V000101") is None, what="auto-close")
+    closed = events(gui.store, "attendance.auto_close")[0].payload
+    assert closed["closed_at"].startswith("2026-11-30T13:00") and closed["reason"] == "activity_finished"
+    assert gui.app.sm.current == "home"  # nothing is shown to whoever stands at the kiosk
+
+
 def _refusal_codes(roster, keys):
     return {
         "not_ours": "wxp://f2f0Q3V8mTzGkXy1-payment-code",
