@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pypdfium2 as pdfium
 
 from kiosk.core.codes import verify
 from kiosk.scanner import DecodePipeline
 from sync.ledger import card_sheet
 from sync.ledger.card_sheet import CardHolder
+from tests.staff_tools.helpers import decode_pdf
 
 
 def test_every_card_on_the_pdf_decodes_at_print_size(tmp_path, demo_data):
@@ -18,23 +18,10 @@ def test_every_card_on_the_pdf_decodes_at_print_size(tmp_path, demo_data):
     doc = pdfium.PdfDocument(str(pdf))
     assert len(doc) == 2
     width_pt, height_pt = doc[0].get_size()
+    doc.close()
     assert abs(width_pt - 595.3) < 2 and abs(height_pt - 841.9) < 2  # A4 in points
-
     # Rendered as a 150 dpi scan of the printed sheet, then each card cut out at its slot.
-    scale = 150 / 72
-    pipeline = DecodePipeline(public_key=demo_data.keys.public_key)
-    found = []
-    for page_no in range(len(doc)):
-        page = np.asarray(doc[page_no].render(scale=scale).to_pil().convert("RGB"))[:, :, ::-1].copy()
-        for x, y in card_sheet.layout():
-            fx, fy = x / card_sheet.DPI * 150, y / card_sheet.DPI * 150
-            w, h = card_sheet.CARD[0] / card_sheet.DPI * 150, card_sheet.CARD[1] / card_sheet.DPI * 150
-            crop = page[int(fy):int(fy + h), int(fx):int(fx + w)]
-            if crop.mean() > 250:  # an empty slot on the last page
-                continue
-            result = pipeline.decode(np.ascontiguousarray(crop))
-            assert result.ok, f"card at {x},{y} on page {page_no + 1} did not decode"
-            found.append(result.codes[0].text)
+    found = decode_pdf(pdf, demo_data.keys.public_key, dpi=150)
     assert sorted(found) == sorted(h.code for h in holders)
     for text in found:
         verify(text, demo_data.keys.public_key)

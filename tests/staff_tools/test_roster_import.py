@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from openpyxl import Workbook
-
 from sync.ledger.roster_import import parse_roster
-
-
-def xlsx(path, rows):
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
+from tests.staff_tools.helpers import xlsx
 
 
 def test_xlsx_with_a_title_line_and_chinese_headers(tmp_path):
