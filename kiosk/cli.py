@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url")
     p.add_argument("code")
     p.add_argument("--name", default=None, help="a name for this kiosk (default: the host name)")
+    p.add_argument("--resend-all", action="store_true",
+                   help="already enrolled, but the ledger was replaced by a new, empty one: enroll there "
+                        "and send this kiosk's whole event log again")
 
     p = sub.add_parser("sync", parents=[common], help="push pending events and pull changes")
     p.add_argument("--once", action="store_true", help="one round, then exit")
@@ -118,7 +121,7 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
     if args.command == "enroll":
         from sync.agent import enroll
         store = Store.in_dir(data_dir, create=True)
-        result = enroll(store, args.url, args.code, args.name)
+        result = enroll(store, args.url, args.code, args.name, resend_all=args.resend_all)
         _emit(result)
         return 0 if result.get("ok") else 1
     if args.command == "run":

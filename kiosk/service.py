@@ -31,6 +31,7 @@ from kiosk.core.codes import (
 from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
+from sync.protocol import PROTOCOL_VERSION
 
 log = logging.getLogger("kiosk.service")
 
@@ -404,5 +405,5 @@ class Kiosk:
             "ledger_url": self.store.setting("ledger_url"),
             "open_sessions": len(self.store.open_sessions()),
             "versions": {"software": __version__, "store_schema": self.store.schema_version,
-                         "protocol": 1},
+                         "protocol": PROTOCOL_VERSION},
         }

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-VK-Protocol"  # a kiosk's push names its protocol (README: the sync protocol)
 MAX_BATCH = 500
 
 EventType = Literal[

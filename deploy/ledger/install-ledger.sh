@@ -7,6 +7,9 @@
 # is backed up, then the `current` link switches and the service restarts (kiosks
 # resend whatever was in flight; nothing is applied twice).
 set -euo pipefail
+SCRIPT=install-ledger.sh
+# shellcheck source=SCRIPTDIR/../lib/release.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/release.sh"
 
 usage() {
   cat <<'EOF'
@@ -66,92 +69,29 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ROOT="$(mkdir -p "$ROOT" && cd "$ROOT" && pwd)"
-if [ "$ROOT" != / ]; then APT=0; SYSTEMCTL=0; fi
-# R: where files go now; the plain paths are what the running system sees.
-R="${ROOT%/}"
+use_root
 if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
   echo "install-ledger.sh: --port must be 1..65535" >&2; exit 2
 fi
 if [ -n "$DOMAIN" ] && ! [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+$ ]]; then
   echo "install-ledger.sh: --domain must be a DNS name" >&2; exit 2
 fi
-if [ "$(id -u)" != 0 ]; then
-  echo "install-ledger.sh: run as root (sudo)" >&2; exit 1
-fi
-[ -f "$SOURCE/pyproject.toml" ] || { echo "install-ledger.sh: no checkout at $SOURCE" >&2; exit 1; }
+require_root_and_source
 DB="$DATA/ledger.db"
 
-say() { printf '==> %s\n' "$*"; }
-
 # -- Debian packages ---------------------------------------------------------------
-if [ "$APT" = 1 ]; then
-  packages=("${DEB_PACKAGES[@]}")
-  [ -n "$DOMAIN" ] && packages+=(caddy)
-  missing=()
-  for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-fi
+packages=("${DEB_PACKAGES[@]}")
+if [ -n "$DOMAIN" ]; then packages+=(caddy); fi
+apt_install "${packages[@]}"
 
 # -- service user ------------------------------------------------------------------
-# --prefix edits $ROOT/etc/passwd directly: the same code for / and for an image.
-prefix_opt=()
-[ "$ROOT" != / ] && prefix_opt=(--prefix "$ROOT")
-if ! grep -q "^${SVC_USER}:" "$R/etc/passwd"; then
-  say "creating user $SVC_USER"
-  useradd "${prefix_opt[@]}" --system --user-group --home-dir "$DATA" --no-create-home \
-    --shell /usr/sbin/nologin --comment "volunteer kiosk ledger" "$SVC_USER"
-fi
-uid="$(awk -F: -v u="$SVC_USER" '$1 == u {print $3}' "$R/etc/passwd")"
-gid="$(awk -F: -v u="$SVC_USER" '$1 == u {print $4}' "$R/etc/passwd")"
+ensure_user "volunteer kiosk ledger"
 
 install -d -m 0755 "$R$PREFIX/releases" "$R$CONF"
 install -d -m 0700 -o "$uid" -g "$gid" "$R$DATA" "$R$BACKUPS" "$R$BACKUPS/pre-upgrade"
 
 # -- release -----------------------------------------------------------------------
-# Files of the checkout, without local state (virtualenvs, caches, demo data).
-list_source() {
-  if git -C "$SOURCE" rev-parse --git-dir >/dev/null 2>&1; then
-    # Deleted files can still be in the index: list only what is there.
-    git -C "$SOURCE" ls-files -z --cached --others --exclude-standard \
-      | while IFS= read -r -d '' f; do [ -f "$SOURCE/$f" ] && printf '%s\0' "$f"; done
-  else
-    (cd "$SOURCE" && find . -type f ! -path './.venv/*' ! -path './.git/*' ! -name '*.pyc' \
-       ! -path '*/__pycache__/*' ! -path './demo-data/*' ! -path './test-output/*' -printf '%P\0')
-  fi
-}
-# A release is named by its content, so the same checkout is the same release.
-release_id="$(cd "$SOURCE" && list_source | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
-REL="$PREFIX/releases/$release_id"
-if [ ! -f "$R$REL/.complete" ]; then
-  say "building release $release_id in $REL"
-  rm -rf "$R$REL"
-  install -d -m 0755 "$R$REL/src"
-  (cd "$SOURCE" && list_source | tar --null -T - -cf -) | tar -xf - -C "$R$REL/src" --no-same-owner
-  venv_opts=(--system-site-packages)
-  [ "$PIP" = 1 ] || venv_opts+=(--without-pip)
-  "$PYTHON" -m venv "${venv_opts[@]}" "$R$REL/venv"
-  # The code runs from src; a relative .pth keeps the release working wherever its
-  # folder is seen from.
-  site="$("$R$REL/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-  realpath --relative-to="$site" "$R$REL/src" > "$site/volunteer-kiosk.pth"
-  if [ "$PIP" = 1 ]; then
-    # The ledger's own dependencies only: no Kivy, no OpenCV on a server.
-    "$R$REL/venv/bin/python" - "$R$REL/src/pyproject.toml" > "$R$REL/requirements.txt" <<'PY'
-import sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-print("\n".join(project["dependencies"] + project["optional-dependencies"]["ledger"]))
-PY
-    say "installing Python packages"
-    "$R$REL/venv/bin/python" -m pip install -q -r "$R$REL/requirements.txt"
-  fi
-  "$R$REL/venv/bin/python" -c 'import sync.ledger.cli, sync.ledger.backup, sync.ledger_config'
-  touch "$R$REL/.complete"
-fi
+build_release ledger "sync.ledger.cli, sync.ledger.backup, sync.ledger_config"
 
 # -- configuration (written once: local edits stay) ----------------------------------
 if [ ! -f "$R$CONF/ledger.toml" ]; then
@@ -165,22 +105,7 @@ fi
   "$R$CONF/ledger.toml"
 
 # -- switch to the release -----------------------------------------------------------
-previous="$(readlink "$R$PREFIX/current" 2>/dev/null || true)"
-changed=0
-if [ "$previous" != "releases/$release_id" ]; then
-  changed=1
-  if [ -f "$R$DB" ]; then
-    # Migrations only go forward: this copy is the way back to the old release.
-    say "backing up the ledger before the upgrade"
-    "$R$REL/venv/bin/python" -m sync.ledger.backup backup --db "$R$DB" --dest "$R$BACKUPS/pre-upgrade" --keep 5 >/dev/null
-  fi
-  ln -sfn "releases/$release_id" "$R$PREFIX/current.new"
-  mv -T "$R$PREFIX/current.new" "$R$PREFIX/current"
-  say "current release: $release_id"
-fi
-# Old releases: keep a few for a quick way back, never the current one.
-find "$R$PREFIX/releases" -mindepth 1 -maxdepth 1 -type d ! -name "$release_id" -printf '%T@ %p\n' \
-  | sort -rn | tail -n +"$KEEP_RELEASES" | cut -d' ' -f2- | while read -r old; do rm -rf "$old"; done
+switch_release "$DB" "$BACKUPS/pre-upgrade" "the ledger"
 
 PY="$R$PREFIX/current/venv/bin/python"
 

@@ -371,6 +371,16 @@ class Store:
             if at is not None:
                 self.put_setting(conn, "last_sync_at", iso(at))
 
+    def rewind_acked(self, acked_seq: int) -> int:
+        """The ledger holds less than it once confirmed (restored from an older backup, or a
+        new ledger): the events after ``acked_seq`` are pending again, so the status shows
+        them until they are resent. Only ever lowers; nothing is deleted. Returns the new value."""
+        with self.transaction() as conn:
+            current = int(self._setting(conn, "acked_seq", "0") or 0)
+            new = max(0, min(current, int(acked_seq)))
+            self.put_setting(conn, "acked_seq", new)
+        return new
+
     def event_count(self) -> int:
         with self._lock:
             return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])

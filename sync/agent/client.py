@@ -9,6 +9,8 @@ from typing import Any
 
 import requests
 
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 15.0
 
@@ -44,7 +46,8 @@ class LedgerClient:
             self.session = requests.Session()
 
     def _request(self, method: str, path: str, body: Any = None, params: dict | None = None) -> dict[str, Any]:
-        headers = {"Accept": "application/json"}
+        # The protocol this kiosk speaks (the ledger refuses a push it cannot take: 426/400).
+        headers = {"Accept": "application/json", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None

@@ -7,6 +7,7 @@ and their cursor are applied in one local transaction (``apply_changes``).
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Callable
@@ -45,11 +46,21 @@ def _contact(store: Store, sent: datetime, received: datetime, server_time: str 
 
 
 def enroll(store: Store, url: str, code: str, name: str | None = None, *,
-           session: requests.Session | None = None, clock: Clock = utcnow) -> dict[str, Any]:
-    """Exchange a one-time code for this kiosk's identity and token, then pull the roster."""
-    if store.setting("ledger_token") and store.acked_seq() > 0:
-        return {"ok": False, "error": "already_enrolled", "kiosk_id": store.setting("kiosk_id"),
-                "message": "this kiosk is already enrolled and has synced events; use a fresh data folder"}
+           session: requests.Session | None = None, clock: Clock = utcnow,
+           resend_all: bool = False) -> dict[str, Any]:
+    """Exchange a one-time code for this kiosk's identity and token, then pull the roster.
+
+    ``resend_all``: the kiosk was enrolled elsewhere and its events were synced there, but
+    that ledger is gone; a new, empty one replaces it. The kiosk takes the identity the new
+    ledger gives it and sends its whole event log again, from seq 1, as that kiosk. Event ids
+    are kept, so a ledger that already holds them answers ``conflict`` and counts nothing
+    twice. The new enrollment must be for the site the events were recorded at."""
+    previous = {"kiosk_id": store.setting("kiosk_id"), "ledger_url": store.setting("ledger_url"),
+                "acked_seq": store.acked_seq()}
+    if store.setting("ledger_token") and previous["acked_seq"] > 0 and not resend_all:
+        return {"ok": False, "error": "already_enrolled", "kiosk_id": previous["kiosk_id"],
+                "message": "this kiosk is already enrolled and has synced events; to send its whole event "
+                           "log to a new, empty ledger enroll with --resend-all, else use a fresh data folder"}
     client = LedgerClient(url, session=session)
     sent = clock()
     try:
@@ -61,13 +72,30 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
     for key in ("kiosk_id", "token", "site_id", "public_key"):
         if not isinstance(answer.get(key), str):
             return {"ok": False, "error": "bad_answer", "message": f"enrollment answer lacks {key}"}
+    settings: dict[str, Any] = {}
+    resent = 0
+    if resend_all and store.last_seq() > 0:
+        old_site = store.setting("site_id")
+        if old_site and old_site != answer["site_id"]:
+            # Its events name the old site's stock and activities: they belong to that site.
+            return {"ok": False, "error": "site_mismatch", "kiosk_id": previous["kiosk_id"],
+                    "message": f"this kiosk's events were recorded at {old_site}, but the code enrolls it at "
+                               f"{answer['site_id']}: ask staff for a code for {old_site}; nothing was changed"}
+        resent = store.last_seq()
+        settings = {"acked_seq": 0, "previous_enrollment": json.dumps(previous)}
     store.set_settings(kiosk_id=answer["kiosk_id"], ledger_token=answer["token"], ledger_url=url.rstrip("/"),
                        site_id=answer["site_id"], public_key=answer["public_key"], cursor=None,
-                       last_contact_at=iso(clock()))
+                       last_contact_at=iso(clock()), **settings)
     log.info("enrolled as %s at %s (request at %s)", answer["kiosk_id"], answer["site_id"], iso(sent))
+    if resent:
+        log.warning("re-enrolled (was %s at %s): sending all %s events again", previous["kiosk_id"],
+                    previous["ledger_url"], resent)
     synced = sync_once(store, session=session, clock=clock)
-    return {"ok": True, "kiosk_id": answer["kiosk_id"], "site_id": answer["site_id"], "ledger_url": url,
-            "synced": synced}
+    result = {"ok": True, "kiosk_id": answer["kiosk_id"], "site_id": answer["site_id"], "ledger_url": url,
+              "synced": synced}
+    if resent:
+        result.update(resent=resent, previous=previous)
+    return result
 
 
 def sync_once(store: Store, *, session: requests.Session | None = None, clock: Clock = utcnow,
@@ -93,9 +121,10 @@ def sync_once(store: Store, *, session: requests.Session | None = None, clock: C
         return {**summary, "ok": False, "error": "temporary", "retry": True, "message": str(exc)}
     except PermanentFailure as exc:
         store.set_settings(last_sync_error=f"{exc.code}: {exc.message}")
-        log.warning("sync refused by the ledger: %s %s", exc.status, exc.code)
-        return {**summary, "ok": False, "error": exc.code, "retry": exc.status not in (401, 403),
-                "message": exc.message}
+        log.warning("sync refused by the ledger: %s %s %s", exc.status, exc.code, exc.message)
+        # A protocol the ledger does not take waits for an upgrade: retried slowly, like a bad token.
+        retry = exc.status not in (401, 403) and exc.code != "protocol_unsupported"
+        return {**summary, "ok": False, "error": exc.code, "retry": retry, "message": exc.message}
     store.set_settings(last_sync_at=iso(clock()), last_sync_error=None)
     summary["acked_seq"] = store.acked_seq()
     summary["pending"] = store.pending_count()
@@ -124,11 +153,15 @@ def fetch_exceptions(store: Store, *, session: requests.Session | None = None,
 def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch_size: int,
           summary: dict[str, Any]) -> None:
     start = store.acked_seq()
-    rewound = False
+    rewound = probed = False
     while True:
         batch = store.events_after(start, batch_size)
         if not batch:
-            return
+            if start == 0 or rewound or probed:
+                return
+            # Nothing to send: an empty push still answers how far the ledger holds this
+            # kiosk, so a ledger restored from an older backup is noticed by idle kiosks too.
+            probed = True
         sent = clock()
         try:
             answer = client.push(kiosk_id, [e.wire(kiosk_id) for e in batch])
@@ -148,11 +181,18 @@ def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch
                 log.warning("event seq=%s %s by the ledger: %s", r.get("seq"), status, r.get("reason"))
         if acked < start and not rewound:
             # The ledger holds less than it once confirmed (restored from a backup): resend
-            # from where it is. The kiosk never deleted anything, so nothing is lost.
+            # from where it is. The kiosk never deleted anything, so nothing is lost. Our own
+            # acked_seq follows the ledger down, so `kiosk status` counts those events as
+            # pending until they are back; the next pull is a full snapshot (cursor dropped).
             log.warning("ledger acked_seq %s is behind ours (%s): resending", acked, start)
+            store.rewind_acked(acked)
+            store.set_settings(cursor=None)
+            summary["resent_from"] = acked + 1
             start, rewound = acked, True
             continue
         store.mark_acked(acked, at=clock())
+        if not batch:
+            return
         if acked <= start:
             raise TemporaryFailure(f"ledger made no progress at seq {start + 1}")
         start = acked

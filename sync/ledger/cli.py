@@ -100,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     db: Path = args.db or cfg.db_path()
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
-        return backup_mod.run_restore(db, args)
+        restored = backup_mod.run_restore(db, args)
+        if restored == 0:
+            _new_feed_epoch(db)
+        return restored
     if args.command == "init":
         init(db, new_admin_token=args.new_admin_token)
         return 0
@@ -125,6 +128,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in staff_cli.COMMANDS:
         return staff_cli.run(db, args)
     raise AssertionError(args.command)
+
+
+def _new_feed_epoch(db: Path) -> None:
+    """A restored ledger is another change feed: a kiosk's cursor may point past what the
+    backup holds, or at numbers the feed hands out anew, so every cursor must get a reset."""
+    import secrets
+    import sqlite3
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)", (secrets.token_hex(4),))
+    finally:
+        conn.close()
 
 
 def _serve(db: Path, args: argparse.Namespace) -> int:
