@@ -27,7 +27,7 @@ from sync.protocol import (
     PushResponse,
 )
 
-from . import wirejson
+from . import protocol_compat, wirejson
 from .security import bearer
 from .storage import EnrollError, LedgerStore
 from .validate import slot
@@ -68,7 +68,7 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
             return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
         try:
             return json.loads(raw), None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, huge ints
             return None, error(400, "malformed_json", f"the body is not valid JSON: {exc}")
 
     @app.get("/v1/health")
@@ -102,6 +102,8 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
         data, err = await body_of(request)
         if err:
             return err
+        if (refused := protocol_compat.accept_push(request.headers, data)) is not None:
+            return refused  # a kiosk protocol this ledger does not take (README: the sync protocol)
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
             return error(422, "invalid_request", "expected an object {kiosk_id, events: [...]}")
         if data.get("kiosk_id") != kiosk.kiosk_id:

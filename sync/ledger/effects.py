@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .validate import occurred_ms
+from .validate import occurred_ms, text_ok
 from .wirejson import dumps_sorted
 
 ISSUED = "community:issued"  # points earned by volunteering come from here
@@ -35,6 +35,11 @@ def vol(volunteer_id: str) -> str:
     return f"volunteer:{volunteer_id}"
 
 
+def _key(v: Any) -> bool:
+    """Could be the id of a volunteer, site or item (what a malformed event holds may not be)."""
+    return type(v) is str and 0 < len(v) <= 64 and text_ok(v)
+
+
 @dataclass
 class Dirty:
     """Keys whose figures changed in this transaction: their feed rows are rewritten once."""
@@ -46,12 +51,12 @@ class Dirty:
         """A rejected event may still have moved figures at its kiosk: re-send the ledger's
         figures with a newer ``as_of`` so the kiosk drops its own version."""
         actor, p = ev.get("actor"), ev.get("payload")
-        if isinstance(actor, str):
+        if _key(actor):
             self.volunteers.add(actor)
-        if isinstance(p, dict):
-            if isinstance(p.get("volunteer_id"), str):
+        if type(p) is dict:
+            if _key(p.get("volunteer_id")):
                 self.volunteers.add(p["volunteer_id"])
-            if isinstance(p.get("site_id"), str) and isinstance(p.get("item_id"), str):
+            if _key(p.get("site_id")) and _key(p.get("item_id")):
                 self.stock.add((p["site_id"], p["item_id"]))
 
     @classmethod
@@ -156,17 +161,17 @@ class Batch:
         rids: set[str] = set()
         for ev in events:
             actor, p = ev.get("actor"), ev.get("payload")
-            if type(actor) is str:
+            if type(actor) is str and text_ok(actor):
                 vids.add(actor)
             if type(p) is dict:
                 v = p.get("volunteer_id")
-                if type(v) is str:
+                if type(v) is str and text_ok(v):
                     vids.add(v)
                 v = p.get("session_id")
-                if type(v) is str:
+                if type(v) is str and text_ok(v):
                     sids.add(v)
                 v = p.get("redemption_id")
-                if type(v) is str:
+                if type(v) is str and text_ok(v):
                     rids.add(v)
         vids.difference_update(self._balances)
         sids.difference_update(self._sessions)
@@ -414,7 +419,7 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
     p, sid = x.p, x.p["session_id"]
     try:
         t_out = _close_time_ms(x)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # closed_at is not a usable time: the event's own time
         t_out = occurred_ms(x.ev)
     if old_entry is not None:
         x.b.post(vol(volunteer), ISSUED, old_points, "correction: reverse", event_id=x.ev["id"],

@@ -201,6 +201,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (volunteer_id, version)
     );
     """,
+    # Ingest speed: each sign-out looks for the volunteer's sessions at other kiosks that overlap
+    # it. Through (volunteer_id, signed_in_at) that read every session of the volunteer from the
+    # table; with kiosk_id and t_in_ms in the index, a volunteer seen at one kiosk only costs no
+    # table read at all. The volunteer lookups that used the old index use this one's prefix.
+    """
+    CREATE INDEX sessions_by_volunteer_kiosk ON sessions (volunteer_id, kiosk_id, t_in_ms);
+    DROP INDEX sessions_by_volunteer;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import effects, security
 from .schema import migrate
-from .validate import check, event_digest
+from .validate import check, digest_and_fault, sanitized, stored_offset
 from .wirejson import dumps_sorted
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -32,6 +32,29 @@ def iso(dt: datetime) -> str:
 
 def _dumps(obj: Any) -> str:
     return dumps_sorted(obj)  # json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _text(v: Any) -> str:
+    """A top-level event field as the events table keeps it: a string as is, anything else as text."""
+    if type(v) is str:
+        return v
+    if type(v) in (list, dict):
+        return _dumps(v)
+    return str(v)
+
+
+def _row_text(ev: dict, payload: str | None) -> tuple[str, str, int, str, str]:
+    """(type, occurred_at, clock_offset_ms, actor, payload) of the events row. ``payload`` is the
+    payload's text, or None for an event whose text cannot be stored as sent: that one is stored
+    in its sanitized form."""
+    if payload is not None:
+        try:
+            return _text(ev.get("type")), _text(ev.get("occurred_at")), stored_offset(ev), _text(ev.get("actor")), payload
+        except (RecursionError, ValueError):  # too deep to encode after all
+            pass
+    ev = sanitized(ev)
+    return (_text(ev.get("type")), _text(ev.get("occurred_at")), stored_offset(ev), _text(ev.get("actor")),
+            _dumps(ev.get("payload")))
 
 
 class EnrollError(Exception):
@@ -236,9 +259,9 @@ class LedgerStore:
             rows: list[tuple] = []
             for ev in ordered:
                 eid, seq = ev["id"], ev["seq"]
-                digest = event_digest(ev)
+                digest, fault, payload = digest_and_fault(ev)
                 if seq <= acked:
-                    results.append(self._again(batch, kiosk_id, ev, digest, held.get(seq)))
+                    results.append(self._again(batch, kiosk_id, ev, digest, held.get(seq), fault))
                     continue
                 if seq > acked + 1:
                     results.append({"id": eid, "seq": seq, "status": "pending",
@@ -248,21 +271,19 @@ class LedgerStore:
                 if eid in known_ids:
                     dirty.touch_event(ev)  # the kiosk counted it; the ledger's figures must win there
                     results.append(self._conflict(batch, kiosk_id, ev, digest, received_at,
-                                                  "this event id is already stored with other content"))
+                                                  "this event id is already stored with other content", fault))
                     continue
                 known_ids.add(eid)
-                reason = check(ev, kiosk_id)
+                reason = check(ev, kiosk_id) or fault
                 if reason is None:
                     reason = batch.apply(ev)
                 else:
                     dirty.touch_event(ev)
                 status = "accepted" if reason is None else "rejected"
-                rows.append((kiosk_id, seq, eid, str(ev.get("type")), str(ev.get("occurred_at")),
-                             ev.get("clock_offset_ms") if type(ev.get("clock_offset_ms")) is int else 0,
-                             str(ev.get("actor")), _dumps(ev.get("payload")), received_at, status, reason, digest))
+                rows.append((kiosk_id, seq, eid, *_row_text(ev, payload), received_at, status, reason, digest))
                 if reason is not None:
                     batch.exception("rejected", f"{kiosk_id}/{seq}", kiosk_id=kiosk_id, event_id=eid,
-                                    detail={"reason": reason, "type": ev.get("type"), "seq": seq})
+                                    detail={"reason": reason, "type": sanitized(ev.get("type")), "seq": seq})
                 results.append({"id": eid, "seq": seq, "status": status, "reason": reason})
             batch.flush()
             c.executemany(
@@ -298,7 +319,7 @@ class LedgerStore:
 
     @staticmethod
     def _again(batch: effects.Batch, kiosk_id: str, ev: dict, digest: str,
-               held: tuple[str, str, str] | None) -> dict[str, Any]:
+               held: tuple[str, str, str] | None, fault: str | None = None) -> dict[str, Any]:
         """An event at a seq the ledger already holds: a resend, or a different event reusing the seq."""
         if held is not None and held[0] == ev["id"] and held[1] == digest:
             status = "conflict" if held[2] == "conflict" else "duplicate"
@@ -306,16 +327,16 @@ class LedgerStore:
                     "reason": None if held[2] == "accepted" else f"first received as {held[2]}"}
         batch.exception("conflict", f"{kiosk_id}/{ev['seq']}/{digest[:16]}", kiosk_id=kiosk_id,
                         event_id=ev["id"], detail={"reason": "seq already held with another event",
-                                                    "seq": ev["seq"], "body": ev})
+                                                    "seq": ev["seq"], "body": sanitized(ev) if fault else ev})
         return {"id": ev["id"], "seq": ev["seq"], "status": "conflict",
                 "reason": "this seq is already held with another event"}
 
     @staticmethod
     def _conflict(batch: effects.Batch, kiosk_id: str, ev: dict, digest: str, received_at: str,
-                  reason: str) -> dict[str, Any]:
+                  reason: str, fault: str | None = None) -> dict[str, Any]:
         batch.c.execute(
             "INSERT INTO conflicts (kiosk_id, seq, id, body, digest, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (kiosk_id, ev["seq"], ev["id"], _dumps(ev), digest, received_at))
+            (kiosk_id, ev["seq"], ev["id"], _dumps(sanitized(ev) if fault else ev), digest, received_at))
         batch.exception("conflict", f"{kiosk_id}/{ev['seq']}", kiosk_id=kiosk_id, event_id=ev["id"],
                         detail={"reason": reason, "seq": ev["seq"]})
         return {"id": ev["id"], "seq": ev["seq"], "status": "conflict", "reason": reason}

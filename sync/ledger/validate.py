@@ -12,25 +12,50 @@ from typing import Any
 
 from sync.protocol import EVENT_TYPES
 
-from .wirejson import digest_bytes
+from .wirejson import ENC_DIGEST, event_bytes
 
 _TYPES = frozenset(EVENT_TYPES)
 WIRE_FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "actor", "payload")
 _WIRE_SET = frozenset(WIRE_FIELDS)
 
+MAX_SEQ = 2 ** 63 - 1  # SQLite's INTEGER
+MAX_AMOUNT = 10 ** 9  # points, costs, minutes, quantities: far beyond any real event, far below 64 bits
+MAX_CLOCK_OFFSET_MS = 2 ** 53  # a kiosk whose clock restarted at 1970 is ~1.8e12 ms off: still accepted
+MAX_DEPTH = 32  # nesting kept when a malformed event is stored (deeper parts are replaced by a marker)
 
-def _is_int(v: Any) -> bool:
-    return type(v) is int
+
+def _is_int(v: Any, limit: int = MAX_AMOUNT) -> bool:
+    return type(v) is int and -limit <= v <= limit
 
 
 def _is_str(v: Any, limit: int = 64) -> bool:
     return type(v) is str and 0 < len(v) <= limit
 
 
+def text_ok(v: str) -> bool:
+    """Whether a str is real Unicode text (no lone surrogates): SQLite and UTF-8 can hold it."""
+    if v.isascii():
+        return True
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def brief(v: Any, limit: int = 60) -> str:
+    """A value for a reason a person reads: short, one line, never raising (deep or huge values)."""
+    if type(v) is str:  # repr escapes what is not printable, lone surrogates included
+        return repr(v[:limit]) + ("..." if len(v) > limit else "")
+    if v is None or type(v) in (bool, float) or (type(v) is int and -10 ** 18 < v < 10 ** 18):
+        return repr(v)
+    return {int: "a very large integer", list: "a list", dict: "an object"}.get(type(v), type(v).__name__)
+
+
 def _nonneg(p: dict, *names: str) -> str | None:
     for n in names:
         if not _is_int(p.get(n)) or p[n] < 0:
-            return f"payload.{n} must be a non-negative integer"
+            return f"payload.{n} must be a non-negative integer (at most {MAX_AMOUNT:,})"
     return None
 
 
@@ -50,7 +75,13 @@ def _sign_in(ev: dict, p: dict) -> str | None:
 
 
 def _close(ev: dict, p: dict) -> str | None:
-    return _strs(p, "session_id") or _nonneg(p, "minutes", "credited_minutes", "points")
+    if r := _strs(p, "session_id") or _nonneg(p, "minutes", "credited_minutes", "points"):
+        return r
+    for n in ("closed_at", "signed_out_at"):  # kept on the session: a time, or absent
+        v = p.get(n)
+        if v is not None and type(v) is not str:
+            return f"payload.{n} must be an ISO 8601 time"
+    return None
 
 
 def _redeem(ev: dict, p: dict) -> str | None:
@@ -65,20 +96,20 @@ def _restock(ev: dict, p: dict) -> str | None:
     if r := _strs(p, "site_id", "item_id"):
         return r
     if not _is_int(p.get("qty")) or p["qty"] <= 0:
-        return "payload.qty must be a positive integer"
+        return f"payload.qty must be a positive integer (at most {MAX_AMOUNT:,})"
     return None
 
 
 def _stock_adjust(ev: dict, p: dict) -> str | None:
     if r := _strs(p, "site_id", "item_id"):
         return r
-    return None if _is_int(p.get("delta")) else "payload.delta must be an integer"
+    return None if _is_int(p.get("delta")) else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
 
 
 def _points_adjust(ev: dict, p: dict) -> str | None:
     if r := _strs(p, "volunteer_id"):
         return r
-    return None if _is_int(p.get("delta")) else "payload.delta must be an integer"
+    return None if _is_int(p.get("delta")) else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
 
 
 def _catalog(ev: dict, p: dict) -> str | None:
@@ -108,16 +139,55 @@ def slot(ev: Any) -> tuple[str, int] | None:
     if not isinstance(ev, dict):
         return None
     eid, seq = ev.get("id"), ev.get("seq")
-    if not _is_str(eid) or not _is_int(seq) or seq < 1:
+    if not _is_str(eid) or not text_ok(eid) or type(seq) is not int or not 1 <= seq <= MAX_SEQ:
         return None
     return eid, seq
 
 
 def event_digest(ev: dict) -> str:
     """Content identity of an event as sent: same id + same digest = the same event."""
-    # Canonical form: json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    # default=str), byte for byte (stored digests must keep matching resent events).
-    return hashlib.sha256(digest_bytes([ev.get(k) for k in WIRE_FIELDS])).hexdigest()
+    return digest_and_fault(ev)[0]
+
+
+_HEAD = WIRE_FIELDS[:-1]
+assert WIRE_FIELDS[-1] == "payload"
+
+
+def digest_and_fault(ev: dict) -> tuple[str, str | None, str | None]:
+    """(digest, fault, payload text). fault is None, or why the event's text cannot be stored as
+    sent (a lone surrogate, nesting too deep to encode): such an event is rejected and stored as
+    ``sanitized`` gives it, and its digest is taken over that form, so a resend still matches.
+    The payload text (None with a fault) is what the events table keeps. Never raises."""
+    try:
+        # Canonical form: json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        # default=str), byte for byte (stored digests must keep matching resent events).
+        data, payload = event_bytes([ev.get(k) for k in _HEAD], ev.get("payload"))
+        return hashlib.sha256(data).hexdigest(), None, payload
+    except UnicodeEncodeError:
+        fault = "the event holds text that is not valid Unicode (a lone surrogate)"
+    except (RecursionError, ValueError):
+        fault = "the event is nested too deeply"
+    # Events like these were never stored before (they failed the whole batch), so any stable
+    # form will do; the prefix keeps it apart from every canonical digest.
+    body = b"sanitized:" + ENC_DIGEST.encode(sanitized([ev.get(k) for k in WIRE_FIELDS])).encode("utf-8")
+    return hashlib.sha256(body).hexdigest(), fault, None
+
+
+def sanitized(v: Any, depth: int = 0) -> Any:
+    """A copy of a JSON value that can always be encoded and stored: lone surrogates escaped
+    (``\\udXXX``), nesting below ``MAX_DEPTH`` replaced by a marker."""
+    t = type(v)
+    if t is str:
+        return v if text_ok(v) else v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if t is dict or t is list:
+        if depth >= MAX_DEPTH:
+            return "<nested too deeply>"
+        if t is list:
+            return [sanitized(x, depth + 1) for x in v]
+        return {sanitized(str(k), depth + 1): sanitized(x, depth + 1) for k, x in v.items()}
+    if v is None or t in (int, float, bool):
+        return v
+    return str(v)
 
 
 def occurred_ms(ev: dict) -> int:
@@ -126,30 +196,40 @@ def occurred_ms(ev: dict) -> int:
     return int(dt.timestamp() * 1000) + int(ev.get("clock_offset_ms") or 0)
 
 
+def stored_offset(ev: dict) -> int:
+    """clock_offset_ms as the events table keeps it (0 where it is not a usable integer)."""
+    v = ev.get("clock_offset_ms")
+    return v if type(v) is int and -MAX_CLOCK_OFFSET_MS <= v <= MAX_CLOCK_OFFSET_MS else 0
+
+
 def check(ev: dict, kiosk_id: str) -> str | None:
     """None if the event is well formed, else why not."""
+    # Every field may arrive as any JSON value: nothing here may raise, whatever it holds.
     extra = ev.keys() - _WIRE_SET
     if extra:
-        return f"unknown fields: {', '.join(sorted(extra))}"
+        shown = sorted(brief(k, 30) for k in extra)
+        return f"unknown fields: {', '.join(shown[:5])}" + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
     if ev.get("kiosk_id") != kiosk_id:
-        return f"event kiosk_id {ev.get('kiosk_id')!r} is not the kiosk of this token ({kiosk_id})"
+        return f"event kiosk_id {brief(ev.get('kiosk_id'))} is not the kiosk of this token ({kiosk_id})"
     etype = ev.get("type")
+    if type(etype) is not str:
+        return f"type must be a string, not {brief(etype)}"
     if etype not in _TYPES:
-        return f"unknown event type {etype!r}"
+        return f"unknown event type {brief(etype)}"
     if not _is_str(ev.get("actor")):
-        return "actor must be a non-empty string"
-    if not _is_int(ev.get("clock_offset_ms", 0)):
-        return "clock_offset_ms must be an integer"
+        return "actor must be a non-empty string (at most 64 characters)"
+    if not _is_int(ev.get("clock_offset_ms", 0), MAX_CLOCK_OFFSET_MS):
+        return "clock_offset_ms must be an integer (milliseconds)"
     occurred = ev.get("occurred_at")
-    if type(occurred) is not str:
+    if type(occurred) is not str or len(occurred) > 64:
         return "occurred_at must be an ISO 8601 time"
     try:
         when = datetime.fromisoformat(occurred)
     except ValueError:
-        return f"occurred_at {occurred!r} is not an ISO 8601 time"
-    if when.tzinfo is None:
+        return f"occurred_at {brief(occurred)} is not an ISO 8601 time"
+    if when.tzinfo is None:  # aware (a fixed offset): its timestamp exists for every year 1..9999
         return "occurred_at must carry a time zone offset"
     payload = ev.get("payload")
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         return "payload must be an object"
     return _PAYLOAD_CHECKS[etype](ev, payload)

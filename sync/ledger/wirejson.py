@@ -23,6 +23,7 @@ except ImportError:  # optional: everything below works, more slowly, without it
 
 _ENC_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 _ENC_DIGEST = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+ENC_DIGEST = _ENC_DIGEST  # for a digest over a form of the event that can always be encoded
 _ENC_WIRE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _SCALARS = frozenset((str, int, bool, type(None)))
 _MAX_DEPTH = 16
@@ -67,6 +68,20 @@ def digest_bytes(values: list[Any]) -> bytes:
         except TypeError:
             pass
     return _ENC_DIGEST.encode(values).encode("utf-8")
+
+
+def event_bytes(head: list[Any], payload: Any) -> tuple[bytes, str]:
+    """(``digest_bytes(head + [payload])``, ``dumps_sorted(payload)``), serialising the payload once
+    (ingest needs both for every event); raises as ``digest_bytes`` would."""
+    if orjson is not None and plain(payload) and plain(head):
+        try:
+            body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+            start = orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            pass
+        else:  # "[h1,...,h7]" + payload -> "[h1,...,h7,payload]": the same bytes as the whole list
+            return b"".join((start[:-1], b",", body, b"]")), body.decode("utf-8")
+    return digest_bytes([*head, payload]), dumps_sorted(payload)
 
 
 def dumps_wire(obj: Any) -> bytes:

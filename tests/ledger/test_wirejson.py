@@ -46,6 +46,11 @@ def test_wirejson_matches_the_standard_library():
         _same(lambda v=v: wirejson.digest_bytes([v, "x"]),
               lambda v=v: json.dumps([v, "x"], ensure_ascii=False, separators=(",", ":"), sort_keys=True,
                                      default=str).encode("utf-8"))
+        # The digest and the payload text of an event from one serialisation of the payload.
+        head = ["e1", "K-SC-01", 3, rng.choice(TRICKY), "2026-11-29T09:00:00.000+08:00", rng.choice(TRICKY), "V1"]
+        _same(lambda v=v, h=head: wirejson.event_bytes(h, v),
+              lambda v=v, h=head: (json.dumps([*h, v], ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                                              default=str).encode("utf-8"), _std_sorted(v)))
 
 
 def test_event_digest_is_the_canonical_json_of_the_wire_fields():
