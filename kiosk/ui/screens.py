@@ -182,7 +182,7 @@ class RewardsScanScreen(Screen):
 
 def item_texts(item: ItemView, lang: str, t) -> dict[str, str]:
     if item.stocked:
-        stock = t("item.stock", lang, n=item.stock or 0) if (item.stock or 0) > 0 else t("item.stock_none", lang)
+        stock = t("item.stock", lang, n=max(0, item.stock or 0))  # "sold out" is the state line below
     else:
         stock = t(f"item.kind.{item.kind}", lang)
     if item.monthly_limit:
