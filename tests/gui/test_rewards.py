@@ -76,7 +76,7 @@ def test_insufficient_balance_is_refused_with_what_is_missing(gui, roster):
 def test_out_of_stock_is_refused(gui, roster):
     open_catalog(gui, roster["V000102"]["code"])
     notebook = tile(gui, "notebook")
-    assert not notebook.available and "已兑完" in notebook.stock_text
+    assert not notebook.available and notebook.stock_text == "库存 0" and "已兑完" in notebook.state_text
     gui.tap(notebook)
     res = result(gui, "redeem_refused:out_of_stock")
     assert "兑完" in res.title
