@@ -227,8 +227,7 @@ def test_video_file_source_loops(tmp_path):
 
     path = str(tmp_path / "clip.avi")
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    if not writer.isOpened():
-        pytest.skip("this OpenCV build cannot write video")
+    assert writer.isOpened(), "the opencv-python-headless wheel writes MJPG AVI files"
     for i in range(3):
         writer.write(np.full((48, 64, 3), 60 * i, np.uint8))
     writer.release()
