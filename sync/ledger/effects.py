@@ -16,10 +16,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .validate import occurred_ms, text_ok
-from .wirejson import dumps_sorted
+from .wirejson import dumps_sorted, dumps_sorted_plain, plain
 
 ISSUED = "community:issued"  # points earned by volunteering come from here
 REDEEMED = "community:redeemed"  # points spent on rewards go here
@@ -112,16 +113,21 @@ _REDEMPTION_COLS = ("redemption_id", "volunteer_id", "kiosk_id", "site_id", "ite
                     "entry_id")
 
 
+_session_row = itemgetter(*_SESSION_COLS)  # a row dict -> its values in column order
+_redemption_row = itemgetter(*_REDEMPTION_COLS)
+
+
 def _null(v: Any) -> bool:
     """What SQLite stores as NULL (it binds a float NaN as NULL too)."""
     return v is None or (type(v) is float and v != v)
 
 
-def _in_chunks(c: sqlite3.Connection, sql: str, keys: list) -> Iterator[tuple]:
-    """``sql`` with ``IN ({})`` filled for each chunk of ``keys`` (under SQLite's parameter limit)."""
+def _in_chunks(c: sqlite3.Connection, sql: str, keys: list, first: tuple = ()) -> Iterator[tuple]:
+    """``sql`` with ``IN ({})`` filled for each chunk of ``keys`` (under SQLite's parameter limit);
+    ``first`` are the parameters before the list."""
     for i in range(0, len(keys), 900):
         chunk = keys[i:i + 900]
-        yield from c.execute(sql.format(",".join("?" * len(chunk))), chunk)
+        yield from c.execute(sql.format(",".join("?" * len(chunk))), (*first, *chunk))
 
 
 class Batch:
@@ -151,6 +157,9 @@ class Batch:
         self._redemptions: dict[str, dict | None] = {}
         self._new_redemptions: dict[str, dict] = {}
         self._cancelled: dict[str, None] = {}
+        # Volunteers with no session at any kiosk but this batch's when the batch began: this
+        # transaction only adds sessions at this kiosk, so theirs cannot overlap another kiosk's.
+        self._one_kiosk: set[str] = set()
 
     # -- reading ahead ---------------------------------------------------------------------
 
@@ -173,6 +182,13 @@ class Batch:
                 v = p.get("redemption_id")
                 if type(v) is str and text_ok(v):
                     rids.add(v)
+        one_kiosk = vids - self._one_kiosk
+        for (vid,) in _in_chunks(
+                self.c, "SELECT DISTINCT volunteer_id FROM sessions WHERE kiosk_id != ? AND volunteer_id IN ({})",
+                sorted(one_kiosk), (self.kiosk_id,)):
+            one_kiosk.discard(vid)
+        if not self._sessions and not self._new_sessions:  # nothing of this batch applied yet
+            self._one_kiosk.update(one_kiosk)
         vids.difference_update(self._balances)
         sids.difference_update(self._sessions)
         rids.difference_update(self._redemptions)
@@ -265,6 +281,8 @@ class Batch:
 
     def overlapping(self, sid: str, volunteer: str, kiosk: str, t_in: int, t_out: int) -> list[tuple]:
         """Sessions of ``volunteer`` at other kiosks than ``kiosk`` that overlap [t_in, t_out)."""
+        if kiosk == self.kiosk_id and volunteer in self._one_kiosk:
+            return []
         pending = self._pending_session_keys.get(volunteer)
         if pending and (len(pending) > 1 or kiosk not in pending):
             self._flush_sessions()  # the query must see them
@@ -288,13 +306,19 @@ class Batch:
         if row["redemption_id"] not in self._new_redemptions:
             self._cancelled[row["redemption_id"]] = None
 
+    def held_balances(self) -> dict[str, list[int]]:
+        """After ``flush``: volunteer -> [balance, minutes_total] as the balances table holds them
+        ([] for no row), for the volunteers this batch has read."""
+        assert not self._balance_writes, "flush first"
+        return self._balances
+
     # -- writing ---------------------------------------------------------------------------
 
     def _flush_sessions(self) -> None:
         c = self.c
         if self._new_sessions:
             c.executemany(f"INSERT INTO sessions ({', '.join(_SESSION_COLS)}) VALUES ({', '.join('?' * 14)})",
-                          [tuple(r[k] for k in _SESSION_COLS) for r in self._new_sessions.values()])
+                          list(map(_session_row, self._new_sessions.values())))
         if self._changed_sessions:
             c.executemany(
                 "UPDATE sessions SET signed_out_at = ?, minutes = ?, credited_minutes = ?, points = ?, status = ?,"
@@ -325,7 +349,7 @@ class Batch:
         self._flush_sessions()
         if self._new_redemptions:
             c.executemany(f"INSERT INTO redemptions ({', '.join(_REDEMPTION_COLS)}) VALUES ({', '.join('?' * 9)})",
-                          [tuple(r[k] for k in _REDEMPTION_COLS) for r in self._new_redemptions.values()])
+                          list(map(_redemption_row, self._new_redemptions.values())))
             self._new_redemptions.clear()
         if self._cancelled:
             c.executemany("UPDATE redemptions SET status = 'cancelled' WHERE redemption_id = ?",
@@ -569,21 +593,34 @@ def emit(c: sqlite3.Connection, kind: str, key: str, data: dict, deleted: bool =
               (kind, key, _dumps(data), int(deleted)))
 
 
-def emit_dirty(c: sqlite3.Connection, dirty: Dirty) -> None:
-    """Balances and stock with ``as_of``: each kiosk's highest seq the figure already includes."""
+def emit_dirty(c: sqlite3.Connection, dirty: Dirty, batch: Batch | None = None) -> None:
+    """Balances and stock with ``as_of``: each kiosk's highest seq the figure already includes.
+    With the (flushed) ``batch`` of this transaction, the balances it holds are not read again."""
     as_of = dict(c.execute("SELECT kiosk_id, acked_seq FROM kiosks"))
     rows = []
     vids = sorted(dirty.volunteers)
     found: dict[str, tuple[int, int]] = {}
-    for i in range(0, len(vids), 900):
-        chunk = vids[i:i + 900]
+    unread = vids
+    if batch is not None:
+        held = batch.held_balances()
+        unread = []
+        for vid in vids:
+            figures = held.get(vid)
+            if figures is None:
+                unread.append(vid)
+            elif figures:
+                found[vid] = (figures[0], figures[1])
+    for i in range(0, len(unread), 900):
+        chunk = unread[i:i + 900]
         found.update((v, (b, m)) for v, b, m in c.execute(
             f"SELECT volunteer_id, balance, minutes_total FROM balances WHERE volunteer_id IN"
             f" ({','.join('?' * len(chunk))})", chunk))
+    as_of_plain = plain(as_of)  # the same for every row: checked once
     for vid in vids:
         balance, minutes = found.get(vid, (0, 0))
-        rows.append(("balance", vid, _dumps({"volunteer_id": vid, "balance": balance, "minutes_total": minutes,
-                                             "as_of": as_of})))
+        data = {"volunteer_id": vid, "balance": balance, "minutes_total": minutes, "as_of": as_of}
+        rows.append(("balance", vid, dumps_sorted_plain(data) if as_of_plain and type(vid) is str
+                     and type(balance) is int and type(minutes) is int else _dumps(data)))
     levels = {(s, i): q for s, i, q in c.execute("SELECT site_id, item_id, qty FROM stock")} if dirty.stock else {}
     for site_id, item_id in sorted(dirty.stock):
         rows.append(("stock", f"{site_id}/{item_id}", _dumps({"site_id": site_id, "item_id": item_id,

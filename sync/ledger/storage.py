@@ -48,6 +48,9 @@ def _row_text(ev: dict, payload: str | None) -> tuple[str, str, int, str, str]:
     payload's text, or None for an event whose text cannot be stored as sent: that one is stored
     in its sanitized form."""
     if payload is not None:
+        etype, occurred, actor = ev.get("type"), ev.get("occurred_at"), ev.get("actor")
+        if type(etype) is str and type(occurred) is str and type(actor) is str:  # _text would keep them as is
+            return etype, occurred, stored_offset(ev), actor, payload
         try:
             return _text(ev.get("type")), _text(ev.get("occurred_at")), stored_offset(ev), _text(ev.get("actor")), payload
         except (RecursionError, ValueError):  # too deep to encode after all
@@ -291,7 +294,7 @@ class LedgerStore:
                 " received_at, status, reason, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if acked != start:
                 c.execute("UPDATE kiosks SET acked_seq = ? WHERE kiosk_id = ?", (acked, kiosk_id))
-                effects.emit_dirty(c, dirty)
+                effects.emit_dirty(c, dirty, batch)
         return results, acked
 
     @staticmethod

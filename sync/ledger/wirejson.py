@@ -59,6 +59,16 @@ def dumps_sorted(obj: Any) -> str:
     return _ENC_SORTED.encode(obj)
 
 
+def dumps_sorted_plain(obj: Any) -> str:
+    """``dumps_sorted`` for a value the caller knows ``plain`` holds for (not checked again)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except TypeError:
+            pass
+    return _ENC_SORTED.encode(obj)
+
+
 def digest_bytes(values: list[Any]) -> bytes:
     """UTF-8 of ``json.dumps(values, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
     default=str)``; raises as that would (a lone surrogate cannot be encoded)."""
