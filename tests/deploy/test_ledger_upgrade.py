@@ -23,11 +23,11 @@ from sync.ledger import schema
 from sync.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 from sync.ledger.storage import LedgerStore
 from sync.sqlite_migrate import split_statements
+from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 
 # table name -> check(old_rows, new_connection) for tables a migration drops or rewrites.
 RESHAPED: dict[str, Callable[[list[dict], sqlite3.Connection], None]] = {}
 
-ROWS_PER_TABLE = 3
 JSON_COLUMNS = {"data", "detail", "payload", "body"}
 # Columns whose CHECK or meaning allows only some values.
 ALLOWED = {("events", "status"): "accepted", ("sessions", "status"): "closed", ("redemptions", "status"): "done",
@@ -65,33 +65,6 @@ def _value(table: str, column: str, decl: str, i: int, pk: bool):
     return f"{column}-{i}-张"
 
 
-def fill(conn: sqlite3.Connection) -> dict[str, list[dict]]:
-    """Representative rows in every table the schema has so far, where it accepts them."""
-    inserted: dict[str, list[dict]] = {}
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    for table in tables:
-        columns = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
-        rows = []
-        for i in range(1, ROWS_PER_TABLE + 1):
-            row = {c[1]: _value(table, c[1], c[2] or "", i, bool(c[5])) for c in columns}
-            names = ", ".join(f'"{k}"' for k in row)
-            marks = ", ".join("?" for _ in row)
-            try:
-                conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values()))
-            except sqlite3.IntegrityError:
-                continue  # a CHECK or unique rule refuses this shape: the schema does not allow it
-            rows.append(row)
-        inserted[table] = rows
-    return inserted
-
-
-def _rows(conn: sqlite3.Connection, table: str) -> list[dict]:
-    cur = conn.execute(f'SELECT * FROM "{table}"')
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def ingest_after_upgrade(store: LedgerStore) -> None:
     """The upgraded ledger does its job: demo reference data loads, a kiosk enrolls, its
     events are applied to balances, stock and the journal, and a resend is a duplicate."""
@@ -124,7 +97,7 @@ def ingest_after_upgrade(store: LedgerStore) -> None:
 
 def check_upgrade(path, version: int, target: int) -> None:
     conn = build_at_version(path, version)
-    inserted = fill(conn)
+    inserted = fill(conn, _value)
     if version > 0:
         assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, \
             "most tables took representative rows"
@@ -141,7 +114,7 @@ def check_upgrade(path, version: int, target: int) -> None:
                 RESHAPED[table](rows, store.conn)
                 continue
             assert table in new_tables, f"a migration dropped {table}: register it in RESHAPED"
-            after = _rows(store.conn, table)
+            after = table_rows(store.conn, table)
             if table == "meta":  # opening adds the feed epoch; the old keys stay as they were
                 after = [r for r in after if r["key"] != "feed_epoch"]
             assert len(after) == len(rows), f"{table}: {len(rows)} rows before, {len(after)} after"
@@ -213,6 +186,6 @@ def test_a_database_from_a_newer_program_is_refused_untouched(tmp_path):
 
 def test_the_current_schema_accepts_the_same_rows(tmp_path):
     conn = build_at_version(tmp_path / "ledger.db", SCHEMA_VERSION)
-    inserted = fill(conn)
+    inserted = fill(conn, _value)
     assert inserted["events"] and inserted["journal"] and inserted["balances"] and inserted["kiosks"]
     conn.close()

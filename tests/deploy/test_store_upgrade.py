@@ -16,11 +16,11 @@ import pytest
 
 from kiosk.store import Store, StoreError, schema
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION, _split
+from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 
 # table name -> check(old_rows, new_connection) for tables a migration drops or rewrites.
 RESHAPED: dict[str, Callable[[list[dict], sqlite3.Connection], None]] = {}
 
-ROWS_PER_TABLE = 3
 JSON_OBJECT_COLUMNS = {"payload", "rule", "names"}
 JSON_LIST_COLUMNS = {"signup"}
 
@@ -61,36 +61,9 @@ def _value(table: str, column: str, decl: str, i: int, pk: bool):
     return f"{column}-{i}-张"
 
 
-def fill(conn: sqlite3.Connection) -> dict[str, list[dict]]:
-    """Representative rows in every table the schema has so far, where it accepts them."""
-    inserted: dict[str, list[dict]] = {}
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    for table in tables:
-        columns = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
-        rows = []
-        for i in range(1, ROWS_PER_TABLE + 1):
-            row = {c[1]: _value(table, c[1], c[2] or "", i, bool(c[5])) for c in columns}
-            names = ", ".join(f'"{k}"' for k in row)
-            marks = ", ".join("?" for _ in row)
-            try:
-                conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values()))
-            except sqlite3.IntegrityError:
-                continue  # a CHECK or unique rule refuses this shape: the schema does not allow it
-            rows.append(row)
-        inserted[table] = rows
-    return inserted
-
-
-def _rows(conn: sqlite3.Connection, table: str) -> list[dict]:
-    cur = conn.execute(f'SELECT * FROM "{table}"')
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def check_upgrade(path, version: int, target: int) -> None:
     conn = build_at_version(path, version)
-    inserted = fill(conn)
+    inserted = fill(conn, _value)
     if version > 0:
         assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, \
             "most tables took representative rows"
@@ -106,7 +79,7 @@ def check_upgrade(path, version: int, target: int) -> None:
                 RESHAPED[table](rows, store.conn)
                 continue
             assert table in new_tables, f"a migration dropped {table}: register it in RESHAPED"
-            after = _rows(store.conn, table)
+            after = table_rows(store.conn, table)
             assert len(after) == len(rows), f"{table}: {len(rows)} rows before, {len(after)} after"
             for row in rows:
                 kept = {k: v for k, v in row.items() if k in after[0]}
@@ -172,6 +145,6 @@ def test_the_current_schema_accepts_the_same_rows(tmp_path):
     """The row builder itself works on today's schema, so the next migration's test has
     real rows to carry over."""
     conn = build_at_version(tmp_path / "kiosk.db", SCHEMA_VERSION)
-    inserted = fill(conn)
+    inserted = fill(conn, _value)
     assert inserted["events"] and inserted["volunteers"] and inserted["sessions"]
     conn.close()
