@@ -152,6 +152,7 @@ def _serve(db: Path, args: argparse.Namespace) -> int:
     store = LedgerStore(db, synchronous=args.synchronous)
     if not store.public_key:
         return _err(f"ledger {db} has no signing key: run `kiosk-ledger init --db {db}`")
+    store.checkpoint_in_background()
     app = create_app(store)
     logging.getLogger("sync.ledger").info("serving %s on %s:%s", db, args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)

@@ -8,6 +8,7 @@ the kiosk's acked_seq and the change-feed rows commit together or not at all.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -117,6 +118,28 @@ class LedgerStore:
                 # A new database gets a new epoch: a cursor from any other ledger is unknown here.
                 self._put_meta(c, "feed_epoch", secrets.token_hex(4))
         self.epoch = self.meta("feed_epoch")
+
+    def checkpoint_in_background(self, interval_s: float = 1.0) -> threading.Event:
+        """Copy the WAL back into the database from a thread of its own, so ingest never
+        waits for a checkpoint: SQLite releases the GIL while it copies pages, so the
+        copy runs on another core. Returns an event that stops the thread when set."""
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        stop = threading.Event()
+
+        def run() -> None:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+            try:
+                while not stop.wait(interval_s):
+                    try:
+                        # PASSIVE never blocks a writer; what it cannot copy now it copies next time.
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    except sqlite3.Error as exc:
+                        logging.getLogger("sync.ledger").warning("background checkpoint failed: %s", exc)
+            finally:
+                conn.close()
+
+        threading.Thread(target=run, name="ledger-checkpoint", daemon=True).start()
+        return stop
 
     def close(self) -> None:
         with self._lock:
