@@ -54,18 +54,11 @@ while [ $# -gt 0 ]; do
     --domain) DOMAIN="${2:?}"; shift 2 ;;
     --port) PORT="${2:?}"; shift 2 ;;
     --backup-dir) BACKUPS="${2:?}"; shift 2 ;;
-    --source) SOURCE="$(cd "${2:?}" && pwd)"; shift 2 ;;
-    --root) ROOT="${2:?}"; shift 2 ;;
-    --prefix) PREFIX="${2:?}"; shift 2 ;;
-    --data-dir) DATA="${2:?}"; shift 2 ;;
-    --config-dir) CONF="${2:?}"; shift 2 ;;
-    --user) SVC_USER="${2:?}"; shift 2 ;;
-    --python) PYTHON="${2:?}"; shift 2 ;;
-    --no-pip) PIP=0; shift ;;
-    --no-apt) APT=0; shift ;;
-    --no-systemctl) SYSTEMCTL=0; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "install-ledger.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *)
+      common_option "$@"
+      if [ "$COMMON_SHIFT" = 0 ]; then echo "$SCRIPT: unknown option $1" >&2; usage >&2; exit 2; fi
+      shift "$COMMON_SHIFT" ;;
   esac
 done
 

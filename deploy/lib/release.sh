@@ -10,6 +10,25 @@
 
 say() { printf '==> %s\n' "$*"; }
 
+# common_option "$@": the options both installers take. Sets the variable and
+# COMMON_SHIFT to the words it used; COMMON_SHIFT=0 when the option is not one of them.
+common_option() {
+  COMMON_SHIFT=2
+  case "$1" in
+    --source) SOURCE="$(cd "${2:?}" && pwd)" ;;
+    --root) ROOT="${2:?}" ;;
+    --prefix) PREFIX="${2:?}" ;;
+    --data-dir) DATA="${2:?}" ;;
+    --config-dir) CONF="${2:?}" ;;
+    --user) SVC_USER="${2:?}" ;;
+    --python) PYTHON="${2:?}" ;;
+    --no-pip) PIP=0; COMMON_SHIFT=1 ;;
+    --no-apt) APT=0; COMMON_SHIFT=1 ;;
+    --no-systemctl) SYSTEMCTL=0; COMMON_SHIFT=1 ;;
+    *) COMMON_SHIFT=0 ;;
+  esac
+}
+
 # ROOT made absolute; installing under another root never touches apt or systemd.
 use_root() {
   ROOT="$(mkdir -p "$ROOT" && cd "$ROOT" && pwd)"
