@@ -15,6 +15,7 @@ import io
 import json
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,19 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
     return Path(fh.name), None
 
 
+async def _parse_upload(request: Request, filename: str, parse: Callable[[Path], Any]) -> tuple[Any, Response | None]:
+    """Staff only: the body kept as a temporary file named like ``filename``, parsed, removed."""
+    if (denied := _staff(request)) is not None:
+        return None, denied
+    path, err = await _upload(request, filename)
+    if err:
+        return None, err
+    try:
+        return parse(path), None
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _row_errors(errors: list) -> list[dict[str, Any]]:
     return [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
 
@@ -107,16 +121,10 @@ def item_image(item_id: str, request: Request) -> Response:
 
 @router.post("/v1/admin/roster/import")
 async def roster_import(request: Request, filename: str = "", dry_run: bool = False, full: bool = False) -> Response:
-    if (denied := _staff(request)) is not None:
-        return denied
-    path, err = await _upload(request, filename)
+    parsed, err = await _parse_upload(request, filename, parse_roster)
     if err:
         return err
-    try:
-        report = admin_store.import_roster(_store(request), parse_roster(path), _now(request), dry_run=dry_run,
-                                           full=full)
-    finally:
-        path.unlink(missing_ok=True)
+    report = admin_store.import_roster(_store(request), parsed, _now(request), dry_run=dry_run, full=full)
     return _json(report.to_dict(), 200 if report.ok else 422)
 
 
@@ -182,17 +190,11 @@ def card_png(volunteer_id: str, request: Request) -> Response:
 
 @router.post("/v1/admin/activities/import")
 async def activities_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
-    if (denied := _staff(request)) is not None:
-        return denied
-    path, err = await _upload(request, filename)
+    store = _store(request)
+    parsed, err = await _parse_upload(request, filename,
+                                      lambda path: parse_activities(path, *admin_store.reference_sets(store)))
     if err:
         return err
-    store = _store(request)
-    try:
-        sites, vids = admin_store.reference_sets(store)
-        parsed = parse_activities(path, sites, vids)
-    finally:
-        path.unlink(missing_ok=True)
     if parsed.errors:
         return _json({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
     admin_store.number_activities(store, parsed.activities)
@@ -245,17 +247,11 @@ def catalog_list(request: Request) -> Response:
 async def catalog_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
     """The sheet of ``kiosk-ledger import-catalog`` as the body. Pictures do not travel with
     it: picture cells are listed in ``images_not_read`` (use PUT .../image for those)."""
-    if (denied := _staff(request)) is not None:
-        return denied
-    path, err = await _upload(request, filename)
+    store = _store(request)
+    parsed, err = await _parse_upload(request, filename,
+                                      lambda path: parse_catalog(path, admin_store.reference_sets(store)[0], None))
     if err:
         return err
-    store = _store(request)
-    try:
-        sites, _ = admin_store.reference_sets(store)
-        parsed = parse_catalog(path, sites, None)
-    finally:
-        path.unlink(missing_ok=True)
     try:
         report = import_catalog(store, parsed, _now(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}")
     except AdminError as exc:
