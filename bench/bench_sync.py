@@ -16,11 +16,16 @@
                           (``worst_case_events``): random uuid4 ids, and kiosks 1 and 3 use the
                           same volunteers at the same times, so every sign-out records an
                           overlapping-sessions exception: not a day that happens, but a floor.
+              history     the realistic day again, into a ledger that already holds ``--history``
+                          earlier events of the same workload (default 300,000: about four
+                          months of these three busy kiosks): ingest must not slow down as the
+                          years of sessions pile up.
   catch-up    seconds for a kiosk with 10,000 pending events to be fully acked
   roster      seconds to pull a 25,000-volunteer roster into a fresh kiosk
   executemany raw SQLite rows/s on the same disk, for reference
 
 Run: .venv/bin/python bench/bench_sync.py [--events-per-kiosk N] [--synchronous FULL|NORMAL] [--ingest-only]
+                                        [--history N]
 """
 
 from __future__ import annotations
@@ -244,17 +249,34 @@ def process_cpu(pid: int) -> float | None:
         return None
 
 
-def bench_ingest(ledger: Ledger, per_kiosk: int, workload: str = "realistic"
+def load_history(db: Path, batches: list[tuple[str, list[dict]]]) -> None:
+    """Put earlier events into the ledger as ingest would (in-process, not timed), the kiosks'
+    batches taking turns as they do when pushed."""
+    store = LedgerStore(db)
+    try:
+        for kid, events in batches:
+            store.ingest(kid, events, datetime.now(UTC))
+    finally:
+        store.close()
+
+
+def bench_ingest(ledger: Ledger, per_kiosk: int, workload: str = "realistic", history: int = 0
                  ) -> tuple[float, float | None, float, dict[str, int]]:
     """events/s, the CPU seconds the ledger and this (client) process used while pushing, and
-    the exceptions the ledger recorded, by kind."""
+    the exceptions the ledger recorded, by kind. With ``history``, each kiosk's first ``history``
+    events are already in the ledger (the same day-by-day workload, months of it) and only the
+    ``per_kiosk`` after them are timed."""
     kiosks = [ledger.enroll_raw(site) for site in ("service-center", "xiangshan-study", "service-center")]
     bodies = []
+    earlier: list[list[tuple[str, list[dict]]]] = []
     for index, (kid, token) in enumerate(kiosks):
         site = "xiangshan-study" if kid.startswith("K-XS") else "service-center"
-        events = WORKLOADS[workload](kid, site, per_kiosk, index)
+        events = WORKLOADS[workload](kid, site, history + per_kiosk, index)
+        earlier.append([(kid, events[i:i + 500]) for i in range(0, history, 500)])
         bodies.append((token, [json.dumps({"kiosk_id": kid, "events": events[i:i + 500]}).encode()
-                               for i in range(0, len(events), 500)]))
+                               for i in range(history, len(events), 500)]))
+    if history:
+        load_history(ledger.db, [b for turn in zip(*earlier, strict=True) for b in turn])
     barrier = threading.Barrier(len(bodies) + 1)
 
     def push(token: str, batches: list[bytes]) -> None:
@@ -325,6 +347,8 @@ def main() -> int:
     ap.add_argument("--events-per-kiosk", type=int, default=20_000)
     ap.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     ap.add_argument("--ingest-only", action="store_true", help="skip catch-up and roster")
+    ap.add_argument("--history", type=int, default=300_000, metavar="N",
+                    help="also time the realistic ingest into a ledger already holding N events (0: skip)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp:
         root = Path(tmp)
@@ -344,6 +368,16 @@ def main() -> int:
                 else:
                     print(f"ingest, worst case: every sign-out overlaps (uuid4 ids):{' ' * 32}{rate:10,.0f} events/s"
                           f"  (CPU while pushing: {cpu}, client {client_cpu:.2f} s; {overlaps:,} overlapping sessions)")
+                if workload == "realistic" and args.history:
+                    grown = Ledger(root / "history", args.synchronous)
+                    try:
+                        rate, server_cpu, client_cpu, _ = bench_ingest(
+                            grown, args.events_per_kiosk, workload, history=args.history // 3)
+                    finally:
+                        grown.stop()
+                    cpu = f"ledger {server_cpu:.2f} s" if server_cpu is not None else "ledger n/a"
+                    print(f"ingest, the same into a ledger already holding {args.history:,} events:"
+                          f"{' ' * 24}{rate:10,.0f} events/s  (CPU while pushing: {cpu}, client {client_cpu:.2f} s)")
                 if workload == "realistic" and not args.ingest_only:
                     catchup = bench_catchup(ledger, root)
                     print(f"catch-up, 10,000 pending events: {catchup:6.2f} s  (target <= {TARGETS['catchup']} s)")

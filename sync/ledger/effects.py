@@ -117,6 +117,45 @@ _session_row = itemgetter(*_SESSION_COLS)  # a row dict -> its values in column 
 _redemption_row = itemgetter(*_REDEMPTION_COLS)
 
 
+LONG_SESSION_MS = 86_400_000  # as in the partial index sessions_long (schema migration 4)
+DAY_MS = 86_400_000  # as in the index sessions_by_day
+MAX_DAYS_SEEKED = 14  # a longer span reads the index range between its days instead
+_NO_END = 9223372036854775807
+# Sessions of ?1 at kiosks other than ?2, except ?3, overlapping [?5, ?4). A closed session no
+# longer than a day that ends after ?5 began after ?5 minus a day: the first part finds those
+# through sessions_by_day, one seek per day; the second, through sessions_long, the open and
+# longer ones. Neither reads the volunteer's older history, however long it is.
+_OVERLAP_TAIL = f"""
+       AND t_in_ms > ?5 - {LONG_SESSION_MS} AND t_in_ms < ?4
+       AND kiosk_id != ?2 AND session_id != ?3 AND COALESCE(t_out_ms, {_NO_END}) > ?5
+    UNION
+    SELECT session_id, kiosk_id, t_in_ms FROM sessions INDEXED BY sessions_long
+     WHERE volunteer_id = ?1 AND (t_out_ms IS NULL OR t_out_ms - t_in_ms > {LONG_SESSION_MS})
+       AND t_in_ms < ?4 AND kiosk_id != ?2 AND session_id != ?3 AND COALESCE(t_out_ms, {_NO_END}) > ?5
+    ORDER BY kiosk_id, t_in_ms, session_id"""
+_OVERLAP_BY_DAYS = """
+    SELECT session_id, kiosk_id, t_in_ms FROM sessions INDEXED BY sessions_by_day
+     WHERE t_in_ms / 86400000 IN ({}) AND volunteer_id = ?1""" + _OVERLAP_TAIL
+_OVERLAP_DAY_RANGE = """
+    SELECT session_id, kiosk_id, t_in_ms FROM sessions INDEXED BY sessions_by_day
+     WHERE t_in_ms / 86400000 BETWEEN ?6 AND ?7 AND volunteer_id = ?1""" + _OVERLAP_TAIL
+
+
+def _day(t_ms: int) -> int:
+    """``t_ms / 86400000`` as SQLite computes it for an integer: truncated toward zero."""
+    q = abs(t_ms) // DAY_MS
+    return q if t_ms >= 0 else -q
+
+
+def overlap_query(t_in: int, t_out: int) -> tuple[str, tuple]:
+    """The statement and its extra parameters for sessions overlapping [t_in, t_out) (see
+    ``_OVERLAP_TAIL`` for the first five)."""
+    first, last = _day(t_in - LONG_SESSION_MS + 1), _day(max(t_out - 1, t_in - LONG_SESSION_MS + 1))
+    if last - first < MAX_DAYS_SEEKED:
+        return _OVERLAP_BY_DAYS.format(",".join(str(d) for d in range(first, last + 1))), ()
+    return _OVERLAP_DAY_RANGE, (first, last)
+
+
 def _null(v: Any) -> bool:
     """What SQLite stores as NULL (it binds a float NaN as NULL too)."""
     return v is None or (type(v) is float and v != v)
@@ -160,6 +199,8 @@ class Batch:
         # Volunteers with no session at any kiosk but this batch's when the batch began: this
         # transaction only adds sessions at this kiosk, so theirs cannot overlap another kiosk's.
         self._one_kiosk: set[str] = set()
+        self._kiosks_of: dict[str, set[str]] = {}  # volunteer -> kiosks in volunteer_kiosks (prefetched)
+        self._new_pairs: dict[tuple[str, str], None] = {}  # (volunteer, kiosk) for volunteer_kiosks
 
     # -- reading ahead ---------------------------------------------------------------------
 
@@ -182,13 +223,16 @@ class Batch:
                 v = p.get("redemption_id")
                 if type(v) is str and text_ok(v):
                     rids.add(v)
-        one_kiosk = vids - self._one_kiosk
-        for (vid,) in _in_chunks(
-                self.c, "SELECT DISTINCT volunteer_id FROM sessions WHERE kiosk_id != ? AND volunteer_id IN ({})",
-                sorted(one_kiosk), (self.kiosk_id,)):
-            one_kiosk.discard(vid)
+        unread = vids.difference(self._kiosks_of)
+        for v in unread:
+            self._kiosks_of[v] = set()
+        for vid, kiosk in _in_chunks(
+                self.c, "SELECT volunteer_id, kiosk_id FROM volunteer_kiosks WHERE volunteer_id IN ({})",
+                sorted(unread)):
+            self._kiosks_of[vid].add(kiosk)
         if not self._sessions and not self._new_sessions:  # nothing of this batch applied yet
-            self._one_kiosk.update(one_kiosk)
+            here = {self.kiosk_id}
+            self._one_kiosk.update(v for v in unread if self._kiosks_of[v] <= here)
         vids.difference_update(self._balances)
         sids.difference_update(self._sessions)
         rids.difference_update(self._redemptions)
@@ -272,7 +316,11 @@ class Batch:
 
     def new_session(self, row: dict) -> None:
         self._sessions[row["session_id"]] = self._new_sessions[row["session_id"]] = row
-        self._pending_session_keys.setdefault(row["volunteer_id"], set()).add(row["kiosk_id"])
+        volunteer, kiosk = row["volunteer_id"], row["kiosk_id"]
+        self._pending_session_keys.setdefault(volunteer, set()).add(kiosk)
+        known = self._kiosks_of.get(volunteer)
+        if known is None or kiosk not in known:
+            self._new_pairs[(volunteer, kiosk)] = None
 
     def changed_session(self, row: dict) -> None:
         if row["session_id"] not in self._new_sessions:
@@ -286,10 +334,8 @@ class Batch:
         pending = self._pending_session_keys.get(volunteer)
         if pending and (len(pending) > 1 or kiosk not in pending):
             self._flush_sessions()  # the query must see them
-        return self.c.execute(
-            "SELECT session_id, kiosk_id FROM sessions WHERE volunteer_id = ? AND kiosk_id != ? AND session_id != ?"
-            " AND t_in_ms < ? AND COALESCE(t_out_ms, 9223372036854775807) > ?",
-            (volunteer, kiosk, sid, t_out, t_in)).fetchall()
+        sql, extra = overlap_query(t_in, t_out)
+        return [(s, k) for s, k, _ in self.c.execute(sql, (volunteer, kiosk, sid, t_out, t_in, *extra))]
 
     def redemption(self, redemption_id: str) -> dict | None:
         if redemption_id not in self._redemptions:
@@ -325,6 +371,14 @@ class Batch:
                 " entry_id = ?, t_out_ms = ? WHERE session_id = ?",
                 [(r["signed_out_at"], r["minutes"], r["credited_minutes"], r["points"], r["status"], r["entry_id"],
                   r["t_out_ms"], r["session_id"]) for r in self._changed_sessions.values()])
+        if self._new_pairs:
+            c.executemany("INSERT OR IGNORE INTO volunteer_kiosks (volunteer_id, kiosk_id) VALUES (?, ?)",
+                          list(self._new_pairs))
+            for volunteer, kiosk in self._new_pairs:
+                known = self._kiosks_of.get(volunteer)
+                if known is not None:
+                    known.add(kiosk)
+            self._new_pairs.clear()
         self._new_sessions.clear()
         self._changed_sessions.clear()
         self._pending_session_keys.clear()
@@ -663,7 +717,8 @@ def load_one(c: sqlite3.Connection, kind: str, key: str, data: dict, at: str) ->
         c.execute("INSERT OR IGNORE INTO stock (site_id, item_id, qty) VALUES (?, ?, ?)",
                   (data["site_id"], data["item_id"], int(data["qty"])))
     elif kind == "balance":
-        if c.execute("SELECT 1 FROM journal WHERE credit = ? OR debit = ? LIMIT 1", (vol(key), vol(key))).fetchone():
+        # Every points movement of a volunteer keeps a balances row, so no row: nothing happened yet.
+        if c.execute("SELECT 1 FROM balances WHERE volunteer_id = ?", (key,)).fetchone():
             return
         post(c, OPENING, vol(key), int(data["balance"]), "opening balance", at, ref=f"opening:{key}")
         _add_balance(c, key, 0, int(data.get("minutes_total", 0)))  # also creates the row for a zero balance

@@ -395,7 +395,9 @@ class LedgerStore:
             row = self.conn.execute(
                 "SELECT v.volunteer_id, v.kind, v.display_name, v.team, v.status, v.card_version,"
                 " COALESCE(b.balance, 0), COALESCE(b.minutes_total, 0),"
-                " (SELECT COUNT(*) FROM sessions s WHERE s.volunteer_id = v.volunteer_id AND s.status = 'open')"
+                # An open session has no end yet, so it is in the small partial index sessions_long.
+                " (SELECT COUNT(*) FROM sessions s INDEXED BY sessions_long WHERE s.volunteer_id = v.volunteer_id"
+                "  AND (s.t_out_ms IS NULL OR s.t_out_ms - s.t_in_ms > 86400000) AND s.status = 'open')"
                 " FROM volunteers v LEFT JOIN balances b USING (volunteer_id) WHERE v.volunteer_id = ?",
                 (volunteer_id,)).fetchone()
         if row is None:

@@ -188,3 +188,24 @@ def test_ledger_imports_no_kiosk_ui_or_camera():
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_loading_reference_data_again_keeps_balances(env):
+    """Opening balances are posted once: a second load (demo data again, after kiosks have
+    moved points) leaves balances and the journal as they were."""
+    from datetime import date
+
+    from kiosk.core.codes import generate_keypair
+    from sync import demo
+
+    store, client, clock, _ = env
+    _, kiosk = _enroll(store, client, clock)
+    before = store.balances()
+    assert before["V000101"] > 0
+    ev = _ev(kiosk["kiosk_id"], 1, type="points.adjust", payload={"volunteer_id": "V000101", "delta": 5,
+                                                                  "reason": "test"})
+    assert store.ingest(kiosk["kiosk_id"], [ev], clock.now)[1] == 1
+    entries = store.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    store.load_reference(demo.build(date(2026, 11, 29), generate_keypair()).snapshot["changes"], clock.now)
+    assert store.balances() == {**before, "V000101": before["V000101"] + 5}
+    assert store.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == entries
