@@ -28,6 +28,8 @@ from kiosk.core.codes import (
     mask_name,
     parse,
 )
+from kiosk.core.correction import CorrectionRefusal, SessionFacts, correct_session
+from kiosk.core.points import PointsRule
 from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
@@ -327,13 +329,80 @@ class Kiosk:
                                  item_id=item_id)
 
     def adjust_points(self, staff_id: str, volunteer_id: str, delta: int, reason: str) -> Outcome:
+        """Give or take points with a reason; never below a zero balance (as this kiosk knows it)."""
         if not reason.strip():
             return Outcome("refused", False, reason="reason_required", volunteer_id=volunteer_id)
-        if self.store.balance(volunteer_id) + delta < 0:
-            return Outcome("refused", False, reason="balance_below_zero", volunteer_id=volunteer_id)
-        return self._staff_event("points.adjust", staff_id,
-                                 {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
-                                 volunteer_id=volunteer_id)
+        if not isinstance(delta, int) or delta == 0:
+            return Outcome("refused", False, reason="bad_quantity", volunteer_id=volunteer_id)
+        entry = self.store.roster_entry(volunteer_id)
+        if entry is None or entry.kind != CodeKind.VOLUNTEER:
+            return Outcome("refused", False, reason="unknown_volunteer", volunteer_id=volunteer_id)
+        name = mask_name(entry.display_name)
+        now = self.now()
+        with self.store.transaction() as conn:
+            # Checked inside the write lock: two adjustments at once never both pass the check.
+            balance = self.store.balance(volunteer_id)
+            if balance + delta < 0:
+                return Outcome("refused", False, reason="balance_below_zero", volunteer_id=volunteer_id,
+                               name=name, balance=balance)
+            ev = self.store.append(conn, "points.adjust", staff_id,
+                                   {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
+                                   occurred_at=now, now=now)
+        log.info("points.adjust %+d for %s by %s seq=%s", delta, volunteer_id, staff_id, ev.seq)
+        return Outcome("points_adjust", True, volunteer_id=volunteer_id, name=name, points=int(delta),
+                       balance=balance + delta, event_ids=[ev.id], at=iso(now))
+
+    def correction_facts(self, session_id: str) -> tuple[dict[str, Any], SessionFacts] | None:
+        """The session as stored and what the points rule needs to correct it (None: no such
+        session). The screen previews a correction with these; ``correct_attendance`` uses the same."""
+        row = self.store.session(session_id)
+        if row is None:
+            return None
+        activity = self.store.activity(row["activity_id"])
+        rule = activity.rule if activity is not None else PointsRule()
+        others = self.store.credited_minutes_on(row["volunteer_id"], row["day"], exclude_session=session_id)
+        return row, SessionFacts(row["signed_in_at"], rule, others)
+
+    def correct_attendance(self, staff_id: str, session_id: str, signed_out_at: datetime, reason: str) -> Outcome:
+        """Set a session's sign-out time by hand (an ``attendance.correct`` event): its minutes
+        and points are worked out again and the balance moves by the difference.
+
+        A closed or auto-closed session keeps its status and loses its review flag. An
+        open session may be corrected too: it is then closed at ``signed_out_at`` (staff
+        closing a forgotten sign-out directly, with the real time). Refusals:
+        ``reason_required``, ``unknown_session``, ``out_before_in``, ``out_in_future``, ``too_long``."""
+        if not reason.strip():
+            return Outcome("refused", False, reason="reason_required")
+        if signed_out_at.tzinfo is None:
+            raise ValueError("signed_out_at must be timezone-aware")
+        now = self.now()
+        when = signed_out_at.astimezone(self.config.tz)
+        with self.store.transaction() as conn:
+            found = self.correction_facts(session_id)
+            if found is None:
+                return Outcome("refused", False, reason="unknown_session")
+            row, facts = found
+            verdict = correct_session(facts, when, now)
+            if isinstance(verdict, CorrectionRefusal):
+                return Outcome("refused", False, reason=verdict.value, volunteer_id=row["volunteer_id"],
+                               name=row["name"], activity_id=row["activity_id"])
+            payload = {"session_id": session_id, "volunteer_id": row["volunteer_id"],
+                       "activity_id": row["activity_id"], "signed_out_at": iso(verdict.signed_out_at),
+                       "minutes": verdict.minutes, "credited_minutes": verdict.credited_minutes,
+                       "points": verdict.points, "reason": reason}
+            if row["status"] == "open":
+                # The ledger times a session it closes by closed_at (else by the event's own
+                # time): the sign-out staff set, for its overlap checks.
+                payload["closed_at"] = payload["signed_out_at"]
+            ev = self.store.append(conn, "attendance.correct", staff_id, payload, occurred_at=now, now=now)
+        balance = self.store.balance(row["volunteer_id"])
+        log.info("attendance.correct %s by %s seq=%s points %s -> %s", session_id, staff_id, ev.seq,
+                 row["points"], verdict.points)
+        return Outcome("attendance_correct", True, volunteer_id=row["volunteer_id"], name=row["name"],
+                       activity_id=row["activity_id"], activity_title=dict(row["titles"]),
+                       at=iso(verdict.signed_out_at), minutes=verdict.minutes,
+                       credited_minutes=verdict.credited_minutes, points=verdict.points, balance=balance,
+                       event_ids=[ev.id])
 
     def cancel_redemption(self, staff_id: str, redemption_id: str, reason: str) -> Outcome:
         row = self.store.redemption(redemption_id)

@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from kiosk.core.attendance import Activity, OpenSession
-from kiosk.core.codes import CodeKind, RosterEntry
+from kiosk.core.codes import CodeKind, RosterEntry, mask_name
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem
 
@@ -259,14 +259,57 @@ class Store:
             ).fetchall()
         return [OpenSession(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]
 
-    def credited_minutes_on(self, volunteer_id: str, day: str) -> int:
-        """Minutes already credited to sessions that started on ``day`` (YYYY-MM-DD)."""
+    def credited_minutes_on(self, volunteer_id: str, day: str, exclude_session: str | None = None) -> int:
+        """Minutes already credited to sessions that started on ``day`` (YYYY-MM-DD);
+        ``exclude_session``: leave that one out (a correction works its figures out anew)."""
         with self._lock:
             row = self.conn.execute(
                 "SELECT COALESCE(SUM(credited_minutes), 0) FROM sessions"
-                " WHERE volunteer_id = ? AND day = ? AND status != 'open'", (volunteer_id, day),
+                " WHERE volunteer_id = ? AND day = ? AND status != 'open' AND session_id IS NOT ?",
+                (volunteer_id, day, exclude_session),
             ).fetchone()
         return int(row[0])
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """One session as the projection holds it; times as aware datetimes."""
+        rows = self._session_rows("WHERE s.session_id = ?", [session_id])
+        return rows[0] if rows else None
+
+    def recent_sessions(self, since_day: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Sessions staff may correct: signed in on ``since_day`` (YYYY-MM-DD) or later, newest
+        first, open ones included. Each has the volunteer's masked name, the activity's titles,
+        the in and out times, minutes, points, ``status`` (open, closed, auto_closed),
+        ``flagged`` (auto-closed and not yet reviewed) and ``corrected`` (staff corrected it)."""
+        return self._session_rows("WHERE s.day >= ? ORDER BY s.signed_in_at DESC, s.in_seq DESC LIMIT ?",
+                                  [since_day, int(limit)])
+
+    def _session_rows(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = list(self.db.query(
+                "SELECT s.*, v.display_name, a.title_zh, a.title_zh_hant, a.title_en FROM sessions s"
+                " LEFT JOIN volunteers v ON v.volunteer_id = s.volunteer_id"
+                " LEFT JOIN activities a ON a.activity_id = s.activity_id " + where, params))
+            corrected: set[str] = set()
+            if rows:
+                # A correction always comes after its sign-in: only the events since the oldest one listed.
+                corrected = {r[0] for r in self.conn.execute(
+                    "SELECT json_extract(payload, '$.session_id') FROM events"
+                    " WHERE seq > ? AND type = 'attendance.correct'", (min(r["in_seq"] for r in rows),))}
+        out = []
+        for r in rows:
+            aid = r["activity_id"]
+            zh, hant, en = r.pop("title_zh"), r.pop("title_zh_hant"), r.pop("title_en")
+            name = r.pop("display_name")
+            out.append({
+                **r,
+                "name": mask_name(name) if name else r["volunteer_id"],
+                "titles": {"zh-Hans": zh or en or aid, "zh-Hant": hant or zh or en or aid, "en": en or zh or aid},
+                "signed_in_at": datetime.fromisoformat(r["signed_in_at"]),
+                "signed_out_at": datetime.fromisoformat(r["signed_out_at"]) if r["signed_out_at"] else None,
+                "flagged": bool(r["flagged"]),
+                "corrected": r["session_id"] in corrected,
+            })
+        return out
 
     def balance(self, volunteer_id: str) -> int:
         """Last synced balance plus this kiosk's own changes the ledger has not yet included."""

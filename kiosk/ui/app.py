@@ -381,7 +381,7 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.on_scan(result))
 
     def _on_key_down(self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]) -> bool:
-        if self.scanner is None or self.sm.current == "staff":
+        if self.scanner is None or (self.sm.current == "staff" and not self.staff.takes_cards()):
             return False  # staff type into text fields there
         self._last_input = time.monotonic()
         if key in ENTER_KEYS:
@@ -400,7 +400,10 @@ class KioskApp(App):
         self.scan_log.append((time.monotonic(), result.text))
         del self.scan_log[:-100]
         current = self.sm.current
-        if current in ("pin", "staff"):
+        if current == "staff":
+            self.staff.scanned(result.text)  # picks a volunteer on the points page; never a sign-in
+            return
+        if current == "pin":
             return  # staff are at work: a card shown now is not a sign-in
         if current in ("rewards_scan", "catalog", "confirm"):
             self._rewards_lookup(result.text)

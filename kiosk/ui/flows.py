@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kiosk.core import attendance as att
 from kiosk.core.codes import CodeKind, CodeRefused, mask_name
+from kiosk.core.correction import (
+    Corrected,
+    CorrectionRefusal,
+    SessionFacts,
+    correct_session,
+    minute_of,
+)
 from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
 from kiosk.service import Kiosk, Outcome
 from kiosk.ui.env import IMAGES
@@ -232,6 +239,9 @@ def staff_name(kiosk: Kiosk, staff_id: str) -> str:
     return mask_name(entry.display_name) if entry else staff_id
 
 
+CORRECTION_DAYS = 7  # the sessions tab lists this many days of sign-ins (today included) for correcting
+
+
 @dataclass
 class StaffView:
     items: list[ItemView]
@@ -239,20 +249,35 @@ class StaffView:
     redemptions: list[dict[str, Any]]
     sites: list[tuple[str, Titles]]
     site_id: str
+    # Sign-ins staff may correct, newest first: the last CORRECTION_DAYS days, and every open one.
+    sessions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
     now = kiosk.now()
     items = catalog_items(kiosk, "", 0, True, 0, extra_dirs, include_inactive=True)
     sessions = []
+    forgotten: set[str] = set()
     for s in kiosk.store.open_sessions():
         entry = kiosk.store.roster_entry(s.volunteer_id)
         act = kiosk.store.activity(s.activity_id)
+        is_forgotten = att.forgotten_reason(s, act, now, kiosk.policy) is not None
+        if is_forgotten:
+            forgotten.add(s.session_id)
         sessions.append({
+            "session_id": s.session_id,
             "volunteer_id": s.volunteer_id, "name": mask_name(entry.display_name) if entry else s.volunteer_id,
             "titles": activity_titles(kiosk, s.activity_id), "since": s.signed_in_at.astimezone(kiosk.config.tz),
-            "forgotten": att.forgotten_reason(s, act, now, kiosk.policy) is not None,
+            "forgotten": is_forgotten,
         })
+    since = (now.date() - timedelta(days=CORRECTION_DAYS - 1)).isoformat()
+    recent = kiosk.store.recent_sessions(since)
+    listed = {r["session_id"] for r in recent}
+    recent += [row for s in sessions if s["session_id"] not in listed
+               for row in [kiosk.store.session(s["session_id"])] if row is not None]
+    recent.sort(key=lambda r: (r["signed_in_at"], r["in_seq"]), reverse=True)
+    for r in recent:
+        r["forgotten"] = r["session_id"] in forgotten
     reds = []
     for r in kiosk.store.recent_redemptions(30):
         entry = kiosk.store.roster_entry(r["volunteer_id"])
@@ -262,7 +287,66 @@ def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
     with kiosk.store.transaction() as conn:
         rows = conn.execute("SELECT site_id, name_zh, name_zh_hant, name_en FROM sites ORDER BY site_id").fetchall()
     sites = [(r[0], {"zh-Hans": r[1] or r[0], "zh-Hant": r[2] or r[1] or r[0], "en": r[3] or r[0]}) for r in rows]
-    return StaffView(items, sessions, reds, sites, kiosk.site_id)
+    return StaffView(items, sessions, reds, sites, kiosk.site_id, recent)
+
+
+@dataclass
+class CorrectionDraft:
+    """A session being corrected on the staff screen: the sign-out time moves with each
+    tap, and the new figures are previewed with the same rule the service applies."""
+
+    row: dict[str, Any]
+    facts: SessionFacts
+    signed_out_at: datetime
+    reason: str
+
+    def verdict(self, now: datetime) -> Corrected | CorrectionRefusal:
+        return correct_session(self.facts, self.signed_out_at, now)
+
+
+def correction_draft(kiosk: Kiosk, session_id: str) -> CorrectionDraft | None:
+    """Start correcting a session: from its sign-out time, or for an open one from the
+    activity's end (what closing it as forgotten would credit), never later than now."""
+    found = kiosk.correction_facts(session_id)
+    if found is None:
+        return None
+    row, facts = found
+    tz = kiosk.config.tz
+    now = kiosk.now()
+    start = minute_of(row["signed_in_at"].astimezone(tz))
+    if row["signed_out_at"] is not None:
+        out = row["signed_out_at"]
+    else:
+        act = kiosk.store.activity(row["activity_id"])
+        out = min(act.end, now) if act is not None else now
+    out = max(minute_of(out.astimezone(tz)), start)
+    return CorrectionDraft(row, facts, out, "wrong_time" if row["status"] == "closed" else "forgot_sign_out")
+
+
+@dataclass
+class PointsTarget:
+    """The volunteer whose points staff are adjusting."""
+
+    volunteer_id: str
+    name: str
+    balance: int
+
+
+def points_target(kiosk: Kiosk, *, text: str | None = None, volunteer_id: str | None = None) -> PointsTarget | Outcome:
+    """A volunteer by card (shown while staff are on the points page) or by number; a
+    refused Outcome when the card or number is not a volunteer's."""
+    if text is not None:
+        try:
+            code = kiosk.check(text)
+        except CodeRefused as exc:
+            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value)
+        if code.kind != CodeKind.VOLUNTEER:
+            return Outcome("refused", False, volunteer_id=code.subject_id, reason="staff_card")
+        volunteer_id = code.subject_id
+    entry = kiosk.store.roster_entry(volunteer_id or "")
+    if entry is None or entry.kind != CodeKind.VOLUNTEER:
+        return Outcome("refused", False, volunteer_id=volunteer_id, reason="unknown_volunteer")
+    return PointsTarget(entry.subject_id, mask_name(entry.display_name), kiosk.store.balance(entry.subject_id))
 
 
 @dataclass

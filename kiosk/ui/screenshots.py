@@ -200,13 +200,49 @@ def main(argv: list[str] | None = None) -> int:
         shot("staff-stock")
         g.press("restock", ("rice-5kg", 10))
         shot("staff-restocked")
-        for tab in ("catalog", "sessions", "assist", "redemptions", "sync", "settings"):
+        for tab in ("catalog", "sessions", "points", "assist", "redemptions", "sync", "settings"):
             g.press("tab", tab)
             shot(f"staff-{tab}")
             if tab == "catalog":
                 g.press("edit_item", "rice-5kg")
                 shot("staff-catalog-edit")
                 g.press("cancel_edit")
+            elif tab == "sessions":
+                # V000102's canteen session, closed as forgotten at 13:00: she really left at 13:45.
+                forgotten = next(r for r in app.kiosk.store.recent_sessions(DAY.isoformat())
+                                 if r["status"] == "auto_closed")
+                g.press("correct_session", forgotten["session_id"])
+                for _ in range(3):
+                    g.press("correct_step", 15)
+                shot("staff-correct-session")
+                g.press("correct_step", 60)
+                g.press("correct_step", 60)
+                shot("staff-correct-refused-future")
+                g.press("correct_step", -60)
+                g.press("correct_step", -60)
+                g.press("confirm_correction")
+                g.wait_until(lambda: app.screen("staff").message, what="corrected")
+                shot("staff-corrected")
+            elif tab == "points":
+                for d in "000105":
+                    g.press("points_digit", d, settle=False)
+                g.settle()
+                shot("staff-points-number")
+                g.press("points_go")
+                g.wait_until(lambda: app.staff.points_target is not None, what="volunteer found")
+                for step in (10, 10, 1):
+                    g.press("points_step", step)
+                g.press("points_reason", "bonus")
+                shot("staff-points-adjust")
+                g.press("confirm_points")
+                g.wait_until(lambda: app.screen("staff").message, what="adjusted")
+                shot("staff-points-done")
+                for step in (-10, -10, -10, -10):
+                    g.press("points_step", step)
+                g.press("points_reason", "mistake")
+                g.press("confirm_points")
+                g.wait_until(lambda: not app.screen("staff").message_ok, what="refused")
+                shot("staff-points-refused")
         g.press("leave_staff")
         g.wait_screen("home")
         app.lang = lang

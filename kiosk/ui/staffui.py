@@ -1,16 +1,20 @@
-"""Staff mode on screen: PIN entry, then pages for stock, catalog, sessions, assisted
-sign-in, redemptions, sync, settings. The rules (lockout, what may be changed) live in
-kiosk.staff and kiosk.service; this module turns taps into worker jobs and redraws."""
+"""Staff mode on screen: PIN entry, then pages for stock, catalog, sessions (and their
+corrections), points adjustments, assisted sign-in, redemptions, sync, settings. The rules
+(lockout, what may be changed) live in kiosk.staff and kiosk.service; this module turns
+taps into worker jobs and redraws."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
+from kiosk.core.correction import CorrectionRefusal
 from kiosk.ui import flows
 from kiosk.ui.i18n import LANGS, short_date, time_text
 from kiosk.ui.screens import pick
@@ -19,12 +23,23 @@ from kiosk.ui.widgets import KButton, KLabel, Row
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
-TABS = ("stock", "catalog", "sessions", "assist", "redemptions", "sync", "settings")
+TABS = ("stock", "catalog", "sessions", "points", "assist", "redemptions", "sync", "settings")
 STOCK_REASONS = ("delivery", "count_correction", "damaged", "expired")
+CORRECTION_REASONS = ("forgot_sign_out", "wrong_time", "other")
+CORRECTION_STEPS = (-60, -15, 15, 60)  # minutes; a quarter-hour step lands on :00 :15 :30 :45
+POINTS_REASONS = ("bonus", "makeup", "mistake", "other")
+POINTS_STEPS = (-10, -1, 1, 10)
+NAV_HEIGHT = 58  # dp: ten buttons fit beside the content even with the warning banner shown
+
 LANG_NAMES = {"zh-Hans": "简体", "zh-Hant": "繁體", "en": "English"}
 MAX_PIN = 8
 EXCEPTION_KINDS = ("overdraft", "overlapping_sessions", "conflict", "rejected", "stock_below_zero")
 MAX_EXCEPTION_ROWS = 50  # the newest; the ledger's 台账 has them all
+
+
+def signed(n: int) -> str:
+    """+10, 0, -10: a change, with its sign (an ASCII minus: the kiosk font has no U+2212)."""
+    return f"{n:+d}" if n else "0"
 
 
 class StaffController:
@@ -39,6 +54,14 @@ class StaffController:
         self.editing: dict[str, Any] | None = None
         self.settings: dict[str, Any] = {}
         self.closed_count: int | None = None
+        self.correcting: flows.CorrectionDraft | None = None
+        self._reset_points()
+
+    def _reset_points(self) -> None:
+        self.points_digits = ""
+        self.points_target: flows.PointsTarget | None = None
+        self.points_delta = 0
+        self.points_reason: str | None = None
 
     @property
     def screen(self):
@@ -107,7 +130,19 @@ class StaffController:
     def end(self) -> None:
         self.staff_id = None
         self.editing = None
+        self.correcting = None
+        self._reset_points()
         self.view = None
+
+    def takes_cards(self) -> bool:
+        """The points page has no text fields: a USB scanner's keystrokes there are a card."""
+        return self.staff_id is not None and self.screen.tab == "points"
+
+    def scanned(self, text: str) -> None:
+        """A card shown while staff mode is open: on the points page it picks the volunteer;
+        anywhere else it records nothing (staff are at work, it is not a sign-in)."""
+        if self.takes_cards():
+            self._points_lookup(text=text)
 
     # -- data ---------------------------------------------------------------------------
 
@@ -144,12 +179,12 @@ class StaffController:
         for tab in TABS:
             nav.add_widget(self._button(self.t(f"staff.tab.{tab}"), "tab", tab, lambda b: self.set_tab(b.value),
                                         bg="accent" if scr.tab == tab else "panel",
-                                        ink="accent_ink" if scr.tab == tab else "ink", height=dp(64)))
+                                        ink="accent_ink" if scr.tab == tab else "ink", height=dp(NAV_HEIGHT)))
         nav.add_widget(self._button(self.t("staff.leave"), "leave_staff", None, lambda _b: self.app.go_home(),
-                                    bg="info", ink="info_ink", height=dp(64)))
+                                    bg="info", ink="info_ink", height=dp(NAV_HEIGHT)))
         nav.add_widget(self._button(self.t("staff.exit_kiosk"), "exit_kiosk", None,
                                     lambda _b: self.app.leave_kiosk(), bg="refusal", ink="refusal_ink",
-                                    height=dp(64)))
+                                    height=dp(NAV_HEIGHT)))
         scr.heading = self.t(f"staff.heading.{scr.tab}")
         scr.ids.toolbar.clear_widgets()
         scr.ids.content.clear_widgets()
@@ -161,6 +196,8 @@ class StaffController:
         self.screen.tab = tab
         self.screen.message = ""
         self.editing = None
+        self.correcting = None
+        self._reset_points()
         self.closed_count = None
         if tab == "settings" and self.view is not None:
             cfg = self.app.config_kiosk
@@ -186,8 +223,72 @@ class StaffController:
         self.screen.ids.content.add_widget(row)
         return row
 
-    def _note(self, text: str) -> None:
-        self.screen.ids.content.add_widget(KLabel(text=text, font_size="24sp"))
+    @staticmethod
+    def _fit(row: Row, least: float) -> None:
+        """A row at least ``least`` high that grows with its text when it wraps (long names, English)."""
+        label = row.children[-1]  # the text, laid out first by the Row rule in kiosk.kv
+        row.height = least
+        label.bind(texture_size=lambda _l, size: setattr(row, "height", max(least, size[1] + dp(12))))
+
+    def _note(self, text: str, **kw: Any) -> KLabel:
+        label = KLabel(text=text, **{"font_size": "24sp", **kw})
+        self.screen.ids.content.add_widget(label)
+        return label
+
+    def _choices(self, label: str, action: str, values: tuple[str, ...], chosen: str | None, key: str,
+                 on_release) -> None:
+        """A row of preset choices (reasons), the chosen one marked."""
+        row = BoxLayout(size_hint_y=None, height=dp(80), spacing=dp(6))
+        middle = {"center_y": 0.5}
+        row.add_widget(KLabel(text=label, size_hint_x=None, width=dp(120), font_size="26sp", bold=True,
+                              pos_hint=middle))
+        for value in values:
+            sel = value == chosen
+            button = self._button(self.t(f"{key}.{value}"), action, value, on_release,
+                                  bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
+                                  selected=sel, height=dp(72))
+            button.pos_hint = middle
+            row.add_widget(button)
+        self.screen.ids.content.add_widget(row)
+
+    def _steps(self, action: str, steps: tuple[int, ...], texts: list[str], on_release) -> None:
+        """Big step buttons in one row: no keyboard needed."""
+        box = BoxLayout(size_hint_y=None, height=dp(88), spacing=dp(8))
+        for step, text in zip(steps, texts, strict=True):
+            box.add_widget(self._button(text, action, step, on_release, bg="panel" if step < 0 else "accent",
+                                        ink="ink" if step < 0 else "accent_ink", height=dp(88)))
+        self.screen.ids.content.add_widget(box)
+
+    def _pad(self, prefix: str, go_text: str, on_key) -> None:
+        """The volunteer-number pad: digits, clear, and one action (actions ``<prefix>_digit``,
+        ``<prefix>_clear``, ``<prefix>_go``)."""
+        pad = GridLayout(cols=6, spacing=dp(6), size_hint_y=None, height=dp(150))
+        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "del", "go"):
+            if key == "del":
+                b = self._button(self.t("pin.clear"), f"{prefix}_clear", key, on_key, bg="info", ink="info_ink")
+            elif key == "go":
+                b = self._button(go_text, f"{prefix}_go", key, on_key, bg="success", ink="success_ink")
+            else:
+                b = self._button(key, f"{prefix}_digit", key, on_key, bg="panel", ink="ink")
+            pad.add_widget(b)
+        self.screen.ids.content.add_widget(pad)
+
+    def _say(self, text: str, ok: bool) -> None:
+        """A message on the page, with its colour and sound, for what needs no reload."""
+        self.screen.message_ok = ok
+        self.screen.message = text
+        self.app.sound.play("success" if ok else "refusal")
+
+    def _local(self, dt: datetime) -> datetime:
+        return dt.astimezone(self.app.kiosk.config.tz)
+
+    def _when(self, dt: datetime, day_of: datetime | None = None) -> str:
+        """HH:MM, with the date (MM-DD) in front unless it is ``day_of``'s date."""
+        local = self._local(dt)
+        clock = time_text(local, self.app.lang)
+        if day_of is not None and local.date() == self._local(day_of).date():
+            return clock
+        return f"{local:%m-%d} {clock}"
 
     # stock ---------------------------------------------------------------------------
 
@@ -342,17 +443,133 @@ class StaffController:
     # sessions ------------------------------------------------------------------------
 
     def _render_sessions(self) -> None:
+        if self.correcting is not None:
+            self._render_correction()
+            return
         forgotten = sum(1 for s in self.view.open_sessions if s["forgotten"])
         bar = self.screen.ids.toolbar
         bar.add_widget(self._button(self.t("staff.sessions.close_forgotten", n=forgotten), "close_forgotten",
                                     None, self._close_forgotten, bg="warning", ink="warning_ink"))
-        if not self.view.open_sessions:
+        if not self.view.sessions:
             self._note(self.t("staff.sessions.none"))
+        for s in self.view.sessions:
+            status = self.session_status(s)
+            row = self._row(self.session_text(s, status), [
+                self._button(self.t("staff.sessions.correct"), "correct_session", s["session_id"],
+                             self._start_correction, width=dp(140))],
+                ink="refusal" if status in ("forgotten", "auto_closed") else "ink")
+            self._fit(row, dp(100))
+
+    @staticmethod
+    def session_status(s: dict[str, Any]) -> str:
+        """open | forgotten | closed | auto_closed (not yet reviewed) | corrected"""
+        if s["status"] == "open":
+            return "forgotten" if s.get("forgotten") else "open"
+        if s["corrected"]:
+            return "corrected"
+        return "auto_closed" if s["status"] == "auto_closed" else "closed"
+
+    def session_text(self, s: dict[str, Any], status: str) -> str:
         lang = self.app.lang
-        for s in self.view.open_sessions:
-            key = "staff.sessions.row_forgotten" if s["forgotten"] else "staff.sessions.row"
-            self._row(self.t(key, name=s["name"], id=s["volunteer_id"], activity=pick(s["titles"], lang),
-                             time=time_text(s["since"], lang)), [], ink="ink")
+        common = {"name": s["name"], "id": s["volunteer_id"], "activity": pick(s["titles"], lang),
+                  "status": self.t(f"staff.sessions.status.{status}"), "day": f"{self._local(s['signed_in_at']):%m-%d}",
+                  "start": time_text(self._local(s["signed_in_at"]), lang)}
+        if s["signed_out_at"] is None:
+            return self.t("staff.sessions.row_open", **common)
+        return self.t("staff.sessions.row_closed", end=self._when(s["signed_out_at"], s["signed_in_at"]),
+                      minutes=s["minutes"] or 0, points=s["points"] or 0, **common)
+
+    # correcting a session ---------------------------------------------------------------
+
+    def _start_correction(self, btn: KButton) -> None:
+        kiosk, sid = self.app.kiosk, btn.value
+
+        def loaded(draft: flows.CorrectionDraft | None) -> None:
+            if draft is None:
+                self._say(self.t("staff.error.unknown_session"), False)
+                return
+            self.correcting = draft
+            self.screen.message = ""
+            self.render()
+        self.app.run_job(lambda: flows.correction_draft(kiosk, sid), loaded)
+
+    def _render_correction(self) -> None:
+        d = self.correcting
+        row, lang = d.row, self.app.lang
+        self._note(self.t("staff.correct.who", name=row["name"], id=row["volunteer_id"],
+                          activity=pick(row["titles"], lang)), font_size="28sp", bold=True)
+        start = self._when(row["signed_in_at"])
+        if row["signed_out_at"] is None:
+            was = self.t("staff.correct.was_open", start=start)
+        else:
+            was = self.t("staff.correct.was_closed", start=start,
+                         end=self._when(row["signed_out_at"], row["signed_in_at"]),
+                         minutes=row["minutes"] or 0, points=row["points"] or 0)
+        self._note(was, ink="muted_ink")
+        self._note(self.t("staff.correct.out", time=self._when(d.signed_out_at, row["signed_in_at"])),
+                   font_size="44sp", bold=True)
+        self._steps("correct_step", CORRECTION_STEPS,
+                    [self.t(f"staff.correct.step.{k}") for k in ("minus_hour", "minus_15", "plus_15", "plus_hour")],
+                    self._correct_step)
+        verdict = d.verdict(self.app.kiosk.now())
+        refused = isinstance(verdict, CorrectionRefusal)
+        if refused:
+            preview = self.t(f"staff.error.{verdict.value}")
+        else:
+            preview = self.t("staff.correct.preview", minutes=verdict.minutes, credited=verdict.credited_minutes,
+                             points=verdict.points, delta=signed(verdict.points - (row["points"] or 0)))
+        label = self._note(preview, font_size="30sp", bold=True, ink="refusal" if refused else "success")
+        label.action = "correction_preview"
+        self._choices(self.t("staff.correct.reason"), "correct_reason", CORRECTION_REASONS, d.reason,
+                      "staff.correct.reasons", self._correct_reason)
+        bar = self.screen.ids.toolbar
+        confirm = self._button(self.t("staff.correct.confirm"), "confirm_correction", row["session_id"],
+                               self._confirm_correction, bg="success", ink="success_ink")
+        confirm.disabled = refused
+        bar.add_widget(confirm)
+        bar.add_widget(self._button(self.t("common.cancel"), "cancel_correction", None, self._cancel_correction,
+                                    bg="info", ink="info_ink"))
+
+    def _correct_step(self, btn: KButton) -> None:
+        d, step = self.correcting, int(btn.value)
+        if d is None:
+            return
+        out = d.signed_out_at
+        if abs(step) == 15:  # to the next (or previous) quarter hour: 12:07 -> 12:15 or 12:00
+            past = out.minute % 15
+            out += timedelta(minutes=15 - past) if step > 0 else -timedelta(minutes=past or 15)
+        else:
+            out += timedelta(minutes=step)
+        d.signed_out_at = out
+        self.render()
+
+    def _correct_reason(self, btn: KButton) -> None:
+        if self.correcting is not None:
+            self.correcting.reason = btn.value
+            self.render()
+
+    def _cancel_correction(self, _btn=None) -> None:
+        self.correcting = None
+        self.screen.message = ""
+        self.render()
+
+    def _confirm_correction(self, _btn=None) -> None:
+        d = self.correcting
+        if d is None:
+            return
+        kiosk, staff = self.app.kiosk, self.staff_id
+        old_points = d.row["points"] or 0
+
+        def done(out) -> None:
+            if out.ok:
+                self.correcting = None
+                self.reload(self.t("staff.done.corrected", name=out.name, minutes=out.minutes, points=out.points,
+                                   delta=signed(out.points - old_points), balance=out.balance), True)
+                self.app.sound.play("success")
+            else:
+                self._say(self.t(f"staff.error.{out.reason}"), False)
+        self.app.run_job(lambda: kiosk.correct_attendance(staff, d.row["session_id"], d.signed_out_at, d.reason),
+                         done)
 
     def _close_forgotten(self, _btn=None) -> None:
         kiosk = self.app.kiosk
@@ -369,19 +586,7 @@ class StaffController:
         self._note(self.t("staff.assist.help"))
         content.add_widget(KLabel(text=number if self.assist_digits else "V______", font_size="48sp", bold=True,
                                   height=dp(72)))
-        from kivy.uix.gridlayout import GridLayout
-
-        pad = GridLayout(cols=6, spacing=dp(6), size_hint_y=None, height=dp(150))
-        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "del", "go"):
-            if key == "del":
-                b = self._button(self.t("pin.clear"), "assist_clear", key, self._assist_key, bg="info", ink="info_ink")
-            elif key == "go":
-                b = self._button(self.t("staff.assist.go"), "assist_go", key, self._assist_key,
-                                 bg="success", ink="success_ink")
-            else:
-                b = self._button(key, "assist_digit", key, self._assist_key, bg="panel", ink="ink")
-            pad.add_widget(b)
-        content.add_widget(pad)
+        self._pad("assist", self.t("staff.assist.go"), self._assist_key)
 
     def _assist_key(self, btn: KButton) -> None:
         if btn.value == "del":
@@ -416,6 +621,101 @@ class StaffController:
             else:
                 self.reload(self.t(f"refusal.{o.reason}.title"), False)
         self.app.run_job(job, done)
+
+    # points -------------------------------------------------------------------------
+
+    def _render_points(self) -> None:
+        target = self.points_target
+        if target is None:
+            self._note(self.t("staff.points.help"))
+            self._note("V" + self.points_digits if self.points_digits else "V______", font_size="48sp", bold=True)
+            self._pad("points", self.t("staff.points.find"), self._points_key)
+            return
+        self._note(self.t("staff.points.who", name=target.name, id=target.volunteer_id, balance=target.balance),
+                   font_size="30sp", bold=True)
+        delta = self.points_delta
+        self._note(self.t("staff.points.amount", delta=signed(delta)), font_size="44sp", bold=True)
+        self._steps("points_step", POINTS_STEPS, [signed(n) for n in POINTS_STEPS],
+                    self._points_step)
+        if delta == 0:
+            preview, ink = self.t("staff.points.pick_amount"), "muted_ink"
+        elif target.balance + delta < 0:
+            preview, ink = self.t("staff.points.below_zero", balance=target.balance), "refusal"
+        else:
+            preview, ink = self.t("staff.points.after", balance=target.balance + delta), "success"
+        label = self._note(preview, font_size="30sp", bold=True, ink=ink)
+        label.action = "points_preview"
+        self._choices(self.t("staff.points.reason"), "points_reason", POINTS_REASONS, self.points_reason,
+                      "staff.points.reasons", self._points_reason)
+        bar = self.screen.ids.toolbar
+        confirm = self._button(self.t("staff.points.confirm"), "confirm_points", target.volunteer_id,
+                               self._confirm_points, bg="success", ink="success_ink")
+        confirm.disabled = delta == 0
+        bar.add_widget(confirm)
+        bar.add_widget(self._button(self.t("staff.points.other_person"), "points_other", None, self._points_other,
+                                    bg="info", ink="info_ink"))
+
+    def _points_key(self, btn: KButton) -> None:
+        if btn.value == "del":
+            self.points_digits = ""
+        elif btn.value == "go":
+            if self.points_digits:
+                self._points_lookup(volunteer_id="V" + self.points_digits)
+            return
+        elif len(self.points_digits) < 8:
+            self.points_digits += btn.value
+        self.render()
+
+    def _points_lookup(self, *, text: str | None = None, volunteer_id: str | None = None) -> None:
+        kiosk = self.app.kiosk
+
+        def found(result) -> None:
+            self.points_digits = ""
+            if isinstance(result, flows.PointsTarget):
+                self.points_target, self.points_delta, self.points_reason = result, 0, None
+                self.screen.message = ""
+                self.app.sound.play("notice")
+            else:
+                key = f"refusal.{result.reason}.title" if text is not None else f"staff.error.{result.reason}"
+                self._say(self.t(key), False)
+            self.render()
+        self.app.run_job(lambda: flows.points_target(kiosk, text=text, volunteer_id=volunteer_id), found)
+
+    def _points_step(self, btn: KButton) -> None:
+        self.points_delta += int(btn.value)
+        self.render()
+
+    def _points_reason(self, btn: KButton) -> None:
+        self.points_reason = btn.value
+        self.render()
+
+    def _points_other(self, _btn=None) -> None:
+        self._reset_points()
+        self.screen.message = ""
+        self.render()
+
+    def _confirm_points(self, _btn=None) -> None:
+        target, delta, reason = self.points_target, self.points_delta, self.points_reason
+        if target is None or delta == 0:
+            return
+        if reason is None:
+            self._say(self.t("staff.error.reason_required"), False)
+            return
+        kiosk, staff = self.app.kiosk, self.staff_id
+
+        def done(out) -> None:
+            if out.ok:
+                self.points_target = dataclasses.replace(target, balance=out.balance)
+                self.points_delta, self.points_reason = 0, None
+                self.reload(self.t("staff.done.points", name=out.name, delta=signed(delta), balance=out.balance),
+                            True)
+                self.app.sound.play("success")
+            else:
+                if out.balance is not None:
+                    self.points_target = dataclasses.replace(target, balance=out.balance)
+                self._say(self.t(f"staff.error.{out.reason}"), False)
+                self.render()
+        self.app.run_job(lambda: kiosk.adjust_points(staff, target.volunteer_id, delta, reason), done)
 
     # redemptions ---------------------------------------------------------------------
 

@@ -20,6 +20,13 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+# Kivy's window takes its size from the config when something first imports it, and a test
+# module may import Kivy widgets at collection (test_appearance does): set the kiosk's
+# window (1280x800) up now, before any test module is imported, not in the fixture.
+from kiosk.ui import env  # noqa: E402
+
+env.prepare()
+
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 30)  # a Monday; activities in sync.demo are built for this day
 GUI_DIR = Path(__file__).resolve().parent

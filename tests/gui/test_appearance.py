@@ -52,7 +52,7 @@ def test_text_sizes_and_touch_targets_on_every_screen(gui, roster):
     problems += check_screen(gui)
     gui.press("cancel")
     login(gui, roster)
-    for tab in ("stock", "catalog", "sessions", "assist", "redemptions", "sync", "settings"):
+    for tab in ("stock", "catalog", "sessions", "points", "assist", "redemptions", "sync", "settings"):
         gui.press("tab", tab)
         problems += check_screen(gui)
     assert problems == []

@@ -26,6 +26,7 @@ action = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 5)),
     st.tuples(st.just("close_forgotten"), st.integers(0, 900)),
     st.tuples(st.just("offline"), st.booleans()),
+    st.tuples(st.just("correct"), st.integers(0, 9), st.integers(-5, 105)),  # % of the time since sign-in
 )
 
 
@@ -59,6 +60,13 @@ def test_replay_equals_live_projections(store_factory, roster, actions):
             elif kind == "close_forgotten":
                 clock.advance(minutes=act[1])
                 kiosk.close_forgotten_sessions()
+            elif kind == "correct":
+                sessions = store.recent_sessions("2026-11-30")
+                if sessions:
+                    s = sessions[act[1] % len(sessions)]
+                    start = s["signed_in_at"].replace(second=0, microsecond=0)
+                    out_at = start + (clock.now - start) * act[2] // 100
+                    kiosk.correct_attendance("S0001", s["session_id"], out_at, "wrong_time")
             elif kind == "offline":
                 store.set_settings(ledger_url="http://127.0.0.1:9" if act[1] else None,
                                    last_contact_at=clock.now.replace(year=2020).isoformat())
@@ -67,10 +75,15 @@ def test_replay_equals_live_projections(store_factory, roster, actions):
         # balance = opening + points earned - redeemed +/- adjustments, from the events alone
         earned = {v: 0 for v in VOLUNTEERS}
         refund: dict[str, int] = {}
+        session_points: dict[str, int] = {}  # a correction replaces a session's points
         for e in store.events_after(0, 10_000):
             p = e.payload
             if e.type in ("attendance.sign_out", "attendance.auto_close"):
                 earned[e.actor] += p["points"]
+                session_points[p["session_id"]] = p["points"]
+            elif e.type == "attendance.correct":
+                earned[p["volunteer_id"]] += p["points"] - session_points.get(p["session_id"], 0)
+                session_points[p["session_id"]] = p["points"]
             elif e.type == "redemption.create":
                 earned[e.actor] -= p["cost"]
                 refund[p["redemption_id"]] = (e.actor, p["cost"])
