@@ -471,8 +471,8 @@ def _sign_in(x: Ctx) -> str | None:
     return None
 
 
-def _close_time_ms(x: Ctx) -> int:
-    closed_at = x.p.get("closed_at")
+def _close_time_ms(x: Ctx, field: str = "closed_at") -> int:
+    closed_at = x.p.get(field)
     if isinstance(closed_at, str):
         return occurred_ms({"occurred_at": closed_at, "clock_offset_ms": x.ev.get("clock_offset_ms", 0)})
     return occurred_ms(x.ev)
@@ -495,29 +495,33 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
     volunteer, was, old_points, old_credited, old_entry = (
         row["volunteer_id"], row["status"], row["points"], row["credited_minutes"], row["entry_id"])
     p, sid = x.p, x.p["session_id"]
+    # A correction that sets the sign-out time moves the session's end, for overlap checks too.
+    staff_set = status == "corrected" and type(p.get("signed_out_at")) is str
     try:
-        t_out = _close_time_ms(x)
-    except (ValueError, OverflowError, OSError):  # closed_at is not a usable time: the event's own time
+        t_out = _close_time_ms(x, "signed_out_at" if staff_set else "closed_at")
+    except (ValueError, OverflowError, OSError):  # not a usable time: the event's own time
+        staff_set = False
         t_out = occurred_ms(x.ev)
     if old_entry is not None:
         x.b.post(vol(volunteer), ISSUED, old_points, "correction: reverse", event_id=x.ev["id"],
                  ref=f"session:{sid}", reverses=old_entry)
     entry, _ = x.b.post(ISSUED, vol(volunteer), p["points"], status, event_id=x.ev["id"], ref=f"session:{sid}",
                         minutes=p["credited_minutes"] - (old_credited or 0))
-    # What one UPDATE would do: a correction keeps a closed status; the first close time stays.
+    # What one UPDATE would do: a correction keeps a closed status; the first close time stays
+    # unless staff set the sign-out time.
     if not (status == "corrected" and was != "open"):
         row["status"] = "closed" if status == "corrected" else status
     out = p.get("signed_out_at") or p.get("closed_at")
     if _null(out):
         out = x.ev["occurred_at"] if _null(row["signed_out_at"]) else row["signed_out_at"]
     row["signed_out_at"] = out
-    if _null(row["t_out_ms"]):
+    if _null(row["t_out_ms"]) or staff_set:
         row["t_out_ms"] = t_out
     row["minutes"], row["credited_minutes"], row["points"], row["entry_id"] = (
         p["minutes"], p["credited_minutes"], p["points"], entry)
     x.b.changed_session(row)
     x.b.dirty.volunteers.add(volunteer)
-    _check_overlap(x, sid, volunteer, row["t_in_ms"], t_out if was == "open" else row["t_out_ms"], row["kiosk_id"])
+    _check_overlap(x, sid, volunteer, row["t_in_ms"], row["t_out_ms"], row["kiosk_id"])
     return None
 
 

@@ -152,3 +152,24 @@ def test_open_sessions_are_counted_from_the_partial_index(tmp_path):
     assert store.volunteer("V1")["open_sessions"] == 2
     assert store.volunteer("V2")["open_sessions"] == 0
     store.close()
+
+
+def test_a_correction_that_moves_the_sign_out_is_checked_at_the_new_time(tmp_path):
+    """Staff move a sign-out at kiosk a from 10:00 to 11:30: it now overlaps the volunteer's
+    11:00-12:00 session at kiosk b, and the ledger lists that."""
+    store, (a, b, _) = _ledger(tmp_path / "l.db")
+    store.ingest(a, _events(a, SITES[0], [("V1", 0, 9 * 60, 60, 0)]), NOW)
+    store.ingest(b, _events(b, SITES[1], [("V1", 1, 11 * 60, 60, 0)]), NOW)
+    assert store.exceptions("overlapping_sessions") == []
+    out = (BASE + timedelta(minutes=11 * 60 + 30)).isoformat(timespec="milliseconds")
+    fix = {"id": f"{a}-fix", "kiosk_id": a, "seq": 3, "type": "attendance.correct", "actor": "S0001",
+           "occurred_at": (BASE + timedelta(days=1)).isoformat(timespec="milliseconds"), "clock_offset_ms": 0,
+           "payload": {"session_id": f"{a}-s0", "signed_out_at": out, "minutes": 150, "credited_minutes": 150,
+                       "points": 20, "reason": "wrong_time"}}
+    [result], _ = store.ingest(a, [fix], NOW)
+    assert result["status"] == "accepted", result
+    [x] = store.exceptions("overlapping_sessions")
+    assert set(x["detail"]["sessions"]) == {f"{a}-s0", f"{b}-s0"}
+    assert store.conn.execute("SELECT t_out_ms FROM sessions WHERE session_id = ?", (f"{a}-s0",)).fetchone()[0] \
+        == int(datetime.fromisoformat(out).timestamp() * 1000)
+    store.close()
