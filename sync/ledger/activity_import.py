@@ -177,7 +177,7 @@ def parse_activities(path: str | Path, sites: dict[str, dict], volunteer_ids: se
     if "title_zh" not in sheet.columns and "title_en" not in sheet.columns:
         missing.insert(0, "活动名称 (title)")
     if missing:
-        return ActivityFile(errors=[RowError(0, "-", "missing column(s): " + ", ".join(missing))])
+        return ActivityFile(errors=[RowError(0, "-", "缺少列 / missing column(s): " + ", ".join(missing))])
     seen: dict[str, int] = {}
     for number, values in sheet.rows:
         act, errors = check_activity(values, number, sheet.columns, sites, volunteer_ids)

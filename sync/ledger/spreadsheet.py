@@ -14,7 +14,8 @@ from pathlib import Path
 
 
 class SheetError(ValueError):
-    """The file as a whole cannot be read (wrong type, unknown encoding, no header)."""
+    """The file as a whole cannot be read (wrong type, unknown encoding, no header). Its
+    message is in Chinese, then English, like the row errors: community workers read it."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetError("the CSV file is neither UTF-8 nor GBK text")
+    raise SheetError("CSV 文件既不是 UTF-8 也不是 GBK 编码 / the CSV file is neither UTF-8 nor GBK text")
 
 
 def _cell(value: object) -> str:
@@ -67,13 +68,14 @@ def read_table(path: str | Path) -> list[list[str]]:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise SheetError(f"cannot open {path.name} as an Excel workbook: {exc}") from exc
+            raise SheetError(f"无法作为 Excel 工作簿打开 {path.name} / cannot open {path.name} as an Excel workbook: {exc}") from exc
         try:
             ws = wb.worksheets[0]
             return [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
         finally:
             wb.close()
-    raise SheetError(f"{path.name}: use an .xlsx or .csv file (got '{suffix or 'no extension'}')")
+    raise SheetError(f"{path.name}：请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv file"
+                     f" (got '{suffix or 'no extension'}')")
 
 
 def read_sheet(path: str | Path, columns: list[Column]) -> Sheet:
@@ -88,11 +90,11 @@ def read_sheet(path: str | Path, columns: list[Column]) -> Sheet:
     )
     if found is None:
         expected = ", ".join(f"{c.names[0]}/{c.key}" for c in columns)
-        raise SheetError(f"no header row found; expected columns such as {expected}")
+        raise SheetError(f"找不到表头行，应有 {expected} 等列 / no header row found; expected columns such as {expected}")
     index, keys = found
     missing = [c for c in columns if c.required and c.key not in keys.values()]
     if missing:
-        raise SheetError("missing column(s): " + ", ".join(f"{c.names[0]} ({c.key})" for c in missing))
+        raise SheetError("缺少列 / missing column(s): " + ", ".join(f"{c.names[0]} ({c.key})" for c in missing))
     header = table[index]
     rows = []
     for number, row in enumerate(table[index + 1:], start=index + 2):

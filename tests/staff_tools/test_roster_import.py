@@ -55,12 +55,12 @@ def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
 
 def test_malformed_files_get_a_clear_answer(tmp_path):
     (tmp_path / "a.txt").write_text("hello")
-    assert "use an .xlsx or .csv" in str(parse_roster(tmp_path / "a.txt").errors[0])
+    assert "请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv" in str(parse_roster(tmp_path / "a.txt").errors[0])
     (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     assert "cannot open b.xlsx" in str(parse_roster(tmp_path / "b.xlsx").errors[0])
     (tmp_path / "c.csv").write_text("foo,bar\n1,2\n")
-    assert "no header row" in str(parse_roster(tmp_path / "c.csv").errors[0])
+    assert "找不到表头行" in str(parse_roster(tmp_path / "c.csv").errors[0])
     (tmp_path / "d.csv").write_text("手机,队伍\n13800138000,x\n")
-    assert "missing column(s): 姓名" in str(parse_roster(tmp_path / "d.csv").errors[0])
+    assert "缺少列 / missing column(s): 姓名" in str(parse_roster(tmp_path / "d.csv").errors[0])
     (tmp_path / "e.csv").write_bytes(b"\xff\xfe\x00\xd8garbage\x81")
     assert parse_roster(tmp_path / "e.csv").errors

@@ -128,7 +128,7 @@ def test_errors_name_row_and_column_and_nothing_is_written(ledger, tmp_path):
 def test_malformed_files_get_a_clear_answer(ledger, tmp_path):
     (tmp_path / "x.xlsx").write_bytes(b"PK\x03\x04 truncated")
     code, _, err = ledger.run("import-roster", tmp_path / "x.xlsx")
-    assert code == 1 and "cannot open x.xlsx as an Excel workbook" in err
+    assert code == 1 and "无法作为 Excel 工作簿打开 x.xlsx / cannot open x.xlsx as an Excel workbook" in err
     code, _, err = ledger.run("import-roster", tmp_path / "missing.xlsx")
     assert code == 2 and "找不到文件 / no such file" in err
     (tmp_path / "r.csv").write_text("手机,队伍\n13800138000,x\n", encoding="utf-8")
