@@ -68,6 +68,9 @@ class PushResponse(BaseModel):
 class EnrollRequest(BaseModel):
     enrollment_code: str
     kiosk_name: str
+    # The site a kiosk re-enrolling with its event log must stay at: a code for another site is
+    # refused and stays unused. Optional; a ledger that predates it ignores it.
+    site_id: str | None = None
 
 
 class EnrollResponse(BaseModel):

@@ -76,8 +76,11 @@ class LedgerClient:
             raise TemporaryFailure("answer is not a JSON object")
         return payload
 
-    def enroll(self, code: str, kiosk_name: str) -> dict[str, Any]:
-        return self._request("POST", "/v1/enroll", {"enrollment_code": code, "kiosk_name": kiosk_name})
+    def enroll(self, code: str, kiosk_name: str, site_id: str | None = None) -> dict[str, Any]:
+        body = {"enrollment_code": code, "kiosk_name": kiosk_name}
+        if site_id is not None:
+            body["site_id"] = site_id
+        return self._request("POST", "/v1/enroll", body)
 
     def push(self, kiosk_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         answer = self._request("POST", "/v1/events", {"kiosk_id": kiosk_id, "events": events})

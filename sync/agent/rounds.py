@@ -63,8 +63,11 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
                            "log to a new, empty ledger enroll with --resend-all, else use a fresh data folder"}
     client = LedgerClient(url, session=session)
     sent = clock()
+    # A kiosk sending its log again must stay at the site its events name: the ledger refuses
+    # a code for another site before using it up (an older ledger ignores this; see below).
+    keep_site = store.setting("site_id") if resend_all and store.last_seq() > 0 else None
     try:
-        answer = client.enroll(code, name or socket.gethostname())
+        answer = client.enroll(code, name or socket.gethostname(), site_id=keep_site)
     except TemporaryFailure as exc:
         return {"ok": False, "error": "unreachable", "message": f"cannot reach the ledger at {url}: {exc}"}
     except PermanentFailure as exc:

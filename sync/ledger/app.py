@@ -86,9 +86,11 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
         except ValidationError as exc:
             return error(422, "invalid_request", f"expected {{enrollment_code, kiosk_name}}: {exc.errors()[0]['msg']}")
         try:
-            done = store.enroll(req.enrollment_code, req.kiosk_name, now())
+            done = store.enroll(req.enrollment_code, req.kiosk_name, now(), site_id=req.site_id)
         except EnrollError as exc:
             log.warning("enrollment refused: %s", exc.code)
+            if exc.code == "site_mismatch":
+                return error(409, "site_mismatch", exc.message)
             return error(403 if exc.code != "unknown" else 404, f"code_{exc.code}", exc.message)
         log.info("kiosk %s enrolled at %s", done.kiosk_id, done.site_id)
         return _json(EnrollResponse(kiosk_id=done.kiosk_id, token=done.token, site_id=done.site_id,

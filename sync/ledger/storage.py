@@ -62,7 +62,7 @@ def _row_text(ev: dict, payload: str | None) -> tuple[str, str, int, str, str]:
 
 
 class EnrollError(Exception):
-    """code: unknown | used | expired"""
+    """code: unknown | used | expired | site_mismatch"""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -200,7 +200,8 @@ class LedgerStore:
             )
         return code
 
-    def enroll(self, code: str, kiosk_name: str, now: datetime) -> Enrolled:
+    def enroll(self, code: str, kiosk_name: str, now: datetime, site_id: str | None = None) -> Enrolled:
+        """``site_id``: the site the kiosk must be at; a code for another site is refused unused."""
         token = security.new_token()
         with self.transaction() as c:
             row = c.execute(
@@ -209,11 +210,16 @@ class LedgerStore:
             ).fetchone()
             if row is None:
                 raise EnrollError("unknown", "This enrollment code is not known to the ledger.")
-            site_id, expires_at, used_at = row
+            code_site, expires_at, used_at = row
             if used_at is not None:
                 raise EnrollError("used", "This enrollment code was already used: ask staff for a new one.")
             if datetime.fromisoformat(expires_at) <= now:
                 raise EnrollError("expired", "This enrollment code has expired: ask staff for a new one.")
+            if site_id is not None and site_id != code_site:
+                raise EnrollError("site_mismatch", f"This code enrolls a kiosk at {code_site}, but this kiosk's"
+                                                   f" events were recorded at {site_id}: ask staff for a code for"
+                                                   f" {site_id}. The code was not used.")
+            site_id = code_site
             prefix = "K-" + "".join(part[:1] for part in site_id.split("-")).upper()
             n = c.execute("SELECT COUNT(*) FROM kiosks WHERE site_id = ?", (site_id,)).fetchone()[0] + 1
             while c.execute("SELECT 1 FROM kiosks WHERE kiosk_id = ?", (f"{prefix}-{n:02d}",)).fetchone():

@@ -27,7 +27,8 @@ from ledger_process import LedgerProcess
 from kiosk import cli as kiosk_cli
 from kiosk.config import KioskConfig
 from kiosk.service import Kiosk
-from sync.agent import read_status, sync_once
+from kiosk.store import Store
+from sync.agent import enroll, read_status, sync_once
 
 SHORT = (2.0, 5.0)
 
@@ -216,16 +217,25 @@ def test_resend_all_refuses_a_ledger_site_other_than_the_events(ledger, make_sit
     fresh = LedgerProcess(tmp_path / "new-ledger", day=DAY).start()
     try:
         out = io.StringIO()
+        enrollment_code = fresh.enroll_code("xiangshan-study")
         with redirect_stdout(out):
             code = kiosk_cli.main(["enroll", "--data-dir", str(site.store.path.parent), "--resend-all",
-                                   fresh.url, fresh.enroll_code("xiangshan-study")])
+                                   fresh.url, enrollment_code])
         answer = json.loads(out.getvalue())
         assert code == 1 and answer["error"] == "site_mismatch"
+        assert "service-center" in answer["message"] and "not used" in answer["message"]
         # Nothing changed at the kiosk: still enrolled with its old ledger, all synced.
         assert site.store.setting("ledger_url") == ledger.url
         assert site.store.acked_seq() == site.store.last_seq()
         held = fresh.store()
-        assert held.events() == []
+        assert held.events() == [] and held.kiosks() == []  # the ledger refused before enrolling anyone
         held.close()
+        # The code was not used up: a kiosk for the Xiangshan study still enrolls with it.
+        other = Store(tmp_path / "xs" / "kiosk.db", create=True)
+        try:
+            joined = enroll(other, fresh.url, enrollment_code, "xs-door")
+            assert joined["ok"] and joined["site_id"] == "xiangshan-study", joined
+        finally:
+            other.close()
     finally:
         fresh.stop()
