@@ -52,8 +52,11 @@ bench: deps
 lint: deps
 	$(VPY) -m ruff check kiosk sync tests bench deploy
 
+# `make screenshots SIZE=1024x600` (the 7-inch touch display) writes test-output/screenshots-1024x600.
+SIZE ?= 1280x800
 screenshots: deps
-	$(XVFB) $(VPY) -m kiosk.ui.screenshots --out test-output/screenshots
+	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m kiosk.ui.screenshots --size $(SIZE) \
+	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
 
 demo: deps
 	bash deploy/demo.sh

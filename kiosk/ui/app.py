@@ -24,7 +24,8 @@ from kivy.core.window import Window  # noqa: E402
 from kivy.factory import Factory  # noqa: E402
 from kivy.graphics.texture import Texture  # noqa: E402
 from kivy.lang import Builder  # noqa: E402
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
+from kivy.metrics import Metrics, dp  # noqa: E402
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty  # noqa: E402
 
 from kiosk import watchdog  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
@@ -42,7 +43,7 @@ from kiosk.ui.i18n import LANGS, Translator, date_text, time_text  # noqa: E402
 from kiosk.ui.screens import pick  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
 from kiosk.ui.staffui import StaffController  # noqa: E402
-from kiosk.ui.theme import TONES  # noqa: E402
+from kiosk.ui.theme import TONES, density_for, room_for  # noqa: E402
 from kiosk.ui.worker import Worker  # noqa: E402
 
 log = logging.getLogger("kiosk.ui")
@@ -65,6 +66,9 @@ class KioskApp(App):
     demo_mode = BooleanProperty(False)
     camera_status = StringProperty(CameraStatus.STOPPED.value)
     disk_ok = BooleanProperty(True)
+    # 0 on a window 600 dp high (the 7-inch 1024x600 display), 1 from 800 dp: the .kv file
+    # sizes titles, big buttons and spacing by it (kiosk.ui.theme: sizes)
+    room = NumericProperty(1.0)
 
     def __init__(self, kiosk: Kiosk, *, source: FrameSource | None = None, demo_cards: list[dict] | None = None,
                  sync_agent: Any = None, sounds: bool = True, image_dirs: tuple[Path, ...] = (),
@@ -110,7 +114,20 @@ class KioskApp(App):
 
     def build(self):
         env.register_fonts()
+        self._fit_window()
+        Window.bind(size=self._on_window_size)
         return Factory.KioskRoot()
+
+    def _fit_window(self, density: bool = True) -> None:
+        """Scale the whole UI up on a window larger than 1280x800 (once, before anything
+        is built, unless KIVY_METRICS_DENSITY says otherwise), and size display type and
+        spacing by the window's height (theme.room_for)."""
+        if density and "KIVY_METRICS_DENSITY" not in os.environ:
+            Metrics.density = density_for(*Window.size)
+        self.room = room_for(Window.height / dp(1))
+
+    def _on_window_size(self, *_a) -> None:
+        self._fit_window(density=False)
 
     @property
     def sm(self):
@@ -153,7 +170,7 @@ class KioskApp(App):
         for ev in self._events:
             ev.cancel()
         Window.unbind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,
-                      on_request_close=self._on_request_close)
+                      on_request_close=self._on_request_close, size=self._on_window_size)
         if self.scanner is not None:
             self.scanner.stop()
         if self.worker is not None:

@@ -14,7 +14,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.service import Outcome
 from kiosk.ui.flows import CatalogView, Choice, ItemView, Shown
 from kiosk.ui.i18n import short_date, time_text
-from kiosk.ui.theme import TONES
+from kiosk.ui.theme import TONES, between
 from kiosk.ui.widgets import ItemTile, KButton, KLabel
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class ChooseScreen(Screen):
                 label = a.t("choose.default_option", title=label)
             btn = KButton(text=f"{label}   {start}–{end}", action="activity", value=activity_id,
                           bg="success" if default else "panel", ink="success_ink" if default else "ink",
-                          height=dp(96), font_size="32sp", selected=default)
+                          height=dp(between(80, 96, a.room)), font_size="32sp", selected=default)
             btn.bind(on_release=lambda b: a.choose_activity(b.value))
             box.add_widget(btn)
 
@@ -217,7 +217,16 @@ class CatalogScreen(Screen):
                             limit_text=texts["limit"], state_text=texts["state"], image=item.image,
                             glyph=pick(item.names, "zh-Hans")[:1], available=item.state == "ok")
             tile.bind(on_release=lambda w: a.pick_item(w.item))
+            tile.bind(minimum_height=self.fit_rows)
             grid.add_widget(tile)
+        self.fit_rows()
+
+    def fit_rows(self, *_a) -> None:
+        """Every row as high as the tallest tile needs (a long name wraps to more lines in a
+        narrow column), and at least the tile's usual height."""
+        grid = self.ids.grid
+        least = dp(between(250, 290, app().room))
+        grid.row_default_height = max([least] + [tile.minimum_height for tile in grid.children])
 
 
 class ConfirmScreen(Screen):

@@ -2,6 +2,9 @@
 
     xvfb-run -a -s '-screen 0 1280x800x24' python -m kiosk.ui.screenshots --out test-output/screenshots
 
+``--size 1024x600`` (the common 7-inch touch display) or ``--size 1920x1080`` gives the window
+that size instead of 1280x800 (the X screen must be at least as large).
+
 Runs the real app on demo data with a fixed clock (10:30 on the demo day, so two
 activities run at once), driving it with the same touches, camera frames and wedge
 bursts as the GUI tests. Files are named ``<lang>/<nn>-<screen>.png``.
@@ -58,15 +61,28 @@ def fresh_kiosk(work: Path, name: str, clock: Clock):
     return Kiosk(Store.in_dir(d), KioskConfig(mirror_preview=False, scan_debounce_seconds=0.5), clock=clock)
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """``1024x600`` -> (1024, 600)."""
+    try:
+        w, h = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not WIDTHxHEIGHT: {text!r}") from None
+    if w < 320 or h < 240:
+        raise argparse.ArgumentTypeError(f"too small a window: {text!r}")
+    return w, h
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("test-output/screenshots"))
     parser.add_argument("--lang", action="append", help="only these languages (default: all three)")
+    parser.add_argument("--size", type=window_size, default=(1280, 800), metavar="WxH",
+                        help="window size in pixels (default: 1280x800)")
     args = parser.parse_args(argv)
 
     from kiosk.ui import env
 
-    env.prepare()
+    env.prepare(width=args.size[0], height=args.size[1])
     from kiosk.core.codes import sign
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.store import iso

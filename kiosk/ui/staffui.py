@@ -29,7 +29,8 @@ CORRECTION_REASONS = ("forgot_sign_out", "wrong_time", "other")
 CORRECTION_STEPS = (-60, -15, 15, 60)  # minutes; a quarter-hour step lands on :00 :15 :30 :45
 POINTS_REASONS = ("bonus", "makeup", "mistake", "other")
 POINTS_STEPS = (-10, -1, 1, 10)
-NAV_HEIGHT = 58  # dp: ten buttons fit beside the content even with the warning banner shown
+NAV_HEIGHT = 58  # dp: all ten fit beside the content at 1280x800 even with the warning banner shown;
+# on a shorter display the eight pages scroll (kiosk.kv: StaffScreen)
 
 LANG_NAMES = {"zh-Hans": "简体", "zh-Hant": "繁體", "en": "English"}
 MAX_PIN = 8
@@ -174,17 +175,18 @@ class StaffController:
         if self.staff_id is None or self.app.root is None:
             return
         scr = self.screen
-        nav = scr.ids.nav
+        nav, exits = scr.ids.nav, scr.ids.nav_exits
         nav.clear_widgets()
+        exits.clear_widgets()
         for tab in TABS:
             nav.add_widget(self._button(self.t(f"staff.tab.{tab}"), "tab", tab, lambda b: self.set_tab(b.value),
                                         bg="accent" if scr.tab == tab else "panel",
                                         ink="accent_ink" if scr.tab == tab else "ink", height=dp(NAV_HEIGHT)))
-        nav.add_widget(self._button(self.t("staff.leave"), "leave_staff", None, lambda _b: self.app.go_home(),
-                                    bg="info", ink="info_ink", height=dp(NAV_HEIGHT)))
-        nav.add_widget(self._button(self.t("staff.exit_kiosk"), "exit_kiosk", None,
-                                    lambda _b: self.app.leave_kiosk(), bg="refusal", ink="refusal_ink",
-                                    height=dp(NAV_HEIGHT)))
+        exits.add_widget(self._button(self.t("staff.leave"), "leave_staff", None, lambda _b: self.app.go_home(),
+                                      bg="info", ink="info_ink", height=dp(NAV_HEIGHT)))
+        exits.add_widget(self._button(self.t("staff.exit_kiosk"), "exit_kiosk", None,
+                                      lambda _b: self.app.leave_kiosk(), bg="refusal", ink="refusal_ink",
+                                      height=dp(NAV_HEIGHT)))
         scr.heading = self.t(f"staff.heading.{scr.tab}")
         scr.ids.toolbar.clear_widgets()
         scr.ids.content.clear_widgets()

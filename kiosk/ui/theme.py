@@ -50,6 +50,42 @@ TONES = {
 }
 
 
+# -- sizes ------------------------------------------------------------------------------
+# Every screen is drawn for a window of DESIGN_SIZE dp (1280x800: a 10-inch panel, ~150 ppi).
+# Body text (24-34 sp) and touch targets (>= 48 dp, mostly 64-96) never shrink with the
+# window: the common 7-inch 1024x600 touch display has *denser* pixels (~170 ppi), so
+# scaling it down by 600/800 would print body text at two thirds of its size on paper,
+# too small for a 75-year-old at arm's length. Two levers instead:
+#
+# - density_for: a window larger than the design both ways (a 21-24 inch 1920x1080
+#   screen, ~100 ppi) scales everything, dp and sp alike (Kivy's Metrics.density), so the
+#   screens keep their drawn proportions instead of floating in empty space;
+# - room_for: on a window shorter than the design, display-size type (titles, the pickup
+#   number), generous button heights, padding and spacing shrink towards their compact
+#   values (between(); in kiosk.kv), never below 24 sp text or 48 dp targets. Lists and
+#   the staff menu scroll; the result screens fit without scrolling.
+DESIGN_SIZE = (1280, 800)  # dp
+COMPACT_HEIGHT = 600  # dp: at this height and below, the compact values apply in full
+
+
+def density_for(width_px: float, height_px: float) -> float:
+    """Kivy's density (pixels per dp) for a window of this size: 1 up to the design size,
+    more for a window that is larger both ways (1.35 for 1920x1080)."""
+    scale = min(width_px / DESIGN_SIZE[0], height_px / DESIGN_SIZE[1])
+    return round(max(1.0, scale), 3)
+
+
+def room_for(height_dp: float) -> float:
+    """0 on a window COMPACT_HEIGHT dp high or shorter, 1 from the design height up."""
+    span = DESIGN_SIZE[1] - COMPACT_HEIGHT
+    return max(0.0, min(1.0, (height_dp - COMPACT_HEIGHT) / span))
+
+
+def between(compact: float, regular: float, room: float) -> float:
+    """A size (sp or dp) for a window with this much ``room``: ``compact`` at 0, ``regular`` at 1."""
+    return compact + (regular - compact) * room
+
+
 def rgba(name: str, a: float = 1.0) -> tuple[float, float, float, float]:
     return hex_rgba(PALETTE[name], a)
 
