@@ -274,7 +274,7 @@ class KioskApp(App):
                 self.choose_activity(scr.choice.default_id)
             elif int(left) != int(scr.countdown):
                 scr.countdown = max(0, int(left) + 1)
-                scr.render()
+                scr.show_countdown()
             return
         timeout = self._timeout_for(current)
         quiet = time.monotonic() - self._last_input

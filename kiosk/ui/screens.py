@@ -71,7 +71,7 @@ class ChooseScreen(Screen):
         if c is None:
             return
         self.title = a.t("choose.title", name=c.name)
-        self.detail = a.t("choose.detail", seconds=int(self.countdown)) if self.countdown > 0 else ""
+        self.show_countdown()
         for activity_id, titles, start, end in c.options:
             default = activity_id == c.default_id
             label = pick(titles, a.lang)
@@ -82,6 +82,11 @@ class ChooseScreen(Screen):
                           height=dp(between(80, 96, a.room)), font_size="32sp", selected=default)
             btn.bind(on_release=lambda b: a.choose_activity(b.value))
             box.add_widget(btn)
+
+    def show_countdown(self) -> None:
+        """Only the seconds line: the option buttons stay the same widgets, so a finger on
+        one when a second ticks by is not lost with a button rebuilt under it."""
+        self.detail = app().t("choose.detail", seconds=int(self.countdown)) if self.countdown > 0 else ""
 
 
 class ResultScreen(Screen):

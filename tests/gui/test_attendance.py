@@ -83,6 +83,23 @@ def test_several_activities_default_is_the_sign_up(gui, roster):
     assert gui.store.open_session("V000101").activity_id == general
 
 
+def test_choice_buttons_survive_the_countdown(gui, roster):
+    """The seconds line ticks down while the buttons stay the same widgets: a volunteer's
+    finger on an option when a second passes is not lost with the button rebuilt under it."""
+    gui.clock.set(10, 30)
+    gui.wedge(roster["V000101"]["code"])
+    scr = gui.wait_screen("choose")
+    general = next(a for a, *_ in scr.choice.options if a.startswith("GEN-"))
+    button = gui.find("activity", general)
+    before = scr.countdown
+    gui.wait_until(lambda: scr.countdown < before, what="a second of the countdown")
+    assert str(int(scr.countdown)) in scr.detail
+    assert gui.find("activity", general) is button and button.parent is not None
+    gui.press("activity", general)
+    result(gui, "signed_in")
+    assert gui.store.open_session("V000101").activity_id == general
+
+
 def test_forgotten_session_is_closed_and_told(gui, roster):
     code = roster["V000102"]["code"]
     gui.clock.set(10, 5)
