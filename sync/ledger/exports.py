@@ -29,6 +29,21 @@ MEMOS = {
     "correction: reverse": "更正冲销", "redeem": "兑换", "cancel": "撤销兑换", "adjust": "人工调整",
     "opening balance": "期初余额",
 }
+# The reasons kiosk staff pick from (kiosk/ui/staffui.py), as the kiosk's zh-Hans screens
+# name them; any other reason (typed, or from an older kiosk) is shown as written.
+REASONS = {
+    "delivery": "到货", "count_correction": "盘点更正", "damaged": "损坏", "expired": "过期",
+    "forgot_sign_out": "忘了签退", "wrong_time": "时间不对", "bonus": "额外奖励", "makeup": "补记服务",
+    "mistake": "更正错误", "other": "其他",
+}
+
+
+def reason_text(reason: Any) -> str:
+    if not isinstance(reason, str):
+        return ""
+    return REASONS.get(reason, reason)
+
+
 EXCEPTION_KINDS = {
     "overdraft": "透支（离线兑换）", "overlapping_sessions": "时段重叠", "conflict": "数据冲突",
     "stock_below_zero": "库存为负", "rejected": "被拒绝的记录",
@@ -129,10 +144,10 @@ def _attendance(c, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, 
 
 def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
     out = []
-    for entry, debit, credit, amount, memo, jref, reverses, posted, occurred, kiosk, actor in c.execute(
+    for entry, debit, credit, amount, memo, jref, reverses, posted, occurred, kiosk, actor, reason in c.execute(
             "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
-            " e.occurred_at, e.kiosk_id, e.actor FROM journal j LEFT JOIN events e ON e.id = j.event_id"
-            " ORDER BY j.entry_id"):
+            " e.occurred_at, e.kiosk_id, e.actor, json_extract(e.payload, '$.reason')"
+            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"):
         when = datetime.fromisoformat(occurred or posted).astimezone(TZ)
         if not start <= when < end:
             continue
@@ -144,7 +159,10 @@ def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
             continue
         out.append({"entry": entry, "volunteer_id": vid, "delta": delta, "memo": memo, "ref": jref or "",
                     "reverses": reverses, "occurred": _local(occurred or posted), "posted": _local(posted),
-                    "kiosk": kiosk or "", "actor": actor if actor and actor != vid else ""})
+                    "kiosk": kiosk or "", "actor": actor if actor and actor != vid else "",
+                    # Why staff moved the points (adjustments, corrections); a sign-out's auto-close
+                    # reason is the session's business, shown in 考勤明细.
+                    "reason": reason_text(reason) if memo not in ("closed", "auto_closed") else ""})
     return out
 
 
@@ -234,10 +252,10 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
                                    "计入时长（分钟）", "计入时长（小时）", "积分"], act_rows))
 
     tables.append(Table("积分流水", ["分录号", "发生时间", "入账时间", "志愿者编号", "姓名", "积分变动", "类型",
-                                   "关联单据", "冲销分录", "终端", "经办人"],
+                                   "关联单据", "冲销分录", "终端", "经办人", "原因"],
                         [[j["entry"], j["occurred"], j["posted"], j["volunteer_id"], ref.name(j["volunteer_id"]),
                           j["delta"], MEMOS.get(j["memo"], j["memo"]), j["ref"], j["reverses"] or "", j["kiosk"],
-                          j["actor"]] for j in journal]))
+                          j["actor"], j["reason"]] for j in journal]))
 
     red_rows = []
     for eid, kiosk, _, occurred, actor, p in redemptions:
@@ -251,7 +269,7 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
 
     moves: list[list[Any]] = []
     for _, kiosk, etype, occurred, actor, p in stock_events:
-        site, item, delta, note = p.get("site_id"), p.get("item_id"), 0, p.get("reason", "")
+        site, item, delta, note = p.get("site_id"), p.get("item_id"), 0, reason_text(p.get("reason"))
         if etype == "stock.restock":
             delta = p.get("qty", 0)
         elif etype == "stock.adjust":

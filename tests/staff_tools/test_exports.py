@@ -47,6 +47,7 @@ def month(ledger, tmp_path):
     assert front.redeem_for("V000110", "towel").kind == "redeemed"
     assert front.restock("S0001", "towel", 5, "街道配送").ok
     assert front.adjust_points("S0001", "V000103", 10, "活动策划奖励").ok
+    assert front.adjust_points("S0001", "V000105", 5, "bonus").ok  # a reason the kiosk's screen offers
     fclock.now = at(15)
     assert [o.volunteer_id for o in front.close_forgotten_sessions()] == ["V000102"]
     ledger.sync(front)
@@ -58,6 +59,11 @@ def month(ledger, tmp_path):
 def _sheet(wb, name: str) -> tuple[list, list[list]]:
     rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
     return rows[0], rows[1:]
+
+
+def earned_reason_blank(journal) -> bool:
+    """Service points carry no staff reason: the 原因 column is for adjustments and corrections."""
+    return all(not r[11] for r in journal if r[6] == "服务积分")
 
 
 def _row(rows: list[list], match: dict[int, object]) -> list:
@@ -106,7 +112,9 @@ def test_the_month_workbook(ledger, month, tmp_path):
     assert head[:7] == ["分录号", "发生时间", "入账时间", "志愿者编号", "姓名", "积分变动", "类型"]
     assert _row(journal, {3: "V000110", 6: "兑换"})[5] == -30
     adj = _row(journal, {3: "V000103", 6: "人工调整"})
-    assert adj[5] == 10 and adj[10] == "S0001"
+    assert adj[5] == 10 and adj[10] == "S0001" and head[11] == "原因" and adj[11] == "活动策划奖励"
+    assert _row(journal, {3: "V000105", 6: "人工调整"})[11] == "额外奖励"  # as the kiosk's screen named it
+    assert earned_reason_blank(journal)
     earned = _row(journal, {3: "V000101", 6: "服务积分"})
     assert earned[5] == month["canteen_points"] and earned[1] == datetime(2026, 11, 29, 12, 30)
 
