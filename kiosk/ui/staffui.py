@@ -778,15 +778,19 @@ class StaffController:
         lang, kind, d = self.app.lang, exc["kind"], exc["detail"]
         known = kind in EXCEPTION_KINDS
         figures = {"balance": d.get("balance", ""), "cost": d.get("cost", ""), "seq": d.get("seq", ""),
+                   "delta": d.get("delta", ""),
                    "reason": d.get("reason", ""), "qty": d.get("qty", ""), "kiosk": exc["kiosk_id"],
                    "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
                    "item": pick(exc["item_names"], lang) if exc["item_names"] else ""}
         when = exc["when"]
+        # An overdraft made by a staff adjustment or correction, not by a redemption.
+        detail_key = {"points.adjust": "overdraft_adjust", "attendance.correct": "overdraft_correct"}.get(
+            d.get("cause"), kind) if kind == "overdraft" else kind
         return self.t("staff.sync.exception_row",
                       when=f"{short_date(when, lang)} {time_text(when, lang)}" if when else "",
                       kind=self.t(f"staff.sync.kind.{kind}") if known else self.t("staff.sync.kind.other"),
                       who=exc["volunteer_id"] or exc["kiosk_id"],
-                      detail=self.t(f"staff.sync.detail.{kind}", **figures) if known else "")
+                      detail=self.t(f"staff.sync.detail.{detail_key}", **figures) if known else "")
 
     def sync_tick(self) -> None:
         """On the sync page, redraw when the agent has read a newer list from the ledger."""

@@ -502,11 +502,15 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
     except (ValueError, OverflowError, OSError):  # not a usable time: the event's own time
         staff_set = False
         t_out = occurred_ms(x.ev)
+    balance = None
     if old_entry is not None:
-        x.b.post(vol(volunteer), ISSUED, old_points, "correction: reverse", event_id=x.ev["id"],
-                 ref=f"session:{sid}", reverses=old_entry)
-    entry, _ = x.b.post(ISSUED, vol(volunteer), p["points"], status, event_id=x.ev["id"], ref=f"session:{sid}",
-                        minutes=p["credited_minutes"] - (old_credited or 0))
+        _, balance = x.b.post(vol(volunteer), ISSUED, old_points, "correction: reverse", event_id=x.ev["id"],
+                              ref=f"session:{sid}", reverses=old_entry)
+    entry, after = x.b.post(ISSUED, vol(volunteer), p["points"], status, event_id=x.ev["id"], ref=f"session:{sid}",
+                            minutes=p["credited_minutes"] - (old_credited or 0))
+    if p["points"] < (old_points or 0):  # a correction that takes points back
+        _below_zero(x, volunteer, balance if after is None else after, "attendance.correct",
+                    p["points"] - (old_points or 0))
     # What one UPDATE would do: a correction keeps a closed status; the first close time stays
     # unless staff set the sign-out time.
     if not (status == "corrected" and was != "open"):
@@ -603,10 +607,21 @@ def _stock_adjust(x: Ctx) -> str | None:
 
 
 def _points_adjust(x: Ctx) -> str | None:
-    volunteer = x.p["volunteer_id"]
-    x.b.post(ADJUSTMENTS, vol(volunteer), x.p["delta"], "adjust", event_id=x.ev["id"], ref=f"adjust:{x.ev['id']}")
+    volunteer, delta = x.p["volunteer_id"], x.p["delta"]
+    _, balance = x.b.post(ADJUSTMENTS, vol(volunteer), delta, "adjust", event_id=x.ev["id"],
+                          ref=f"adjust:{x.ev['id']}")
     x.b.dirty.volunteers.add(volunteer)
+    if delta < 0:
+        _below_zero(x, volunteer, balance, "points.adjust", delta)
     return None
+
+
+def _below_zero(x: Ctx, volunteer: str, balance: int | None, cause: str, delta: int) -> None:
+    """A staff adjustment or correction that takes points a volunteer has meanwhile spent at
+    another kiosk: kept, and listed for staff as an overdraft, like two offline redemptions."""
+    if balance is not None and balance < 0:
+        x.b.exception("overdraft", x.ev["id"], volunteer_id=volunteer, kiosk_id=x.kiosk_id, event_id=x.ev["id"],
+                      detail={"balance": balance, "delta": delta, "cause": cause})
 
 
 def _catalog_upsert(x: Ctx) -> str | None:

@@ -45,7 +45,7 @@ def reason_text(reason: Any) -> str:
 
 
 EXCEPTION_KINDS = {
-    "overdraft": "透支（离线兑换）", "overlapping_sessions": "时段重叠", "conflict": "数据冲突",
+    "overdraft": "透支（余额低于零）", "overlapping_sessions": "时段重叠", "conflict": "数据冲突",
     "stock_below_zero": "库存为负", "rejected": "被拒绝的记录",
 }
 STOCK_KINDS = {"stock.restock": "补货", "stock.adjust": "盘点调整", "redemption.create": "兑换出库",

@@ -17,7 +17,7 @@ from .storage import LedgerStore
 
 KIOSK_LIMIT = 200  # the newest rows; the staff page is a glance, the 台账 has them all
 DETAIL_KEYS = ("reason", "type", "seq", "item_id", "qty", "after", "balance", "cost", "offline", "sessions",
-               "kiosks")
+               "kiosks", "delta", "cause")
 FIELDS = ("exception_id", "kind", "volunteer_id", "site_id", "kiosk_id", "event_id", "detail", "created_at")
 
 _SQL = """

@@ -58,6 +58,8 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster,
     with gui.store.transaction() as conn:  # and a record the ledger refuses
         gui.store.append(conn, "stock.restock", "S0001", {"site_id": "service-center", "item_id": "towel",
                                                           "qty": -3}, occurred_at=now, now=now)
+    # Staff here then take back the 5 points this kiosk thinks are left: at the ledger, below zero.
+    assert gui.kiosk.adjust_points("S0001", "V000109", -5, "mistake").ok
     assert sync_once(other, session=other_session, clock=gui.clock)["ok"]
     other.close()
 
@@ -75,6 +77,7 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster,
     text = gui.texts()
     assert "总台账发现的问题" in text and "从总台账读取" in text
     assert "积分透支" in text and "V000109" in text and "兑换 30 分后余额 -25 分" in text
+    assert "人工调整 -5 分后余额 -30 分" in text
     assert "被拒收的记录" in text and "第 2 条记录被拒收：payload.qty must be a positive integer" in text
     assert "没有问题" not in text and "还没有从总台账读到" not in text
     assert not {key for _lang, key in gui.app.translator.missing if key.startswith("staff.sync")}
@@ -85,4 +88,5 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster,
     text = gui.texts()
     assert "Exceptions from the ledger" in text and "Overdraft" in text and "Refused record" in text
     assert "balance -25 after redeeming for 30 points" in text
+    assert "balance -30 after a staff adjustment of -5 points" in text
     gui.app.lang = "zh-Hans"

@@ -209,3 +209,45 @@ def test_loading_reference_data_again_keeps_balances(env):
     store.load_reference(demo.build(date(2026, 11, 29), generate_keypair()).snapshot["changes"], clock.now)
     assert store.balances() == {**before, "V000101": before["V000101"] + 5}
     assert store.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == entries
+
+
+def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
+    """Kiosk a takes 40 points back (a staff adjustment) and corrects a session down while kiosk
+    b, offline, let the volunteer spend them: the ledger keeps every event, and each one that
+    left the balance below zero is listed as an overdraft with its cause (the seed-930 case of
+    the simulation, which found the adjustment unlisted)."""
+    store, client, clock, _ = env
+    _, a = _enroll(store, client, clock)
+    _, b = _enroll(store, client, clock, "xiangshan-study")
+    start = store.balances()["V000101"]
+    at = "2026-11-29T10:00:00.000+08:00"
+    spend = _ev(b["kiosk_id"], 1, id="r1", type="redemption.create", actor="V000101", occurred_at=at,
+                payload={"redemption_id": "r1", "item_id": "towel", "site_id": "xiangshan-study", "cost": start,
+                         "stocked": False})
+    assert store.ingest(b["kiosk_id"], [spend], clock.now)[0][0]["status"] == "accepted"
+    assert store.balances()["V000101"] == 0 and store.exceptions("overdraft") == []
+    sign_in = _ev(a["kiosk_id"], 1, id="s1", type="attendance.sign_in", actor="V000101", occurred_at=at,
+                  payload={"session_id": "s1", "activity_id": "A", "site_id": "service-center"})
+    sign_out = _ev(a["kiosk_id"], 2, id="s1-out", type="attendance.sign_out", actor="V000101",
+                   payload={"session_id": "s1", "minutes": 120, "credited_minutes": 120, "points": 20})
+    take = _ev(a["kiosk_id"], 3, id="adj1", type="points.adjust", actor="S0001",
+               payload={"volunteer_id": "V000101", "delta": -15, "reason": "mistake"})
+    fix = _ev(a["kiosk_id"], 4, id="fix1", type="attendance.correct", actor="S0001",
+              payload={"session_id": "s1", "minutes": 30, "credited_minutes": 30, "points": 0,
+                       "reason": "wrong_time"})
+    results, acked = store.ingest(a["kiosk_id"], [sign_in, sign_out, take, fix], clock.now)
+    assert acked == 4 and {r["status"] for r in results} == {"accepted"}
+    assert store.balances()["V000101"] == -15
+    found = {x["event_id"]: x for x in store.exceptions("overdraft")}
+    assert set(found) == {"fix1"}  # after the adjustment the balance was 20 - 15 = 5: not below zero
+    assert found["fix1"]["detail"] == {"balance": -15, "delta": -20, "cause": "attendance.correct"}
+    more = _ev(a["kiosk_id"], 5, id="adj2", type="points.adjust", actor="S0001",
+               payload={"volunteer_id": "V000101", "delta": -5, "reason": "mistake"})
+    store.ingest(a["kiosk_id"], [more], clock.now)
+    x = {x["event_id"]: x for x in store.exceptions("overdraft")}["adj2"]
+    assert x["volunteer_id"] == "V000101" and x["kiosk_id"] == a["kiosk_id"]
+    assert x["detail"] == {"balance": -20, "delta": -5, "cause": "points.adjust"}
+    give = _ev(a["kiosk_id"], 6, id="adj3", type="points.adjust", actor="S0001",
+               payload={"volunteer_id": "V000101", "delta": 5, "reason": "bonus"})
+    store.ingest(a["kiosk_id"], [give], clock.now)  # giving points never raises one, even below zero
+    assert len(store.exceptions("overdraft")) == 2
