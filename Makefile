@@ -47,7 +47,8 @@ bench: deps
 	$(VPY) bench/bench_store.py
 	@for b in bench/bench_decode.py bench/bench_sync.py bench/bench_staff_tools.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(VPY) $$b || exit 1; fi; done
-	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; fi
+	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; \
+	  $(XVFB) $(VPY) bench/bench_ui.py --start result; fi
 
 lint: deps
 	$(VPY) -m ruff check kiosk sync tests bench deploy

@@ -52,6 +52,7 @@ KV = Path(__file__).with_name("kiosk.kv")
 ENTER_KEYS = (13, 271)
 SHIFTED = {"-": "_", "=": "+", ";": ":", "'": '"', ",": "<", ".": ">", "/": "?", "1": "!", "2": "@",
            "3": "#", "4": "$", "5": "%", "6": "^", "7": "&", "8": "*", "9": "(", "0": ")"}
+PREVIEW_HOLD_S = 0.5  # after a scan; redrawing the preview delayed the answer by a frame or two
 CHOICE_SECONDS = 10  # then the default activity is taken, so nobody is left half signed in
 
 
@@ -99,6 +100,7 @@ class KioskApp(App):
         self._last_frame_id = 0
         self._frame_ref: Any = None
         self._choice_deadline = 0.0
+        self._preview_hold_until = 0.0
         self._camera_detail = ""
         self._events: list[Any] = []
         self.scan_log: list[tuple[float, str]] = []  # (monotonic, text) of the latest scans handled
@@ -377,6 +379,8 @@ class KioskApp(App):
     def _update_preview(self, _dt: float) -> None:
         if self.scanner is None or self.sm.current not in ("home", "rewards_scan"):
             return
+        if time.monotonic() < self._preview_hold_until:
+            return
         frame = self.scanner.latest_frame()
         if frame is None or frame is self._frame_ref:
             return
@@ -414,6 +418,9 @@ class KioskApp(App):
 
     def on_scan(self, result: ScanResult) -> None:
         self._last_input = time.monotonic()
+        # The answer is on its way: no preview frames until it is on screen (or half a second),
+        # so the UI thread is free the moment the store's answer comes back.
+        self._preview_hold_until = self._last_input + PREVIEW_HOLD_S
         self.scan_log.append((time.monotonic(), result.text))
         del self.scan_log[:-100]
         current = self.sm.current

@@ -3,6 +3,8 @@ screen and the store checked after each."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kiosk.core.codes import sign
@@ -269,3 +271,22 @@ def test_tapping_a_demo_card_holds_it_to_the_simulated_camera(gui):
     result(gui, "signed_in")
     assert "王*" in gui.texts()  # 王喆: a rare given name, masked
     assert gui.store.open_session("V000105") is not None
+
+
+def test_the_preview_pauses_while_a_scan_is_answered_then_comes_back(gui, roster):
+    """No preview frames are drawn between a scan and its answer (they held the answer up by
+    a frame or two, bench/bench_ui.py), and the live picture is back on the home screen after."""
+    app = gui.app
+    gui.show_code(roster["V000101"]["code"])
+    result(gui, "signed_in")
+    assert app._preview_hold_until > 0
+    gui.take_away()
+    gui.press("ok")
+    gui.wait_screen("home")
+    held = app._frame_ref
+    app._preview_hold_until = time.monotonic() + 60  # as just after a scan
+    gui.wait_until(lambda: app.scanner.latest_frame() is not held, what="a new camera frame")
+    app._update_preview(0)
+    assert app._frame_ref is held  # paused
+    app._preview_hold_until = time.monotonic() - 1  # the answer is on screen
+    gui.wait_until(lambda: app._frame_ref is not held, what="the preview back")
