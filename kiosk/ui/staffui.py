@@ -56,6 +56,7 @@ class StaffController:
         self.settings: dict[str, Any] = {}
         self.closed_count: int | None = None
         self.correcting: flows.CorrectionDraft | None = None
+        self._page: tuple | None = None  # what render last drew (page, editor open): see render
         self._reset_points()
 
     def _reset_points(self) -> None:
@@ -190,6 +191,12 @@ class StaffController:
         scr.heading = self.t(f"staff.heading.{scr.tab}")
         scr.ids.toolbar.clear_widgets()
         scr.ids.content.clear_widgets()
+        # Another page, or an editor opened from a row far down a list: start at the top,
+        # where it is drawn, not at the list's old scroll position.
+        page = (scr.tab, self.correcting is not None, self.editing is not None, self.points_target is not None)
+        if page != self._page:
+            self._page = page
+            scr.ids.content_scroll.scroll_y = 1
         if self.view is None:
             return
         getattr(self, f"_render_{scr.tab}")()

@@ -190,3 +190,26 @@ def test_the_staff_menu_fits_beside_the_banner(gui, roster):
         assert gui.app.banner_text
     finally:
         gui.app.disk_ok = True
+
+
+def test_the_editor_opened_from_far_down_the_list_is_in_view(gui, roster):
+    """A busy week fills 签到记录 past the screen: staff scroll down to a session and press
+    更正; the editor is drawn at the top of the page, so the page scrolls there with it."""
+    for hour in range(8, 12):
+        for vid in ("V000101", "V000102", "V000103", "V000105"):
+            gui.clock.set(hour, 0)
+            assert gui.kiosk.scan(roster[vid]["code"], activity_id=CANTEEN if hour >= 10 else None).ok
+            gui.clock.set(hour, 40)
+            assert gui.kiosk.scan(roster[vid]["code"]).kind == "signed_out"
+    login(gui, roster)
+    gui.press("tab", "sessions")
+    scroll = gui.app.screen("staff").ids.content_scroll
+    gui.wait_until(lambda: scroll.children[0].height > scroll.height, what="a list taller than the page")
+    scroll.scroll_y = 0  # staff scrolled to the oldest session
+    oldest = gui.store.recent_sessions("2026-11-30")[-1]["session_id"]
+    gui.press("correct_session", oldest)
+    assert out_time(gui) == "签退时间：08:40"
+    assert scroll.scroll_y == 1
+    bottom, top = (scroll.parent.to_window(scroll.x, y)[1] for y in (scroll.y, scroll.top))
+    for widget in (gui.find("correct_step", 15), preview(gui)):  # the editor's rows, in the scrolled page
+        assert bottom <= widget.to_window(*widget.center)[1] <= top  # on screen, not scrolled away
