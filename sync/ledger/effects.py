@@ -509,8 +509,8 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
     entry, after = x.b.post(ISSUED, vol(volunteer), p["points"], status, event_id=x.ev["id"], ref=f"session:{sid}",
                             minutes=p["credited_minutes"] - (old_credited or 0))
     if p["points"] < (old_points or 0):  # a correction that takes points back
-        _below_zero(x, volunteer, balance if after is None else after, "attendance.correct",
-                    p["points"] - (old_points or 0))
+        _below_zero(x, volunteer, balance if after is None else after,
+                    {"delta": p["points"] - (old_points or 0), "cause": "attendance.correct"})
     # What one UPDATE would do: a correction keeps a closed status; the first close time stays
     # unless staff set the sign-out time.
     if not (status == "corrected" and was != "open"):
@@ -566,12 +566,9 @@ def _redeem(x: Ctx) -> str | None:
                         "site_id": p["site_id"], "item_id": p["item_id"], "cost": p["cost"], "stocked": int(stocked),
                         "status": "done", "entry_id": entry or 0})
     x.b.dirty.volunteers.add(volunteer)
-    if balance is not None and balance < 0:
-        # Two kiosks offline at once can each spend the same points: the goods were handed
-        # over, so the ledger records the redemption and lists the overdraft for staff.
-        x.b.exception("overdraft", x.ev["id"], volunteer_id=volunteer, site_id=p["site_id"],
-                      kiosk_id=x.kiosk_id, event_id=x.ev["id"],
-                      detail={"balance": balance, "cost": p["cost"], "offline": bool(p.get("offline"))})
+    # Two kiosks offline at once can each spend the same points: the goods were handed
+    # over, so the ledger records the redemption and lists the overdraft for staff.
+    _below_zero(x, volunteer, balance, {"cost": p["cost"], "offline": bool(p.get("offline"))}, site_id=p["site_id"])
     if stocked:
         x.stock(p["site_id"], p["item_id"], -1, "redeem")
     return None
@@ -612,16 +609,17 @@ def _points_adjust(x: Ctx) -> str | None:
                           ref=f"adjust:{x.ev['id']}")
     x.b.dirty.volunteers.add(volunteer)
     if delta < 0:
-        _below_zero(x, volunteer, balance, "points.adjust", delta)
+        _below_zero(x, volunteer, balance, {"delta": delta, "cause": "points.adjust"})
     return None
 
 
-def _below_zero(x: Ctx, volunteer: str, balance: int | None, cause: str, delta: int) -> None:
-    """A staff adjustment or correction that takes points a volunteer has meanwhile spent at
-    another kiosk: kept, and listed for staff as an overdraft, like two offline redemptions."""
+def _below_zero(x: Ctx, volunteer: str, balance: int | None, detail: dict[str, Any],
+                site_id: str | None = None) -> None:
+    """Any event that leaves a balance below zero is kept and listed for staff as an overdraft:
+    two offline redemptions, or staff taking back points spent meanwhile at another kiosk."""
     if balance is not None and balance < 0:
-        x.b.exception("overdraft", x.ev["id"], volunteer_id=volunteer, kiosk_id=x.kiosk_id, event_id=x.ev["id"],
-                      detail={"balance": balance, "delta": delta, "cause": cause})
+        x.b.exception("overdraft", x.ev["id"], volunteer_id=volunteer, site_id=site_id, kiosk_id=x.kiosk_id,
+                      event_id=x.ev["id"], detail={"balance": balance, **detail})
 
 
 def _catalog_upsert(x: Ctx) -> str | None:
