@@ -51,12 +51,7 @@ def plain(obj: Any, depth: int = 0) -> bool:
 
 def dumps_sorted(obj: Any) -> str:
     """``json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)``."""
-    if orjson is not None and plain(obj):
-        try:
-            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-        except TypeError:  # an integer beyond 64 bits, a lone surrogate: json decides
-            pass
-    return _ENC_SORTED.encode(obj)
+    return dumps_sorted_plain(obj) if plain(obj) else _ENC_SORTED.encode(obj)
 
 
 def dumps_sorted_plain(obj: Any) -> str:
@@ -64,7 +59,7 @@ def dumps_sorted_plain(obj: Any) -> str:
     if orjson is not None:
         try:
             return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-        except TypeError:
+        except TypeError:  # an integer beyond 64 bits, a lone surrogate: json decides
             pass
     return _ENC_SORTED.encode(obj)
 
