@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sync.sqlite_migrate import run_migrations, split_statements
+from sync.sqlite_migrate import run_migrations
 
 MIGRATIONS: list[str] = [
     # 1: the event outbox, reference data from the ledger, projections of events
@@ -144,4 +144,3 @@ def migrate(conn: sqlite3.Connection) -> int:
     return run_migrations(conn, MIGRATIONS, "store")
 
 
-_split = split_statements  # the name the upgrade tests know

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sync.sqlite_migrate import run_migrations, split_statements
+from sync.sqlite_migrate import run_migrations
 
 MIGRATIONS: list[str] = [
     """
@@ -242,4 +242,3 @@ def migrate(conn: sqlite3.Connection) -> int:
     return run_migrations(conn, MIGRATIONS, "ledger")
 
 
-_split = split_statements  # the name the upgrade tests know

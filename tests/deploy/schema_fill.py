@@ -7,10 +7,26 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from sync.sqlite_migrate import split_statements
+
 ROWS_PER_TABLE = 3
 
 # value(table, column, declared type, row number, is primary key) -> a cell
 ValueFor = Callable[[str, str, str, int, bool], Any]
+
+
+def build_at_version(path, migrations: list[str], version: int) -> sqlite3.Connection:
+    """A database as the program of schema ``version`` left it: ``migrations[:version]`` run
+    one transaction each, as ``sync.sqlite_migrate`` runs them."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    for number in range(version):
+        conn.execute("BEGIN")
+        for statement in split_statements(migrations[number]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+        conn.execute("COMMIT")
+    return conn
 
 
 def fill(conn: sqlite3.Connection, value: ValueFor) -> dict[str, list[dict]]:

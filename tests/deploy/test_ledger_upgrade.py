@@ -22,7 +22,7 @@ from sync import demo
 from sync.ledger import schema
 from sync.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 from sync.ledger.storage import LedgerStore
-from sync.sqlite_migrate import split_statements
+from tests.deploy import schema_fill
 from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 
 # table name -> check(old_rows, new_connection) for tables a migration drops or rewrites.
@@ -37,15 +37,7 @@ NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 def build_at_version(path, version: int) -> sqlite3.Connection:
     """A ledger database as the program of schema ``version`` left it."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    for number in range(version):
-        conn.execute("BEGIN")
-        for statement in split_statements(schema.MIGRATIONS[number]):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.execute("COMMIT")
-    return conn
+    return schema_fill.build_at_version(path, schema.MIGRATIONS, version)
 
 
 def _value(table: str, column: str, decl: str, i: int, pk: bool):

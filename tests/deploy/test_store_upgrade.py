@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pytest
 
 from kiosk.store import Store, StoreError, schema
-from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION, _split
+from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.deploy import schema_fill
 from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 
 # table name -> check(old_rows, new_connection) for tables a migration drops or rewrites.
@@ -27,15 +28,7 @@ JSON_LIST_COLUMNS = {"signup"}
 
 def build_at_version(path, version: int) -> sqlite3.Connection:
     """A store as a kiosk running the program of schema ``version`` left it."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    for number in range(version):
-        conn.execute("BEGIN")
-        for statement in _split(schema.MIGRATIONS[number]):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.execute("COMMIT")
-    return conn
+    return schema_fill.build_at_version(path, schema.MIGRATIONS, version)
 
 
 def _value(table: str, column: str, decl: str, i: int, pk: bool):

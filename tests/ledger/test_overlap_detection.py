@@ -7,7 +7,6 @@ touching ones and kiosk clocks that are off."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from sync.ledger.effects import LONG_SESSION_MS
 from sync.ledger.schema import MIGRATIONS
 from sync.ledger.storage import LedgerStore
-from sync.sqlite_migrate import split_statements
+from tests.deploy.schema_fill import build_at_version
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 BASE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -127,11 +126,7 @@ def test_a_session_longer_than_a_day_at_another_kiosk_is_still_found(tmp_path):
 def test_upgrade_fills_volunteer_kiosks_from_existing_sessions(tmp_path):
     """A ledger at schema 3 (before the table existed) gets it filled when it opens."""
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for number in range(3):
-        for statement in split_statements(MIGRATIONS[number]):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
+    conn = build_at_version(path, MIGRATIONS, 3)
     rows = [(f"s{i}", f"V{i % 4}", f"K-{i % 3}", "site", "A", "2026-11-20T08:00:00+08:00", 1000 * i) for i in range(30)]
     conn.executemany("INSERT INTO sessions (session_id, volunteer_id, kiosk_id, site_id, activity_id, signed_in_at,"
                      " t_in_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
