@@ -429,38 +429,26 @@ class LedgerStore:
         return {a.removeprefix("volunteer:"): int(s) for a, s in rows if a.startswith("volunteer:")}
 
     def events(self, kiosk_id: str | None = None) -> list[dict[str, Any]]:
-        sql = ("SELECT kiosk_id, seq, id, type, occurred_at, clock_offset_ms, actor, payload, received_at,"
-               " status, reason FROM events")
-        args: tuple = ()
-        if kiosk_id:
-            sql += " WHERE kiosk_id = ?"
-            args = (kiosk_id,)
-        with self._lock:
-            rows = self.conn.execute(sql + " ORDER BY kiosk_id, seq", args).fetchall()
-        keys = ("kiosk_id", "seq", "id", "type", "occurred_at", "clock_offset_ms", "actor", "payload",
-                "received_at", "status", "reason")
-        out = []
-        for r in rows:
-            d = dict(zip(keys, r, strict=True))
-            d["payload"] = json.loads(d["payload"])
-            out.append(d)
-        return out
+        return self._rows(
+            "events", ("kiosk_id", "seq", "id", "type", "occurred_at", "clock_offset_ms", "actor", "payload",
+                       "received_at", "status", "reason"), "payload", "kiosk_id", kiosk_id, "kiosk_id, seq")
 
     def exceptions(self, kind: str | None = None) -> list[dict[str, Any]]:
-        sql = ("SELECT exception_id, kind, ref, volunteer_id, site_id, kiosk_id, event_id, detail, created_at"
-               " FROM exceptions")
-        args: tuple = ()
-        if kind:
-            sql += " WHERE kind = ?"
-            args = (kind,)
+        return self._rows(
+            "exceptions", ("exception_id", "kind", "ref", "volunteer_id", "site_id", "kiosk_id", "event_id",
+                           "detail", "created_at"), "detail", "kind", kind, "exception_id")
+
+    def _rows(self, table: str, keys: tuple[str, ...], json_key: str, where: str, value: str | None,
+              order: str) -> list[dict[str, Any]]:
+        """Every row of ``table`` (those with ``where`` = ``value`` if given) as dicts, the JSON
+        column ``json_key`` parsed."""
+        sql = f"SELECT {', '.join(keys)} FROM {table}" + (f" WHERE {where} = ?" if value else "")
         with self._lock:
-            rows = self.conn.execute(sql + " ORDER BY exception_id", args).fetchall()
-        keys = ("exception_id", "kind", "ref", "volunteer_id", "site_id", "kiosk_id", "event_id", "detail",
-                "created_at")
+            rows = self.conn.execute(f"{sql} ORDER BY {order}", (value,) if value else ()).fetchall()
         out = []
         for r in rows:
             d = dict(zip(keys, r, strict=True))
-            d["detail"] = json.loads(d["detail"])
+            d[json_key] = json.loads(d[json_key])
             out.append(d)
         return out
 
