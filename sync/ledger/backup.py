@@ -18,6 +18,7 @@ import re
 import sqlite3
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,17 +100,8 @@ def backup(db_path: str | Path, dest_dir: str | Path, keep: int = 7, *, daily: i
         raise BackupError(f"{final} already exists")
     partial = final.with_name(final.name + ".partial")
     try:
-        src = _connect_ro(db_path)
-        try:
-            dst = sqlite3.connect(partial, isolation_level=None)
-            try:
-                src.backup(dst, pages=-1)
-                # A backup is one self-contained file: no -wal beside it to lose in a copy.
-                dst.execute("PRAGMA journal_mode = DELETE").fetchone()
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        # A backup is one self-contained file: no -wal beside it to lose in a copy.
+        _copy(db_path, partial, "PRAGMA journal_mode = DELETE")
         check(partial)
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
@@ -174,22 +166,21 @@ def restore(backup_file: str | Path, db_path: str | Path, *, force: bool = False
     if force and db_path.exists():
         _set_aside_if_damaged(db_path)
     try:
-        src = _connect_ro(backup_file)
-        try:
-            # Written through SQLite, not as a file copy: a -wal file left beside the old
-            # database would otherwise be replayed onto the restored one and corrupt it.
-            dst = sqlite3.connect(db_path, isolation_level=None, timeout=10)
-            try:
-                src.backup(dst, pages=-1)
-                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        # Written through SQLite, not as a file copy: a -wal file left beside the old
+        # database would otherwise be replayed onto the restored one and corrupt it.
+        _copy(backup_file, db_path, "PRAGMA wal_checkpoint(TRUNCATE)", timeout=10)
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from None
     check(db_path)
     return db_path
+
+
+def _copy(src_path: Path, dst_path: Path, then: str, timeout: float = 5.0) -> None:
+    """Copy a database page by page through SQLite's online backup, then run ``then`` on the copy."""
+    with closing(_connect_ro(src_path)) as src, \
+            closing(sqlite3.connect(dst_path, isolation_level=None, timeout=timeout)) as dst:
+        src.backup(dst, pages=-1)
+        dst.execute(then).fetchone()
 
 
 def _set_aside_if_damaged(db_path: Path) -> None:
