@@ -14,6 +14,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
+from kiosk.core import reasons
 from kiosk.core.correction import CorrectionRefusal
 from kiosk.ui import flows
 from kiosk.ui.i18n import LANGS, short_date, time_text
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 TABS = ("stock", "catalog", "sessions", "points", "assist", "redemptions", "sync", "settings")
-STOCK_REASONS = ("delivery", "count_correction", "damaged", "expired")
-CORRECTION_REASONS = ("forgot_sign_out", "wrong_time", "other")
+STOCK_REASONS = reasons.STOCK
+CORRECTION_REASONS = reasons.CORRECTION
 CORRECTION_STEPS = (-60, -15, 15, 60)  # minutes; a quarter-hour step lands on :00 :15 :30 :45
-POINTS_REASONS = ("bonus", "makeup", "mistake", "other")
+POINTS_REASONS = reasons.POINTS
 POINTS_STEPS = (-10, -1, 1, 10)
 NAV_HEIGHT = 58  # dp: all ten fit beside the content at 1280x800 even with the warning banner shown;
 # on a shorter display the eight pages scroll (kiosk.kv: StaffScreen)

@@ -29,8 +29,9 @@ MEMOS = {
     "correction: reverse": "更正冲销", "redeem": "兑换", "cancel": "撤销兑换", "adjust": "人工调整",
     "opening balance": "期初余额",
 }
-# The reasons kiosk staff pick from (kiosk/ui/staffui.py), as the kiosk's zh-Hans screens
-# name them; any other reason (typed, or from an older kiosk) is shown as written.
+# The reasons kiosk staff pick from (kiosk.core.reasons), as the kiosk's zh-Hans screens name
+# them (a test holds the two together); any other reason (typed, or from an older kiosk) is
+# shown as written.
 REASONS = {
     "delivery": "到货", "count_correction": "盘点更正", "damaged": "损坏", "expired": "过期",
     "forgot_sign_out": "忘了签退", "wrong_time": "时间不对", "bonus": "额外奖励", "makeup": "补记服务",

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kiosk.core.codes import sign
+from sync.ledger import exports
 from sync.ledger.admin_store import private_key, set_stock
 from sync.ledger.exports import IVOLUNTEER_COLUMNS
 from tests.staff_tools.helpers import TZ, xlsx
@@ -187,3 +188,15 @@ def test_exports_over_http(ledger, month):
     assert r.status_code == 422 and "YYYY-MM" in r.json()["message"]
     code, _, err = ledger.run("export", "--month", "11/2026")
     assert code == 2 and "月份请写成 2026-11" in err
+
+
+def test_reason_names_are_the_kiosk_screens_names():
+    """The 台账 names every preset reason as the kiosk's zh-Hans screen does."""
+    from kiosk.core import reasons
+    from kiosk.ui.i18n import Translator
+
+    t = Translator()
+    screens = {**{r: t.t(f"staff.reason.{r}", "zh-Hans") for r in reasons.STOCK},
+               **{r: t.t(f"staff.correct.reasons.{r}", "zh-Hans") for r in reasons.CORRECTION},
+               **{r: t.t(f"staff.points.reasons.{r}", "zh-Hans") for r in reasons.POINTS}}
+    assert screens == exports.REASONS
