@@ -50,8 +50,10 @@ bench: deps
 	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; \
 	  $(XVFB) $(VPY) bench/bench_ui.py --start result; fi
 
+LINT_PATHS := kiosk sync tests bench deploy
 lint: deps
-	$(VPY) -m ruff check kiosk sync tests bench deploy
+	$(VPY) -m ruff check $(LINT_PATHS)
+	$(VPY) -m ruff format --check $(LINT_PATHS)
 
 # `make screenshots SIZE=1024x600` (the 7-inch touch display) writes test-output/screenshots-1024x600.
 SIZE ?= 1280x800

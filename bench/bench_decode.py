@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from kiosk.scanner import decoders, synth  # noqa: E402
-from kiosk.scanner.pipeline import DecodePipeline, to_gray  # noqa: E402
+from kiosk.scanner import decoders, synth
+from kiosk.scanner.pipeline import DecodePipeline, to_gray
 
 Reader = Callable[[np.ndarray], list[str]]
 
@@ -101,8 +101,10 @@ def print_table(size: tuple[int, int], tallies: dict[str, dict[str, Tally]]) -> 
         cells = []
         for n in names:
             t = tallies[n][c]
-            cells.append(f"{100 * t.rate:5.0f}% {statistics.median(t.ms):5.1f}/{_p95(t.ms):5.1f}"
-                         + (f" W{t.wrong}" if t.wrong else "   "))
+            cells.append(
+                f"{100 * t.rate:5.0f}% {statistics.median(t.ms):5.1f}/{_p95(t.ms):5.1f}"
+                + (f" W{t.wrong}" if t.wrong else "   ")
+            )
         print(f"{c:<12}" + "".join(f"{x:>24}" for x in cells))
     problems = []
     totals = {}
@@ -112,9 +114,11 @@ def print_table(size: tuple[int, int], tallies: dict[str, dict[str, Tally]]) -> 
         total = sum(t.n for t in coded)
         all_ms = [m for c in synth.CATEGORIES for m in tallies[n][c].ms]
         totals[n] = ok
-        print(f"{'ALL codes':<12}" + f"{n:>14}: {ok}/{total} = {100 * ok / total:5.1f}%  "
-              f"median {statistics.median(all_ms):.1f} ms  p95 {_p95(all_ms):.1f} ms  "
-              f"wrong {sum(tallies[n][c].wrong for c in synth.CATEGORIES)}")
+        print(
+            f"{'ALL codes':<12}" + f"{n:>14}: {ok}/{total} = {100 * ok / total:5.1f}%  "
+            f"median {statistics.median(all_ms):.1f} ms  p95 {_p95(all_ms):.1f} ms  "
+            f"wrong {sum(tallies[n][c].wrong for c in synth.CATEGORIES)}"
+        )
     pipe = tallies["pipeline"]
     for c in synth.CATEGORIES:
         best = max(tallies["zxing-cpp"][c].ok, tallies["pyzbar"][c].ok)
@@ -141,27 +145,35 @@ def run_bursts(size: tuple[int, int], bursts: int, frames_per_burst: int, seed: 
     from kiosk.scanner.evidence import BurstReader
 
     hard = ("blur", "motion_blur", "occlusion", "glare", "dim", "noise")
-    print(f"\nconsecutive frames at {size[0]}x{size[1]}: {frames_per_burst} frames per burst "
-          f"(~{frames_per_burst * 33} ms at 30 fps)")
+    print(
+        f"\nconsecutive frames at {size[0]}x{size[1]}: {frames_per_burst} frames per burst "
+        f"(~{frames_per_burst * 33} ms at 30 fps)"
+    )
     print(f"{'category':<12}{'1st frame':>12}{'any frame':>12}{'+stacking':>12}")
     pipe = DecodePipeline()
     for c in hard:
         first = anyf = stacked = 0
         for b in range(bursts):
             text = synth.demo_codes(1, seed=b)[0]
-            shots = [synth.render(c, seed * 1000 + b, size, text=text, variant=k).image
-                     for k in range(frames_per_burst)]
+            shots = [
+                synth.render(c, seed * 1000 + b, size, text=text, variant=k).image
+                for k in range(frames_per_burst)
+            ]
             reader = BurstReader(pipe, stack=False)
             hits = [text in [d.text for d in reader.feed(img).codes] for img in shots]
             first += hits[0]
             anyf += any(hits)
             reader = BurstReader(pipe, stack=True)
             stacked += any(text in [d.text for d in reader.feed(img).codes] for img in shots)
-        print(f"{c:<12}{100 * first / bursts:11.0f}%{100 * anyf / bursts:11.0f}%{100 * stacked / bursts:11.0f}%")
+        print(
+            f"{c:<12}{100 * first / bursts:11.0f}%{100 * anyf / bursts:11.0f}%{100 * stacked / bursts:11.0f}%"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="a few frames per category")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)

@@ -36,7 +36,11 @@ def main() -> None:
     data = demo.build(date(2026, 11, 30), keys)
     people = [f"B{i:06d}" for i in range(args.n)]
     changes = data.snapshot["changes"] + [
-        {"kind": "volunteer", "key": v, "data": {"kind": "V", "display_name": "测试", "card_version": 1}}
+        {
+            "kind": "volunteer",
+            "key": v,
+            "data": {"kind": "V", "display_name": "测试", "card_version": 1},
+        }
         for v in people
     ]
     codes = [sign(keys.private_key, "V", v, 1) for v in people]
@@ -62,8 +66,10 @@ def main() -> None:
             assert out.kind == "signed_out", out
         assert store.replay_matches()
         for name, values in (("sign-in", sign_in), ("sign-out", sign_out)):
-            print(f"store {name:9} n={len(values):5}  p50 {statistics.median(values):6.3f} ms"
-                  f"  p95 {percentile(values, 95):6.3f} ms  max {max(values):6.2f} ms  (target p95 <= 2 ms)")
+            print(
+                f"store {name:9} n={len(values):5}  p50 {statistics.median(values):6.3f} ms"
+                f"  p95 {percentile(values, 95):6.3f} ms  max {max(values):6.2f} ms  (target p95 <= 2 ms)"
+            )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,13 @@ def executemany_rate(root: Path, rows: int = 200_000) -> float:
     conn = sqlite3.connect(root / "raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("CREATE TABLE t (kiosk_id TEXT, seq INTEGER, id TEXT UNIQUE, type TEXT, payload TEXT,"
-                 " PRIMARY KEY (kiosk_id, seq)) WITHOUT ROWID")
-    data = [("K-SC-01", i, str(uuid.uuid4()), "stock.restock", '{"qty":1}') for i in range(1, rows + 1)]
+    conn.execute(
+        "CREATE TABLE t (kiosk_id TEXT, seq INTEGER, id TEXT UNIQUE, type TEXT, payload TEXT,"
+        " PRIMARY KEY (kiosk_id, seq)) WITHOUT ROWID"
+    )
+    data = [
+        ("K-SC-01", i, str(uuid.uuid4()), "stock.restock", '{"qty":1}') for i in range(1, rows + 1)
+    ]
     t0 = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", data)
@@ -89,9 +93,18 @@ def worst_case_events(kiosk_id: str, site: str, n: int, index: int = 0) -> list[
         nonlocal seq
         seq += 1
         eid = eid or str(uuid.uuid4())
-        out.append({"id": eid, "kiosk_id": kiosk_id, "seq": seq, "type": etype,
-                    "occurred_at": (base + timedelta(seconds=seq)).isoformat(timespec="milliseconds"),
-                    "clock_offset_ms": 0, "actor": actor, "payload": payload})
+        out.append(
+            {
+                "id": eid,
+                "kiosk_id": kiosk_id,
+                "seq": seq,
+                "type": etype,
+                "occurred_at": (base + timedelta(seconds=seq)).isoformat(timespec="milliseconds"),
+                "clock_offset_ms": 0,
+                "actor": actor,
+                "payload": payload,
+            }
+        )
         return eid
 
     i = 0
@@ -99,19 +112,50 @@ def worst_case_events(kiosk_id: str, site: str, n: int, index: int = 0) -> list[
         vid = f"V{(i % 2000) + 100000:06d}"
         i += 1
         sid = str(uuid.uuid4())
-        add("attendance.sign_in", vid, {"session_id": sid, "activity_id": "GEN", "site_id": site}, sid)
-        add("attendance.sign_out", vid, {"session_id": sid, "activity_id": "GEN", "minutes": 60,
-                                         "credited_minutes": 60, "points": 10})
+        add(
+            "attendance.sign_in",
+            vid,
+            {"session_id": sid, "activity_id": "GEN", "site_id": site},
+            sid,
+        )
+        add(
+            "attendance.sign_out",
+            vid,
+            {
+                "session_id": sid,
+                "activity_id": "GEN",
+                "minutes": 60,
+                "credited_minutes": 60,
+                "points": 10,
+            },
+        )
         rid = str(uuid.uuid4())
-        add("redemption.create", vid, {"redemption_id": rid, "item_id": "towel", "site_id": site, "cost": 5,
-                                       "pickup_no": "001", "offline": False, "stocked": True}, rid)
+        add(
+            "redemption.create",
+            vid,
+            {
+                "redemption_id": rid,
+                "item_id": "towel",
+                "site_id": site,
+                "cost": 5,
+                "pickup_no": "001",
+                "offline": False,
+                "stocked": True,
+            },
+            rid,
+        )
         add("stock.restock", "S0001", {"site_id": site, "item_id": "towel", "qty": 1})
     return out[:n]
 
 
 SITE_CODES = {"service-center": "SC", "xiangshan-study": "XS"}
 # What a kiosk redeems, with the local stock it keeps an eye on (None: not a stocked good).
-REWARDS = [("towel", 30, True), ("notebook", 20, True), ("film-ticket", 40, False), ("room-priority", 50, False)]
+REWARDS = [
+    ("towel", 30, True),
+    ("notebook", 20, True),
+    ("film-ticket", 40, False),
+    ("room-priority", 50, False),
+]
 SHARED = [f"V{390000 + j}" for j in range(30)] + [f"V000{101 + j}" for j in range(10)]
 
 
@@ -125,26 +169,44 @@ def realistic_events(kiosk_id: str, site: str, n: int, index: int) -> list[dict]
     out: list[dict] = []
     day = datetime(2026, 11, 2, 8, tzinfo=tz)
     t = day
-    open_: dict[str, tuple[str, datetime, datetime]] = {}  # volunteer -> (session id, signed in, planned end)
+    open_: dict[
+        str, tuple[str, datetime, datetime]
+    ] = {}  # volunteer -> (session id, signed in, planned end)
     balance: dict[str, int] = {}
     stock = {item: 0 for item, _, stocked in REWARDS if stocked}
     redeemed: list[str] = []
 
     def add(etype: str, actor: str, payload: dict, at: datetime, eid: str | None = None) -> str:
         eid = eid or uuid7(int(at.timestamp() * 1000))
-        out.append({"id": eid, "kiosk_id": kiosk_id, "seq": len(out) + 1, "type": etype,
-                    "occurred_at": at.isoformat(timespec="milliseconds"), "clock_offset_ms": offset,
-                    "actor": actor, "payload": payload})
+        out.append(
+            {
+                "id": eid,
+                "kiosk_id": kiosk_id,
+                "seq": len(out) + 1,
+                "type": etype,
+                "occurred_at": at.isoformat(timespec="milliseconds"),
+                "clock_offset_ms": offset,
+                "actor": actor,
+                "payload": payload,
+            }
+        )
         return eid
 
     def close(vid: str, etype: str, at: datetime) -> None:
         sid, since, _ = open_.pop(vid)
         minutes = max(1, int((at - since).total_seconds() // 60))
         points = minutes // 6
-        payload = {"session_id": sid, "activity_id": f"GEN-{SITE_CODES[site]}-{since:%Y%m%d}", "minutes": minutes,
-                   "credited_minutes": minutes, "points": points}
+        payload = {
+            "session_id": sid,
+            "activity_id": f"GEN-{SITE_CODES[site]}-{since:%Y%m%d}",
+            "minutes": minutes,
+            "credited_minutes": minutes,
+            "points": points,
+        }
         if etype == "attendance.auto_close":
-            payload.update(closed_at=at.isoformat(timespec="milliseconds"), reason="forgot to sign out")
+            payload.update(
+                closed_at=at.isoformat(timespec="milliseconds"), reason="forgot to sign out"
+            )
         add(etype, vid, payload, at)
         balance[vid] = balance.get(vid, 0) + points
 
@@ -154,9 +216,15 @@ def realistic_events(kiosk_id: str, site: str, n: int, index: int) -> list[dict]
             close(due, "attendance.sign_out", t)
             continue
         t += timedelta(seconds=rng.expovariate(1 / 45))
-        if t.hour >= 18:  # the end of the day: forgotten sign-outs are auto-closed, then the next morning
+        if (
+            t.hour >= 18
+        ):  # the end of the day: forgotten sign-outs are auto-closed, then the next morning
             for vid in sorted(open_, key=lambda v: open_[v][1]):
-                close(vid, "attendance.auto_close", t.replace(hour=18, minute=0, second=0, microsecond=0))
+                close(
+                    vid,
+                    "attendance.auto_close",
+                    t.replace(hour=18, minute=0, second=0, microsecond=0),
+                )
             day += timedelta(days=1)
             t = day
             continue
@@ -168,11 +236,24 @@ def realistic_events(kiosk_id: str, site: str, n: int, index: int) -> list[dict]
                 continue
             forgets = rng.random() < 0.03  # auto-closed at the end of the day
             closing = t.replace(hour=17, minute=55, second=0, microsecond=0)
-            end = t + timedelta(hours=12) if forgets else min(t + timedelta(minutes=rng.randint(30, 180)), closing)
+            end = (
+                t + timedelta(hours=12)
+                if forgets
+                else min(t + timedelta(minutes=rng.randint(30, 180)), closing)
+            )
             at = t
             sid = uuid7(int(at.timestamp() * 1000))
-            add("attendance.sign_in", vid, {"session_id": sid, "activity_id": f"GEN-{SITE_CODES[site]}-{t:%Y%m%d}",
-                                            "site_id": site}, at, sid)
+            add(
+                "attendance.sign_in",
+                vid,
+                {
+                    "session_id": sid,
+                    "activity_id": f"GEN-{SITE_CODES[site]}-{t:%Y%m%d}",
+                    "site_id": site,
+                },
+                at,
+                sid,
+            )
             open_[vid] = (sid, at, end)
         elif r < 0.90:
             item, cost, stocked = rng.choice(REWARDS)
@@ -185,23 +266,53 @@ def realistic_events(kiosk_id: str, site: str, n: int, index: int) -> list[dict]
                 continue
             vid = rng.choice(rich)
             rid = uuid7(int(t.timestamp() * 1000))
-            add("redemption.create", vid, {"redemption_id": rid, "item_id": item, "site_id": site, "cost": cost,
-                                           "pickup_no": f"{len(out) % 1000:03d}", "offline": False,
-                                           "stocked": stocked}, t, rid)
+            add(
+                "redemption.create",
+                vid,
+                {
+                    "redemption_id": rid,
+                    "item_id": item,
+                    "site_id": site,
+                    "cost": cost,
+                    "pickup_no": f"{len(out) % 1000:03d}",
+                    "offline": False,
+                    "stocked": stocked,
+                },
+                t,
+                rid,
+            )
             balance[vid] -= cost
             if stocked:
                 stock[item] -= 1
             redeemed.append(rid)
         elif r < 0.91 and redeemed:
             rid = redeemed.pop(rng.randrange(len(redeemed)))
-            add("redemption.cancel", "S0001", {"redemption_id": rid, "reason": "changed their mind"}, t)
+            add(
+                "redemption.cancel",
+                "S0001",
+                {"redemption_id": rid, "reason": "changed their mind"},
+                t,
+            )
         elif r < 0.96:
             item = rng.choice(sorted(stock))
-            add("stock.restock", "S0001", {"site_id": site, "item_id": item, "qty": rng.randint(5, 30)}, t)
+            add(
+                "stock.restock",
+                "S0001",
+                {"site_id": site, "item_id": item, "qty": rng.randint(5, 30)},
+                t,
+            )
         else:
             vid = rng.choice(own)
-            add("points.adjust", "S0001", {"volunteer_id": vid, "delta": rng.choice((5, 10, -5)),
-                                           "reason": "staff adjustment"}, t)
+            add(
+                "points.adjust",
+                "S0001",
+                {
+                    "volunteer_id": vid,
+                    "delta": rng.choice((5, 10, -5)),
+                    "reason": "staff adjustment",
+                },
+                t,
+            )
     return out[:n]
 
 
@@ -213,12 +324,27 @@ class Ledger:
         root.mkdir(parents=True, exist_ok=True)
         self.db = root / "ledger.db"
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            ledger_main(["demo-data", "--db", str(self.db), "--out", str(root / "demo"), "--no-cards"])
+            ledger_main(
+                ["demo-data", "--db", str(self.db), "--out", str(root / "demo"), "--no-cards"]
+            )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "sync.ledger.cli", "serve", "--db", str(self.db),
-                                      "--port", str(self.port), "--synchronous", synchronous],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync.ledger.cli",
+                "serve",
+                "--db",
+                str(self.db),
+                "--port",
+                str(self.port),
+                "--synchronous",
+                synchronous,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -232,7 +358,9 @@ class Ledger:
         store = LedgerStore(self.db)
         code = store.create_enrollment_code(site, datetime.now(UTC))
         store.close()
-        r = requests.post(self.url + "/v1/enroll", json={"enrollment_code": code, "kiosk_name": "bench"}).json()
+        r = requests.post(
+            self.url + "/v1/enroll", json={"enrollment_code": code, "kiosk_name": "bench"}
+        ).json()
         return r["kiosk_id"], r["token"]
 
     def stop(self) -> None:
@@ -260,21 +388,31 @@ def load_history(db: Path, batches: list[tuple[str, list[dict]]]) -> None:
         store.close()
 
 
-def bench_ingest(ledger: Ledger, per_kiosk: int, workload: str = "realistic", history: int = 0
-                 ) -> tuple[float, float | None, float, dict[str, int]]:
+def bench_ingest(
+    ledger: Ledger, per_kiosk: int, workload: str = "realistic", history: int = 0
+) -> tuple[float, float | None, float, dict[str, int]]:
     """events/s, the CPU seconds the ledger and this (client) process used while pushing, and
     the exceptions the ledger recorded, by kind. With ``history``, each kiosk's first ``history``
     events are already in the ledger (the same day-by-day workload, months of it) and only the
     ``per_kiosk`` after them are timed."""
-    kiosks = [ledger.enroll_raw(site) for site in ("service-center", "xiangshan-study", "service-center")]
+    kiosks = [
+        ledger.enroll_raw(site) for site in ("service-center", "xiangshan-study", "service-center")
+    ]
     bodies = []
     earlier: list[list[tuple[str, list[dict]]]] = []
     for index, (kid, token) in enumerate(kiosks):
         site = "xiangshan-study" if kid.startswith("K-XS") else "service-center"
         events = WORKLOADS[workload](kid, site, history + per_kiosk, index)
-        earlier.append([(kid, events[i:i + 500]) for i in range(0, history, 500)])
-        bodies.append((token, [json.dumps({"kiosk_id": kid, "events": events[i:i + 500]}).encode()
-                               for i in range(history, len(events), 500)]))
+        earlier.append([(kid, events[i : i + 500]) for i in range(0, history, 500)])
+        bodies.append(
+            (
+                token,
+                [
+                    json.dumps({"kiosk_id": kid, "events": events[i : i + 500]}).encode()
+                    for i in range(history, len(events), 500)
+                ],
+            )
+        )
     if history:
         load_history(ledger.db, [b for turn in zip(*earlier, strict=True) for b in turn])
     barrier = threading.Barrier(len(bodies) + 1)
@@ -310,8 +448,14 @@ def bench_catchup(ledger: Ledger, root: Path, n: int = 10_000) -> float:
     now = datetime.now(UTC)
     with store.transaction() as conn:
         for i in range(n):
-            store.append(conn, "stock.restock", "S0001", {"site_id": "xiangshan-study", "item_id": "towel",
-                                                          "qty": 1 + i % 3}, occurred_at=now, now=now)
+            store.append(
+                conn,
+                "stock.restock",
+                "S0001",
+                {"site_id": "xiangshan-study", "item_id": "towel", "qty": 1 + i % 3},
+                occurred_at=now,
+                now=now,
+            )
     t0 = time.perf_counter()
     result = sync_once(store)
     elapsed = time.perf_counter() - t0
@@ -325,9 +469,21 @@ def bench_roster(ledger: Ledger, root: Path, n: int = 25_000) -> float:
     changes = []
     for i in range(n):
         vid = f"V{200000 + i:06d}"
-        changes.append({"kind": "volunteer", "key": vid, "data": {"volunteer_id": vid, "display_name": f"志愿者{i}",
-                                                                  "team": "夕阳红服务队", "card_version": 1}})
-        changes.append({"kind": "balance", "key": vid, "data": {"balance": i % 500, "minutes_total": i % 3000}})
+        changes.append(
+            {
+                "kind": "volunteer",
+                "key": vid,
+                "data": {
+                    "volunteer_id": vid,
+                    "display_name": f"志愿者{i}",
+                    "team": "夕阳红服务队",
+                    "card_version": 1,
+                },
+            }
+        )
+        changes.append(
+            {"kind": "balance", "key": vid, "data": {"balance": i % 500, "minutes_total": i % 3000}}
+        )
     held.load_reference(changes, datetime.now(UTC))
     code = held.create_enrollment_code("service-center", datetime.now(UTC))
     held.close()
@@ -343,7 +499,9 @@ def bench_roster(ledger: Ledger, root: Path, n: int = 25_000) -> float:
 
 
 def _cpu(server_cpu: float | None, client_cpu: float) -> str:
-    return (f"ledger {server_cpu:.2f} s" if server_cpu is not None else "ledger n/a") + f", client {client_cpu:.2f} s"
+    return (
+        f"ledger {server_cpu:.2f} s" if server_cpu is not None else "ledger n/a"
+    ) + f", client {client_cpu:.2f} s"
 
 
 def main() -> int:
@@ -351,10 +509,20 @@ def main() -> int:
     ap.add_argument("--events-per-kiosk", type=int, default=20_000)
     ap.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     ap.add_argument("--ingest-only", action="store_true", help="skip catch-up and roster")
-    ap.add_argument("--history", type=int, default=300_000, metavar="N",
-                    help="also time the realistic ingest into a ledger already holding N events (0: skip)")
-    ap.add_argument("--repeat", type=int, default=3, metavar="R",
-                    help="time the realistic ingest R times, each into a fresh ledger, and give the median")
+    ap.add_argument(
+        "--history",
+        type=int,
+        default=300_000,
+        metavar="N",
+        help="also time the realistic ingest into a ledger already holding N events (0: skip)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="R",
+        help="time the realistic ingest R times, each into a fresh ledger, and give the median",
+    )
     args = ap.parse_args()
     per = args.events_per_kiosk
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp:
@@ -374,29 +542,41 @@ def main() -> int:
                 ledger.stop()
         rates = sorted(run[0] for run in runs)
         rate, server_cpu, client_cpu, kinds = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
-        print(f"ingest, 3 kiosks x {per:,} events, batches of 500 (ledger synchronous={args.synchronous}),"
-              f" realistic day: {rate:10,.0f} events/s median of {len(runs)}"
-              f" ({rates[0]:,.0f}-{rates[-1]:,.0f}; target >= {TARGETS['ingest']:,}; CPU while pushing:"
-              f" {_cpu(server_cpu, client_cpu)}; {kinds.get('overlapping_sessions', 0):,} overlapping sessions)")
+        print(
+            f"ingest, 3 kiosks x {per:,} events, batches of 500 (ledger synchronous={args.synchronous}),"
+            f" realistic day: {rate:10,.0f} events/s median of {len(runs)}"
+            f" ({rates[0]:,.0f}-{rates[-1]:,.0f}; target >= {TARGETS['ingest']:,}; CPU while pushing:"
+            f" {_cpu(server_cpu, client_cpu)}; {kinds.get('overlapping_sessions', 0):,} overlapping sessions)"
+        )
         if args.history:
             grown = Ledger(root / "history", args.synchronous)
             try:
-                rate, server_cpu, client_cpu, _ = bench_ingest(grown, per, "realistic", history=args.history // 3)
+                rate, server_cpu, client_cpu, _ = bench_ingest(
+                    grown, per, "realistic", history=args.history // 3
+                )
             finally:
                 grown.stop()
-            print(f"ingest, the same into a ledger already holding {args.history:,} events: {rate:10,.0f} events/s"
-                  f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)})")
+            print(
+                f"ingest, the same into a ledger already holding {args.history:,} events: {rate:10,.0f} events/s"
+                f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)})"
+            )
         worst = Ledger(root / "worst-case", args.synchronous)
         try:
             rate, server_cpu, client_cpu, kinds = bench_ingest(worst, per, "worst case")
         finally:
             worst.stop()
-        print(f"ingest, worst case: every sign-out overlaps (uuid4 ids): {rate:10,.0f} events/s"
-              f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)};"
-              f" {kinds.get('overlapping_sessions', 0):,} overlapping sessions)")
+        print(
+            f"ingest, worst case: every sign-out overlaps (uuid4 ids): {rate:10,.0f} events/s"
+            f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)};"
+            f" {kinds.get('overlapping_sessions', 0):,} overlapping sessions)"
+        )
         if not args.ingest_only:
-            print(f"catch-up, 10,000 pending events: {catchup:6.2f} s  (target <= {TARGETS['catchup']} s)")
-            print(f"roster pull, 25,000 volunteers into a fresh kiosk: {roster:6.2f} s  (target <= {TARGETS['roster']} s)")
+            print(
+                f"catch-up, 10,000 pending events: {catchup:6.2f} s  (target <= {TARGETS['catchup']} s)"
+            )
+            print(
+                f"roster pull, 25,000 volunteers into a fresh kiosk: {roster:6.2f} s  (target <= {TARGETS['roster']} s)"
+            )
     return 0
 
 

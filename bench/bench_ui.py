@@ -38,9 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, default=50)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--start", choices=["home", "result"], default="home",
-                        help="scan from the home screen (as a volunteer walks up: the camera preview"
-                             " is live there) or back to back on the result screen")
+    parser.add_argument(
+        "--start",
+        choices=["home", "result"],
+        default="home",
+        help="scan from the home screen (as a volunteer walks up: the camera preview"
+        " is live there) or back to back on the result screen",
+    )
     args = parser.parse_args(argv)
 
     from kiosk.ui import env
@@ -58,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     data = build_demo(work)
     clock = Clock()
     clock.now = clock.now.replace(hour=6, minute=0)  # general duty only: no activity choice
-    app = KioskApp(fresh_kiosk(work, "k", clock), source=SimulatedCamera(), sounds=False, result_seconds=3600)
+    app = KioskApp(
+        fresh_kiosk(work, "k", clock), source=SimulatedCamera(), sounds=False, result_seconds=3600
+    )
     start_embedded(app)
     g = Driver(app)
     g.settle()
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     def timed_show(shown):
         original_show(shown)
         shown_at.append(time.perf_counter())
+
     app.show = timed_show
 
     total, decode, store, draw = [], [], [], []
@@ -103,24 +110,40 @@ def main(argv: list[str] | None = None) -> int:
     app.stop()
     kinds = app.screen("result").kind
     report = {
-        "scans": args.scans, "start": args.start, "window": list(Window.size), "last_result": kinds,
-        "total_ms": {"p50": round(pct(total, 50), 1), "p95": round(pct(total, 95), 1), "max": round(max(total), 1)},
-        "to_ui_thread_ms_p50": round(pct(decode, 50), 1), "store_ms_p50": round(pct(store, 50), 1),
-        "draw_ms_p50": round(pct(draw, 50), 1), "target_p95_ms": 100,
-        "to_ui_thread_ms_p95": round(pct(decode, 95), 1), "store_ms_p95": round(pct(store, 95), 1),
+        "scans": args.scans,
+        "start": args.start,
+        "window": list(Window.size),
+        "last_result": kinds,
+        "total_ms": {
+            "p50": round(pct(total, 50), 1),
+            "p95": round(pct(total, 95), 1),
+            "max": round(max(total), 1),
+        },
+        "to_ui_thread_ms_p50": round(pct(decode, 50), 1),
+        "store_ms_p50": round(pct(store, 50), 1),
+        "draw_ms_p50": round(pct(draw, 50), 1),
+        "target_p95_ms": 100,
+        "to_ui_thread_ms_p95": round(pct(decode, 95), 1),
+        "store_ms_p95": round(pct(store, 95), 1),
         "draw_ms_p95": round(pct(draw, 95), 1),
     }
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"UI scan latency over {args.scans} scans from the {args.start} screen"
-              f" ({Window.size[0]}x{Window.size[1]}):"
-              f" p50 {report['total_ms']['p50']} ms, p95 {report['total_ms']['p95']} ms,"
-              f" max {report['total_ms']['max']} ms (target p95 <= 100 ms)")
-        print(f"  camera frame -> UI thread p50 {report['to_ui_thread_ms_p50']} ms;"
-              f" store action p50 {report['store_ms_p50']} ms; draw p50 {report['draw_ms_p50']} ms")
-        print(f"  p95s: to UI thread {report['to_ui_thread_ms_p95']} ms; store {report['store_ms_p95']} ms;"
-              f" draw {report['draw_ms_p95']} ms")
+        print(
+            f"UI scan latency over {args.scans} scans from the {args.start} screen"
+            f" ({Window.size[0]}x{Window.size[1]}):"
+            f" p50 {report['total_ms']['p50']} ms, p95 {report['total_ms']['p95']} ms,"
+            f" max {report['total_ms']['max']} ms (target p95 <= 100 ms)"
+        )
+        print(
+            f"  camera frame -> UI thread p50 {report['to_ui_thread_ms_p50']} ms;"
+            f" store action p50 {report['store_ms_p50']} ms; draw p50 {report['draw_ms_p50']} ms"
+        )
+        print(
+            f"  p95s: to UI thread {report['to_ui_thread_ms_p95']} ms; store {report['store_ms_p95']} ms;"
+            f" draw {report['draw_ms_p95']} ms"
+        )
     return 0
 
 

@@ -17,21 +17,31 @@ from kiosk.store import Store, StoreError
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="the kiosk's data folder (default: $KIOSK_DATA_DIR, else the user data folder)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the kiosk's data folder (default: $KIOSK_DATA_DIR, else the user data folder)",
+    )
     p.add_argument("--config", type=Path, default=None, help="a TOML configuration file")
     return p
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(prog="kiosk", description="Volunteer check-in and points kiosk")
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Volunteer check-in and points kiosk"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("scan", parents=[common], help="act as if TEXT was shown at the home screen")
     p.add_argument("text")
-    p.add_argument("--activity", default=None, help="activity id (default: the one chosen for the volunteer)")
-    p.add_argument("--at", default=None, help="ISO time of a paper sign-in sheet, e.g. 2026-11-29T09:00+08:00")
+    p.add_argument(
+        "--activity", default=None, help="activity id (default: the one chosen for the volunteer)"
+    )
+    p.add_argument(
+        "--at", default=None, help="ISO time of a paper sign-in sheet, e.g. 2026-11-29T09:00+08:00"
+    )
 
     p = sub.add_parser("redeem", parents=[common], help="redeem ITEM_ID with the card TEXT")
     p.add_argument("text")
@@ -43,30 +53,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", parents=[common], help="sync and outbox state")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("load", parents=[common], help="load a roster/activities/catalog snapshot (JSON)")
+    p = sub.add_parser(
+        "load", parents=[common], help="load a roster/activities/catalog snapshot (JSON)"
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--site", default=None, help="this kiosk's site id")
-    p.add_argument("--kiosk-id", default=None, help="this kiosk's id (default: kept, else K-LOCAL-01)")
+    p.add_argument(
+        "--kiosk-id", default=None, help="this kiosk's id (default: kept, else K-LOCAL-01)"
+    )
 
-    p = sub.add_parser("close-forgotten", parents=[common], help="close sessions left open past their end")
+    p = sub.add_parser(
+        "close-forgotten", parents=[common], help="close sessions left open past their end"
+    )
 
-    p = sub.add_parser("check", parents=[common], help="integrity check and replay comparison of the store")
+    p = sub.add_parser(
+        "check", parents=[common], help="integrity check and replay comparison of the store"
+    )
 
-    p = sub.add_parser("decode", parents=[common], help="decode QR codes in images, one JSON line each")
+    p = sub.add_parser(
+        "decode", parents=[common], help="decode QR codes in images, one JSON line each"
+    )
     p.add_argument("images", nargs="+")
 
     p = sub.add_parser("run", parents=[common], help="the touchscreen app")
     p.add_argument("--camera", default=None, help="device index, video file or folder of images")
     p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--demo-cards", type=Path, default=None, help="roster.json of demo cards to show on screen")
+    p.add_argument(
+        "--demo-cards", type=Path, default=None, help="roster.json of demo cards to show on screen"
+    )
 
     p = sub.add_parser("enroll", parents=[common], help="enroll this kiosk with a ledger")
     p.add_argument("url")
     p.add_argument("code")
     p.add_argument("--name", default=None, help="a name for this kiosk (default: the host name)")
-    p.add_argument("--resend-all", action="store_true",
-                   help="already enrolled, but the ledger was replaced by a new, empty one: enroll there "
-                        "and send this kiosk's whole event log again")
+    p.add_argument(
+        "--resend-all",
+        action="store_true",
+        help="already enrolled, but the ledger was replaced by a new, empty one: enroll there "
+        "and send this kiosk's whole event log again",
+    )
 
     p = sub.add_parser("sync", parents=[common], help="push pending events and pull changes")
     p.add_argument("--once", action="store_true", help="one round, then exit")
@@ -99,12 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("config", str(exc))
     # One-shot commands log warnings and errors only; `run` logs at the configured level.
     level = cfg.log_level if args.command == "run" else "WARNING"
-    setup_logging(level, cfg.log_target, fmt=None if cfg.log_format == "auto" else cfg.log_format,
-                  max_bytes=cfg.log_max_bytes, backups=cfg.log_backups)
+    setup_logging(
+        level,
+        cfg.log_target,
+        fmt=None if cfg.log_format == "auto" else cfg.log_format,
+        max_bytes=cfg.log_max_bytes,
+        backups=cfg.log_backups,
+    )
     data_dir: Path = args.data_dir or default_data_dir()
 
     if args.command == "decode":
         from kiosk.cli_decode import run_decode
+
         return run_decode(args.images)
 
     try:
@@ -120,6 +151,7 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         return _load(args, data_dir)
     if args.command == "enroll":
         from sync.agent import enroll
+
         store = Store.in_dir(data_dir, create=True)
         result = enroll(store, args.url, args.code, args.name, resend_all=args.resend_all)
         _emit(result)
@@ -130,8 +162,14 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         # Before the first Kivy import: window and input settings are read only once.
         env.prepare(fullscreen=args.fullscreen, input_providers=cfg.kivy_input)
         from kiosk.ui.app import run_app
-        return run_app(data_dir=data_dir, config=cfg, camera=args.camera, fullscreen=args.fullscreen,
-                       demo_cards=args.demo_cards)
+
+        return run_app(
+            data_dir=data_dir,
+            config=cfg,
+            camera=args.camera,
+            fullscreen=args.fullscreen,
+            demo_cards=args.demo_cards,
+        )
 
     store = Store.in_dir(data_dir)
     kiosk = Kiosk(store, cfg)
@@ -165,11 +203,18 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         return 0
     if args.command == "check":
         ok = store.integrity_ok() and store.replay_matches()
-        _emit({"ok": ok, "integrity": store.integrity_ok(), "replay_matches": store.replay_matches(),
-               "events": store.event_count()})
+        _emit(
+            {
+                "ok": ok,
+                "integrity": store.integrity_ok(),
+                "replay_matches": store.replay_matches(),
+                "events": store.event_count(),
+            }
+        )
         return 0 if ok else 1
     if args.command == "sync":
         from sync.agent import sync_once
+
         result = sync_once(store)
         _emit(result)
         return 0 if result.get("ok") else 1
@@ -187,8 +232,11 @@ def _load(args: argparse.Namespace, data_dir: Path) -> int:
     is_snapshot = isinstance(snap, dict) and snap.get("format") == "vk-snapshot-1"
     is_feed = isinstance(snap, dict) and "next_cursor" in snap
     if not (is_snapshot or is_feed) or not isinstance(snap.get("changes"), list):
-        return _fail("bad_file", f"{args.file} is not a kiosk snapshot (format vk-snapshot-1) "
-                                 "or a saved /v1/changes answer")
+        return _fail(
+            "bad_file",
+            f"{args.file} is not a kiosk snapshot (format vk-snapshot-1) "
+            "or a saved /v1/changes answer",
+        )
     store = Store.in_dir(data_dir, create=True)
     settings = {"kiosk_id": args.kiosk_id or store.setting("kiosk_id") or "K-LOCAL-01"}
     if args.site:
@@ -198,8 +246,15 @@ def _load(args: argparse.Namespace, data_dir: Path) -> int:
         count = apply_changes(store, snap["changes"], public_key=snap.get("public_key"), reset=True)
     except (KeyError, TypeError, ValueError) as exc:
         return _fail("bad_file", f"{args.file} has a malformed change: {exc}")
-    _emit({"ok": True, "loaded": count, "site_id": store.setting("site_id"), "kiosk_id": store.setting("kiosk_id"),
-           "data_dir": str(data_dir)})
+    _emit(
+        {
+            "ok": True,
+            "loaded": count,
+            "site_id": store.setting("site_id"),
+            "kiosk_id": store.setting("kiosk_id"),
+            "data_dir": str(data_dir),
+        }
+    )
     return 0
 
 

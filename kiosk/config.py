@@ -35,7 +35,9 @@ class KioskConfig:
     scan_debounce_seconds: float = 3.0  # the same code seen again this soon is reported once
     sync_interval_seconds: int = 15
     log_level: str = "INFO"
-    log_target: str = "auto"  # auto (journal under systemd, else stderr) | journal | stderr | a file path
+    log_target: str = (
+        "auto"  # auto (journal under systemd, else stderr) | journal | stderr | a file path
+    )
     log_format: str = "auto"  # auto (kv to journal/stderr, json to files) | kv | json
     log_max_bytes: int = 5_000_000  # a log file is rotated at this size
     log_backups: int = 5  # rotated log files kept
@@ -61,8 +63,15 @@ class KioskConfig:
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> KioskConfig:
-    cfg = load_dataclass(KioskConfig, path, env, table="kiosk", env_prefix=ENV_PREFIX, error=ConfigError,
-                         label="config")
+    cfg = load_dataclass(
+        KioskConfig,
+        path,
+        env,
+        table="kiosk",
+        env_prefix=ENV_PREFIX,
+        error=ConfigError,
+        label="config",
+    )
     _validate(cfg)
     return cfg
 
@@ -84,10 +93,19 @@ def _validate(cfg: KioskConfig) -> None:
         raise ConfigError("config key 'log_max_bytes': must be at least 1024")
     provider, _, device = cfg.touch_input.partition(",")
     if provider not in ("", "mtdev", "hidinput") or (device and not device.startswith("/dev/")):
-        raise ConfigError("config key 'touch_input': \"\", \"mtdev\" or \"hidinput\", optionally "
-                          "followed by \",/dev/input/eventN\"")
-    for name in ("debounce_seconds", "grace_minutes", "offline_after_seconds", "offline_allowance",
-                 "idle_timeout_seconds", "sync_interval_seconds", "log_backups"):
+        raise ConfigError(
+            'config key \'touch_input\': "", "mtdev" or "hidinput", optionally '
+            'followed by ",/dev/input/eventN"'
+        )
+    for name in (
+        "debounce_seconds",
+        "grace_minutes",
+        "offline_after_seconds",
+        "offline_allowance",
+        "idle_timeout_seconds",
+        "sync_interval_seconds",
+        "log_backups",
+    ):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"config key '{name}': must not be negative")
 

@@ -24,10 +24,23 @@ from typing import IO, Any
 REDACTED = "[redacted]"
 
 # Keys of ``extra={...}`` whose values are personal whatever they look like.
-PERSONAL_KEYS = frozenset({
-    "name", "display_name", "full_name", "names", "phone", "mobile", "tel", "telephone",
-    "email", "address", "id_number", "id_card", "pin",
-})
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "display_name",
+        "full_name",
+        "names",
+        "phone",
+        "mobile",
+        "tel",
+        "telephone",
+        "email",
+        "address",
+        "id_number",
+        "id_card",
+        "pin",
+    }
+)
 
 _HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
 
@@ -71,7 +84,9 @@ class RedactFilter(logging.Filter):
             # Single letters or initials would redact ordinary words.
             self._known.update(n.strip() for n in names if n and len(n.strip()) >= 3)
             if self._known:
-                alternatives = "|".join(re.escape(n) for n in sorted(self._known, key=len, reverse=True))
+                alternatives = "|".join(
+                    re.escape(n) for n in sorted(self._known, key=len, reverse=True)
+                )
                 self._names = re.compile(rf"(?i)(?<!\w)(?:{alternatives})(?!\w)")
 
     def redact(self, text: str) -> str:
@@ -113,7 +128,10 @@ class RedactFilter(logging.Filter):
         return True
 
 
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -132,8 +150,12 @@ def _exception_text(record: logging.LogRecord) -> str | None:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "msg": record.getMessage(),
+            "ts": datetime.fromtimestamp(record.created)
+            .astimezone()
+            .isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
         }
         line.update(extra_fields(record))
         exc = _exception_text(record)
@@ -162,9 +184,17 @@ class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         parts = []
         if not self.journal:
-            ts = datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+            ts = (
+                datetime.fromtimestamp(record.created)
+                .astimezone()
+                .isoformat(timespec="milliseconds")
+            )
             parts.append(f"ts={ts}")
-        parts += [f"level={record.levelname}", f"logger={_kv(record.name)}", f"msg={_kv(record.getMessage())}"]
+        parts += [
+            f"level={record.levelname}",
+            f"logger={_kv(record.name)}",
+            f"msg={_kv(record.getMessage())}",
+        ]
         parts += [f"{k}={_kv(v)}" for k, v in extra_fields(record).items()]
         exc = _exception_text(record)
         if exc:
@@ -206,9 +236,17 @@ TARGETS = ("auto", "journal", "stderr")
 FORMATS = ("kv", "json")
 
 
-def setup_logging(level: str | int = "INFO", target: str | Path = "auto", *, fmt: str | None = None,
-                  max_bytes: int = 5_000_000, backups: int = 5, names: Iterable[str] = (),
-                  stream: IO[str] | None = None, env: Mapping[str, str] | None = None) -> logging.Handler:
+def setup_logging(
+    level: str | int = "INFO",
+    target: str | Path = "auto",
+    *,
+    fmt: str | None = None,
+    max_bytes: int = 5_000_000,
+    backups: int = 5,
+    names: Iterable[str] = (),
+    stream: IO[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> logging.Handler:
     """Replace the root logger's handlers with one redacting, structured handler.
 
     ``target``: ``auto`` (the journal when stderr is connected to it, else stderr),
@@ -231,8 +269,9 @@ def setup_logging(level: str | int = "INFO", target: str | Path = "auto", *, fmt
     else:
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
-                                                       encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
         formatter = KeyValueFormatter() if fmt == "kv" else JsonFormatter()
     handler.setFormatter(formatter)
     redactor = RedactFilter(names)

@@ -75,8 +75,12 @@ def _titles(activity: att.Activity | None) -> dict[str, str]:
 
 
 class Kiosk:
-    def __init__(self, store: Store, config: KioskConfig | None = None,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        store: Store,
+        config: KioskConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.store = store
         self.config = config or KioskConfig()
         self._clock = clock
@@ -90,16 +94,24 @@ class Kiosk:
 
     @property
     def site_id(self) -> str:
-        return self.config.site_id or self.store.cached("site_id", lambda: self.store.setting("site_id")) or ""
+        return (
+            self.config.site_id
+            or self.store.cached("site_id", lambda: self.store.setting("site_id"))
+            or ""
+        )
 
     @property
     def policy(self) -> att.Policy:
-        return att.Policy(debounce_seconds=self.config.debounce_seconds, grace_minutes=self.config.grace_minutes)
+        return att.Policy(
+            debounce_seconds=self.config.debounce_seconds, grace_minutes=self.config.grace_minutes
+        )
 
     def public_key(self) -> Ed25519PublicKey:
         key = self.store.cached("public_key", lambda: self.store.setting("public_key"))
         if not key:
-            raise StoreError("missing", "no community public key: load a roster or enroll", str(self.store.path))
+            raise StoreError(
+                "missing", "no community public key: load a roster or enroll", str(self.store.path)
+            )
         return self.store.cached("public_key_obj", lambda: load_public_key(key))
 
     def is_online(self, now: datetime) -> bool:
@@ -110,7 +122,9 @@ class Kiosk:
         last = self.store.setting("last_contact_at")
         if not last:
             return False
-        return now - datetime.fromisoformat(last) <= timedelta(seconds=self.config.offline_after_seconds)
+        return now - datetime.fromisoformat(last) <= timedelta(
+            seconds=self.config.offline_after_seconds
+        )
 
     def check(self, text: str) -> CardCode:
         """Verify a scanned text against the key and the roster; raises CodeRefused."""
@@ -127,115 +141,233 @@ class Kiosk:
             code = self.check(text)
         except CodeRefused as exc:
             log.info("card refused: %s (id=%s)", exc.reason.value, exc.subject_id)
-            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+            return Outcome(
+                "refused",
+                False,
+                volunteer_id=exc.subject_id,
+                reason=exc.reason.value,
+                message=str(exc),
+            )
         entry = self.store.roster_entry(code.subject_id)
         assert entry is not None
         return Outcome(
-            "card_ok", True, volunteer_id=code.subject_id, name=mask_name(entry.display_name),
-            reason=None, balance=self.store.balance(code.subject_id) if code.kind == CodeKind.VOLUNTEER else None,
+            "card_ok",
+            True,
+            volunteer_id=code.subject_id,
+            name=mask_name(entry.display_name),
+            reason=None,
+            balance=self.store.balance(code.subject_id)
+            if code.kind == CodeKind.VOLUNTEER
+            else None,
             message=f"{'staff' if code.kind == CodeKind.STAFF else 'volunteer'} card v{code.version}",
         )
 
     # -- attendance ---------------------------------------------------------------
 
-    def candidates(self, volunteer_id: str, now: datetime | None = None) -> tuple[att.Activity | None, list[att.Activity]]:
+    def candidates(
+        self, volunteer_id: str, now: datetime | None = None
+    ) -> tuple[att.Activity | None, list[att.Activity]]:
         now = now or self.now()
-        return att.choose_activity(self.store.activities(self.site_id), self.site_id, volunteer_id, now)
+        return att.choose_activity(
+            self.store.activities(self.site_id), self.site_id, volunteer_id, now
+        )
 
-    def scan(self, text: str, *, at: datetime | None = None, activity_id: str | None = None,
-             assisted_by: str | None = None) -> Outcome:
+    def scan(
+        self,
+        text: str,
+        *,
+        at: datetime | None = None,
+        activity_id: str | None = None,
+        assisted_by: str | None = None,
+    ) -> Outcome:
         """What showing a code at the home screen does."""
         try:
             code = self.check(text)
         except CodeRefused as exc:
             log.info("scan refused: %s (id=%s)", exc.reason.value, exc.subject_id)
-            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+            return Outcome(
+                "refused",
+                False,
+                volunteer_id=exc.subject_id,
+                reason=exc.reason.value,
+                message=str(exc),
+            )
         if code.kind == CodeKind.STAFF:
-            return Outcome("staff_card", True, volunteer_id=code.subject_id,
-                           name=mask_name(self.store.roster_entry(code.subject_id).display_name))
+            return Outcome(
+                "staff_card",
+                True,
+                volunteer_id=code.subject_id,
+                name=mask_name(self.store.roster_entry(code.subject_id).display_name),
+            )
         return self.attend(code.subject_id, at=at, activity_id=activity_id, assisted_by=assisted_by)
 
-    def attend(self, volunteer_id: str, *, at: datetime | None = None, activity_id: str | None = None,
-               assisted_by: str | None = None) -> Outcome:
+    def attend(
+        self,
+        volunteer_id: str,
+        *,
+        at: datetime | None = None,
+        activity_id: str | None = None,
+        assisted_by: str | None = None,
+    ) -> Outcome:
         now = self.now()
         when = at.astimezone(self.config.tz) if at is not None else now
         entry = self.store.roster_entry(volunteer_id)
         if entry is None or entry.kind != CodeKind.VOLUNTEER:
-            return Outcome("refused", False, volunteer_id=volunteer_id, reason=Refusal.UNKNOWN.value)
+            return Outcome(
+                "refused", False, volunteer_id=volunteer_id, reason=Refusal.UNKNOWN.value
+            )
         if entry.status != "active":
-            return Outcome("refused", False, volunteer_id=volunteer_id, reason=Refusal.SUSPENDED.value)
+            return Outcome(
+                "refused", False, volunteer_id=volunteer_id, reason=Refusal.SUSPENDED.value
+            )
         name = mask_name(entry.display_name)
         default, candidates = self.candidates(volunteer_id, when)
         chosen = default
         if activity_id is not None:
-            chosen = next((a for a in candidates if a.activity_id == activity_id), None) or self.store.activity(activity_id)
+            chosen = next(
+                (a for a in candidates if a.activity_id == activity_id), None
+            ) or self.store.activity(activity_id)
             if chosen is None or chosen.site_id != self.site_id:
-                return Outcome("refused", False, volunteer_id=volunteer_id, name=name, reason="unknown_activity",
-                               activity_id=activity_id)
+                return Outcome(
+                    "refused",
+                    False,
+                    volunteer_id=volunteer_id,
+                    name=name,
+                    reason="unknown_activity",
+                    activity_id=activity_id,
+                )
         if chosen is None:
-            return Outcome("refused", False, volunteer_id=volunteer_id, name=name, reason="no_activity")
+            return Outcome(
+                "refused", False, volunteer_id=volunteer_id, name=name, reason="no_activity"
+            )
 
         with self.store.transaction() as conn:
             # Decide inside the write lock: two scans of one card never both sign in.
             open_session = self.store.open_session(volunteer_id)
             open_activity = self.store.activity(open_session.activity_id) if open_session else None
-            open_day = open_session.signed_in_at.date().isoformat() if open_session else when.date().isoformat()
+            open_day = (
+                open_session.signed_in_at.date().isoformat()
+                if open_session
+                else when.date().isoformat()
+            )
             decision = att.decide_scan(
-                now=when, open_session=open_session, open_activity=open_activity, chosen=chosen,
+                now=when,
+                open_session=open_session,
+                open_activity=open_activity,
+                chosen=chosen,
                 credited_on_open_day=self.store.credited_minutes_on(volunteer_id, open_day),
-                credited_today=self.store.credited_minutes_on(volunteer_id, when.date().isoformat()),
+                credited_today=self.store.credited_minutes_on(
+                    volunteer_id, when.date().isoformat()
+                ),
                 policy=self.policy,
             )
             events = []
             forgotten = None
             if decision.auto_close is not None:
                 ac = decision.auto_close
-                events.append(self.store.append(
-                    conn, "attendance.auto_close", volunteer_id,
-                    {"session_id": ac.session.session_id, "activity_id": ac.session.activity_id,
-                     "closed_at": iso(ac.closed_at), "minutes": ac.minutes,
-                     "credited_minutes": ac.credited_minutes, "points": ac.points, "reason": ac.reason},
-                    occurred_at=when, now=now))
-                forgotten = {"activity_id": ac.session.activity_id, "signed_in_at": iso(ac.session.signed_in_at),
-                             "closed_at": iso(ac.closed_at), "minutes": ac.minutes, "points": ac.points,
-                             "reason": ac.reason}
+                events.append(
+                    self.store.append(
+                        conn,
+                        "attendance.auto_close",
+                        volunteer_id,
+                        {
+                            "session_id": ac.session.session_id,
+                            "activity_id": ac.session.activity_id,
+                            "closed_at": iso(ac.closed_at),
+                            "minutes": ac.minutes,
+                            "credited_minutes": ac.credited_minutes,
+                            "points": ac.points,
+                            "reason": ac.reason,
+                        },
+                        occurred_at=when,
+                        now=now,
+                    )
+                )
+                forgotten = {
+                    "activity_id": ac.session.activity_id,
+                    "signed_in_at": iso(ac.session.signed_in_at),
+                    "closed_at": iso(ac.closed_at),
+                    "minutes": ac.minutes,
+                    "points": ac.points,
+                    "reason": ac.reason,
+                }
             action = decision.action
             if isinstance(action, att.AlreadySignedIn):
                 act = self.store.activity(action.session.activity_id)
-                return Outcome("already_signed_in", True, volunteer_id=volunteer_id, name=name,
-                               activity_id=action.session.activity_id, activity_title=_titles(act),
-                               at=iso(action.session.signed_in_at))
+                return Outcome(
+                    "already_signed_in",
+                    True,
+                    volunteer_id=volunteer_id,
+                    name=name,
+                    activity_id=action.session.activity_id,
+                    activity_title=_titles(act),
+                    at=iso(action.session.signed_in_at),
+                )
             if isinstance(action, att.SignOut):
                 act = open_activity
                 ev = self.store.append(
-                    conn, "attendance.sign_out", volunteer_id,
-                    {"session_id": action.session.session_id, "activity_id": action.session.activity_id,
-                     "minutes": action.minutes, "credited_minutes": action.credited_minutes,
-                     "points": action.points},
-                    occurred_at=when, now=now)
+                    conn,
+                    "attendance.sign_out",
+                    volunteer_id,
+                    {
+                        "session_id": action.session.session_id,
+                        "activity_id": action.session.activity_id,
+                        "minutes": action.minutes,
+                        "credited_minutes": action.credited_minutes,
+                        "points": action.points,
+                    },
+                    occurred_at=when,
+                    now=now,
+                )
                 events.append(ev)
                 kind = "signed_out"
-                result = dict(minutes=action.minutes, credited_minutes=action.credited_minutes,
-                              points=action.points, below_minimum=action.below_minimum,
-                              activity_id=action.session.activity_id, activity_title=_titles(act))
+                result = dict(
+                    minutes=action.minutes,
+                    credited_minutes=action.credited_minutes,
+                    points=action.points,
+                    below_minimum=action.below_minimum,
+                    activity_id=action.session.activity_id,
+                    activity_title=_titles(act),
+                )
             else:
-                payload = {"session_id": "", "activity_id": action.activity_id, "site_id": chosen.site_id}
+                payload = {
+                    "session_id": "",
+                    "activity_id": action.activity_id,
+                    "site_id": chosen.site_id,
+                }
                 if assisted_by:
                     payload["assisted_by"] = assisted_by
                 if at is not None:
                     payload["entered_at"] = iso(now)  # a paper sheet's time, typed in later
                 event_id = uuid7(int(now.timestamp() * 1000))
                 payload["session_id"] = event_id  # points for the shift are keyed by the sign-in
-                events.append(self.store.append(conn, "attendance.sign_in", volunteer_id, payload,
-                                                occurred_at=when, now=now, event_id=event_id))
+                events.append(
+                    self.store.append(
+                        conn,
+                        "attendance.sign_in",
+                        volunteer_id,
+                        payload,
+                        occurred_at=when,
+                        now=now,
+                        event_id=event_id,
+                    )
+                )
                 kind = "signed_in"
                 result = dict(activity_id=chosen.activity_id, activity_title=_titles(chosen))
         balance = self.store.balance(volunteer_id)
         log.info("%s %s events=%s", kind, volunteer_id, [e.seq for e in events])
-        return Outcome(kind, True, volunteer_id=volunteer_id, name=name, at=iso(when), balance=balance,
-                       forgotten=forgotten, event_ids=[e.id for e in events],
-                       candidates=[a.activity_id for a in candidates] if kind == "signed_in" else [],
-                       **result)
+        return Outcome(
+            kind,
+            True,
+            volunteer_id=volunteer_id,
+            name=name,
+            at=iso(when),
+            balance=balance,
+            forgotten=forgotten,
+            event_ids=[e.id for e in events],
+            candidates=[a.activity_id for a in candidates] if kind == "signed_in" else [],
+            **result,
+        )
 
     def close_forgotten_sessions(self, now: datetime | None = None) -> list[Outcome]:
         """Close every session whose activity ended more than the grace ago, or from an earlier day."""
@@ -251,17 +383,41 @@ class Kiosk:
                 if current is None or current.session_id != session.session_id:
                     continue
                 day = session.signed_in_at.date().isoformat()
-                ac = att.close_forgotten(session, activity, now,
-                                         self.store.credited_minutes_on(session.volunteer_id, day), reason)
+                ac = att.close_forgotten(
+                    session,
+                    activity,
+                    now,
+                    self.store.credited_minutes_on(session.volunteer_id, day),
+                    reason,
+                )
                 ev = self.store.append(
-                    conn, "attendance.auto_close", session.volunteer_id,
-                    {"session_id": session.session_id, "activity_id": session.activity_id,
-                     "closed_at": iso(ac.closed_at), "minutes": ac.minutes,
-                     "credited_minutes": ac.credited_minutes, "points": ac.points, "reason": reason},
-                    occurred_at=now, now=now)
-            closed.append(Outcome("auto_closed", True, volunteer_id=session.volunteer_id,
-                                  activity_id=session.activity_id, minutes=ac.minutes, points=ac.points,
-                                  event_ids=[ev.id], reason=reason))
+                    conn,
+                    "attendance.auto_close",
+                    session.volunteer_id,
+                    {
+                        "session_id": session.session_id,
+                        "activity_id": session.activity_id,
+                        "closed_at": iso(ac.closed_at),
+                        "minutes": ac.minutes,
+                        "credited_minutes": ac.credited_minutes,
+                        "points": ac.points,
+                        "reason": reason,
+                    },
+                    occurred_at=now,
+                    now=now,
+                )
+            closed.append(
+                Outcome(
+                    "auto_closed",
+                    True,
+                    volunteer_id=session.volunteer_id,
+                    activity_id=session.activity_id,
+                    minutes=ac.minutes,
+                    points=ac.points,
+                    event_ids=[ev.id],
+                    reason=reason,
+                )
+            )
         return closed
 
     # -- redemption ---------------------------------------------------------------
@@ -270,7 +426,13 @@ class Kiosk:
         try:
             code = self.check(text)
         except CodeRefused as exc:
-            return Outcome("refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value, message=str(exc))
+            return Outcome(
+                "refused",
+                False,
+                volunteer_id=exc.subject_id,
+                reason=exc.reason.value,
+                message=str(exc),
+            )
         if code.kind != CodeKind.VOLUNTEER:
             return Outcome("refused", False, volunteer_id=code.subject_id, reason="staff_card")
         return self.redeem_for(code.subject_id, item_id)
@@ -281,52 +443,96 @@ class Kiosk:
         entry = self.store.roster_entry(volunteer_id)
         name = mask_name(entry.display_name) if entry else ""
         if item is None:
-            return Outcome("redeem_refused", False, volunteer_id=volunteer_id, name=name,
-                           reason="item_unavailable", item_id=item_id)
+            return Outcome(
+                "redeem_refused",
+                False,
+                volunteer_id=volunteer_id,
+                name=name,
+                reason="item_unavailable",
+                item_id=item_id,
+            )
         site = self.site_id
         online = self.is_online(now)
         with self.store.transaction() as conn:
             ctx = RedeemContext(
                 balance=self.store.balance(volunteer_id),
                 stock=self.store.stock(site, item_id) if item.stocked else None,
-                redeemed_this_month=self.store.redeemed_count(volunteer_id, item_id, now.strftime("%Y-%m")),
+                redeemed_this_month=self.store.redeemed_count(
+                    volunteer_id, item_id, now.strftime("%Y-%m")
+                ),
                 online=online,
                 offline_spent_today=self.store.offline_spent(volunteer_id, now.date().isoformat()),
                 offline_allowance=self.config.offline_allowance,
             )
             verdict = check_redemption(item, ctx)
             if not isinstance(verdict, RedeemOK):
-                return Outcome("redeem_refused", False, volunteer_id=volunteer_id, name=name, reason=verdict.value,
-                               item_id=item_id, balance=ctx.balance, offline=not online)
+                return Outcome(
+                    "redeem_refused",
+                    False,
+                    volunteer_id=volunteer_id,
+                    name=name,
+                    reason=verdict.value,
+                    item_id=item_id,
+                    balance=ctx.balance,
+                    offline=not online,
+                )
             pickup = f"{self.store.redemptions_on(now.date().isoformat()) + 1:03d}"
             rid = uuid7(int(now.timestamp() * 1000))
             ev = self.store.append(
-                conn, "redemption.create", volunteer_id,
-                {"redemption_id": rid, "item_id": item_id, "site_id": site, "cost": item.cost,
-                 "pickup_no": pickup, "offline": not online, "stocked": item.stocked},
-                occurred_at=now, now=now, event_id=rid)
+                conn,
+                "redemption.create",
+                volunteer_id,
+                {
+                    "redemption_id": rid,
+                    "item_id": item_id,
+                    "site_id": site,
+                    "cost": item.cost,
+                    "pickup_no": pickup,
+                    "offline": not online,
+                    "stocked": item.stocked,
+                },
+                occurred_at=now,
+                now=now,
+                event_id=rid,
+            )
         log.info("redeemed %s by %s seq=%s offline=%s", item_id, volunteer_id, ev.seq, not online)
-        return Outcome("redeemed", True, volunteer_id=volunteer_id, name=name, item_id=item_id, pickup_no=pickup,
-                       points=-item.cost, balance=verdict.new_balance, offline=not online, event_ids=[ev.id],
-                       at=iso(now))
+        return Outcome(
+            "redeemed",
+            True,
+            volunteer_id=volunteer_id,
+            name=name,
+            item_id=item_id,
+            pickup_no=pickup,
+            points=-item.cost,
+            balance=verdict.new_balance,
+            offline=not online,
+            event_ids=[ev.id],
+            at=iso(now),
+        )
 
     # -- staff ----------------------------------------------------------------------
 
     def restock(self, staff_id: str, item_id: str, qty: int, reason: str = "") -> Outcome:
         if qty <= 0:
             return Outcome("refused", False, reason="bad_quantity", item_id=item_id)
-        return self._staff_event("stock.restock", staff_id,
-                                 {"site_id": self.site_id, "item_id": item_id, "qty": int(qty), "reason": reason},
-                                 item_id=item_id)
+        return self._staff_event(
+            "stock.restock",
+            staff_id,
+            {"site_id": self.site_id, "item_id": item_id, "qty": int(qty), "reason": reason},
+            item_id=item_id,
+        )
 
     def adjust_stock(self, staff_id: str, item_id: str, delta: int, reason: str) -> Outcome:
         if not reason.strip():
             return Outcome("refused", False, reason="reason_required", item_id=item_id)
         if self.store.stock(self.site_id, item_id) + delta < 0:
             return Outcome("refused", False, reason="stock_below_zero", item_id=item_id)
-        return self._staff_event("stock.adjust", staff_id,
-                                 {"site_id": self.site_id, "item_id": item_id, "delta": int(delta), "reason": reason},
-                                 item_id=item_id)
+        return self._staff_event(
+            "stock.adjust",
+            staff_id,
+            {"site_id": self.site_id, "item_id": item_id, "delta": int(delta), "reason": reason},
+            item_id=item_id,
+        )
 
     def adjust_points(self, staff_id: str, volunteer_id: str, delta: int, reason: str) -> Outcome:
         """Give or take points with a reason; never below a zero balance (as this kiosk knows it)."""
@@ -343,14 +549,33 @@ class Kiosk:
             # Checked inside the write lock: two adjustments at once never both pass the check.
             balance = self.store.balance(volunteer_id)
             if balance + delta < 0:
-                return Outcome("refused", False, reason="balance_below_zero", volunteer_id=volunteer_id,
-                               name=name, balance=balance)
-            ev = self.store.append(conn, "points.adjust", staff_id,
-                                   {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
-                                   occurred_at=now, now=now)
+                return Outcome(
+                    "refused",
+                    False,
+                    reason="balance_below_zero",
+                    volunteer_id=volunteer_id,
+                    name=name,
+                    balance=balance,
+                )
+            ev = self.store.append(
+                conn,
+                "points.adjust",
+                staff_id,
+                {"volunteer_id": volunteer_id, "delta": int(delta), "reason": reason},
+                occurred_at=now,
+                now=now,
+            )
         log.info("points.adjust %+d for %s by %s seq=%s", delta, volunteer_id, staff_id, ev.seq)
-        return Outcome("points_adjust", True, volunteer_id=volunteer_id, name=name, points=int(delta),
-                       balance=balance + delta, event_ids=[ev.id], at=iso(now))
+        return Outcome(
+            "points_adjust",
+            True,
+            volunteer_id=volunteer_id,
+            name=name,
+            points=int(delta),
+            balance=balance + delta,
+            event_ids=[ev.id],
+            at=iso(now),
+        )
 
     def correction_facts(self, session_id: str) -> tuple[dict[str, Any], SessionFacts] | None:
         """The session as stored and what the points rule needs to correct it (None: no such
@@ -360,10 +585,14 @@ class Kiosk:
             return None
         activity = self.store.activity(row["activity_id"])
         rule = activity.rule if activity is not None else PointsRule()
-        others = self.store.credited_minutes_on(row["volunteer_id"], row["day"], exclude_session=session_id)
+        others = self.store.credited_minutes_on(
+            row["volunteer_id"], row["day"], exclude_session=session_id
+        )
         return row, SessionFacts(row["signed_in_at"], rule, others)
 
-    def correct_attendance(self, staff_id: str, session_id: str, signed_out_at: datetime, reason: str) -> Outcome:
+    def correct_attendance(
+        self, staff_id: str, session_id: str, signed_out_at: datetime, reason: str
+    ) -> Outcome:
         """Set a session's sign-out time by hand (an ``attendance.correct`` event): its minutes
         and points are worked out again and the balance moves by the difference.
 
@@ -384,39 +613,83 @@ class Kiosk:
             row, facts = found
             verdict = correct_session(facts, when, now)
             if isinstance(verdict, CorrectionRefusal):
-                return Outcome("refused", False, reason=verdict.value, volunteer_id=row["volunteer_id"],
-                               name=row["name"], activity_id=row["activity_id"])
-            payload = {"session_id": session_id, "volunteer_id": row["volunteer_id"],
-                       "activity_id": row["activity_id"], "signed_out_at": iso(verdict.signed_out_at),
-                       "minutes": verdict.minutes, "credited_minutes": verdict.credited_minutes,
-                       "points": verdict.points, "reason": reason}
+                return Outcome(
+                    "refused",
+                    False,
+                    reason=verdict.value,
+                    volunteer_id=row["volunteer_id"],
+                    name=row["name"],
+                    activity_id=row["activity_id"],
+                )
+            payload = {
+                "session_id": session_id,
+                "volunteer_id": row["volunteer_id"],
+                "activity_id": row["activity_id"],
+                "signed_out_at": iso(verdict.signed_out_at),
+                "minutes": verdict.minutes,
+                "credited_minutes": verdict.credited_minutes,
+                "points": verdict.points,
+                "reason": reason,
+            }
             if row["status"] == "open":
                 # The ledger times a session it closes by closed_at (else by the event's own
                 # time): the sign-out staff set, for its overlap checks.
                 payload["closed_at"] = payload["signed_out_at"]
-            ev = self.store.append(conn, "attendance.correct", staff_id, payload, occurred_at=now, now=now)
+            ev = self.store.append(
+                conn, "attendance.correct", staff_id, payload, occurred_at=now, now=now
+            )
         balance = self.store.balance(row["volunteer_id"])
-        log.info("attendance.correct %s by %s seq=%s points %s -> %s", session_id, staff_id, ev.seq,
-                 row["points"], verdict.points)
-        return Outcome("attendance_correct", True, volunteer_id=row["volunteer_id"], name=row["name"],
-                       activity_id=row["activity_id"], activity_title=dict(row["titles"]),
-                       at=iso(verdict.signed_out_at), minutes=verdict.minutes,
-                       credited_minutes=verdict.credited_minutes, points=verdict.points, balance=balance,
-                       event_ids=[ev.id])
+        log.info(
+            "attendance.correct %s by %s seq=%s points %s -> %s",
+            session_id,
+            staff_id,
+            ev.seq,
+            row["points"],
+            verdict.points,
+        )
+        return Outcome(
+            "attendance_correct",
+            True,
+            volunteer_id=row["volunteer_id"],
+            name=row["name"],
+            activity_id=row["activity_id"],
+            activity_title=dict(row["titles"]),
+            at=iso(verdict.signed_out_at),
+            minutes=verdict.minutes,
+            credited_minutes=verdict.credited_minutes,
+            points=verdict.points,
+            balance=balance,
+            event_ids=[ev.id],
+        )
 
     def cancel_redemption(self, staff_id: str, redemption_id: str, reason: str) -> Outcome:
         row = self.store.redemption(redemption_id)
         if row is None or row["status"] != "done":
             return Outcome("refused", False, reason="no_such_redemption")
         item = self.store.catalog_item(row["item_id"])
-        return self._staff_event("redemption.cancel", staff_id,
-                                 {"redemption_id": redemption_id, "reason": reason,
-                                  "stocked": bool(item and item.stocked)},
-                                 volunteer_id=row["volunteer_id"], item_id=row["item_id"])
+        return self._staff_event(
+            "redemption.cancel",
+            staff_id,
+            {
+                "redemption_id": redemption_id,
+                "reason": reason,
+                "stocked": bool(item and item.stocked),
+            },
+            volunteer_id=row["volunteer_id"],
+            item_id=row["item_id"],
+        )
 
-    def upsert_catalog_item(self, staff_id: str, item_id: str, names: dict[str, str], cost: int,
-                            kind: str = "goods", monthly_limit: int = 0, image: str | None = None,
-                            active: bool = True) -> Outcome:
+    def upsert_catalog_item(
+        self,
+        staff_id: str,
+        item_id: str,
+        names: dict[str, str],
+        cost: int,
+        kind: str = "goods",
+        monthly_limit: int = 0,
+        image: str | None = None,
+        active: bool = True,
+    ) -> Outcome:
         """Add or edit a catalog item (a ``catalog.upsert`` event); the ledger's copy follows by sync.
 
         ``image`` None or "" keeps the item's picture reference (and with none known here the
@@ -438,8 +711,15 @@ class Kiosk:
         image = (image or "").strip()
         if not image or (kept.startswith("images/") and PurePath(image).is_absolute()):
             image = kept
-        payload = {"item_id": item_id.strip(), "names": names, "cost": int(cost), "kind": kind,
-                   "monthly_limit": int(monthly_limit), "image": image, "active": bool(active)}
+        payload = {
+            "item_id": item_id.strip(),
+            "names": names,
+            "cost": int(cost),
+            "kind": kind,
+            "monthly_limit": int(monthly_limit),
+            "image": image,
+            "active": bool(active),
+        }
         if not image:
             # No picture known here: say nothing, so a picture staff put at the ledger since
             # this kiosk last synced is not erased (the ledger keeps fields an event leaves out).
@@ -473,6 +753,9 @@ class Kiosk:
             "online": self.is_online(now),
             "ledger_url": self.store.setting("ledger_url"),
             "open_sessions": len(self.store.open_sessions()),
-            "versions": {"software": __version__, "store_schema": self.store.schema_version,
-                         "protocol": PROTOCOL_VERSION},
+            "versions": {
+                "software": __version__,
+                "store_schema": self.store.schema_version,
+                "protocol": PROTOCOL_VERSION,
+            },
         }

@@ -25,7 +25,9 @@ class PinVerdict:
 
 
 class StaffGate:
-    def __init__(self, store: Store, clock: Callable[[], datetime], lockout: Lockout | None = None) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], lockout: Lockout | None = None
+    ) -> None:
         self.store = store
         self._clock = clock
         self.lockout = lockout or Lockout()
@@ -50,7 +52,9 @@ class StaffGate:
                 self._failures.clear()
                 return PinVerdict(True)
             self._failures.append(now)
-            window = [t for t in self._failures if now - t < timedelta(seconds=self.lockout.lock_seconds)]
+            window = [
+                t for t in self._failures if now - t < timedelta(seconds=self.lockout.lock_seconds)
+            ]
             self._failures = window
             until = self.lockout.locked_until(window, now)
             return PinVerdict(False, until, max(0, self.lockout.max_failures - len(window)))

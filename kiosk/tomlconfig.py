@@ -51,8 +51,16 @@ def coerce(name: str, kind: type, raw: object, error: type[Exception], label: st
         raise error(f"{label} key '{name}': expected {kind.__name__}, got {raw!r}") from None
 
 
-def load_dataclass(cls: type[T], path: str | Path | None, env: Mapping[str, str] | None, *, table: str,
-                   env_prefix: str, error: type[Exception], label: str) -> T:
+def load_dataclass(
+    cls: type[T],
+    path: str | Path | None,
+    env: Mapping[str, str] | None,
+    *,
+    table: str,
+    env_prefix: str,
+    error: type[Exception],
+    label: str,
+) -> T:
     """``cls`` from the file's ``[table]`` (or its top level), then ``env_prefix + KEY`` overrides."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}

@@ -70,8 +70,10 @@ def watchdog_interval(env: Mapping[str, str] | None = None, pid: int | None = No
     return int(usec) / 1_000_000 / 2
 
 
-def attach(schedule_interval: Callable[[Callable[[Any], Any], float], Any],
-           env: Mapping[str, str] | None = None) -> float | None:
+def attach(
+    schedule_interval: Callable[[Callable[[Any], Any], float], Any],
+    env: Mapping[str, str] | None = None,
+) -> float | None:
     """Tell systemd the app is up and schedule the pings on the caller's event loop.
 
     ``schedule_interval`` is e.g. ``kivy.clock.Clock.schedule_interval``. Call it once

@@ -31,14 +31,21 @@ def qr_image(text: str, scale: int = 8, border: int = 4) -> Image.Image:
     return Image.open(buf).convert("RGB")
 
 
-def card_image(code_text: str, name: str, subject_id: str, kind: str = "V", width: int = 1012) -> Image.Image:
+def card_image(
+    code_text: str, name: str, subject_id: str, kind: str = "V", width: int = 1012
+) -> Image.Image:
     """A card at 300 dpi for 85.6 x 54 mm: 1012 x 638 px."""
     height = int(width * 54 / 85.6)
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
     band = (178, 34, 34) if kind == "V" else (30, 70, 140)
     draw.rectangle([0, 0, width, int(height * 0.17)], fill=band)
-    draw.text((int(width * 0.04), int(height * 0.035)), COMMUNITY, font=font(int(height * 0.075), True), fill="white")
+    draw.text(
+        (int(width * 0.04), int(height * 0.035)),
+        COMMUNITY,
+        font=font(int(height * 0.075), True),
+        fill="white",
+    )
     qr_side = int(height * 0.74)
     qr = qr_image(code_text)
     qr = qr.resize((qr_side, qr_side), Image.NEAREST)

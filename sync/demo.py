@@ -21,10 +21,18 @@ from .cards import card_image, font
 TZ = ZoneInfo("Asia/Shanghai")
 
 SITES = [
-    {"site_id": "service-center", "name_zh": "党群服务中心", "name_zh_hant": "黨群服務中心",
-     "name_en": "Community Service Center"},
-    {"site_id": "xiangshan-study", "name_zh": "香山书房", "name_zh_hant": "香山書房",
-     "name_en": "Xiangshan Study"},
+    {
+        "site_id": "service-center",
+        "name_zh": "党群服务中心",
+        "name_zh_hant": "黨群服務中心",
+        "name_en": "Community Service Center",
+    },
+    {
+        "site_id": "xiangshan-study",
+        "name_zh": "香山书房",
+        "name_zh_hant": "香山書房",
+        "name_en": "Xiangshan Study",
+    },
 ]
 
 # id, name, team, status, balance, minutes_total
@@ -46,23 +54,64 @@ STAFF = [
 ]
 
 CATALOG = [
-    {"item_id": "rice-5kg", "names": {"zh-Hans": "大米 5 公斤", "zh-Hant": "大米 5 公斤", "en": "Rice, 5 kg"},
-     "cost": 200, "kind": "goods", "monthly_limit": 1, "stock": {"service-center": 10, "xiangshan-study": 4},
-     "colour": (236, 222, 190)},
-    {"item_id": "oil-1l", "names": {"zh-Hans": "食用油 1 升", "zh-Hant": "食用油 1 公升", "en": "Cooking oil, 1 L"},
-     "cost": 150, "kind": "goods", "monthly_limit": 1, "stock": {"service-center": 8, "xiangshan-study": 2},
-     "colour": (250, 214, 90)},
-    {"item_id": "towel", "names": {"zh-Hans": "毛巾", "zh-Hant": "毛巾", "en": "Towel"},
-     "cost": 30, "kind": "goods", "monthly_limit": 2, "stock": {"service-center": 25, "xiangshan-study": 12},
-     "colour": (140, 190, 230)},
-    {"item_id": "notebook", "names": {"zh-Hans": "笔记本", "zh-Hant": "筆記本", "en": "Notebook"},
-     "cost": 20, "kind": "goods", "monthly_limit": 0, "stock": {"service-center": 0, "xiangshan-study": 30},
-     "colour": (170, 210, 160)},
-    {"item_id": "room-priority", "names": {"zh-Hans": "活动室优先使用", "zh-Hant": "活動室優先使用",
-     "en": "Priority booking of a community room"},
-     "cost": 50, "kind": "privilege", "monthly_limit": 1, "stock": {}, "colour": (200, 170, 220)},
-    {"item_id": "film-ticket", "names": {"zh-Hans": "惠民电影票", "zh-Hant": "惠民電影票", "en": "Community film ticket"},
-     "cost": 40, "kind": "ticket", "monthly_limit": 2, "stock": {}, "colour": (240, 160, 150)},
+    {
+        "item_id": "rice-5kg",
+        "names": {"zh-Hans": "大米 5 公斤", "zh-Hant": "大米 5 公斤", "en": "Rice, 5 kg"},
+        "cost": 200,
+        "kind": "goods",
+        "monthly_limit": 1,
+        "stock": {"service-center": 10, "xiangshan-study": 4},
+        "colour": (236, 222, 190),
+    },
+    {
+        "item_id": "oil-1l",
+        "names": {"zh-Hans": "食用油 1 升", "zh-Hant": "食用油 1 公升", "en": "Cooking oil, 1 L"},
+        "cost": 150,
+        "kind": "goods",
+        "monthly_limit": 1,
+        "stock": {"service-center": 8, "xiangshan-study": 2},
+        "colour": (250, 214, 90),
+    },
+    {
+        "item_id": "towel",
+        "names": {"zh-Hans": "毛巾", "zh-Hant": "毛巾", "en": "Towel"},
+        "cost": 30,
+        "kind": "goods",
+        "monthly_limit": 2,
+        "stock": {"service-center": 25, "xiangshan-study": 12},
+        "colour": (140, 190, 230),
+    },
+    {
+        "item_id": "notebook",
+        "names": {"zh-Hans": "笔记本", "zh-Hant": "筆記本", "en": "Notebook"},
+        "cost": 20,
+        "kind": "goods",
+        "monthly_limit": 0,
+        "stock": {"service-center": 0, "xiangshan-study": 30},
+        "colour": (170, 210, 160),
+    },
+    {
+        "item_id": "room-priority",
+        "names": {
+            "zh-Hans": "活动室优先使用",
+            "zh-Hant": "活動室優先使用",
+            "en": "Priority booking of a community room",
+        },
+        "cost": 50,
+        "kind": "privilege",
+        "monthly_limit": 1,
+        "stock": {},
+        "colour": (200, 170, 220),
+    },
+    {
+        "item_id": "film-ticket",
+        "names": {"zh-Hans": "惠民电影票", "zh-Hant": "惠民電影票", "en": "Community film ticket"},
+        "cost": 40,
+        "kind": "ticket",
+        "monthly_limit": 2,
+        "stock": {},
+        "colour": (240, 160, 150),
+    },
 ]
 
 
@@ -73,21 +122,64 @@ def activities_for(day: date) -> list[dict]:
         return datetime.combine(day, time(hh, mm), TZ).isoformat()
 
     return [
-        {"activity_id": f"GEN-SC-{d}", "site_id": "service-center", "title_zh": "日常值班",
-         "title_zh_hant": "日常值班", "title_en": "General duty", "start": at(0), "end": at(23, 59),
-         "general": True, "rule": {"points_per_hour": 10}},
-        {"activity_id": f"GEN-XS-{d}", "site_id": "xiangshan-study", "title_zh": "日常值班",
-         "title_zh_hant": "日常值班", "title_en": "General duty", "start": at(0), "end": at(23, 59),
-         "general": True, "rule": {"points_per_hour": 10}},
-        {"activity_id": f"A-{d}-01", "site_id": "service-center", "title_zh": "长者饭堂帮厨",
-         "title_zh_hant": "長者飯堂幫廚", "title_en": "Seniors' canteen helper", "start": at(10), "end": at(13),
-         "rule": {"points_per_hour": 15}, "capacity": 8, "signup": ["V000101", "V000102"]},
-        {"activity_id": f"A-{d}-02", "site_id": "xiangshan-study", "title_zh": "书房阅读辅导",
-         "title_zh_hant": "書房閱讀輔導", "title_en": "Reading help at the study", "start": at(14), "end": at(17),
-         "rule": {"points_per_hour": 10}, "capacity": 6, "signup": ["V000104"]},
-        {"activity_id": f"A-{d}-03", "site_id": "service-center", "title_zh": "环境卫生整治",
-         "title_zh_hant": "環境衛生整治", "title_en": "Neighbourhood clean-up", "start": at(15), "end": at(18),
-         "rule": {"points_per_hour": 12}, "capacity": 20, "signup": []},
+        {
+            "activity_id": f"GEN-SC-{d}",
+            "site_id": "service-center",
+            "title_zh": "日常值班",
+            "title_zh_hant": "日常值班",
+            "title_en": "General duty",
+            "start": at(0),
+            "end": at(23, 59),
+            "general": True,
+            "rule": {"points_per_hour": 10},
+        },
+        {
+            "activity_id": f"GEN-XS-{d}",
+            "site_id": "xiangshan-study",
+            "title_zh": "日常值班",
+            "title_zh_hant": "日常值班",
+            "title_en": "General duty",
+            "start": at(0),
+            "end": at(23, 59),
+            "general": True,
+            "rule": {"points_per_hour": 10},
+        },
+        {
+            "activity_id": f"A-{d}-01",
+            "site_id": "service-center",
+            "title_zh": "长者饭堂帮厨",
+            "title_zh_hant": "長者飯堂幫廚",
+            "title_en": "Seniors' canteen helper",
+            "start": at(10),
+            "end": at(13),
+            "rule": {"points_per_hour": 15},
+            "capacity": 8,
+            "signup": ["V000101", "V000102"],
+        },
+        {
+            "activity_id": f"A-{d}-02",
+            "site_id": "xiangshan-study",
+            "title_zh": "书房阅读辅导",
+            "title_zh_hant": "書房閱讀輔導",
+            "title_en": "Reading help at the study",
+            "start": at(14),
+            "end": at(17),
+            "rule": {"points_per_hour": 10},
+            "capacity": 6,
+            "signup": ["V000104"],
+        },
+        {
+            "activity_id": f"A-{d}-03",
+            "site_id": "service-center",
+            "title_zh": "环境卫生整治",
+            "title_zh_hant": "環境衛生整治",
+            "title_en": "Neighbourhood clean-up",
+            "start": at(15),
+            "end": at(18),
+            "rule": {"points_per_hour": 12},
+            "capacity": 20,
+            "signup": [],
+        },
     ]
 
 
@@ -105,8 +197,12 @@ def item_image(item: dict, size: int = 256) -> Image.Image:
     glyph = item["names"]["zh-Hans"][0]
     f = font(int(size * 0.55), True)
     box = draw.textbbox((0, 0), glyph, font=f)
-    draw.text(((size - (box[2] - box[0])) / 2 - box[0], (size - (box[3] - box[1])) / 2 - box[1]),
-              glyph, font=f, fill=(40, 40, 40))
+    draw.text(
+        ((size - (box[2] - box[0])) / 2 - box[0], (size - (box[3] - box[1])) / 2 - box[1]),
+        glyph,
+        font=f,
+        fill=(40, 40, 40),
+    )
     return img
 
 
@@ -118,19 +214,62 @@ def build(day: date, keys: KeyPair | None = None) -> DemoData:
         changes.append({"kind": "site", "key": site["site_id"], "data": site})
     for vid, name, team, status, balance, minutes in VOLUNTEERS:
         code = sign(keys.private_key, "V", vid, 1)
-        changes.append({"kind": "volunteer", "key": vid, "data": {
-            "volunteer_id": vid, "kind": "V", "display_name": name, "team": team, "status": status,
-            "card_version": 1}})
-        changes.append({"kind": "balance", "key": vid, "data": {
-            "volunteer_id": vid, "balance": balance, "minutes_total": minutes, "as_of": {}}})
-        roster.append({"volunteer_id": vid, "name": name, "kind": "V", "team": team, "status": status,
-                       "code": code, "balance": balance})
+        changes.append(
+            {
+                "kind": "volunteer",
+                "key": vid,
+                "data": {
+                    "volunteer_id": vid,
+                    "kind": "V",
+                    "display_name": name,
+                    "team": team,
+                    "status": status,
+                    "card_version": 1,
+                },
+            }
+        )
+        changes.append(
+            {
+                "kind": "balance",
+                "key": vid,
+                "data": {
+                    "volunteer_id": vid,
+                    "balance": balance,
+                    "minutes_total": minutes,
+                    "as_of": {},
+                },
+            }
+        )
+        roster.append(
+            {
+                "volunteer_id": vid,
+                "name": name,
+                "kind": "V",
+                "team": team,
+                "status": status,
+                "code": code,
+                "balance": balance,
+            }
+        )
     for sid, name, pin in STAFF:
         code = sign(keys.private_key, "S", sid, 1)
-        changes.append({"kind": "volunteer", "key": sid, "data": {
-            "volunteer_id": sid, "kind": "S", "display_name": name, "team": "社区工作人员", "status": "active",
-            "card_version": 1}})
-        changes.append({"kind": "staff_pin", "key": sid, "data": {"staff_id": sid, "pin_hash": hash_pin(pin)}})
+        changes.append(
+            {
+                "kind": "volunteer",
+                "key": sid,
+                "data": {
+                    "volunteer_id": sid,
+                    "kind": "S",
+                    "display_name": name,
+                    "team": "社区工作人员",
+                    "status": "active",
+                    "card_version": 1,
+                },
+            }
+        )
+        changes.append(
+            {"kind": "staff_pin", "key": sid, "data": {"staff_id": sid, "pin_hash": hash_pin(pin)}}
+        )
         roster.append({"volunteer_id": sid, "name": name, "kind": "S", "code": code, "pin": pin})
     for act in activities_for(day):
         changes.append({"kind": "activity", "key": act["activity_id"], "data": act})
@@ -139,13 +278,25 @@ def build(day: date, keys: KeyPair | None = None) -> DemoData:
         data["image"] = f"images/{item['item_id']}.png"
         changes.append({"kind": "catalog_item", "key": item["item_id"], "data": data})
         for site_id, qty in item["stock"].items():
-            changes.append({"kind": "stock", "key": f"{site_id}/{item['item_id']}",
-                            "data": {"site_id": site_id, "item_id": item["item_id"], "qty": qty, "as_of": {}}})
+            changes.append(
+                {
+                    "kind": "stock",
+                    "key": f"{site_id}/{item['item_id']}",
+                    "data": {
+                        "site_id": site_id,
+                        "item_id": item["item_id"],
+                        "qty": qty,
+                        "as_of": {},
+                    },
+                }
+            )
     snapshot = {"format": "vk-snapshot-1", "public_key": keys.public_key, "changes": changes}
     return DemoData(keys, roster, snapshot)
 
 
-def write(out: str | Path, day: date, keys: KeyPair | None = None, *, cards: bool = True) -> DemoData:
+def write(
+    out: str | Path, day: date, keys: KeyPair | None = None, *, cards: bool = True
+) -> DemoData:
     """Write ``roster.json``, ``snapshot.json``, ``cards/*.png`` and ``images/*.png`` under ``out``."""
     out = Path(out)
     (out / "cards").mkdir(parents=True, exist_ok=True)
@@ -154,12 +305,18 @@ def write(out: str | Path, day: date, keys: KeyPair | None = None, *, cards: boo
     for person in data.roster:
         path = out / "cards" / f"{person['volunteer_id']}.png"
         if cards:
-            card_image(person["code"], person["name"], person["volunteer_id"], person["kind"]).save(path)
+            card_image(person["code"], person["name"], person["volunteer_id"], person["kind"]).save(
+                path
+            )
         person["card"] = str(path.resolve())
     for item in CATALOG:
         item_image(item).save(out / "images" / f"{item['item_id']}.png")
-    (out / "roster.json").write_text(json.dumps(data.roster, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "snapshot.json").write_text(json.dumps(data.snapshot, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "roster.json").write_text(
+        json.dumps(data.roster, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    (out / "snapshot.json").write_text(
+        json.dumps(data.snapshot, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return data
 
 

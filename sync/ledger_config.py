@@ -30,7 +30,9 @@ class LedgerConfig:
     db: str = ""  # "" = $KIOSK_LEDGER_DB, else ledger.db in the user data folder
     host: str = "127.0.0.1"  # loopback: only the TLS proxy in front talks to the service
     port: int = 8470
-    synchronous: str = "FULL"  # SQLite durability: FULL survives power loss with every acknowledged batch
+    synchronous: str = (
+        "FULL"  # SQLite durability: FULL survives power loss with every acknowledged batch
+    )
     admin_token_file: str = ""  # where the staff (admin) token is kept, mode 0600; "" = nowhere
     enrollment_code_hours: float = 24.0  # lifetime of a one-time kiosk enrollment code
     backup_dir: str = "/var/backups/volunteer-kiosk-ledger"  # put it on another disk
@@ -38,7 +40,9 @@ class LedgerConfig:
     backup_keep_daily: int = 31  # plus the newest backup of each of this many days
     backup_keep_weekly: int = 12  # plus the newest backup of each of this many ISO weeks
     log_level: str = "INFO"
-    log_target: str = "auto"  # auto (journal under systemd, else stderr) | journal | stderr | a file path
+    log_target: str = (
+        "auto"  # auto (journal under systemd, else stderr) | journal | stderr | a file path
+    )
     log_format: str = "auto"  # auto (kv to journal/stderr, json to files) | kv | json
     log_max_bytes: int = 5_000_000  # a log file is rotated at this size
     log_backups: int = 5  # rotated log files kept
@@ -57,9 +61,18 @@ def default_ledger_db(env: Mapping[str, str] | None = None) -> Path:
     return user_data_base(env) / "volunteer-kiosk-ledger" / "ledger.db"
 
 
-def load_ledger_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> LedgerConfig:
-    cfg = load_dataclass(LedgerConfig, path, env, table="ledger", env_prefix=ENV_PREFIX,
-                         error=LedgerConfigError, label="ledger config")
+def load_ledger_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> LedgerConfig:
+    cfg = load_dataclass(
+        LedgerConfig,
+        path,
+        env,
+        table="ledger",
+        env_prefix=ENV_PREFIX,
+        error=LedgerConfigError,
+        label="ledger config",
+    )
     validate(cfg)
     return cfg
 
@@ -86,7 +99,9 @@ def validate(cfg: LedgerConfig) -> None:
     if cfg.log_max_bytes < 1024:
         raise bad("log_max_bytes", "must be at least 1024")
     if not isinstance(logging.getLevelName(cfg.log_level.upper()), int):
-        raise bad("log_level", f"one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {cfg.log_level!r}")
+        raise bad(
+            "log_level", f"one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {cfg.log_level!r}"
+        )
     if not cfg.log_target.strip():
         raise bad("log_target", "auto, journal, stderr or a file path")
     if cfg.log_format not in ("auto", "kv", "json"):

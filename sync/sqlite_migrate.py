@@ -19,7 +19,9 @@ def run_migrations(conn: sqlite3.Connection, migrations: list[str], label: str) 
     target = len(migrations)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > target:
-        raise SchemaTooNew(f"{label} schema version {version} is newer than this program ({target})")
+        raise SchemaTooNew(
+            f"{label} schema version {version} is newer than this program ({target})"
+        )
     for number in range(version, target):
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -50,11 +50,17 @@ def roster(demo_data):
     return {p["volunteer_id"]: p for p in demo_data.roster}
 
 
-def make_store(path: Path, demo_data, site: str = "service-center", kiosk_id: str = "K-TEST-01") -> Store:
+def make_store(
+    path: Path, demo_data, site: str = "service-center", kiosk_id: str = "K-TEST-01"
+) -> Store:
     store = Store.in_dir(path, create=True)
     store.set_settings(kiosk_id=kiosk_id, site_id=site)
-    apply_changes(store, json.loads(json.dumps(demo_data.snapshot["changes"])),
-                  public_key=demo_data.snapshot["public_key"], reset=True)
+    apply_changes(
+        store,
+        json.loads(json.dumps(demo_data.snapshot["changes"])),
+        public_key=demo_data.snapshot["public_key"],
+        reset=True,
+    )
     return store
 
 
@@ -86,6 +92,8 @@ def demo_dir(tmp_path_factory, demo_data):
 @pytest.fixture
 def store_factory(demo_data):
     """make(path, site=..., kiosk_id=...) -> a store loaded with the demo data."""
+
     def make(path: Path, site: str = "service-center", kiosk_id: str = "K-TEST-01") -> Store:
         return make_store(path, demo_data, site, kiosk_id)
+
     return make

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def kiosk(*args: str, env: dict | None = None) -> tuple[int, list[dict], str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "kiosk.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -25,7 +28,9 @@ def kiosk(*args: str, env: dict | None = None) -> tuple[int, list[dict], str]:
 @pytest.fixture
 def loaded(tmp_path, demo_dir):
     data = tmp_path / "k"
-    rc, out, err = kiosk("load", "--data-dir", str(data), str(demo_dir / "snapshot.json"), "--site", "service-center")
+    rc, out, err = kiosk(
+        "load", "--data-dir", str(data), str(demo_dir / "snapshot.json"), "--site", "service-center"
+    )
     assert rc == 0 and out[0]["loaded"] > 20, err
     return data
 
@@ -54,7 +59,12 @@ def test_verify_and_redeem(loaded, roster):
     rc, out, _ = kiosk("verify", "--data-dir", str(loaded), roster["V000108"]["code"])
     assert rc == 1 and out[0]["reason"] == "suspended"
     rc, out, _ = kiosk("redeem", "--data-dir", str(loaded), roster["V000110"]["code"], "rice-5kg")
-    assert rc == 0 and out[0]["kind"] == "redeemed" and out[0]["balance"] == 300 and out[0]["pickup_no"] == "001"
+    assert (
+        rc == 0
+        and out[0]["kind"] == "redeemed"
+        and out[0]["balance"] == 300
+        and out[0]["pickup_no"] == "001"
+    )
     rc, out, _ = kiosk("redeem", "--data-dir", str(loaded), roster["V000105"]["code"], "rice-5kg")
     assert rc == 1 and out[0]["reason"] == "insufficient_balance"
 
@@ -100,7 +110,9 @@ def test_load_refuses_a_file_that_is_not_a_snapshot(tmp_path):
 
 
 def test_bad_paper_time(loaded, roster):
-    rc, out, _ = kiosk("scan", "--data-dir", str(loaded), roster["V000101"]["code"], "--at", "yesterday")
+    rc, out, _ = kiosk(
+        "scan", "--data-dir", str(loaded), roster["V000101"]["code"], "--at", "yesterday"
+    )
     assert rc == 2 and out[0]["error"] == "bad_time"
 
 
@@ -117,11 +129,15 @@ def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, ros
     ledger.set_admin_token("staff-token-for-test")
     ledger.load_reference(demo_data.snapshot["changes"], datetime.now(UTC))
     ledger.set_keys(demo_data.keys.public_key, str(tmp_path / "key"))
-    feed = TestClient(create_app(ledger)).get("/v1/changes", headers={"Authorization": "Bearer staff-token-for-test"})
+    feed = TestClient(create_app(ledger)).get(
+        "/v1/changes", headers={"Authorization": "Bearer staff-token-for-test"}
+    )
     assert feed.status_code == 200
     (tmp_path / "feed.json").write_text(feed.text, encoding="utf-8")
     data = tmp_path / "k"
-    rc, out, err = kiosk("load", "--data-dir", str(data), str(tmp_path / "feed.json"), "--site", "xiangshan-study")
+    rc, out, err = kiosk(
+        "load", "--data-dir", str(data), str(tmp_path / "feed.json"), "--site", "xiangshan-study"
+    )
     assert rc == 0, err
     rc, out, _ = kiosk("verify", "--data-dir", str(data), roster["V000107"]["code"])
     assert rc == 0 and out[0]["balance"] == 300

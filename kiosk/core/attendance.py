@@ -95,7 +95,9 @@ def whole_minutes(start: datetime, end: datetime) -> int:
     return max(0, int((end - start).total_seconds() // 60))
 
 
-def forgotten_reason(session: OpenSession, activity: Activity | None, now: datetime, policy: Policy) -> str | None:
+def forgotten_reason(
+    session: OpenSession, activity: Activity | None, now: datetime, policy: Policy
+) -> str | None:
     if session.signed_in_at.astimezone(now.tzinfo).date() < now.date():
         return "earlier_day"
     if activity is not None and activity.is_finished(now, timedelta(minutes=policy.grace_minutes)):

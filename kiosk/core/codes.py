@@ -100,7 +100,9 @@ def load_public_key(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def sign(private_key: str | Ed25519PrivateKey, kind: CodeKind | str, subject_id: str, version: int) -> str:
+def sign(
+    private_key: str | Ed25519PrivateKey, kind: CodeKind | str, subject_id: str, version: int
+) -> str:
     """Return the full code text for a card."""
     kind = CodeKind(kind)
     if not _ID_RE.match(subject_id):
@@ -146,7 +148,9 @@ def verify(text: str, public_key: str | Ed25519PublicKey) -> CardCode:
             raise ValueError("non-canonical signature encoding")
         key.verify(sig, code.signed_part.encode("ascii"))
     except (InvalidSignature, ValueError) as exc:
-        raise CodeRefused(Refusal.BAD_SIGNATURE, "signature does not match", code.subject_id) from exc
+        raise CodeRefused(
+            Refusal.BAD_SIGNATURE, "signature does not match", code.subject_id
+        ) from exc
     return code
 
 
@@ -165,7 +169,9 @@ class RosterEntry:
 ACTIVE = "active"
 
 
-def check_card(text: str, public_key: str | Ed25519PublicKey, entry: RosterEntry | None) -> CardCode:
+def check_card(
+    text: str, public_key: str | Ed25519PublicKey, entry: RosterEntry | None
+) -> CardCode:
     """Everything the kiosk checks before acting on a scan, in the order a person needs it.
 
     ``entry`` is the roster entry for the code's id, or None when unknown.
@@ -174,7 +180,9 @@ def check_card(text: str, public_key: str | Ed25519PublicKey, entry: RosterEntry
     if entry is None or entry.kind != code.kind:
         raise CodeRefused(Refusal.UNKNOWN, "not in the roster", code.subject_id)
     if code.version < entry.card_version:
-        raise CodeRefused(Refusal.REPLACED, f"card version {code.version} < {entry.card_version}", code.subject_id)
+        raise CodeRefused(
+            Refusal.REPLACED, f"card version {code.version} < {entry.card_version}", code.subject_id
+        )
     if entry.status != ACTIVE:
         raise CodeRefused(Refusal.SUSPENDED, entry.status, code.subject_id)
     return code
@@ -185,7 +193,9 @@ def mask_name(name: str) -> str:
     name = name.strip()
     if not name:
         return ""
-    if any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ord(ch) > 0x20000 for ch in name):
+    if any(
+        "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ord(ch) > 0x20000 for ch in name
+    ):
         if len(name) == 1:
             return name
         if len(name) == 2:

@@ -49,8 +49,12 @@ def minute_of(dt: datetime) -> datetime:
     return dt.replace(second=0, microsecond=0)
 
 
-def correct_session(facts: SessionFacts, signed_out_at: datetime, now: datetime,
-                    max_minutes: int = MAX_SESSION_MINUTES) -> Corrected | CorrectionRefusal:
+def correct_session(
+    facts: SessionFacts,
+    signed_out_at: datetime,
+    now: datetime,
+    max_minutes: int = MAX_SESSION_MINUTES,
+) -> Corrected | CorrectionRefusal:
     """The session's new figures for a sign-out at ``signed_out_at``, or why not.
 
     Refused: a sign-out before the sign-in's minute, after ``now``, or making the

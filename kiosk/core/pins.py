@@ -24,7 +24,9 @@ def check_pin(pin: str, stored: str) -> bool:
         return False
     if algo != "pbkdf2_sha256":
         return False
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode("utf-8"), bytes.fromhex(salt_hex), int(iterations))
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", pin.encode("utf-8"), bytes.fromhex(salt_hex), int(iterations)
+    )
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 

@@ -36,7 +36,12 @@ class CatalogItem:
         return self.kind == "goods"
 
     def name(self, lang: str) -> str:
-        return self.names.get(lang) or self.names.get("zh-Hans") or self.names.get("en") or self.item_id
+        return (
+            self.names.get(lang)
+            or self.names.get("zh-Hans")
+            or self.names.get("en")
+            or self.item_id
+        )
 
 
 class RedeemRefusal(StrEnum):

@@ -32,14 +32,19 @@ StatusCallback = Callable[[CameraStatus, str], None]
 
 
 class Scanner:
-    def __init__(self, source: FrameSource, on_result: ResultCallback, *,
-                 on_status: StatusCallback | None = None,
-                 on_decoded: Callable[[FrameDecode], None] | None = None,
-                 pipeline: DecodePipeline | None = None,
-                 debounce_s: float = 2.0,
-                 mirror_preview: bool = False,
-                 backoff_s: tuple[float, float] = (0.5, 8.0),
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: FrameSource,
+        on_result: ResultCallback,
+        *,
+        on_status: StatusCallback | None = None,
+        on_decoded: Callable[[FrameDecode], None] | None = None,
+        pipeline: DecodePipeline | None = None,
+        debounce_s: float = 2.0,
+        mirror_preview: bool = False,
+        backoff_s: tuple[float, float] = (0.5, 8.0),
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.source = source
         self.on_result = on_result
         self.on_status = on_status
@@ -180,8 +185,17 @@ class Scanner:
             now = self._clock()
             for code in decoded.codes:
                 if self.debouncer.admit(code.text, now):
-                    self._deliver(ScanResult(code.text, code.is_card, "camera", code.decoder,
-                                             decoded.ms, now, code.refusal))
+                    self._deliver(
+                        ScanResult(
+                            code.text,
+                            code.is_card,
+                            "camera",
+                            code.decoder,
+                            decoded.ms,
+                            now,
+                            code.refusal,
+                        )
+                    )
 
     # --- callbacks ------------------------------------------------------------------
 

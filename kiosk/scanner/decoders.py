@@ -22,8 +22,14 @@ class Candidate:
     quad: tuple[tuple[float, float], ...] = ()
 
 
-def zxing(gray: np.ndarray, *, binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage,
-          try_invert: bool = True, try_downscale: bool = True, name: str = "zxing-cpp") -> list[Candidate]:
+def zxing(
+    gray: np.ndarray,
+    *,
+    binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage,
+    try_invert: bool = True,
+    try_downscale: bool = True,
+    name: str = "zxing-cpp",
+) -> list[Candidate]:
     found = zxingcpp.read_barcodes(
         gray,
         formats=zxingcpp.BarcodeFormat.QRCode,
@@ -37,8 +43,12 @@ def zxing(gray: np.ndarray, *, binarizer: zxingcpp.Binarizer = zxingcpp.Binarize
         if not b.valid:
             continue
         p = b.position
-        quad = ((p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y),
-                (p.bottom_right.x, p.bottom_right.y), (p.bottom_left.x, p.bottom_left.y))
+        quad = (
+            (p.top_left.x, p.top_left.y),
+            (p.top_right.x, p.top_right.y),
+            (p.bottom_right.x, p.bottom_right.y),
+            (p.bottom_left.x, p.bottom_left.y),
+        )
         out.append(Candidate(b.text, name, quad))
     return out
 

@@ -27,8 +27,13 @@ from kiosk.scanner.pipeline import (
 
 
 class BurstReader:
-    def __init__(self, pipeline: DecodePipeline, stack: bool = True, depth: int = 4,
-                 still_threshold: float = 4.0):
+    def __init__(
+        self,
+        pipeline: DecodePipeline,
+        stack: bool = True,
+        depth: int = 4,
+        still_threshold: float = 4.0,
+    ):
         self.pipeline = pipeline
         self.stack = stack
         self.depth = depth
@@ -43,8 +48,11 @@ class BurstReader:
         t0 = time.perf_counter()
         gray = to_gray(frame)
         thumb = cv2.resize(gray, (80, 60), interpolation=cv2.INTER_AREA).astype(np.float32)
-        moved = (self._thumb is None or self._thumb.shape != thumb.shape
-                 or float(np.mean(np.abs(thumb - self._thumb))) > self.still_threshold)
+        moved = (
+            self._thumb is None
+            or self._thumb.shape != thumb.shape
+            or float(np.mean(np.abs(thumb - self._thumb))) > self.still_threshold
+        )
         self._thumb = thumb
         if moved:
             self._frames.clear()

@@ -86,14 +86,22 @@ def _threshold(gray: np.ndarray, block: int) -> np.ndarray:
 
 def stage_zxing(work: Work) -> list[Candidate]:
     found = zxingcpp.read_barcodes(
-        work.gray, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False,
-        try_downscale=True, try_invert=True, return_errors=True,
+        work.gray,
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        try_rotate=False,
+        try_downscale=True,
+        try_invert=True,
+        return_errors=True,
     )
     out = []
     for b in found:
         p = b.position
-        quad = ((p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y),
-                (p.bottom_right.x, p.bottom_right.y), (p.bottom_left.x, p.bottom_left.y))
+        quad = (
+            (p.top_left.x, p.top_left.y),
+            (p.top_right.x, p.top_right.y),
+            (p.bottom_right.x, p.bottom_right.y),
+            (p.bottom_left.x, p.bottom_left.y),
+        )
         if b.valid:
             out.append(Candidate(b.text, "zxing-cpp", quad))
         else:
@@ -180,8 +188,13 @@ def default_budget_ms(width: int, height: int) -> float:
 class DecodePipeline:
     """Decode one frame at a time; safe to call from one thread (the decode thread)."""
 
-    def __init__(self, public_key: str | None = None, stages: tuple[Stage, ...] = DEFAULT_STAGES,
-                 budget_ms: float | None = None, clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        public_key: str | None = None,
+        stages: tuple[Stage, ...] = DEFAULT_STAGES,
+        budget_ms: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         """``budget_ms``: time after which costly stages are skipped (None: by frame size)."""
         self.public_key = public_key
         self.stages = stages
@@ -235,5 +248,8 @@ class DecodePipeline:
             except CodeRefused:
                 pass
         good_ids = {d.text.split(".")[2] for d in codes if d.text in good}
-        return [d for d in codes
-                if not d.is_card or d.text in good or d.text.split(".")[2] not in good_ids]
+        return [
+            d
+            for d in codes
+            if not d.is_card or d.text in good or d.text.split(".")[2] not in good_ids
+        ]

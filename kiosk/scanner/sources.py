@@ -47,7 +47,9 @@ class FrameSource(Protocol):
 class VideoCaptureSource:
     """A webcam (device index or path such as /dev/video0) or a video file, via OpenCV."""
 
-    def __init__(self, target: int | str, settings: CameraSettings = CameraSettings(), loop: bool = True):
+    def __init__(
+        self, target: int | str, settings: CameraSettings = CameraSettings(), loop: bool = True
+    ):
         self.target = target
         self.settings = settings
         self.is_file = isinstance(target, str) and os.path.isfile(target)
@@ -109,7 +111,9 @@ class FolderSource:
     def open(self) -> None:
         if not self.folder.is_dir():
             raise SourceUnavailable(f"no folder {self.folder}")
-        self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        self._files = sorted(
+            p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS
+        )
         if not self._files:
             raise SourceUnavailable(f"no images in {self.folder}")
         self._index = 0

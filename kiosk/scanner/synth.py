@@ -146,7 +146,13 @@ def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
         color = tuple(float(c) for c in rng.uniform(0.05, 0.9, 3))
         x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
         if rng.random() < 0.5:
-            cv2.rectangle(img, (x, y), (x + int(rng.integers(w // 10, w // 2)), y + int(rng.integers(h // 10, h // 2))), color, -1)
+            cv2.rectangle(
+                img,
+                (x, y),
+                (x + int(rng.integers(w // 10, w // 2)), y + int(rng.integers(h // 10, h // 2))),
+                color,
+                -1,
+            )
         else:
             axes = (int(rng.integers(w // 20, w // 5)), int(rng.integers(h // 10, h // 3)))
             cv2.ellipse(img, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, color, -1)
@@ -154,9 +160,18 @@ def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(img, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
 
 
-def _pose_homography(obj_w: int, obj_h: int, anchor: tuple[float, float], out_w: int, out_h: int,
-                     scale: float, centre: tuple[float, float], roll_deg: float,
-                     tilt_deg: float, tilt_axis_deg: float) -> np.ndarray:
+def _pose_homography(
+    obj_w: int,
+    obj_h: int,
+    anchor: tuple[float, float],
+    out_w: int,
+    out_h: int,
+    scale: float,
+    centre: tuple[float, float],
+    roll_deg: float,
+    tilt_deg: float,
+    tilt_axis_deg: float,
+) -> np.ndarray:
     """Homography from object pixels to image pixels for a flat object seen by a pinhole camera.
 
     ``scale`` is image pixels per object pixel at the anchor when the object faces the
@@ -189,8 +204,15 @@ def _motion_kernel(length: float, angle_deg: float) -> np.ndarray:
     c = size // 2
     a = np.deg2rad(angle_deg)
     dx, dy = np.cos(a) * length / 2, np.sin(a) * length / 2
-    cv2.line(k, (int(round(c - dx * 16)), int(round(c - dy * 16))),
-             (int(round(c + dx * 16)), int(round(c + dy * 16))), 1.0, 1, cv2.LINE_AA, shift=4)
+    cv2.line(
+        k,
+        (int(round(c - dx * 16)), int(round(c - dy * 16))),
+        (int(round(c + dx * 16)), int(round(c + dy * 16))),
+        1.0,
+        1,
+        cv2.LINE_AA,
+        shift=4,
+    )
     return k / max(k.sum(), 1e-6)
 
 
@@ -220,7 +242,9 @@ def _plan(category: str, height: int, rng: np.random.Generator) -> _Shot:
     # webcam at a higher resolution sees the same field of view.
     k = height / 480.0
     u = rng.uniform
-    shot = _Shot(module_px=u(3.2, 5.0) * k, roll=u(-15, 15), tilt=u(0, 15), phone=rng.random() < 0.35)
+    shot = _Shot(
+        module_px=u(3.2, 5.0) * k, roll=u(-15, 15), tilt=u(0, 15), phone=rng.random() < 0.35
+    )
     match category:
         case "nominal":
             pass
@@ -266,8 +290,13 @@ def _plan(category: str, height: int, rng: np.random.Generator) -> _Shot:
     return shot
 
 
-def render(category: str, seed: int, size: tuple[int, int] = (640, 480), text: str | None = None,
-           variant: int = 0) -> SynthFrame:
+def render(
+    category: str,
+    seed: int,
+    size: tuple[int, int] = (640, 480),
+    text: str | None = None,
+    variant: int = 0,
+) -> SynthFrame:
     """One frame of ``category`` at ``size`` (width, height); ``text`` defaults to a signed code.
 
     Frames with the same seed and another ``variant`` are the next frames of the same
@@ -303,7 +332,9 @@ def render(category: str, seed: int, size: tuple[int, int] = (640, 480), text: s
         period = rng.uniform(4.0, 9.0) * obj_mpx / 2
         ang = rng.uniform(0, np.pi)
         wave = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(ang) + yy * np.sin(ang)) / period)
-        wave2 = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(ang + 1.2) + yy * np.sin(ang + 1.2)) / (period * 1.3))
+        wave2 = 0.5 + 0.5 * np.sin(
+            2 * np.pi * (xx * np.cos(ang + 1.2) + yy * np.sin(ang + 1.2)) / (period * 1.3)
+        )
         pattern = 1.0 - shot.moire * (0.6 * wave + 0.4 * wave2)
         obj[sy : sy + sh, sx : sx + sw] *= pattern[..., None]
     if shot.occlusion:
@@ -320,8 +351,18 @@ def render(category: str, seed: int, size: tuple[int, int] = (640, 480), text: s
     anchor = (bx + bw / 2, by + bh / 2)
     if variant:
         cx, cy = cx + vrng.normal(0, 0.7), cy + vrng.normal(0, 0.7)
-    hmat = _pose_homography(obj.shape[1], obj.shape[0], anchor, w * ss, h * ss, scale, (cx * ss, cy * ss),
-                            shot.roll, shot.tilt, rng.uniform(0, 360))
+    hmat = _pose_homography(
+        obj.shape[1],
+        obj.shape[0],
+        anchor,
+        w * ss,
+        h * ss,
+        scale,
+        (cx * ss, cy * ss),
+        shot.roll,
+        shot.tilt,
+        rng.uniform(0, 360),
+    )
     scene = _background(w, h, rng)
     _composite(scene, obj, hmat, ss)
 
@@ -346,7 +387,9 @@ def render(category: str, seed: int, size: tuple[int, int] = (640, 480), text: s
         kernel = _motion_kernel(shot.motion_modules * shot.module_px, vrng.uniform(0, 180))
         scene = cv2.filter2D(scene, -1, kernel, borderType=cv2.BORDER_REFLECT)
     # Mostly luminance noise, as after a camera's chroma denoising; cheaper to draw, too.
-    scene += (vrng.standard_normal(scene.shape[:2], dtype=np.float32) * np.float32(shot.noise))[..., None]
+    scene += (vrng.standard_normal(scene.shape[:2], dtype=np.float32) * np.float32(shot.noise))[
+        ..., None
+    ]
     # A camera's tone curve: gamma 1/2.2 on the linear light, through a lookup table.
     levels = np.clip(scene * 4095, 0, 4095).astype(np.uint16)
     img = np.take(_GAMMA_LUT, levels)
@@ -364,7 +407,9 @@ def _composite(scene: np.ndarray, obj: np.ndarray, hmat: np.ndarray, ss: int) ->
     """Warp ``obj`` into ``scene`` (1x) through ``hmat`` (which maps into ss-times coordinates)."""
     h, w = scene.shape[:2]
     oh, ow = obj.shape[:2]
-    corners = cv2.perspectiveTransform(np.array([[[0, 0], [ow, 0], [ow, oh], [0, oh]]], np.float32), hmat)[0]
+    corners = cv2.perspectiveTransform(
+        np.array([[[0, 0], [ow, 0], [ow, oh], [0, oh]]], np.float32), hmat
+    )[0]
     x0 = max(0, int(np.floor(corners[:, 0].min() / ss)) - 1)
     y0 = max(0, int(np.floor(corners[:, 1].min() / ss)) - 1)
     x1 = min(w, int(np.ceil(corners[:, 0].max() / ss)) + 1)
@@ -392,7 +437,9 @@ def _light_field(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _draw_finger(obj: np.ndarray, box: tuple[int, int, int, int], fraction: float, rng: np.random.Generator) -> None:
+def _draw_finger(
+    obj: np.ndarray, box: tuple[int, int, int, int], fraction: float, rng: np.random.Generator
+) -> None:
     """A thumb coming in from one edge of the code, covering about ``fraction`` of it."""
     bx, by, bw, bh = box
     skin = np.array([0.55, 0.65, 0.85], np.float32) * rng.uniform(0.7, 1.1)
@@ -404,24 +451,37 @@ def _draw_finger(obj: np.ndarray, box: tuple[int, int, int, int], fraction: floa
     if side == 0:  # from the bottom edge
         x0, y0 = bx + along, by + bh - depth
         cv2.rectangle(mask, (x0, y0 + width // 2), (x0 + width, obj.shape[0]), 1, -1)
-        cv2.ellipse(mask, (x0 + width // 2, y0 + width // 2), (width // 2, width // 2), 0, 180, 360, 1, -1)
+        cv2.ellipse(
+            mask, (x0 + width // 2, y0 + width // 2), (width // 2, width // 2), 0, 180, 360, 1, -1
+        )
     elif side == 1:  # from the top
         x0, y1 = bx + along, by + depth
         cv2.rectangle(mask, (x0, 0), (x0 + width, y1 - width // 2), 1, -1)
-        cv2.ellipse(mask, (x0 + width // 2, y1 - width // 2), (width // 2, width // 2), 0, 0, 180, 1, -1)
+        cv2.ellipse(
+            mask, (x0 + width // 2, y1 - width // 2), (width // 2, width // 2), 0, 0, 180, 1, -1
+        )
     elif side == 2:  # from the left
         y0, x1 = by + along, bx + depth
         cv2.rectangle(mask, (0, y0), (x1 - width // 2, y0 + width), 1, -1)
-        cv2.ellipse(mask, (x1 - width // 2, y0 + width // 2), (width // 2, width // 2), 0, -90, 90, 1, -1)
+        cv2.ellipse(
+            mask, (x1 - width // 2, y0 + width // 2), (width // 2, width // 2), 0, -90, 90, 1, -1
+        )
     else:  # from the right
         y0, x0 = by + along, bx + bw - depth
         cv2.rectangle(mask, (x0 + width // 2, y0), (obj.shape[1], y0 + width), 1, -1)
-        cv2.ellipse(mask, (x0 + width // 2, y0 + width // 2), (width // 2, width // 2), 0, 90, 270, 1, -1)
+        cv2.ellipse(
+            mask, (x0 + width // 2, y0 + width // 2), (width // 2, width // 2), 0, 90, 270, 1, -1
+        )
     obj[mask.astype(bool)] = skin
 
 
-def _cast_shadow(scene: np.ndarray, centre: tuple[float, float], extent: float, strength: float,
-                 rng: np.random.Generator) -> None:
+def _cast_shadow(
+    scene: np.ndarray,
+    centre: tuple[float, float],
+    extent: float,
+    strength: float,
+    rng: np.random.Generator,
+) -> None:
     """A soft-edged shadow (a head or the kiosk's own frame) across part of the code."""
     h, w = scene.shape[:2]
     ang = rng.uniform(0, 2 * np.pi)
@@ -443,8 +503,12 @@ def _code_for(seed: int) -> str:
     return _CODES[seed % len(_CODES)]
 
 
-def frames(categories: tuple[str, ...] | list[str] = CATEGORIES, per_category: int = 10,
-           size: tuple[int, int] = (640, 480), seed: int = 0):
+def frames(
+    categories: tuple[str, ...] | list[str] = CATEGORIES,
+    per_category: int = 10,
+    size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+):
     """Yield ``per_category`` frames of each category, deterministic for a given ``seed``."""
     for category in categories:
         for i in range(per_category):

@@ -17,9 +17,14 @@ ENTER_KEYS = frozenset({"enter", "return", "numpadenter", "kp_enter", "\r", "\n"
 
 
 class WedgeDecoder:
-    def __init__(self, on_result: Callable[[ScanResult], None] | None = None, *,
-                 max_gap_s: float = 0.035, min_length: int = 4,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        on_result: Callable[[ScanResult], None] | None = None,
+        *,
+        max_gap_s: float = 0.035,
+        min_length: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.on_result = on_result
         self.max_gap_s = max_gap_s
         self.min_length = min_length  # shorter bursts are key repeat or a fast double tap
@@ -63,8 +68,15 @@ class WedgeDecoder:
             return None
         text = "".join(chars)
         is_card, refusal = classify(text)
-        result = ScanResult(text=text, is_card=is_card, source="wedge", decoder="wedge",
-                            ms=(t - self._first_t) * 1000.0, timestamp=t, refusal=refusal)
+        result = ScanResult(
+            text=text,
+            is_card=is_card,
+            source="wedge",
+            decoder="wedge",
+            ms=(t - self._first_t) * 1000.0,
+            timestamp=t,
+            refusal=refusal,
+        )
         if self.on_result is not None:
             self.on_result(result)
         return result

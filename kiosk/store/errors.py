@@ -34,9 +34,18 @@ def classify(exc: sqlite3.Error, path: str = "") -> StoreError:
     code = getattr(exc, "sqlite_errorname", "") or ""
     if "full" in text or code == "SQLITE_FULL":
         kind = "disk_full"
-    elif "not a database" in text or "malformed" in text or code in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+    elif (
+        "not a database" in text
+        or "malformed" in text
+        or code in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+    ):
         kind = "corrupt"
-    elif "locked" in text or "busy" in text or code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED"):
+    elif (
+        "locked" in text
+        or "busy" in text
+        or code.startswith("SQLITE_BUSY")
+        or code.startswith("SQLITE_LOCKED")
+    ):
         kind = "locked"
     elif "unable to open" in text or code.startswith("SQLITE_CANTOPEN") or "readonly" in text:
         kind = "unreadable"

@@ -14,7 +14,9 @@ def _day(iso: str) -> str:
     return iso[:10]
 
 
-def apply_event(conn: sqlite3.Connection, seq: int, etype: str, actor: str, occurred_at: str, payload: dict) -> None:
+def apply_event(
+    conn: sqlite3.Connection, seq: int, etype: str, actor: str, occurred_at: str, payload: dict
+) -> None:
     handler = _HANDLERS.get(etype)
     if handler is not None:
         handler(conn, seq, actor, occurred_at, payload)
@@ -24,8 +26,16 @@ def _sign_in(conn, seq, actor, occurred_at, p):
     conn.execute(
         "INSERT INTO sessions (session_id, volunteer_id, activity_id, site_id, day, signed_in_at,"
         " status, assisted_by, in_seq) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-        (p["session_id"], actor, p["activity_id"], p["site_id"], _day(occurred_at), occurred_at,
-         p.get("assisted_by"), seq),
+        (
+            p["session_id"],
+            actor,
+            p["activity_id"],
+            p["site_id"],
+            _day(occurred_at),
+            occurred_at,
+            p.get("assisted_by"),
+            seq,
+        ),
     )
 
 
@@ -34,7 +44,16 @@ def _close(conn, seq, actor, occurred_at, p, status, flagged):
     conn.execute(
         "UPDATE sessions SET signed_out_at = ?, minutes = ?, credited_minutes = ?, points = ?,"
         " status = ?, flagged = ?, out_seq = ? WHERE session_id = ?",
-        (closed_at, p["minutes"], p["credited_minutes"], p["points"], status, flagged, seq, p["session_id"]),
+        (
+            closed_at,
+            p["minutes"],
+            p["credited_minutes"],
+            p["points"],
+            status,
+            flagged,
+            seq,
+            p["session_id"],
+        ),
     )
     volunteer = p.get("volunteer_id", actor)
     if p["points"] or p["credited_minutes"]:
@@ -55,7 +74,8 @@ def _auto_close(conn, seq, actor, occurred_at, p):
 def _correct(conn, seq, actor, occurred_at, p):
     """A staff correction of a closed session: new figures, and the difference in points."""
     row = conn.execute(
-        "SELECT volunteer_id, points, credited_minutes FROM sessions WHERE session_id = ?", (p["session_id"],)
+        "SELECT volunteer_id, points, credited_minutes FROM sessions WHERE session_id = ?",
+        (p["session_id"],),
     ).fetchone()
     if row is None:
         return
@@ -64,7 +84,14 @@ def _correct(conn, seq, actor, occurred_at, p):
         "UPDATE sessions SET minutes = ?, credited_minutes = ?, points = ?, flagged = 0,"
         " status = CASE status WHEN 'open' THEN 'closed' ELSE status END,"
         " signed_out_at = COALESCE(?, signed_out_at), out_seq = COALESCE(out_seq, ?) WHERE session_id = ?",
-        (p["minutes"], p["credited_minutes"], p["points"], p.get("signed_out_at"), seq, p["session_id"]),
+        (
+            p["minutes"],
+            p["credited_minutes"],
+            p["points"],
+            p.get("signed_out_at"),
+            seq,
+            p["session_id"],
+        ),
     )
     delta = p["points"] - (old_points or 0)
     dminutes = p["credited_minutes"] - (old_credited or 0)
@@ -79,8 +106,18 @@ def _redeem(conn, seq, actor, occurred_at, p):
     conn.execute(
         "INSERT INTO redemptions (redemption_id, seq, volunteer_id, item_id, site_id, cost, pickup_no,"
         " day, month, offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (p["redemption_id"], seq, actor, p["item_id"], p["site_id"], p["cost"], p["pickup_no"],
-         _day(occurred_at), occurred_at[:7], int(bool(p.get("offline")))),
+        (
+            p["redemption_id"],
+            seq,
+            actor,
+            p["item_id"],
+            p["site_id"],
+            p["cost"],
+            p["pickup_no"],
+            _day(occurred_at),
+            occurred_at[:7],
+            int(bool(p.get("offline"))),
+        ),
     )
     conn.execute(
         "INSERT INTO point_moves (seq, volunteer_id, delta, reason) VALUES (?, ?, ?, 'redeem')",
@@ -143,8 +180,15 @@ def _catalog_upsert(conn, seq, actor, occurred_at, p):
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET names = excluded.names,"
         " cost = excluded.cost, kind = excluded.kind, monthly_limit = excluded.monthly_limit,"
         " image = excluded.image, active = excluded.active",
-        (p["item_id"], json.dumps(p.get("names", {}), ensure_ascii=False), p["cost"], p.get("kind", "goods"),
-         p.get("monthly_limit", 0), p.get("image", ""), int(p.get("active", True))),
+        (
+            p["item_id"],
+            json.dumps(p.get("names", {}), ensure_ascii=False),
+            p["cost"],
+            p.get("kind", "goods"),
+            p.get("monthly_limit", 0),
+            p.get("image", ""),
+            int(p.get("active", True)),
+        ),
     )
 
 

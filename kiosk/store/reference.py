@@ -18,25 +18,41 @@ def _as_of(data: dict[str, Any], kiosk_id: str | None) -> int:
     return int(as_of.get(kiosk_id, 0)) if kiosk_id else 0
 
 
-def _apply_one(conn, kind: str, key: str, data: dict[str, Any], deleted: bool, kiosk_id: str | None) -> None:
+def _apply_one(
+    conn, kind: str, key: str, data: dict[str, Any], deleted: bool, kiosk_id: str | None
+) -> None:
     if kind == "site":
         conn.execute(
             "INSERT OR REPLACE INTO sites (site_id, name_zh, name_zh_hant, name_en) VALUES (?, ?, ?, ?)",
-            (key, data.get("name_zh", ""), data.get("name_zh_hant", data.get("name_zh", "")), data.get("name_en", "")),
+            (
+                key,
+                data.get("name_zh", ""),
+                data.get("name_zh_hant", data.get("name_zh", "")),
+                data.get("name_en", ""),
+            ),
         )
     elif kind == "volunteer":
         # Phone numbers and other personal data never reach a kiosk: only these columns are kept.
         conn.execute(
             "INSERT OR REPLACE INTO volunteers (volunteer_id, kind, display_name, team, status, card_version)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, data.get("kind", "V"), data.get("display_name", ""), data.get("team", ""),
-             "inactive" if deleted else data.get("status", "active"), int(data.get("card_version", 1))),
+            (
+                key,
+                data.get("kind", "V"),
+                data.get("display_name", ""),
+                data.get("team", ""),
+                "inactive" if deleted else data.get("status", "active"),
+                int(data.get("card_version", 1)),
+            ),
         )
     elif kind == "staff_pin":
         if deleted:
             conn.execute("DELETE FROM staff_pins WHERE staff_id = ?", (key,))
         else:
-            conn.execute("INSERT OR REPLACE INTO staff_pins (staff_id, pin_hash) VALUES (?, ?)", (key, data["pin_hash"]))
+            conn.execute(
+                "INSERT OR REPLACE INTO staff_pins (staff_id, pin_hash) VALUES (?, ?)",
+                (key, data["pin_hash"]),
+            )
     elif kind == "activity":
         if deleted:
             conn.execute("DELETE FROM activities WHERE activity_id = ?", (key,))
@@ -44,18 +60,33 @@ def _apply_one(conn, kind: str, key: str, data: dict[str, Any], deleted: bool, k
         conn.execute(
             "INSERT OR REPLACE INTO activities (activity_id, site_id, title_zh, title_zh_hant, title_en, start,"
             ' "end", rule, capacity, signup, general) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (key, data["site_id"], data.get("title_zh", ""), data.get("title_zh_hant", data.get("title_zh", "")),
-             data.get("title_en", ""), data["start"], data["end"], json.dumps(data.get("rule") or {}),
-             int(data.get("capacity", 0)), json.dumps(sorted(data.get("signup") or [])),
-             int(bool(data.get("general")))),
+            (
+                key,
+                data["site_id"],
+                data.get("title_zh", ""),
+                data.get("title_zh_hant", data.get("title_zh", "")),
+                data.get("title_en", ""),
+                data["start"],
+                data["end"],
+                json.dumps(data.get("rule") or {}),
+                int(data.get("capacity", 0)),
+                json.dumps(sorted(data.get("signup") or [])),
+                int(bool(data.get("general"))),
+            ),
         )
     elif kind == "catalog_item":
         conn.execute(
             "INSERT OR REPLACE INTO catalog (item_id, names, cost, kind, monthly_limit, image, active)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, json.dumps(data.get("names") or {}, ensure_ascii=False), int(data["cost"]),
-             data.get("kind", "goods"), int(data.get("monthly_limit", 0)), data.get("image", ""),
-             0 if deleted else int(bool(data.get("active", True)))),
+            (
+                key,
+                json.dumps(data.get("names") or {}, ensure_ascii=False),
+                int(data["cost"]),
+                data.get("kind", "goods"),
+                int(data.get("monthly_limit", 0)),
+                data.get("image", ""),
+                0 if deleted else int(bool(data.get("active", True))),
+            ),
         )
     elif kind == "stock":
         conn.execute(
@@ -73,7 +104,11 @@ def _apply_one(conn, kind: str, key: str, data: dict[str, Any], deleted: bool, k
 
 
 def apply_changes(
-    store: Store, changes: list[dict[str, Any]], *, cursor: str | None = None, reset: bool = False,
+    store: Store,
+    changes: list[dict[str, Any]],
+    *,
+    cursor: str | None = None,
+    reset: bool = False,
     public_key: str | None = None,
 ) -> int:
     """Apply a page of the change feed (or a snapshot file) in one transaction."""
@@ -84,8 +119,14 @@ def apply_changes(
             for table in ("volunteers", "staff_pins", "activities", "balance_base", "stock_base"):
                 conn.execute(f"DELETE FROM {table}")
         for change in changes:
-            _apply_one(conn, change["kind"], str(change["key"]), change.get("data") or {},
-                       bool(change.get("deleted")), kiosk_id)
+            _apply_one(
+                conn,
+                change["kind"],
+                str(change["key"]),
+                change.get("data") or {},
+                bool(change.get("deleted")),
+                kiosk_id,
+            )
         if public_key:
             store.put_setting(conn, "public_key", public_key)
         if cursor is not None:

@@ -142,5 +142,3 @@ PROJECTIONS = ("sessions", "point_moves", "stock_moves", "redemptions")
 def migrate(conn: sqlite3.Connection) -> int:
     """Run the migrations this file has not yet run; return the version reached."""
     return run_migrations(conn, MIGRATIONS, "store")
-
-

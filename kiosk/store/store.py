@@ -45,9 +45,14 @@ class StoredEvent:
 
     def wire(self, kiosk_id: str) -> dict[str, Any]:
         return {
-            "id": self.id, "kiosk_id": kiosk_id, "seq": self.seq, "type": self.type,
-            "occurred_at": self.occurred_at, "clock_offset_ms": self.clock_offset_ms,
-            "actor": self.actor, "payload": self.payload,
+            "id": self.id,
+            "kiosk_id": kiosk_id,
+            "seq": self.seq,
+            "type": self.type,
+            "occurred_at": self.occurred_at,
+            "clock_offset_ms": self.clock_offset_ms,
+            "actor": self.actor,
+            "payload": self.payload,
         }
 
 
@@ -72,7 +77,10 @@ class Store:
                 raise StoreError("unreadable", str(exc), str(self.path)) from exc
         try:
             conn = sqlite3.connect(
-                str(self.path), isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=False
+                str(self.path),
+                isolation_level=None,
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise classify(exc, str(self.path)) from exc
@@ -133,21 +141,41 @@ class Store:
             pass
 
     def append(
-        self, conn: sqlite3.Connection, etype: str, actor: str, payload: dict[str, Any],
-        *, occurred_at: datetime, now: datetime, event_id: str | None = None,
+        self,
+        conn: sqlite3.Connection,
+        etype: str,
+        actor: str,
+        payload: dict[str, Any],
+        *,
+        occurred_at: datetime,
+        now: datetime,
+        event_id: str | None = None,
     ) -> StoredEvent:
         """Append one event and apply it to the projections; call inside ``transaction()``."""
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0]
         event = StoredEvent(
-            seq=seq, id=event_id or uuid7(int(now.timestamp() * 1000)), type=etype,
-            occurred_at=iso(occurred_at), recorded_at=iso(now),
-            clock_offset_ms=int(self._setting(conn, "clock_offset_ms", "0")), actor=actor, payload=payload,
+            seq=seq,
+            id=event_id or uuid7(int(now.timestamp() * 1000)),
+            type=etype,
+            occurred_at=iso(occurred_at),
+            recorded_at=iso(now),
+            clock_offset_ms=int(self._setting(conn, "clock_offset_ms", "0")),
+            actor=actor,
+            payload=payload,
         )
         conn.execute(
             "INSERT INTO events (seq, id, type, occurred_at, recorded_at, clock_offset_ms, actor, payload)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (event.seq, event.id, event.type, event.occurred_at, event.recorded_at, event.clock_offset_ms,
-             event.actor, json.dumps(payload, ensure_ascii=False, sort_keys=True)),
+            (
+                event.seq,
+                event.id,
+                event.type,
+                event.occurred_at,
+                event.recorded_at,
+                event.clock_offset_ms,
+                event.actor,
+                json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            ),
         )
         projection.apply_event(conn, seq, etype, actor, event.occurred_at, payload)
         return event
@@ -182,7 +210,8 @@ class Store:
         with self._lock:
             row = self.conn.execute(
                 "SELECT volunteer_id, kind, display_name, card_version, status, team FROM volunteers"
-                " WHERE volunteer_id = ?", (subject_id,),
+                " WHERE volunteer_id = ?",
+                (subject_id,),
             ).fetchone()
         if row is None:
             return None
@@ -190,7 +219,9 @@ class Store:
 
     def staff_pin_hash(self, staff_id: str) -> str | None:
         with self._lock:
-            row = self.conn.execute("SELECT pin_hash FROM staff_pins WHERE staff_id = ?", (staff_id,)).fetchone()
+            row = self.conn.execute(
+                "SELECT pin_hash FROM staff_pins WHERE staff_id = ?", (staff_id,)
+            ).fetchone()
         return row[0] if row else None
 
     def site_names(self, site_id: str) -> dict[str, str]:
@@ -200,7 +231,11 @@ class Store:
             ).fetchone()
         if row is None:
             return {"zh-Hans": site_id, "zh-Hant": site_id, "en": site_id}
-        return {"zh-Hans": row[0] or site_id, "zh-Hant": row[1] or row[0] or site_id, "en": row[2] or site_id}
+        return {
+            "zh-Hans": row[0] or site_id,
+            "zh-Hant": row[1] or row[0] or site_id,
+            "en": row[2] or site_id,
+        }
 
     def cached(self, key: str, load: Any) -> Any:
         """Reference data from the cache, reloaded when anyone has committed since."""
@@ -245,7 +280,8 @@ class Store:
         with self._lock:
             row = self.conn.execute(
                 "SELECT session_id, volunteer_id, activity_id, signed_in_at FROM sessions"
-                " WHERE volunteer_id = ? AND status = 'open'", (volunteer_id,),
+                " WHERE volunteer_id = ? AND status = 'open'",
+                (volunteer_id,),
             ).fetchone()
         if row is None:
             return None
@@ -259,7 +295,9 @@ class Store:
             ).fetchall()
         return [OpenSession(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]
 
-    def credited_minutes_on(self, volunteer_id: str, day: str, exclude_session: str | None = None) -> int:
+    def credited_minutes_on(
+        self, volunteer_id: str, day: str, exclude_session: str | None = None
+    ) -> int:
         """Minutes already credited to sessions that started on ``day`` (YYYY-MM-DD);
         ``exclude_session``: leave that one out (a correction works its figures out anew)."""
         with self._lock:
@@ -280,35 +318,54 @@ class Store:
         first, open ones included. Each has the volunteer's masked name, the activity's titles,
         the in and out times, minutes, points, ``status`` (open, closed, auto_closed),
         ``flagged`` (auto-closed and not yet reviewed) and ``corrected`` (staff corrected it)."""
-        return self._session_rows("WHERE s.day >= ? ORDER BY s.signed_in_at DESC, s.in_seq DESC LIMIT ?",
-                                  [since_day, int(limit)])
+        return self._session_rows(
+            "WHERE s.day >= ? ORDER BY s.signed_in_at DESC, s.in_seq DESC LIMIT ?",
+            [since_day, int(limit)],
+        )
 
     def _session_rows(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
         with self._lock:
-            rows = list(self.db.query(
-                "SELECT s.*, v.display_name, a.title_zh, a.title_zh_hant, a.title_en FROM sessions s"
-                " LEFT JOIN volunteers v ON v.volunteer_id = s.volunteer_id"
-                " LEFT JOIN activities a ON a.activity_id = s.activity_id " + where, params))
+            rows = list(
+                self.db.query(
+                    "SELECT s.*, v.display_name, a.title_zh, a.title_zh_hant, a.title_en FROM sessions s"
+                    " LEFT JOIN volunteers v ON v.volunteer_id = s.volunteer_id"
+                    " LEFT JOIN activities a ON a.activity_id = s.activity_id " + where,
+                    params,
+                )
+            )
             corrected: set[str] = set()
             if rows:
                 # A correction always comes after its sign-in: only the events since the oldest one listed.
-                corrected = {r[0] for r in self.conn.execute(
-                    "SELECT json_extract(payload, '$.session_id') FROM events"
-                    " WHERE seq > ? AND type = 'attendance.correct'", (min(r["in_seq"] for r in rows),))}
+                corrected = {
+                    r[0]
+                    for r in self.conn.execute(
+                        "SELECT json_extract(payload, '$.session_id') FROM events"
+                        " WHERE seq > ? AND type = 'attendance.correct'",
+                        (min(r["in_seq"] for r in rows),),
+                    )
+                }
         out = []
         for r in rows:
             aid = r["activity_id"]
             zh, hant, en = r.pop("title_zh"), r.pop("title_zh_hant"), r.pop("title_en")
             name = r.pop("display_name")
-            out.append({
-                **r,
-                "name": mask_name(name) if name else r["volunteer_id"],
-                "titles": {"zh-Hans": zh or en or aid, "zh-Hant": hant or zh or en or aid, "en": en or zh or aid},
-                "signed_in_at": datetime.fromisoformat(r["signed_in_at"]),
-                "signed_out_at": datetime.fromisoformat(r["signed_out_at"]) if r["signed_out_at"] else None,
-                "flagged": bool(r["flagged"]),
-                "corrected": r["session_id"] in corrected,
-            })
+            out.append(
+                {
+                    **r,
+                    "name": mask_name(name) if name else r["volunteer_id"],
+                    "titles": {
+                        "zh-Hans": zh or en or aid,
+                        "zh-Hant": hant or zh or en or aid,
+                        "en": en or zh or aid,
+                    },
+                    "signed_in_at": datetime.fromisoformat(r["signed_in_at"]),
+                    "signed_out_at": datetime.fromisoformat(r["signed_out_at"])
+                    if r["signed_out_at"]
+                    else None,
+                    "flagged": bool(r["flagged"]),
+                    "corrected": r["session_id"] in corrected,
+                }
+            )
         return out
 
     def balance(self, volunteer_id: str) -> int:
@@ -346,7 +403,8 @@ class Store:
         with self._lock:
             row = self.conn.execute(
                 "SELECT COUNT(*) FROM redemptions WHERE volunteer_id = ? AND item_id = ? AND month = ?"
-                " AND status = 'done'", (volunteer_id, item_id, month),
+                " AND status = 'done'",
+                (volunteer_id, item_id, month),
             ).fetchone()
         return int(row[0])
 
@@ -354,22 +412,31 @@ class Store:
         with self._lock:
             row = self.conn.execute(
                 "SELECT COALESCE(SUM(cost), 0) FROM redemptions WHERE volunteer_id = ? AND day = ?"
-                " AND offline = 1 AND status = 'done'", (volunteer_id, day),
+                " AND offline = 1 AND status = 'done'",
+                (volunteer_id, day),
             ).fetchone()
         return int(row[0])
 
     def redemptions_on(self, day: str) -> int:
         with self._lock:
-            return int(self.conn.execute("SELECT COUNT(*) FROM redemptions WHERE day = ?", (day,)).fetchone()[0])
+            return int(
+                self.conn.execute(
+                    "SELECT COUNT(*) FROM redemptions WHERE day = ?", (day,)
+                ).fetchone()[0]
+            )
 
     def redemption(self, redemption_id: str) -> dict | None:
         with self._lock:
-            rows = list(self.db.query("SELECT * FROM redemptions WHERE redemption_id = ?", [redemption_id]))
+            rows = list(
+                self.db.query("SELECT * FROM redemptions WHERE redemption_id = ?", [redemption_id])
+            )
         return rows[0] if rows else None
 
     def recent_redemptions(self, limit: int = 50) -> list[dict]:
         with self._lock:
-            return list(self.db.query("SELECT * FROM redemptions ORDER BY seq DESC LIMIT ?", [limit]))
+            return list(
+                self.db.query("SELECT * FROM redemptions ORDER BY seq DESC LIMIT ?", [limit])
+            )
 
     # -- outbox -------------------------------------------------------------------
 
@@ -384,7 +451,8 @@ class Store:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT seq, id, type, occurred_at, recorded_at, clock_offset_ms, actor, payload FROM events"
-                " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit),
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
             ).fetchall()
         return [StoredEvent(*r[:7], payload=json.loads(r[7])) for r in rows]
 
@@ -393,14 +461,17 @@ class Store:
 
     def pending_count(self) -> int:
         with self._lock:
-            return int(self.conn.execute(
-                "SELECT COUNT(*) FROM events WHERE seq > ?", (self.acked_seq(),)
-            ).fetchone()[0])
+            return int(
+                self.conn.execute(
+                    "SELECT COUNT(*) FROM events WHERE seq > ?", (self.acked_seq(),)
+                ).fetchone()[0]
+            )
 
     def oldest_pending_at(self) -> str | None:
         with self._lock:
             row = self.conn.execute(
-                "SELECT recorded_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (self.acked_seq(),)
+                "SELECT recorded_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1",
+                (self.acked_seq(),),
             ).fetchone()
         return row[0] if row else None
 
@@ -465,15 +536,26 @@ class Store:
 
 def _activity(r: dict) -> Activity:
     return Activity(
-        activity_id=r["activity_id"], site_id=r["site_id"],
-        start=datetime.fromisoformat(r["start"]), end=datetime.fromisoformat(r["end"]),
-        title_zh=r["title_zh"], title_en=r["title_en"], rule=PointsRule.from_dict(json.loads(r["rule"])),
-        capacity=r["capacity"], signup=frozenset(json.loads(r["signup"])), general=bool(r["general"]),
+        activity_id=r["activity_id"],
+        site_id=r["site_id"],
+        start=datetime.fromisoformat(r["start"]),
+        end=datetime.fromisoformat(r["end"]),
+        title_zh=r["title_zh"],
+        title_en=r["title_en"],
+        rule=PointsRule.from_dict(json.loads(r["rule"])),
+        capacity=r["capacity"],
+        signup=frozenset(json.loads(r["signup"])),
+        general=bool(r["general"]),
     )
 
 
 def _item(r: dict) -> CatalogItem:
     return CatalogItem(
-        item_id=r["item_id"], cost=int(r["cost"]), kind=r["kind"], names=json.loads(r["names"]),
-        monthly_limit=int(r["monthly_limit"]), image=r["image"], active=bool(r["active"]),
+        item_id=r["item_id"],
+        cost=int(r["cost"]),
+        kind=r["kind"],
+        names=json.loads(r["names"]),
+        monthly_limit=int(r["monthly_limit"]),
+        image=r["image"],
+        active=bool(r["active"]),
     )

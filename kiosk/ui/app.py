@@ -50,8 +50,25 @@ log = logging.getLogger("kiosk.ui")
 
 KV = Path(__file__).with_name("kiosk.kv")
 ENTER_KEYS = (13, 271)
-SHIFTED = {"-": "_", "=": "+", ";": ":", "'": '"', ",": "<", ".": ">", "/": "?", "1": "!", "2": "@",
-           "3": "#", "4": "$", "5": "%", "6": "^", "7": "&", "8": "*", "9": "(", "0": ")"}
+SHIFTED = {
+    "-": "_",
+    "=": "+",
+    ";": ":",
+    "'": '"',
+    ",": "<",
+    ".": ">",
+    "/": "?",
+    "1": "!",
+    "2": "@",
+    "3": "#",
+    "4": "$",
+    "5": "%",
+    "6": "^",
+    "7": "&",
+    "8": "*",
+    "9": "(",
+    "0": ")",
+}
 PREVIEW_HOLD_S = 0.5  # after a scan; redrawing the preview delayed the answer by a frame or two
 CHOICE_SECONDS = 10  # then the default activity is taken, so nobody is left half signed in
 
@@ -71,9 +88,18 @@ class KioskApp(App):
     # sizes titles, big buttons and spacing by it (kiosk.ui.theme: sizes)
     room = NumericProperty(1.0)
 
-    def __init__(self, kiosk: Kiosk, *, source: FrameSource | None = None, demo_cards: list[dict] | None = None,
-                 sync_agent: Any = None, sounds: bool = True, image_dirs: tuple[Path, ...] = (),
-                 result_seconds: float = 8.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        *,
+        source: FrameSource | None = None,
+        demo_cards: list[dict] | None = None,
+        sync_agent: Any = None,
+        sounds: bool = True,
+        image_dirs: tuple[Path, ...] = (),
+        result_seconds: float = 8.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.title = "Volunteer kiosk"
         self.kiosk = kiosk
@@ -142,13 +168,19 @@ class KioskApp(App):
         self.worker = Worker()
         self.staff = StaffController(self)
         self.scanner = Scanner(
-            self.source, on_result=self._scan_from_thread, on_status=self._status_from_thread,
-            pipeline=DecodePipeline(self._public_key()), debounce_s=self.config_kiosk.scan_debounce_seconds,
+            self.source,
+            on_result=self._scan_from_thread,
+            on_status=self._status_from_thread,
+            pipeline=DecodePipeline(self._public_key()),
+            debounce_s=self.config_kiosk.scan_debounce_seconds,
             mirror_preview=self.config_kiosk.mirror_preview,
         )
         self.scanner.start()
-        Window.bind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,
-                    on_request_close=self._on_request_close)
+        Window.bind(
+            on_key_down=self._on_key_down,
+            on_touch_down=self._on_any_touch,
+            on_request_close=self._on_request_close,
+        )
         self._events = [
             Clock.schedule_interval(self._tick, 0.5),
             Clock.schedule_interval(self._update_preview, 1 / 20),
@@ -171,8 +203,12 @@ class KioskApp(App):
         watchdog.notify_stopping()
         for ev in self._events:
             ev.cancel()
-        Window.unbind(on_key_down=self._on_key_down, on_touch_down=self._on_any_touch,
-                      on_request_close=self._on_request_close, size=self._on_window_size)
+        Window.unbind(
+            on_key_down=self._on_key_down,
+            on_touch_down=self._on_any_touch,
+            on_request_close=self._on_request_close,
+            size=self._on_window_size,
+        )
         if self.scanner is not None:
             self.scanner.stop()
         if self.worker is not None:
@@ -282,7 +318,11 @@ class KioskApp(App):
         quiet = time.monotonic() - self._last_input
         if current != "home" and timeout and quiet > timeout:
             self.go_home(next_visitor=quiet > self.idle_timeout)
-        elif current == "home" and self.lang != self.config_kiosk.language and quiet > self.idle_timeout:
+        elif (
+            current == "home"
+            and self.lang != self.config_kiosk.language
+            and quiet > self.idle_timeout
+        ):
             self.lang = self.config_kiosk.language
 
     # -- background jobs --------------------------------------------------------------
@@ -294,15 +334,21 @@ class KioskApp(App):
                 if hasattr(self.sync_agent, "wake"):
                     self.sync_agent.wake()
 
-        self.run_job(self.kiosk.close_forgotten_sessions, closed, failed=lambda exc: log.warning(
-            "closing forgotten sessions failed: %s", exc))
+        self.run_job(
+            self.kiosk.close_forgotten_sessions,
+            closed,
+            failed=lambda exc: log.warning("closing forgotten sessions failed: %s", exc),
+        )
 
     def run_job(self, fn, done, *, failed=None) -> None:
         """Run ``fn`` on the store worker; ``done(result)`` on the UI thread."""
+
         def ok(result: Any) -> None:
             if not self.disk_ok:
                 self.disk_ok = True
-            if isinstance(getattr(result, "outcome", result), Outcome) and hasattr(self.sync_agent, "wake"):
+            if isinstance(getattr(result, "outcome", result), Outcome) and hasattr(
+                self.sync_agent, "wake"
+            ):
                 self.sync_agent.wake()  # push the new event now, not at the next tick
             done(result)
 
@@ -313,6 +359,7 @@ class KioskApp(App):
                 failed(exc)
             else:
                 self.show(flows.Shown(Outcome("error", False, reason="error", message=str(exc))))
+
         self.worker.submit(fn, ok, bad)
 
     def on_disk_ok(self, *_a) -> None:
@@ -341,7 +388,10 @@ class KioskApp(App):
             self._render_sync_text()
             if done is not None:
                 done(view)
-        self.run_job(lambda: flows.sync_view(kiosk, agent, outbox_rows), loaded, failed=lambda _e: None)
+
+        self.run_job(
+            lambda: flows.sync_view(kiosk, agent, outbox_rows), loaded, failed=lambda _e: None
+        )
 
     def _render_sync_text(self) -> None:
         view = getattr(self, "sync_view", None)
@@ -349,8 +399,11 @@ class KioskApp(App):
             return
         if view.connected and view.online:
             self.sync_state = "online"
-            self.sync_text = self.t("sync.online") if not view.pending else self.t("sync.online_pending",
-                                                                                  n=view.pending)
+            self.sync_text = (
+                self.t("sync.online")
+                if not view.pending
+                else self.t("sync.online_pending", n=view.pending)
+            )
         elif view.connected:
             self.sync_state = "offline"
             self.sync_text = self.t("sync.offline", n=view.pending)
@@ -401,7 +454,9 @@ class KioskApp(App):
     def _scan_from_thread(self, result: ScanResult) -> None:
         Clock.schedule_once(lambda _dt: self.on_scan(result))
 
-    def _on_key_down(self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]) -> bool:
+    def _on_key_down(
+        self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]
+    ) -> bool:
         if self.scanner is None or (self.sm.current == "staff" and not self.staff.takes_cards()):
             return False  # staff type into text fields there
         self._last_input = time.monotonic()
@@ -460,12 +515,14 @@ class KioskApp(App):
             return
         scr.choice = None
         kiosk = self.kiosk
-        if choice.text:
-            job = lambda: flows.attendance(kiosk, choice.text, activity_id=activity_id,  # noqa: E731
-                                           assisted_by=choice.assisted_by)
-        else:
-            job = lambda: flows.attendance(kiosk, volunteer_id=choice.volunteer_id,  # noqa: E731
-                                           activity_id=activity_id, assisted_by=choice.assisted_by)
+        # A card's text or, for a looked-up volunteer, the id: the flow takes either.
+        who = {"text": choice.text} if choice.text else {"volunteer_id": choice.volunteer_id}
+
+        def job():
+            return flows.attendance(
+                kiosk, activity_id=activity_id, assisted_by=choice.assisted_by, **who
+            )
+
         self.run_job(job, self.show)
 
     def show(self, shown: flows.Shown) -> None:
@@ -586,8 +643,11 @@ def _start_sync_agent(store: Store, config: KioskConfig) -> Any:
     except ImportError:
         return None
     try:
-        agent = SyncAgent(store, interval=float(config.sync_interval_seconds),
-                          offline_after_seconds=float(config.offline_after_seconds))
+        agent = SyncAgent(
+            store,
+            interval=float(config.sync_interval_seconds),
+            offline_after_seconds=float(config.offline_after_seconds),
+        )
         agent.start()
         return agent
     except Exception:
@@ -609,8 +669,14 @@ def apply_saved_settings(config: KioskConfig, store: Store) -> KioskConfig:
     return dataclasses.replace(config, **changes) if changes else config
 
 
-def run_app(*, data_dir: Path, config: KioskConfig, camera: str | None = None, fullscreen: bool = False,
-            demo_cards: Path | None = None) -> int:
+def run_app(
+    *,
+    data_dir: Path,
+    config: KioskConfig,
+    camera: str | None = None,
+    fullscreen: bool = False,
+    demo_cards: Path | None = None,
+) -> int:
     if fullscreen:
         os.environ["KIOSK_FULLSCREEN"] = "1"
         from kivy.config import Config
@@ -630,13 +696,19 @@ def run_app(*, data_dir: Path, config: KioskConfig, camera: str | None = None, f
     cards = load_demo_cards(demo_cards)
     source = _choose_source(camera, config, bool(cards))
     dirs = tuple(p for p in ([Path(demo_cards).resolve().parent] if demo_cards else []))
-    app = KioskApp(kiosk, source=source, demo_cards=cards, sync_agent=_start_sync_agent(store, config),
-                   image_dirs=dirs)
+    app = KioskApp(
+        kiosk,
+        source=source,
+        demo_cards=cards,
+        sync_agent=_start_sync_agent(store, config),
+        image_dirs=dirs,
+    )
 
     def on_term(_signum, _frame) -> None:
         # systemd and `make demo` stop the kiosk with SIGTERM: stop the threads first.
         app._may_close = True
         Clock.schedule_once(lambda _dt: app.stop())
+
     signal.signal(signal.SIGTERM, on_term)
     app.run()
     return app.exit_code

@@ -27,7 +27,7 @@ def card_frame(path: str, size: tuple[int, int] = (640, 480)) -> np.ndarray | No
     card = cv2.resize(card, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     ch, cw = card.shape[:2]
     y, x = (h - ch) // 2, (w - cw) // 2
-    frame[y:y + ch, x:x + cw] = card
+    frame[y : y + ch, x : x + cw] = card
     frame.setflags(write=False)
     return frame
 

@@ -30,9 +30,13 @@ class Touch(MotionEvent):
 
     def __init__(self, x: float, y: float) -> None:
         Touch._ids += 1
-        super().__init__("driver", Touch._ids, {"x": x / max(1.0, Window.width - 1.0),
-                                                  "y": y / max(1.0, Window.height - 1.0)},
-                         is_touch=True, type_id="touch")
+        super().__init__(
+            "driver",
+            Touch._ids,
+            {"x": x / max(1.0, Window.width - 1.0), "y": y / max(1.0, Window.height - 1.0)},
+            is_touch=True,
+            type_id="touch",
+        )
         self.profile = ["pos"]
 
     def depack(self, args: dict[str, float]) -> None:
@@ -82,8 +86,10 @@ class Driver:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise TimedOut(f"timed out waiting for {what or cond}: screen={self.app.sm.current}"
-                               f" result={self.app.screen('result').kind!r}")
+                raise TimedOut(
+                    f"timed out waiting for {what or cond}: screen={self.app.sm.current}"
+                    f" result={self.app.screen('result').kind!r}"
+                )
             self.step(1, draw=False)
 
     def settle(self, timeout: float = 20.0) -> None:
@@ -114,15 +120,21 @@ class Driver:
     def find(self, action: str, value: Any = None, *, everywhere: bool = False) -> Widget:
         widgets = self.app.root.walk(restrict=True) if everywhere else self.walk()
         for w in list(widgets) + ([] if not everywhere else []):
-            if getattr(w, "action", None) == action and (value is None or getattr(w, "value", None) == value):
+            if getattr(w, "action", None) == action and (
+                value is None or getattr(w, "value", None) == value
+            ):
                 return w
         if not everywhere:
             for w in self.app.root.walk(restrict=True):
                 if w is self.app.root.ids.sm:
                     break
-                if getattr(w, "action", None) == action and (value is None or getattr(w, "value", None) == value):
+                if getattr(w, "action", None) == action and (
+                    value is None or getattr(w, "value", None) == value
+                ):
                     return w
-        raise LookupError(f"no widget with action={action!r} value={value!r} on {self.app.sm.current}")
+        raise LookupError(
+            f"no widget with action={action!r} value={value!r} on {self.app.sm.current}"
+        )
 
     def texts(self) -> str:
         """All text on the current screen (top bar included), for assertions."""
@@ -242,5 +254,5 @@ def code_frame(text: str, module_px: int = 6, size: tuple[int, int] = (640, 480)
     if w > size[0] or h > size[1]:
         return code_frame(text, max(2, module_px - 1), size)
     y, x = (size[1] - h) // 2, (size[0] - w) // 2
-    frame[y:y + h, x:x + w] = card if card.ndim == 3 else card[..., None]
+    frame[y : y + h, x : x + w] = card if card.ndim == 3 else card[..., None]
     return frame

@@ -17,8 +17,13 @@ IMAGES = ASSETS / "images"
 _prepared = False
 
 
-def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800,
-            input_providers: dict[str, str] | None = None) -> None:
+def prepare(
+    *,
+    fullscreen: bool = False,
+    width: int = 1280,
+    height: int = 800,
+    input_providers: dict[str, str] | None = None,
+) -> None:
     """``input_providers``: Kivy's ``[input]`` section (KioskConfig.kivy_input); by
     default only SDL2's mouse, which carries a touchscreen's taps too."""
     global _prepared
@@ -29,7 +34,9 @@ def prepare(*, fullscreen: bool = False, width: int = 1280, height: int = 800,
     # config file to the home folder of whoever runs it.
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"kiosk-kivy-{os.getuid()}"))
+    os.environ.setdefault(
+        "KIVY_HOME", str(Path(tempfile.gettempdir()) / f"kiosk-kivy-{os.getuid()}")
+    )
     from kivy.config import Config
 
     Config.set("graphics", "width", str(width))

@@ -31,13 +31,17 @@ def activity_titles(kiosk: Kiosk, activity_id: str | None) -> Titles:
         return {}
     with kiosk.store.transaction() as conn:
         row = conn.execute(
-            "SELECT title_zh, title_zh_hant, title_en FROM activities WHERE activity_id = ?", (activity_id,)
+            "SELECT title_zh, title_zh_hant, title_en FROM activities WHERE activity_id = ?",
+            (activity_id,),
         ).fetchone()
     if row is None:
         return {"zh-Hans": activity_id, "zh-Hant": activity_id, "en": activity_id}
     zh, hant, en = row
-    return {"zh-Hans": zh or en or activity_id, "zh-Hant": hant or zh or en or activity_id,
-            "en": en or zh or activity_id}
+    return {
+        "zh-Hans": zh or en or activity_id,
+        "zh-Hant": hant or zh or en or activity_id,
+        "en": en or zh or activity_id,
+    }
 
 
 @dataclass
@@ -62,12 +66,21 @@ class Choice:
 
 def _shown(kiosk: Kiosk, outcome: Outcome) -> Shown:
     forgotten = outcome.forgotten or {}
-    return Shown(outcome, activity_titles(kiosk, outcome.activity_id),
-                 activity_titles(kiosk, forgotten.get("activity_id")))
+    return Shown(
+        outcome,
+        activity_titles(kiosk, outcome.activity_id),
+        activity_titles(kiosk, forgotten.get("activity_id")),
+    )
 
 
-def attendance(kiosk: Kiosk, text: str | None = None, *, volunteer_id: str | None = None,
-               activity_id: str | None = None, assisted_by: str | None = None) -> Shown | Choice:
+def attendance(
+    kiosk: Kiosk,
+    text: str | None = None,
+    *,
+    volunteer_id: str | None = None,
+    activity_id: str | None = None,
+    assisted_by: str | None = None,
+) -> Shown | Choice:
     """A scan at the home screen (``text``) or a staff-assisted sign-in (``volunteer_id``).
 
     When several activities run now and the scan would sign in, the volunteer chooses
@@ -89,7 +102,9 @@ def attendance(kiosk: Kiosk, text: str | None = None, *, volunteer_id: str | Non
                 return choice
     if text is not None:
         return _shown(kiosk, kiosk.scan(text, activity_id=activity_id, assisted_by=assisted_by))
-    return _shown(kiosk, kiosk.attend(volunteer_id or "", activity_id=activity_id, assisted_by=assisted_by))
+    return _shown(
+        kiosk, kiosk.attend(volunteer_id or "", activity_id=activity_id, assisted_by=assisted_by)
+    )
 
 
 def _choice_needed(kiosk: Kiosk, text: str, vid: str, display_name: str) -> Choice | None:
@@ -103,9 +118,15 @@ def _choice_needed(kiosk: Kiosk, text: str, vid: str, display_name: str) -> Choi
     if default is None or len(candidates) < 2:
         return None
     tz = kiosk.config.tz
-    options = [(a.activity_id, activity_titles(kiosk, a.activity_id),
-                a.start.astimezone(tz).strftime("%H:%M"), a.end.astimezone(tz).strftime("%H:%M"))
-               for a in candidates]
+    options = [
+        (
+            a.activity_id,
+            activity_titles(kiosk, a.activity_id),
+            a.start.astimezone(tz).strftime("%H:%M"),
+            a.end.astimezone(tz).strftime("%H:%M"),
+        )
+        for a in candidates
+    ]
     return Choice(text, vid, mask_name(display_name), default.activity_id, options)
 
 
@@ -126,9 +147,16 @@ def home(kiosk: Kiosk) -> HomeView:
     for a in kiosk.store.activities(kiosk.site_id):
         if a.end.astimezone(tz).date() < now.date() or a.start.astimezone(tz).date() > now.date():
             continue
-        acts.append({"titles": activity_titles(kiosk, a.activity_id), "general": a.general,
-                     "start": a.start.astimezone(tz).strftime("%H:%M"), "end": a.end.astimezone(tz).strftime("%H:%M"),
-                     "running": a.is_running(now), "finished": now > a.end})
+        acts.append(
+            {
+                "titles": activity_titles(kiosk, a.activity_id),
+                "general": a.general,
+                "start": a.start.astimezone(tz).strftime("%H:%M"),
+                "end": a.end.astimezone(tz).strftime("%H:%M"),
+                "running": a.is_running(now),
+                "finished": now > a.end,
+            }
+        )
     acts.sort(key=lambda x: (not x["general"], x["start"]))
     return HomeView(kiosk.store.site_names(kiosk.site_id), acts, kiosk.store.pending_count())
 
@@ -168,7 +196,9 @@ LEDGER_IMAGES = "images"
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def resolve_image(kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = (), item_id: str = "") -> str:
+def resolve_image(
+    kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = (), item_id: str = ""
+) -> str:
     if item_id and _PLAIN_ID.fullmatch(item_id) and ".." not in item_id:
         fetched = kiosk.store.path.parent / LEDGER_IMAGES / f"{item_id}.png"
         if fetched.is_file():
@@ -185,22 +215,49 @@ def resolve_image(kiosk: Kiosk, image: str, extra_dirs: tuple[Path, ...] = (), i
     return ""
 
 
-def catalog_items(kiosk: Kiosk, volunteer_id: str, balance: int, online: bool, offline_spent: int,
-                  extra_dirs: tuple[Path, ...] = (), include_inactive: bool = False) -> list[ItemView]:
+def catalog_items(
+    kiosk: Kiosk,
+    volunteer_id: str,
+    balance: int,
+    online: bool,
+    offline_spent: int,
+    extra_dirs: tuple[Path, ...] = (),
+    include_inactive: bool = False,
+) -> list[ItemView]:
     now = kiosk.now()
     month = now.strftime("%Y-%m")
     items = []
     for item in kiosk.store.catalog(include_inactive=include_inactive):
         stock = kiosk.store.stock(kiosk.site_id, item.item_id) if item.stocked else None
         used = kiosk.store.redeemed_count(volunteer_id, item.item_id, month) if volunteer_id else 0
-        verdict = check_redemption(item, RedeemContext(
-            balance=balance, stock=stock, redeemed_this_month=used, online=online,
-            offline_spent_today=offline_spent, offline_allowance=kiosk.config.offline_allowance))
+        verdict = check_redemption(
+            item,
+            RedeemContext(
+                balance=balance,
+                stock=stock,
+                redeemed_this_month=used,
+                online=online,
+                offline_spent_today=offline_spent,
+                offline_allowance=kiosk.config.offline_allowance,
+            ),
+        )
         state = "ok" if isinstance(verdict, RedeemOK) else verdict.value
-        items.append(ItemView(item.item_id, dict(item.names), item.cost, item.kind, item.stocked, stock,
-                              item.monthly_limit, used, resolve_image(kiosk, item.image, extra_dirs, item.item_id),
-                              state,
-                              max(0, item.cost - balance), item.active))
+        items.append(
+            ItemView(
+                item.item_id,
+                dict(item.names),
+                item.cost,
+                item.kind,
+                item.stocked,
+                stock,
+                item.monthly_limit,
+                used,
+                resolve_image(kiosk, item.image, extra_dirs, item.item_id),
+                state,
+                max(0, item.cost - balance),
+                item.active,
+            )
+        )
     return items
 
 
@@ -210,7 +267,9 @@ def rewards(kiosk: Kiosk, text: str, extra_dirs: tuple[Path, ...] = ()) -> Catal
         return Shown(outcome)
     entry = kiosk.store.roster_entry(outcome.volunteer_id)
     if entry is None or entry.kind != CodeKind.VOLUNTEER:
-        return Shown(Outcome("refused", False, volunteer_id=outcome.volunteer_id, reason="staff_card"))
+        return Shown(
+            Outcome("refused", False, volunteer_id=outcome.volunteer_id, reason="staff_card")
+        )
     return catalog_for(kiosk, outcome.volunteer_id, extra_dirs)
 
 
@@ -220,9 +279,14 @@ def catalog_for(kiosk: Kiosk, vid: str, extra_dirs: tuple[Path, ...] = ()) -> Ca
     balance = kiosk.store.balance(vid)
     online = kiosk.is_online(now)
     spent = kiosk.store.offline_spent(vid, now.date().isoformat())
-    return CatalogView(vid, mask_name(entry.display_name) if entry else vid, balance, online,
-                       max(0, kiosk.config.offline_allowance - spent),
-                       catalog_items(kiosk, vid, balance, online, spent, extra_dirs))
+    return CatalogView(
+        vid,
+        mask_name(entry.display_name) if entry else vid,
+        balance,
+        online,
+        max(0, kiosk.config.offline_allowance - spent),
+        catalog_items(kiosk, vid, balance, online, spent, extra_dirs),
+    )
 
 
 def redeem(kiosk: Kiosk, vid: str, item_id: str) -> Shown:
@@ -239,7 +303,9 @@ def staff_name(kiosk: Kiosk, staff_id: str) -> str:
     return mask_name(entry.display_name) if entry else staff_id
 
 
-CORRECTION_DAYS = 7  # the sessions tab lists this many days of sign-ins (today included) for correcting
+CORRECTION_DAYS = (
+    7  # the sessions tab lists this many days of sign-ins (today included) for correcting
+)
 
 
 @dataclass
@@ -264,17 +330,26 @@ def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
         is_forgotten = att.forgotten_reason(s, act, now, kiosk.policy) is not None
         if is_forgotten:
             forgotten.add(s.session_id)
-        sessions.append({
-            "session_id": s.session_id,
-            "volunteer_id": s.volunteer_id, "name": mask_name(entry.display_name) if entry else s.volunteer_id,
-            "titles": activity_titles(kiosk, s.activity_id), "since": s.signed_in_at.astimezone(kiosk.config.tz),
-            "forgotten": is_forgotten,
-        })
+        sessions.append(
+            {
+                "session_id": s.session_id,
+                "volunteer_id": s.volunteer_id,
+                "name": mask_name(entry.display_name) if entry else s.volunteer_id,
+                "titles": activity_titles(kiosk, s.activity_id),
+                "since": s.signed_in_at.astimezone(kiosk.config.tz),
+                "forgotten": is_forgotten,
+            }
+        )
     since = (now.date() - timedelta(days=CORRECTION_DAYS - 1)).isoformat()
     recent = kiosk.store.recent_sessions(since)
     listed = {r["session_id"] for r in recent}
-    recent += [row for s in sessions if s["session_id"] not in listed
-               for row in [kiosk.store.session(s["session_id"])] if row is not None]
+    recent += [
+        row
+        for s in sessions
+        if s["session_id"] not in listed
+        for row in [kiosk.store.session(s["session_id"])]
+        if row is not None
+    ]
     recent.sort(key=lambda r: (r["signed_in_at"], r["in_seq"]), reverse=True)
     for r in recent:
         r["forgotten"] = r["session_id"] in forgotten
@@ -282,11 +357,21 @@ def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
     for r in kiosk.store.recent_redemptions(30):
         entry = kiosk.store.roster_entry(r["volunteer_id"])
         item = kiosk.store.catalog_item(r["item_id"])
-        reds.append({**r, "name": mask_name(entry.display_name) if entry else r["volunteer_id"],
-                     "item_names": dict(item.names) if item else {"zh-Hans": r["item_id"]}})
+        reds.append(
+            {
+                **r,
+                "name": mask_name(entry.display_name) if entry else r["volunteer_id"],
+                "item_names": dict(item.names) if item else {"zh-Hans": r["item_id"]},
+            }
+        )
     with kiosk.store.transaction() as conn:
-        rows = conn.execute("SELECT site_id, name_zh, name_zh_hant, name_en FROM sites ORDER BY site_id").fetchall()
-    sites = [(r[0], {"zh-Hans": r[1] or r[0], "zh-Hant": r[2] or r[1] or r[0], "en": r[3] or r[0]}) for r in rows]
+        rows = conn.execute(
+            "SELECT site_id, name_zh, name_zh_hant, name_en FROM sites ORDER BY site_id"
+        ).fetchall()
+    sites = [
+        (r[0], {"zh-Hans": r[1] or r[0], "zh-Hant": r[2] or r[1] or r[0], "en": r[3] or r[0]})
+        for r in rows
+    ]
     return StaffView(items, sessions, reds, sites, kiosk.site_id, recent)
 
 
@@ -320,7 +405,9 @@ def correction_draft(kiosk: Kiosk, session_id: str) -> CorrectionDraft | None:
         act = kiosk.store.activity(row["activity_id"])
         out = min(act.end, now) if act is not None else now
     out = max(minute_of(out.astimezone(tz)), start)
-    return CorrectionDraft(row, facts, out, "wrong_time" if row["status"] == "closed" else "forgot_sign_out")
+    return CorrectionDraft(
+        row, facts, out, "wrong_time" if row["status"] == "closed" else "forgot_sign_out"
+    )
 
 
 @dataclass
@@ -332,7 +419,9 @@ class PointsTarget:
     balance: int
 
 
-def points_target(kiosk: Kiosk, *, text: str | None = None, volunteer_id: str | None = None) -> PointsTarget | Outcome:
+def points_target(
+    kiosk: Kiosk, *, text: str | None = None, volunteer_id: str | None = None
+) -> PointsTarget | Outcome:
     """A volunteer by card (shown while staff are on the points page) or by number; a
     refused Outcome when the card or number is not a volunteer's."""
     if text is not None:
@@ -346,7 +435,9 @@ def points_target(kiosk: Kiosk, *, text: str | None = None, volunteer_id: str | 
     entry = kiosk.store.roster_entry(volunteer_id or "")
     if entry is None or entry.kind != CodeKind.VOLUNTEER:
         return Outcome("refused", False, volunteer_id=volunteer_id, reason="unknown_volunteer")
-    return PointsTarget(entry.subject_id, mask_name(entry.display_name), kiosk.store.balance(entry.subject_id))
+    return PointsTarget(
+        entry.subject_id, mask_name(entry.display_name), kiosk.store.balance(entry.subject_id)
+    )
 
 
 @dataclass
@@ -391,12 +482,19 @@ def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView
         except Exception:
             exceptions = None
     return SyncView(
-        connected=agent is not None, online=online,
+        connected=agent is not None,
+        online=online,
         pending=int(status.get("pending", status.get("pending_events", pending)) or 0),
-        oldest_age_s=float(status.get("oldest_pending_age_s", status.get("oldest_pending_age", age)) or 0.0),
-        last_success=status.get("last_success") or status.get("last_sync") or kiosk.store.setting("last_sync_at"),
+        oldest_age_s=float(
+            status.get("oldest_pending_age_s", status.get("oldest_pending_age", age)) or 0.0
+        ),
+        last_success=status.get("last_success")
+        or status.get("last_sync")
+        or kiosk.store.setting("last_sync_at"),
         last_error=status.get("last_error") or kiosk.store.setting("last_sync_error"),
-        outbox=outbox, exceptions=exceptions, exceptions_at=exceptions_at,
+        outbox=outbox,
+        exceptions=exceptions,
+        exceptions_at=exceptions_at,
     )
 
 
@@ -414,9 +512,18 @@ def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str
             when = None
         item_id = detail.get("item_id")
         item = kiosk.store.catalog_item(item_id) if isinstance(item_id, str) else None
-        out.append({"id": row.get("exception_id"), "kind": str(row.get("kind", "")),
-                    "volunteer_id": row.get("volunteer_id") or "", "kiosk_id": row.get("kiosk_id") or "",
-                    "when": when, "detail": detail,
-                    "item_names": dict(item.names) if item else ({"zh-Hans": item_id} if item_id else {})})
-    out.sort(key=lambda r: (r["id"] if isinstance(r["id"], int) else 0), reverse=True)
+        out.append(
+            {
+                "id": row.get("exception_id"),
+                "kind": str(row.get("kind", "")),
+                "volunteer_id": row.get("volunteer_id") or "",
+                "kiosk_id": row.get("kiosk_id") or "",
+                "when": when,
+                "detail": detail,
+                "item_names": dict(item.names)
+                if item
+                else ({"zh-Hans": item_id} if item_id else {}),
+            }
+        )
+    out.sort(key=lambda r: r["id"] if isinstance(r["id"], int) else 0, reverse=True)
     return out

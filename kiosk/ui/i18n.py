@@ -29,7 +29,11 @@ DOMAIN = "kiosk"
 LANGS = ("zh-Hans", "zh-Hant", "en")
 _DIRS = {"zh-Hans": "zh_Hans", "zh-Hant": "zh_Hant", "en": "en"}
 # Babel locales for dates: Hong Kong and Macau residents read Traditional with HK forms.
-_BABEL = {"zh-Hans": Locale.parse("zh_Hans_CN"), "zh-Hant": Locale.parse("zh_Hant_HK"), "en": Locale.parse("en_GB")}
+_BABEL = {
+    "zh-Hans": Locale.parse("zh_Hans_CN"),
+    "zh-Hant": Locale.parse("zh_Hant_HK"),
+    "en": Locale.parse("en_GB"),
+}
 
 
 def po_path(lang: str) -> Path:

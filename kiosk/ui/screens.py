@@ -26,7 +26,12 @@ def app() -> KioskApp:
 
 
 def pick(titles: dict[str, str], lang: str) -> str:
-    return titles.get(lang) or titles.get("zh-Hans") or titles.get("en") or next(iter(titles.values()), "")
+    return (
+        titles.get(lang)
+        or titles.get("zh-Hans")
+        or titles.get("en")
+        or next(iter(titles.values()), "")
+    )
 
 
 def _time(iso: str | None, lang: str) -> str:
@@ -53,8 +58,13 @@ class HomeScreen(Screen):
             else:
                 state = ""
             text = f"{when}  {pick(act['titles'], a.lang)}" + (f"  · {state}" if state else "")
-            box.add_widget(KLabel(text=text, ink="muted_ink" if act["finished"] else "ink",
-                                  bold=act["running"] and not act["general"]))
+            box.add_widget(
+                KLabel(
+                    text=text,
+                    ink="muted_ink" if act["finished"] else "ink",
+                    bold=act["running"] and not act["general"],
+                )
+            )
 
 
 class ChooseScreen(Screen):
@@ -77,16 +87,25 @@ class ChooseScreen(Screen):
             label = pick(titles, a.lang)
             if default:
                 label = a.t("choose.default_option", title=label)
-            btn = KButton(text=f"{label}   {start}–{end}", action="activity", value=activity_id,
-                          bg="success" if default else "panel", ink="success_ink" if default else "ink",
-                          height=dp(between(80, 96, a.room)), font_size="32sp", selected=default)
+            btn = KButton(
+                text=f"{label}   {start}–{end}",
+                action="activity",
+                value=activity_id,
+                bg="success" if default else "panel",
+                ink="success_ink" if default else "ink",
+                height=dp(between(80, 96, a.room)),
+                font_size="32sp",
+                selected=default,
+            )
             btn.bind(on_release=lambda b: a.choose_activity(b.value))
             box.add_widget(btn)
 
     def show_countdown(self) -> None:
         """Only the seconds line: the option buttons stay the same widgets, so a finger on
         one when a second ticks by is not lost with a button rebuilt under it."""
-        self.detail = app().t("choose.detail", seconds=int(self.countdown)) if self.countdown > 0 else ""
+        self.detail = (
+            app().t("choose.detail", seconds=int(self.countdown)) if self.countdown > 0 else ""
+        )
 
 
 class ResultScreen(Screen):
@@ -118,9 +137,16 @@ class ResultScreen(Screen):
 
 
 REFUSAL_TONE = {
-    "not_ours": "warning", "malformed": "warning", "replaced_card": "warning", "no_activity": "warning",
-    "unknown_activity": "warning", "bad_signature": "refusal", "suspended": "refusal",
-    "unknown_volunteer": "refusal", "staff_card": "info", "error": "refusal",
+    "not_ours": "warning",
+    "malformed": "warning",
+    "replaced_card": "warning",
+    "no_activity": "warning",
+    "unknown_activity": "warning",
+    "bad_signature": "refusal",
+    "suspended": "refusal",
+    "unknown_volunteer": "refusal",
+    "staff_card": "info",
+    "error": "refusal",
 }
 
 
@@ -131,49 +157,90 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
     at = _time(o.at, lang)
     out: dict[str, str] = {}
     if o.kind == "signed_in":
-        out = {"tone": "success", "title": t("result.signed_in.title", lang),
-               "body": t("result.signed_in.body", lang, name=o.name, activity=activity, time=at),
-               "next": t("result.signed_in.next", lang)}
+        out = {
+            "tone": "success",
+            "title": t("result.signed_in.title", lang),
+            "body": t("result.signed_in.body", lang, name=o.name, activity=activity, time=at),
+            "next": t("result.signed_in.next", lang),
+        }
     elif o.kind == "signed_out":
-        body = t("result.signed_out.body", lang, name=o.name, activity=activity, minutes=o.minutes or 0,
-                 points=o.points or 0, balance=o.balance if o.balance is not None else 0)
+        body = t(
+            "result.signed_out.body",
+            lang,
+            name=o.name,
+            activity=activity,
+            minutes=o.minutes or 0,
+            points=o.points or 0,
+            balance=o.balance if o.balance is not None else 0,
+        )
         if o.below_minimum:
             body += "\n" + t("result.signed_out.below_minimum", lang)
-        out = {"tone": "success", "title": t("result.signed_out.title", lang), "body": body,
-               "next": t("result.signed_out.next", lang)}
+        out = {
+            "tone": "success",
+            "title": t("result.signed_out.title", lang),
+            "body": body,
+            "next": t("result.signed_out.next", lang),
+        }
     elif o.kind == "already_signed_in":
-        out = {"tone": "info", "title": t("result.already.title", lang),
-               "body": t("result.already.body", lang, name=o.name, activity=activity, time=at),
-               "next": t("result.already.next", lang)}
+        out = {
+            "tone": "info",
+            "title": t("result.already.title", lang),
+            "body": t("result.already.body", lang, name=o.name, activity=activity, time=at),
+            "next": t("result.already.next", lang),
+        }
     elif o.kind == "redeemed":
         item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
-        out = {"tone": "success", "title": t("result.redeemed.title", lang),
-               "big": t("result.redeemed.pickup", lang, number=o.pickup_no or ""),
-               "body": t("result.redeemed.body", lang, item=item, cost=-(o.points or 0), balance=o.balance or 0),
-               "next": t("result.redeemed.next", lang)}
+        out = {
+            "tone": "success",
+            "title": t("result.redeemed.title", lang),
+            "big": t("result.redeemed.pickup", lang, number=o.pickup_no or ""),
+            "body": t(
+                "result.redeemed.body",
+                lang,
+                item=item,
+                cost=-(o.points or 0),
+                balance=o.balance or 0,
+            ),
+            "next": t("result.redeemed.next", lang),
+        }
         if o.offline:
             out["notice"] = t("result.redeemed.offline", lang)
     elif o.kind == "redeem_refused":
         reason = o.reason or "item_unavailable"
         item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
-        out = {"tone": "warning", "title": t(f"redeem.{reason}.title", lang),
-               "body": t(f"redeem.{reason}.body", lang, item=item, balance=o.balance or 0),
-               "next": t(f"redeem.{reason}.next", lang)}
+        out = {
+            "tone": "warning",
+            "title": t(f"redeem.{reason}.title", lang),
+            "body": t(f"redeem.{reason}.body", lang, item=item, balance=o.balance or 0),
+            "next": t(f"redeem.{reason}.next", lang),
+        }
     elif o.kind == "staff_card":
-        out = {"tone": "info", "title": t("refusal.staff_card.title", lang), "body": "",
-               "next": t("refusal.staff_card.next", lang)}
+        out = {
+            "tone": "info",
+            "title": t("refusal.staff_card.title", lang),
+            "body": "",
+            "next": t("refusal.staff_card.next", lang),
+        }
     else:
         reason = o.reason or "error"
         if o.kind == "error":
             reason = "error"
-        out = {"tone": REFUSAL_TONE.get(reason, "refusal"), "title": t(f"refusal.{reason}.title", lang),
-               "body": t(f"refusal.{reason}.body", lang), "next": t(f"refusal.{reason}.next", lang)}
+        out = {
+            "tone": REFUSAL_TONE.get(reason, "refusal"),
+            "title": t(f"refusal.{reason}.title", lang),
+            "body": t(f"refusal.{reason}.body", lang),
+            "next": t(f"refusal.{reason}.next", lang),
+        }
     if o.forgotten:
         f = o.forgotten
-        out["notice"] = t("result.forgotten", lang,
-                          date=short_date(datetime.fromisoformat(f["signed_in_at"]), lang),
-                          activity=pick(shown.forgotten_titles, lang) if shown.forgotten_titles else "",
-                          end=_time(f.get("closed_at"), lang), points=f.get("points", 0))
+        out["notice"] = t(
+            "result.forgotten",
+            lang,
+            date=short_date(datetime.fromisoformat(f["signed_in_at"]), lang),
+            activity=pick(shown.forgotten_titles, lang) if shown.forgotten_titles else "",
+            end=_time(f.get("closed_at"), lang),
+            points=f.get("points", 0),
+        )
     return out
 
 
@@ -187,7 +254,9 @@ class RewardsScanScreen(Screen):
 
 def item_texts(item: ItemView, lang: str, t) -> dict[str, str]:
     if item.stocked:
-        stock = t("item.stock", lang, n=max(0, item.stock or 0))  # "sold out" is the state line below
+        stock = t(
+            "item.stock", lang, n=max(0, item.stock or 0)
+        )  # "sold out" is the state line below
     else:
         stock = t(f"item.kind.{item.kind}", lang)
     if item.monthly_limit:
@@ -198,8 +267,13 @@ def item_texts(item: ItemView, lang: str, t) -> dict[str, str]:
         state = t("item.state.insufficient_balance", lang, short=item.short)
     else:
         state = t(f"item.state.{item.state}", lang)
-    return {"name": pick(item.names, lang), "cost": t("item.cost", lang, cost=item.cost), "stock": stock,
-            "limit": limit, "state": state}
+    return {
+        "name": pick(item.names, lang),
+        "cost": t("item.cost", lang, cost=item.cost),
+        "stock": stock,
+        "limit": limit,
+        "state": state,
+    }
 
 
 class CatalogScreen(Screen):
@@ -218,9 +292,17 @@ class CatalogScreen(Screen):
         self.note = "" if v.online else a.t("catalog.offline_note", left=v.offline_left)
         for item in v.items:
             texts = item_texts(item, a.lang, a.t)
-            tile = ItemTile(item=item, name=texts["name"], cost_text=texts["cost"], stock_text=texts["stock"],
-                            limit_text=texts["limit"], state_text=texts["state"], image=item.image,
-                            glyph=pick(item.names, "zh-Hans")[:1], available=item.state == "ok")
+            tile = ItemTile(
+                item=item,
+                name=texts["name"],
+                cost_text=texts["cost"],
+                stock_text=texts["stock"],
+                limit_text=texts["limit"],
+                state_text=texts["state"],
+                image=item.image,
+                glyph=pick(item.names, "zh-Hans")[:1],
+                available=item.state == "ok",
+            )
             tile.bind(on_release=lambda w: a.pick_item(w.item))
             tile.bind(minimum_height=self.fit_rows)
             grid.add_widget(tile)
@@ -249,8 +331,13 @@ class ConfirmScreen(Screen):
             return
         name = pick(item.names, a.lang)
         self.title = a.t("confirm.title", item=name)
-        self.body = a.t("confirm.body", name=view.name, cost=item.cost, balance=view.balance,
-                        after=view.balance - item.cost)
+        self.body = a.t(
+            "confirm.body",
+            name=view.name,
+            cost=item.cost,
+            balance=view.balance,
+            after=view.balance - item.cost,
+        )
         self.image = item.image
         self.glyph = pick(item.names, "zh-Hans")[:1]
 
@@ -280,8 +367,15 @@ class PinScreen(Screen):
             elif key == "ok":
                 btn = KButton(action="pin_ok", height=dp(96), bg="success", ink="success_ink")
             else:
-                btn = KButton(text=key, action="pin_digit", value=key, height=dp(96), font_size="40sp",
-                              bg="panel", ink="ink")
+                btn = KButton(
+                    text=key,
+                    action="pin_digit",
+                    value=key,
+                    height=dp(96),
+                    font_size="40sp",
+                    bg="panel",
+                    ink="ink",
+                )
             btn.bind(on_release=lambda b: a.pin_key(b.action, b.value))
             pad.add_widget(btn)
 

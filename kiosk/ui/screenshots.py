@@ -45,7 +45,9 @@ def build_demo(work: Path):
     base = work / "base"
     store = Store.in_dir(base, create=True)
     store.set_settings(kiosk_id="K-SHOT-01", site_id="service-center")
-    apply_changes(store, data.snapshot["changes"], public_key=data.snapshot["public_key"], reset=True)
+    apply_changes(
+        store, data.snapshot["changes"], public_key=data.snapshot["public_key"], reset=True
+    )
     store.close()
     return data
 
@@ -58,7 +60,9 @@ def fresh_kiosk(work: Path, name: str, clock: Clock):
     d = work / name
     d.mkdir(parents=True, exist_ok=True)
     shutil.copy(work / "base" / "kiosk.db", d / "kiosk.db")
-    return Kiosk(Store.in_dir(d), KioskConfig(mirror_preview=False, scan_debounce_seconds=0.5), clock=clock)
+    return Kiosk(
+        Store.in_dir(d), KioskConfig(mirror_preview=False, scan_debounce_seconds=0.5), clock=clock
+    )
 
 
 def window_size(text: str) -> tuple[int, int]:
@@ -76,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("test-output/screenshots"))
     parser.add_argument("--lang", action="append", help="only these languages (default: all three)")
-    parser.add_argument("--size", type=window_size, default=(1280, 800), metavar="WxH",
-                        help="window size in pixels (default: 1280x800)")
+    parser.add_argument(
+        "--size",
+        type=window_size,
+        default=(1280, 800),
+        metavar="WxH",
+        help="window size in pixels (default: 1280x800)",
+    )
     args = parser.parse_args(argv)
 
     from kiosk.ui import env
@@ -94,9 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     data = build_demo(work)
     roster = {p["volunteer_id"]: p for p in data.roster}
     clock = Clock()
-    app = KioskApp(fresh_kiosk(work, "k0", clock), source=SimulatedCamera(),
-                   demo_cards=load_demo_cards(work / "demo" / "roster.json"), sounds=False,
-                   image_dirs=(work / "demo",), result_seconds=3600)
+    app = KioskApp(
+        fresh_kiosk(work, "k0", clock),
+        source=SimulatedCamera(),
+        demo_cards=load_demo_cards(work / "demo" / "roster.json"),
+        sounds=False,
+        image_dirs=(work / "demo",),
+        result_seconds=3600,
+    )
     app.idle_timeout = 3600
     start_embedded(app)
     g = Driver(app)
@@ -173,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         g.press("ok")
         g.press("rewards")
         scan(roster["V000102"]["code"], "catalog")
-        rice = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "rice-5kg")
+        rice = next(
+            w
+            for w in g.walk()
+            if getattr(w, "action", "") == "item" and w.item.item_id == "rice-5kg"
+        )
         g.tap(rice)
         shot("confirm")
         g.press("confirm")
@@ -182,16 +200,22 @@ def main(argv: list[str] | None = None) -> int:
         g.press("ok")
         g.press("rewards")
         scan(roster["V000105"]["code"], "catalog")
-        towel = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel")
+        towel = next(
+            w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel"
+        )
         g.tap(towel)
         g.wait_screen("result")
         shot("redeem-refused-balance")
-        app.kiosk.store.set_settings(ledger_url="http://127.0.0.1:9", last_contact_at=iso(clock.now - timedelta(hours=3)))
+        app.kiosk.store.set_settings(
+            ledger_url="http://127.0.0.1:9", last_contact_at=iso(clock.now - timedelta(hours=3))
+        )
         g.press("ok")
         g.press("rewards")
         scan(roster["V000110"]["code"], "catalog")
         shot("catalog-offline")
-        towel = next(w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel")
+        towel = next(
+            w for w in g.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel"
+        )
         g.tap(towel)
         g.press("confirm")
         g.wait_screen("result")
@@ -225,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
                 g.press("cancel_edit")
             elif tab == "sessions":
                 # V000102's canteen session, closed as forgotten at 13:00: she really left at 13:45.
-                forgotten = next(r for r in app.kiosk.store.recent_sessions(DAY.isoformat())
-                                 if r["status"] == "auto_closed")
+                forgotten = next(
+                    r
+                    for r in app.kiosk.store.recent_sessions(DAY.isoformat())
+                    if r["status"] == "auto_closed"
+                )
                 g.press("correct_session", forgotten["session_id"])
                 for _ in range(3):
                     g.press("correct_step", 15)

@@ -30,7 +30,9 @@ CORRECTION_REASONS = reasons.CORRECTION
 CORRECTION_STEPS = (-60, -15, 15, 60)  # minutes; a quarter-hour step lands on :00 :15 :30 :45
 POINTS_REASONS = reasons.POINTS
 POINTS_STEPS = (-10, -1, 1, 10)
-NAV_HEIGHT = 58  # dp: all ten fit beside the content at 1280x800 even with the warning banner shown;
+NAV_HEIGHT = (
+    58  # dp: all ten fit beside the content at 1280x800 even with the warning banner shown;
+)
 # on a shorter display the eight pages scroll (kiosk.kv: StaffScreen)
 
 LANG_NAMES = {"zh-Hans": "简体", "zh-Hant": "繁體", "en": "English"}
@@ -92,7 +94,10 @@ class StaffController:
     def _lock_checked(self, until: datetime | None) -> None:
         scr = self.pin_screen
         if until is not None:
-            scr.message_key, scr.message_args = "pin.locked", {"time": time_text(until, self.app.lang)}
+            scr.message_key, scr.message_args = (
+                "pin.locked",
+                {"time": time_text(until, self.app.lang)},
+            )
         scr.render()
         self.app.go("pin")
         self.app.sound.play("staff")
@@ -108,8 +113,11 @@ class StaffController:
         elif action == "pin_ok" and scr.pin:
             scr.checking = True
             gate, staff_id, pin = self.app.gate, scr.staff_id, scr.pin
-            self.app.run_job(lambda: gate.try_pin(staff_id, pin), self._pin_checked,
-                             failed=lambda _e: setattr(scr, "checking", False))
+            self.app.run_job(
+                lambda: gate.try_pin(staff_id, pin),
+                self._pin_checked,
+                failed=lambda _e: setattr(scr, "checking", False),
+            )
 
     def _pin_checked(self, verdict) -> None:
         scr = self.pin_screen
@@ -124,7 +132,10 @@ class StaffController:
             self.reload()
             return
         if verdict.locked_until is not None:
-            scr.message_key, scr.message_args = "pin.locked", {"time": time_text(verdict.locked_until, self.app.lang)}
+            scr.message_key, scr.message_args = (
+                "pin.locked",
+                {"time": time_text(verdict.locked_until, self.app.lang)},
+            )
         else:
             scr.message_key, scr.message_args = "pin.wrong", {"left": verdict.attempts_left}
         scr.render()
@@ -160,15 +171,18 @@ class StaffController:
             self.screen.message = message
             self.screen.message_ok = ok
             self.render()
+
         self.app.run_job(job, loaded)
 
     def act(self, fn, ok_key: str, **kw: Any) -> None:
         """Run a staff action; report it in words, then reload the page's figures."""
+
         def done(outcome) -> None:
             if getattr(outcome, "ok", True):
                 self.reload(self.t(ok_key, **kw), True)
             else:
                 self.reload(self.t(f"staff.error.{outcome.reason}"), False)
+
         self.app.run_job(fn, done)
 
     # -- drawing ------------------------------------------------------------------------
@@ -181,20 +195,50 @@ class StaffController:
         nav.clear_widgets()
         exits.clear_widgets()
         for tab in TABS:
-            nav.add_widget(self._button(self.t(f"staff.tab.{tab}"), "tab", tab, lambda b: self.set_tab(b.value),
-                                        bg="accent" if scr.tab == tab else "panel",
-                                        ink="accent_ink" if scr.tab == tab else "ink", height=dp(NAV_HEIGHT)))
-        exits.add_widget(self._button(self.t("staff.leave"), "leave_staff", None, lambda _b: self.app.go_home(),
-                                      bg="info", ink="info_ink", height=dp(NAV_HEIGHT)))
-        exits.add_widget(self._button(self.t("staff.exit_kiosk"), "exit_kiosk", None,
-                                      lambda _b: self.app.leave_kiosk(), bg="refusal", ink="refusal_ink",
-                                      height=dp(NAV_HEIGHT)))
+            nav.add_widget(
+                self._button(
+                    self.t(f"staff.tab.{tab}"),
+                    "tab",
+                    tab,
+                    lambda b: self.set_tab(b.value),
+                    bg="accent" if scr.tab == tab else "panel",
+                    ink="accent_ink" if scr.tab == tab else "ink",
+                    height=dp(NAV_HEIGHT),
+                )
+            )
+        exits.add_widget(
+            self._button(
+                self.t("staff.leave"),
+                "leave_staff",
+                None,
+                lambda _b: self.app.go_home(),
+                bg="info",
+                ink="info_ink",
+                height=dp(NAV_HEIGHT),
+            )
+        )
+        exits.add_widget(
+            self._button(
+                self.t("staff.exit_kiosk"),
+                "exit_kiosk",
+                None,
+                lambda _b: self.app.leave_kiosk(),
+                bg="refusal",
+                ink="refusal_ink",
+                height=dp(NAV_HEIGHT),
+            )
+        )
         scr.heading = self.t(f"staff.heading.{scr.tab}")
         scr.ids.toolbar.clear_widgets()
         scr.ids.content.clear_widgets()
         # Another page, or an editor opened from a row far down a list: start at the top,
         # where it is drawn, not at the list's old scroll position.
-        page = (scr.tab, self.correcting is not None, self.editing is not None, self.points_target is not None)
+        page = (
+            scr.tab,
+            self.correcting is not None,
+            self.editing is not None,
+            self.points_target is not None,
+        )
         if page != self._page:
             self._page = page
             scr.ids.content_scroll.scroll_y = 1
@@ -211,15 +255,36 @@ class StaffController:
         self.closed_count = None
         if tab == "settings" and self.view is not None:
             cfg = self.app.config_kiosk
-            self.settings = {"site_id": self.view.site_id, "language": cfg.language,
-                             "idle": int(self.app.idle_timeout)}
+            self.settings = {
+                "site_id": self.view.site_id,
+                "language": cfg.language,
+                "idle": int(self.app.idle_timeout),
+            }
         self.reload()
 
-    def _button(self, text: str, action: str, value: Any, on_release, *, bg: str = "accent",
-                ink: str = "accent_ink", width: float | None = None, height: float | None = None,
-                selected: bool = False) -> KButton:
-        btn = KButton(text=text, action=action, value=value, bg=bg, ink=ink, selected=selected,
-                      font_size="24sp", height=height or dp(64))
+    def _button(
+        self,
+        text: str,
+        action: str,
+        value: Any,
+        on_release,
+        *,
+        bg: str = "accent",
+        ink: str = "accent_ink",
+        width: float | None = None,
+        height: float | None = None,
+        selected: bool = False,
+    ) -> KButton:
+        btn = KButton(
+            text=text,
+            action=action,
+            value=value,
+            bg=bg,
+            ink=ink,
+            selected=selected,
+            font_size="24sp",
+            height=height or dp(64),
+        )
         if width is not None:
             btn.size_hint_x = None
             btn.width = width
@@ -238,25 +303,49 @@ class StaffController:
         """A row at least ``least`` high that grows with its text when it wraps (long names, English)."""
         label = row.children[-1]  # the text, laid out first by the Row rule in kiosk.kv
         row.height = least
-        label.bind(texture_size=lambda _l, size: setattr(row, "height", max(least, size[1] + dp(12))))
+        label.bind(
+            texture_size=lambda _l, size: setattr(row, "height", max(least, size[1] + dp(12)))
+        )
 
     def _note(self, text: str, **kw: Any) -> KLabel:
         label = KLabel(text=text, **{"font_size": "24sp", **kw})
         self.screen.ids.content.add_widget(label)
         return label
 
-    def _choices(self, label: str, action: str, values: tuple[str, ...], chosen: str | None, key: str,
-                 on_release) -> None:
+    def _choices(
+        self,
+        label: str,
+        action: str,
+        values: tuple[str, ...],
+        chosen: str | None,
+        key: str,
+        on_release,
+    ) -> None:
         """A row of preset choices (reasons), the chosen one marked."""
         row = BoxLayout(size_hint_y=None, height=dp(80), spacing=dp(6))
         middle = {"center_y": 0.5}
-        row.add_widget(KLabel(text=label, size_hint_x=None, width=dp(120), font_size="26sp", bold=True,
-                              pos_hint=middle))
+        row.add_widget(
+            KLabel(
+                text=label,
+                size_hint_x=None,
+                width=dp(120),
+                font_size="26sp",
+                bold=True,
+                pos_hint=middle,
+            )
+        )
         for value in values:
             sel = value == chosen
-            button = self._button(self.t(f"{key}.{value}"), action, value, on_release,
-                                  bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
-                                  selected=sel, height=dp(72))
+            button = self._button(
+                self.t(f"{key}.{value}"),
+                action,
+                value,
+                on_release,
+                bg="accent" if sel else "panel",
+                ink="accent_ink" if sel else "ink",
+                selected=sel,
+                height=dp(72),
+            )
             button.pos_hint = middle
             row.add_widget(button)
         self.screen.ids.content.add_widget(row)
@@ -265,8 +354,17 @@ class StaffController:
         """Big step buttons in one row: no keyboard needed."""
         box = BoxLayout(size_hint_y=None, height=dp(88), spacing=dp(8))
         for step, text in zip(steps, texts, strict=True):
-            box.add_widget(self._button(text, action, step, on_release, bg="panel" if step < 0 else "accent",
-                                        ink="ink" if step < 0 else "accent_ink", height=dp(88)))
+            box.add_widget(
+                self._button(
+                    text,
+                    action,
+                    step,
+                    on_release,
+                    bg="panel" if step < 0 else "accent",
+                    ink="ink" if step < 0 else "accent_ink",
+                    height=dp(88),
+                )
+            )
         self.screen.ids.content.add_widget(box)
 
     def _pad(self, prefix: str, go_text: str, on_key) -> None:
@@ -275,9 +373,13 @@ class StaffController:
         pad = GridLayout(cols=6, spacing=dp(6), size_hint_y=None, height=dp(150))
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "del", "go"):
             if key == "del":
-                b = self._button(self.t("pin.clear"), f"{prefix}_clear", key, on_key, bg="info", ink="info_ink")
+                b = self._button(
+                    self.t("pin.clear"), f"{prefix}_clear", key, on_key, bg="info", ink="info_ink"
+                )
             elif key == "go":
-                b = self._button(go_text, f"{prefix}_go", key, on_key, bg="success", ink="success_ink")
+                b = self._button(
+                    go_text, f"{prefix}_go", key, on_key, bg="success", ink="success_ink"
+                )
             else:
                 b = self._button(key, f"{prefix}_digit", key, on_key, bg="panel", ink="ink")
             pad.add_widget(b)
@@ -304,12 +406,24 @@ class StaffController:
 
     def _render_stock(self) -> None:
         bar = self.screen.ids.toolbar
-        bar.add_widget(KLabel(text=self.t("staff.stock.reason"), size_hint_x=None, width=dp(120), font_size="24sp"))
+        bar.add_widget(
+            KLabel(
+                text=self.t("staff.stock.reason"), size_hint_x=None, width=dp(120), font_size="24sp"
+            )
+        )
         for reason in STOCK_REASONS:
             sel = reason == self.stock_reason
-            bar.add_widget(self._button(self.t(f"staff.reason.{reason}"), "reason", reason, self._set_reason,
-                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
-                                        selected=sel))
+            bar.add_widget(
+                self._button(
+                    self.t(f"staff.reason.{reason}"),
+                    "reason",
+                    reason,
+                    self._set_reason,
+                    bg="accent" if sel else "panel",
+                    ink="accent_ink" if sel else "ink",
+                    selected=sel,
+                )
+            )
         lang = self.app.lang
         for item in self.view.items:
             if not item.stocked:
@@ -318,8 +432,15 @@ class StaffController:
             buttons = [
                 self._button("+1", "restock", (item.item_id, 1), self._restock, width=dp(84)),
                 self._button("+10", "restock", (item.item_id, 10), self._restock, width=dp(84)),
-                self._button("-1", "adjust", (item.item_id, -1), self._adjust, width=dp(84),
-                             bg="warning", ink="warning_ink"),
+                self._button(
+                    "-1",
+                    "adjust",
+                    (item.item_id, -1),
+                    self._adjust,
+                    width=dp(84),
+                    bg="warning",
+                    ink="warning_ink",
+                ),
             ]
             self._row(text, buttons)
 
@@ -339,7 +460,9 @@ class StaffController:
             self.screen.message = self.t("staff.error.reason_for_decrease")
             return
         kiosk, staff, reason = self.app.kiosk, self.staff_id, self.stock_reason
-        self.act(lambda: kiosk.adjust_stock(staff, item_id, delta, reason), "staff.done.adjust", n=delta)
+        self.act(
+            lambda: kiosk.adjust_stock(staff, item_id, delta, reason), "staff.done.adjust", n=delta
+        )
 
     # catalog -------------------------------------------------------------------------
 
@@ -348,27 +471,64 @@ class StaffController:
             self._render_editor()
             return
         bar = self.screen.ids.toolbar
-        bar.add_widget(self._button(self.t("staff.catalog.add"), "add_item", None, self._new_item,
-                                    bg="success", ink="success_ink"))
+        bar.add_widget(
+            self._button(
+                self.t("staff.catalog.add"),
+                "add_item",
+                None,
+                self._new_item,
+                bg="success",
+                ink="success_ink",
+            )
+        )
         lang = self.app.lang
         for item in self.view.items:
-            text = self.t("staff.catalog.row", name=pick(item.names, lang), cost=item.cost,
-                          kind=self.t(f"item.kind.{item.kind}"),
-                          state=self.t("staff.catalog.active" if item.active else "staff.catalog.inactive"))
-            self._row(text, [self._button(self.t("staff.catalog.edit"), "edit_item", item.item_id,
-                                          self._edit_item, width=dp(140))])
+            text = self.t(
+                "staff.catalog.row",
+                name=pick(item.names, lang),
+                cost=item.cost,
+                kind=self.t(f"item.kind.{item.kind}"),
+                state=self.t("staff.catalog.active" if item.active else "staff.catalog.inactive"),
+            )
+            self._row(
+                text,
+                [
+                    self._button(
+                        self.t("staff.catalog.edit"),
+                        "edit_item",
+                        item.item_id,
+                        self._edit_item,
+                        width=dp(140),
+                    )
+                ],
+            )
 
     def _new_item(self, _btn=None) -> None:
         stamp = self.app.kiosk.now().strftime("%Y%m%d%H%M%S")
-        self.editing = {"item_id": f"item-{stamp}", "names": {"zh-Hans": "", "zh-Hant": "", "en": ""},
-                        "cost": 10, "kind": "goods", "monthly_limit": 0, "active": True, "image": "", "new": True}
+        self.editing = {
+            "item_id": f"item-{stamp}",
+            "names": {"zh-Hans": "", "zh-Hant": "", "en": ""},
+            "cost": 10,
+            "kind": "goods",
+            "monthly_limit": 0,
+            "active": True,
+            "image": "",
+            "new": True,
+        }
         self.render()
 
     def _edit_item(self, btn: KButton) -> None:
         item = next(i for i in self.view.items if i.item_id == btn.value)
-        self.editing = {"item_id": item.item_id, "names": {k: item.names.get(k, "") for k in LANGS},
-                        "cost": item.cost, "kind": item.kind, "monthly_limit": item.monthly_limit,
-                        "active": item.active, "image": None, "new": False}
+        self.editing = {
+            "item_id": item.item_id,
+            "names": {k: item.names.get(k, "") for k in LANGS},
+            "cost": item.cost,
+            "kind": item.kind,
+            "monthly_limit": item.monthly_limit,
+            "active": item.active,
+            "image": None,
+            "new": False,
+        }
         self.render()
 
     def _render_editor(self) -> None:
@@ -377,32 +537,69 @@ class StaffController:
         self.inputs = {}
         for lang in LANGS:
             row = Row(text=self.t(f"staff.catalog.name_{lang.replace('-', '_').lower()}"))
-            ti = TextInput(text=e["names"].get(lang, ""), multiline=False, font_size="26sp",
-                           size_hint_x=1.6, write_tab=False)
+            ti = TextInput(
+                text=e["names"].get(lang, ""),
+                multiline=False,
+                font_size="26sp",
+                size_hint_x=1.6,
+                write_tab=False,
+            )
             ti.action = f"name:{lang}"
             self.inputs[lang] = ti
             row.add_widget(ti)
             content.add_widget(row)
         for field_, step in (("cost", 10), ("monthly_limit", 1)):
             row = Row(text=self.t(f"staff.catalog.{field_}", n=e[field_]))
-            row.add_widget(self._button("-", f"{field_}_down", (field_, -step), self._bump, width=dp(84)))
-            row.add_widget(self._button("+", f"{field_}_up", (field_, step), self._bump, width=dp(84)))
+            row.add_widget(
+                self._button("-", f"{field_}_down", (field_, -step), self._bump, width=dp(84))
+            )
+            row.add_widget(
+                self._button("+", f"{field_}_up", (field_, step), self._bump, width=dp(84))
+            )
             content.add_widget(row)
         row = Row(text=self.t("staff.catalog.kind"))
         for kind in ("goods", "privilege", "ticket"):
             sel = e["kind"] == kind
-            row.add_widget(self._button(self.t(f"staff.kind.{kind}"), "kind", kind, self._set_kind,
-                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
-                                        selected=sel))
+            row.add_widget(
+                self._button(
+                    self.t(f"staff.kind.{kind}"),
+                    "kind",
+                    kind,
+                    self._set_kind,
+                    bg="accent" if sel else "panel",
+                    ink="accent_ink" if sel else "ink",
+                    selected=sel,
+                )
+            )
         content.add_widget(row)
         row = Row(text=self.t("staff.catalog.active" if e["active"] else "staff.catalog.inactive"))
-        row.add_widget(self._button(self.t("staff.catalog.toggle_active"), "toggle_active", None, self._toggle_active))
+        row.add_widget(
+            self._button(
+                self.t("staff.catalog.toggle_active"), "toggle_active", None, self._toggle_active
+            )
+        )
         content.add_widget(row)
         bar = self.screen.ids.toolbar
-        bar.add_widget(self._button(self.t("common.save"), "save_item", None, self._save_item,
-                                    bg="success", ink="success_ink"))
-        bar.add_widget(self._button(self.t("common.cancel"), "cancel_edit", None, self._cancel_edit,
-                                    bg="info", ink="info_ink"))
+        bar.add_widget(
+            self._button(
+                self.t("common.save"),
+                "save_item",
+                None,
+                self._save_item,
+                bg="success",
+                ink="success_ink",
+            )
+        )
+        bar.add_widget(
+            self._button(
+                self.t("common.cancel"),
+                "cancel_edit",
+                None,
+                self._cancel_edit,
+                bg="info",
+                ink="info_ink",
+            )
+        )
 
     def _keep_inputs(self) -> None:
         for lang, ti in getattr(self, "inputs", {}).items():
@@ -438,8 +635,16 @@ class StaffController:
             if image is None:
                 current = kiosk.store.catalog_item(e["item_id"])
                 image = current.image if current else ""
-            return kiosk.upsert_catalog_item(staff, e["item_id"], e["names"], int(e["cost"]), e["kind"],
-                                             int(e["monthly_limit"]), image, bool(e["active"]))
+            return kiosk.upsert_catalog_item(
+                staff,
+                e["item_id"],
+                e["names"],
+                int(e["cost"]),
+                e["kind"],
+                int(e["monthly_limit"]),
+                image,
+                bool(e["active"]),
+            )
 
         def done(outcome) -> None:
             if outcome.ok:
@@ -448,6 +653,7 @@ class StaffController:
             else:
                 self.screen.message_ok = False
                 self.screen.message = self.t(f"staff.error.{outcome.reason}")
+
         self.app.run_job(job, done)
 
     # sessions ------------------------------------------------------------------------
@@ -458,16 +664,33 @@ class StaffController:
             return
         forgotten = sum(1 for s in self.view.open_sessions if s["forgotten"])
         bar = self.screen.ids.toolbar
-        bar.add_widget(self._button(self.t("staff.sessions.close_forgotten", n=forgotten), "close_forgotten",
-                                    None, self._close_forgotten, bg="warning", ink="warning_ink"))
+        bar.add_widget(
+            self._button(
+                self.t("staff.sessions.close_forgotten", n=forgotten),
+                "close_forgotten",
+                None,
+                self._close_forgotten,
+                bg="warning",
+                ink="warning_ink",
+            )
+        )
         if not self.view.sessions:
             self._note(self.t("staff.sessions.none"))
         for s in self.view.sessions:
             status = self.session_status(s)
-            row = self._row(self.session_text(s, status), [
-                self._button(self.t("staff.sessions.correct"), "correct_session", s["session_id"],
-                             self._start_correction, width=dp(140))],
-                ink="refusal" if status in ("forgotten", "auto_closed") else "ink")
+            row = self._row(
+                self.session_text(s, status),
+                [
+                    self._button(
+                        self.t("staff.sessions.correct"),
+                        "correct_session",
+                        s["session_id"],
+                        self._start_correction,
+                        width=dp(140),
+                    )
+                ],
+                ink="refusal" if status in ("forgotten", "auto_closed") else "ink",
+            )
             self._fit(row, dp(100))
 
     @staticmethod
@@ -481,13 +704,23 @@ class StaffController:
 
     def session_text(self, s: dict[str, Any], status: str) -> str:
         lang = self.app.lang
-        common = {"name": s["name"], "id": s["volunteer_id"], "activity": pick(s["titles"], lang),
-                  "status": self.t(f"staff.sessions.status.{status}"), "day": f"{self._local(s['signed_in_at']):%m-%d}",
-                  "start": time_text(self._local(s["signed_in_at"]), lang)}
+        common = {
+            "name": s["name"],
+            "id": s["volunteer_id"],
+            "activity": pick(s["titles"], lang),
+            "status": self.t(f"staff.sessions.status.{status}"),
+            "day": f"{self._local(s['signed_in_at']):%m-%d}",
+            "start": time_text(self._local(s["signed_in_at"]), lang),
+        }
         if s["signed_out_at"] is None:
             return self.t("staff.sessions.row_open", **common)
-        return self.t("staff.sessions.row_closed", end=self._when(s["signed_out_at"], s["signed_in_at"]),
-                      minutes=s["minutes"] or 0, points=s["points"] or 0, **common)
+        return self.t(
+            "staff.sessions.row_closed",
+            end=self._when(s["signed_out_at"], s["signed_in_at"]),
+            minutes=s["minutes"] or 0,
+            points=s["points"] or 0,
+            **common,
+        )
 
     # correcting a session ---------------------------------------------------------------
 
@@ -501,44 +734,93 @@ class StaffController:
             self.correcting = draft
             self.screen.message = ""
             self.render()
+
         self.app.run_job(lambda: flows.correction_draft(kiosk, sid), loaded)
 
     def _render_correction(self) -> None:
         d = self.correcting
         row, lang = d.row, self.app.lang
-        self._note(self.t("staff.correct.who", name=row["name"], id=row["volunteer_id"],
-                          activity=pick(row["titles"], lang)), font_size="28sp", bold=True)
+        self._note(
+            self.t(
+                "staff.correct.who",
+                name=row["name"],
+                id=row["volunteer_id"],
+                activity=pick(row["titles"], lang),
+            ),
+            font_size="28sp",
+            bold=True,
+        )
         start = self._when(row["signed_in_at"])
         if row["signed_out_at"] is None:
             was = self.t("staff.correct.was_open", start=start)
         else:
-            was = self.t("staff.correct.was_closed", start=start,
-                         end=self._when(row["signed_out_at"], row["signed_in_at"]),
-                         minutes=row["minutes"] or 0, points=row["points"] or 0)
+            was = self.t(
+                "staff.correct.was_closed",
+                start=start,
+                end=self._when(row["signed_out_at"], row["signed_in_at"]),
+                minutes=row["minutes"] or 0,
+                points=row["points"] or 0,
+            )
         self._note(was, ink="muted_ink")
-        self._note(self.t("staff.correct.out", time=self._when(d.signed_out_at, row["signed_in_at"])),
-                   font_size="44sp", bold=True)
-        self._steps("correct_step", CORRECTION_STEPS,
-                    [self.t(f"staff.correct.step.{k}") for k in ("minus_hour", "minus_15", "plus_15", "plus_hour")],
-                    self._correct_step)
+        self._note(
+            self.t("staff.correct.out", time=self._when(d.signed_out_at, row["signed_in_at"])),
+            font_size="44sp",
+            bold=True,
+        )
+        self._steps(
+            "correct_step",
+            CORRECTION_STEPS,
+            [
+                self.t(f"staff.correct.step.{k}")
+                for k in ("minus_hour", "minus_15", "plus_15", "plus_hour")
+            ],
+            self._correct_step,
+        )
         verdict = d.verdict(self.app.kiosk.now())
         refused = isinstance(verdict, CorrectionRefusal)
         if refused:
             preview = self.t(f"staff.error.{verdict.value}")
         else:
-            preview = self.t("staff.correct.preview", minutes=verdict.minutes, credited=verdict.credited_minutes,
-                             points=verdict.points, delta=signed(verdict.points - (row["points"] or 0)))
-        label = self._note(preview, font_size="30sp", bold=True, ink="refusal" if refused else "success")
+            preview = self.t(
+                "staff.correct.preview",
+                minutes=verdict.minutes,
+                credited=verdict.credited_minutes,
+                points=verdict.points,
+                delta=signed(verdict.points - (row["points"] or 0)),
+            )
+        label = self._note(
+            preview, font_size="30sp", bold=True, ink="refusal" if refused else "success"
+        )
         label.action = "correction_preview"
-        self._choices(self.t("staff.correct.reason"), "correct_reason", CORRECTION_REASONS, d.reason,
-                      "staff.correct.reasons", self._correct_reason)
+        self._choices(
+            self.t("staff.correct.reason"),
+            "correct_reason",
+            CORRECTION_REASONS,
+            d.reason,
+            "staff.correct.reasons",
+            self._correct_reason,
+        )
         bar = self.screen.ids.toolbar
-        confirm = self._button(self.t("staff.correct.confirm"), "confirm_correction", row["session_id"],
-                               self._confirm_correction, bg="success", ink="success_ink")
+        confirm = self._button(
+            self.t("staff.correct.confirm"),
+            "confirm_correction",
+            row["session_id"],
+            self._confirm_correction,
+            bg="success",
+            ink="success_ink",
+        )
         confirm.disabled = refused
         bar.add_widget(confirm)
-        bar.add_widget(self._button(self.t("common.cancel"), "cancel_correction", None, self._cancel_correction,
-                                    bg="info", ink="info_ink"))
+        bar.add_widget(
+            self._button(
+                self.t("common.cancel"),
+                "cancel_correction",
+                None,
+                self._cancel_correction,
+                bg="info",
+                ink="info_ink",
+            )
+        )
 
     def _correct_step(self, btn: KButton) -> None:
         d, step = self.correcting, int(btn.value)
@@ -573,19 +855,32 @@ class StaffController:
         def done(out) -> None:
             if out.ok:
                 self.correcting = None
-                self.reload(self.t("staff.done.corrected", name=out.name, minutes=out.minutes, points=out.points,
-                                   delta=signed(out.points - old_points), balance=out.balance), True)
+                self.reload(
+                    self.t(
+                        "staff.done.corrected",
+                        name=out.name,
+                        minutes=out.minutes,
+                        points=out.points,
+                        delta=signed(out.points - old_points),
+                        balance=out.balance,
+                    ),
+                    True,
+                )
                 self.app.sound.play("success")
             else:
                 self._say(self.t(f"staff.error.{out.reason}"), False)
-        self.app.run_job(lambda: kiosk.correct_attendance(staff, d.row["session_id"], d.signed_out_at, d.reason),
-                         done)
+
+        self.app.run_job(
+            lambda: kiosk.correct_attendance(staff, d.row["session_id"], d.signed_out_at, d.reason),
+            done,
+        )
 
     def _close_forgotten(self, _btn=None) -> None:
         kiosk = self.app.kiosk
 
         def done(closed) -> None:
             self.reload(self.t("staff.done.closed", n=len(closed)), True)
+
         self.app.run_job(kiosk.close_forgotten_sessions, done)
 
     # assisted sign-in ----------------------------------------------------------------
@@ -594,8 +889,14 @@ class StaffController:
         content = self.screen.ids.content
         number = "V" + self.assist_digits
         self._note(self.t("staff.assist.help"))
-        content.add_widget(KLabel(text=number if self.assist_digits else "V______", font_size="48sp", bold=True,
-                                  height=dp(72)))
+        content.add_widget(
+            KLabel(
+                text=number if self.assist_digits else "V______",
+                font_size="48sp",
+                bold=True,
+                height=dp(72),
+            )
+        )
         self._pad("assist", self.t("staff.assist.go"), self._assist_key)
 
     def _assist_key(self, btn: KButton) -> None:
@@ -616,20 +917,29 @@ class StaffController:
 
         def job():
             default, _cands = kiosk.candidates(vid)
-            return flows.attendance(kiosk, volunteer_id=vid, assisted_by=staff,
-                                    activity_id=default.activity_id if default else None)
+            return flows.attendance(
+                kiosk,
+                volunteer_id=vid,
+                assisted_by=staff,
+                activity_id=default.activity_id if default else None,
+            )
 
         def done(result) -> None:
             self.assist_digits = ""
             o = result.outcome
             lang = self.app.lang
             if o.ok:
-                words = self.t(f"staff.assist.{o.kind}", name=o.name, id=o.volunteer_id,
-                               activity=pick(result.titles, lang) if result.titles else "",
-                               points=o.points or 0)
+                words = self.t(
+                    f"staff.assist.{o.kind}",
+                    name=o.name,
+                    id=o.volunteer_id,
+                    activity=pick(result.titles, lang) if result.titles else "",
+                    points=o.points or 0,
+                )
                 self.reload(words, True)
             else:
                 self.reload(self.t(f"refusal.{o.reason}.title"), False)
+
         self.app.run_job(job, done)
 
     # points -------------------------------------------------------------------------
@@ -638,15 +948,25 @@ class StaffController:
         target = self.points_target
         if target is None:
             self._note(self.t("staff.points.help"))
-            self._note("V" + self.points_digits if self.points_digits else "V______", font_size="48sp", bold=True)
+            self._note(
+                "V" + self.points_digits if self.points_digits else "V______",
+                font_size="48sp",
+                bold=True,
+            )
             self._pad("points", self.t("staff.points.find"), self._points_key)
             return
-        self._note(self.t("staff.points.who", name=target.name, id=target.volunteer_id, balance=target.balance),
-                   font_size="30sp", bold=True)
+        self._note(
+            self.t(
+                "staff.points.who", name=target.name, id=target.volunteer_id, balance=target.balance
+            ),
+            font_size="30sp",
+            bold=True,
+        )
         delta = self.points_delta
         self._note(self.t("staff.points.amount", delta=signed(delta)), font_size="44sp", bold=True)
-        self._steps("points_step", POINTS_STEPS, [signed(n) for n in POINTS_STEPS],
-                    self._points_step)
+        self._steps(
+            "points_step", POINTS_STEPS, [signed(n) for n in POINTS_STEPS], self._points_step
+        )
         if delta == 0:
             preview, ink = self.t("staff.points.pick_amount"), "muted_ink"
         elif target.balance + delta < 0:
@@ -655,15 +975,35 @@ class StaffController:
             preview, ink = self.t("staff.points.after", balance=target.balance + delta), "success"
         label = self._note(preview, font_size="30sp", bold=True, ink=ink)
         label.action = "points_preview"
-        self._choices(self.t("staff.points.reason"), "points_reason", POINTS_REASONS, self.points_reason,
-                      "staff.points.reasons", self._points_reason)
+        self._choices(
+            self.t("staff.points.reason"),
+            "points_reason",
+            POINTS_REASONS,
+            self.points_reason,
+            "staff.points.reasons",
+            self._points_reason,
+        )
         bar = self.screen.ids.toolbar
-        confirm = self._button(self.t("staff.points.confirm"), "confirm_points", target.volunteer_id,
-                               self._confirm_points, bg="success", ink="success_ink")
+        confirm = self._button(
+            self.t("staff.points.confirm"),
+            "confirm_points",
+            target.volunteer_id,
+            self._confirm_points,
+            bg="success",
+            ink="success_ink",
+        )
         confirm.disabled = delta == 0
         bar.add_widget(confirm)
-        bar.add_widget(self._button(self.t("staff.points.other_person"), "points_other", None, self._points_other,
-                                    bg="info", ink="info_ink"))
+        bar.add_widget(
+            self._button(
+                self.t("staff.points.other_person"),
+                "points_other",
+                None,
+                self._points_other,
+                bg="info",
+                ink="info_ink",
+            )
+        )
 
     def _points_key(self, btn: KButton) -> None:
         if btn.value == "del":
@@ -686,10 +1026,17 @@ class StaffController:
                 self.screen.message = ""
                 self.app.sound.play("notice")
             else:
-                key = f"refusal.{result.reason}.title" if text is not None else f"staff.error.{result.reason}"
+                key = (
+                    f"refusal.{result.reason}.title"
+                    if text is not None
+                    else f"staff.error.{result.reason}"
+                )
                 self._say(self.t(key), False)
             self.render()
-        self.app.run_job(lambda: flows.points_target(kiosk, text=text, volunteer_id=volunteer_id), found)
+
+        self.app.run_job(
+            lambda: flows.points_target(kiosk, text=text, volunteer_id=volunteer_id), found
+        )
 
     def _points_step(self, btn: KButton) -> None:
         self.points_delta += int(btn.value)
@@ -717,15 +1064,22 @@ class StaffController:
             if out.ok:
                 self.points_target = dataclasses.replace(target, balance=out.balance)
                 self.points_delta, self.points_reason = 0, None
-                self.reload(self.t("staff.done.points", name=out.name, delta=signed(delta), balance=out.balance),
-                            True)
+                self.reload(
+                    self.t(
+                        "staff.done.points", name=out.name, delta=signed(delta), balance=out.balance
+                    ),
+                    True,
+                )
                 self.app.sound.play("success")
             else:
                 if out.balance is not None:
                     self.points_target = dataclasses.replace(target, balance=out.balance)
                 self._say(self.t(f"staff.error.{out.reason}"), False)
                 self.render()
-        self.app.run_job(lambda: kiosk.adjust_points(staff, target.volunteer_id, delta, reason), done)
+
+        self.app.run_job(
+            lambda: kiosk.adjust_points(staff, target.volunteer_id, delta, reason), done
+        )
 
     # redemptions ---------------------------------------------------------------------
 
@@ -735,18 +1089,34 @@ class StaffController:
         lang = self.app.lang
         for r in self.view.redemptions:
             status = self.t(f"staff.redemptions.{r['status']}")
-            text = self.t("staff.redemptions.row", no=r["pickup_no"], item=pick(r["item_names"], lang),
-                          name=r["name"], day=r["day"], status=status)
+            text = self.t(
+                "staff.redemptions.row",
+                no=r["pickup_no"],
+                item=pick(r["item_names"], lang),
+                name=r["name"],
+                day=r["day"],
+                status=status,
+            )
             buttons = []
             if r["status"] == "done":
-                buttons.append(self._button(self.t("staff.redemptions.cancel"), "cancel_redemption",
-                                            r["redemption_id"], self._cancel_redemption, width=dp(140),
-                                            bg="warning", ink="warning_ink"))
+                buttons.append(
+                    self._button(
+                        self.t("staff.redemptions.cancel"),
+                        "cancel_redemption",
+                        r["redemption_id"],
+                        self._cancel_redemption,
+                        width=dp(140),
+                        bg="warning",
+                        ink="warning_ink",
+                    )
+                )
             self._row(text, buttons)
 
     def _cancel_redemption(self, btn: KButton) -> None:
         kiosk, staff, rid = self.app.kiosk, self.staff_id, btn.value
-        self.act(lambda: kiosk.cancel_redemption(staff, rid, "staff_cancel"), "staff.done.cancelled")
+        self.act(
+            lambda: kiosk.cancel_redemption(staff, rid, "staff_cancel"), "staff.done.cancelled"
+        )
 
     # sync ----------------------------------------------------------------------------
 
@@ -760,7 +1130,9 @@ class StaffController:
             state = self.t("staff.sync.online" if s.online else "staff.sync.offline")
         self._row(state, [])
         self._row(self.t("staff.sync.pending", n=s.pending, minutes=int(s.oldest_age_s // 60)), [])
-        self._row(self.t("staff.sync.last_success", when=s.last_success or self.t("staff.sync.never")), [])
+        self._row(
+            self.t("staff.sync.last_success", when=s.last_success or self.t("staff.sync.never")), []
+        )
         if s.last_error:
             self._row(self.t("staff.sync.last_error", error=s.last_error), [], ink="refusal")
         self._note(self.t("staff.sync.outbox"))
@@ -769,8 +1141,12 @@ class StaffController:
         self._note(self.t("staff.sync.exceptions"))
         if s.exceptions_at:
             at = datetime.fromisoformat(s.exceptions_at).astimezone(self.app.kiosk.config.tz)
-            self._note(self.t("staff.sync.exceptions_as_of",
-                              time=f"{short_date(at, self.app.lang)} {time_text(at, self.app.lang)}"))
+            self._note(
+                self.t(
+                    "staff.sync.exceptions_as_of",
+                    time=f"{short_date(at, self.app.lang)} {time_text(at, self.app.lang)}",
+                )
+            )
         if s.exceptions is None:
             self._row(self.t("staff.sync.exceptions_unavailable"), [])
         elif not s.exceptions:
@@ -779,32 +1155,52 @@ class StaffController:
             for exc in s.exceptions[:MAX_EXCEPTION_ROWS]:
                 self._row(self.exception_text(exc), [], ink="refusal")
             if len(s.exceptions) > MAX_EXCEPTION_ROWS:
-                self._note(self.t("staff.sync.exceptions_more", n=len(s.exceptions) - MAX_EXCEPTION_ROWS))
+                self._note(
+                    self.t("staff.sync.exceptions_more", n=len(s.exceptions) - MAX_EXCEPTION_ROWS)
+                )
 
     def exception_text(self, exc: dict[str, Any]) -> str:
         """One line: when, what kind, whose (a volunteer id, else the kiosk), the figures."""
         lang, kind, d = self.app.lang, exc["kind"], exc["detail"]
         known = kind in EXCEPTION_KINDS
-        figures = {"balance": d.get("balance", ""), "cost": d.get("cost", ""), "seq": d.get("seq", ""),
-                   "delta": d.get("delta", ""),
-                   "reason": d.get("reason", ""), "qty": d.get("qty", ""), "kiosk": exc["kiosk_id"],
-                   "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
-                   "item": pick(exc["item_names"], lang) if exc["item_names"] else ""}
+        figures = {
+            "balance": d.get("balance", ""),
+            "cost": d.get("cost", ""),
+            "seq": d.get("seq", ""),
+            "delta": d.get("delta", ""),
+            "reason": d.get("reason", ""),
+            "qty": d.get("qty", ""),
+            "kiosk": exc["kiosk_id"],
+            "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
+            "item": pick(exc["item_names"], lang) if exc["item_names"] else "",
+        }
         when = exc["when"]
         # An overdraft made by a staff adjustment or correction, not by a redemption.
-        detail_key = {"points.adjust": "overdraft_adjust", "attendance.correct": "overdraft_correct"}.get(
-            d.get("cause"), kind) if kind == "overdraft" else kind
-        return self.t("staff.sync.exception_row",
-                      when=f"{short_date(when, lang)} {time_text(when, lang)}" if when else "",
-                      kind=self.t(f"staff.sync.kind.{kind}") if known else self.t("staff.sync.kind.other"),
-                      who=exc["volunteer_id"] or exc["kiosk_id"],
-                      detail=self.t(f"staff.sync.detail.{detail_key}", **figures) if known else "")
+        detail_key = (
+            {"points.adjust": "overdraft_adjust", "attendance.correct": "overdraft_correct"}.get(
+                d.get("cause"), kind
+            )
+            if kind == "overdraft"
+            else kind
+        )
+        return self.t(
+            "staff.sync.exception_row",
+            when=f"{short_date(when, lang)} {time_text(when, lang)}" if when else "",
+            kind=self.t(f"staff.sync.kind.{kind}") if known else self.t("staff.sync.kind.other"),
+            who=exc["volunteer_id"] or exc["kiosk_id"],
+            detail=self.t(f"staff.sync.detail.{detail_key}", **figures) if known else "",
+        )
 
     def sync_tick(self) -> None:
         """On the sync page, redraw when the agent has read a newer list from the ledger."""
         agent = self.app.sync_agent
-        if (self.staff_id is None or self.sync is None or self.screen.tab != "sync"
-                or self.app.sm.current != "staff" or agent is None):
+        if (
+            self.staff_id is None
+            or self.sync is None
+            or self.screen.tab != "sync"
+            or self.app.sm.current != "staff"
+            or agent is None
+        ):
             return
         if getattr(agent, "exceptions_at", None) != self.sync.exceptions_at:
             self.reload(self.screen.message, self.screen.message_ok)
@@ -814,29 +1210,58 @@ class StaffController:
     def _render_settings(self) -> None:
         if not self.settings:
             cfg = self.app.config_kiosk
-            self.settings = {"site_id": self.view.site_id, "language": cfg.language, "idle": int(self.app.idle_timeout)}
+            self.settings = {
+                "site_id": self.view.site_id,
+                "language": cfg.language,
+                "idle": int(self.app.idle_timeout),
+            }
         st = self.settings
         content = self.screen.ids.content
         lang = self.app.lang
         self._note(self.t("staff.settings.site"))
         for site_id, names in self.view.sites:
             sel = st["site_id"] == site_id
-            content.add_widget(self._button(pick(names, lang), "site", site_id, self._set_site,
-                                            bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
-                                            selected=sel))
+            content.add_widget(
+                self._button(
+                    pick(names, lang),
+                    "site",
+                    site_id,
+                    self._set_site,
+                    bg="accent" if sel else "panel",
+                    ink="accent_ink" if sel else "ink",
+                    selected=sel,
+                )
+            )
         row = Row(text=self.t("staff.settings.language"))
         for code in LANGS:
             sel = st["language"] == code
-            row.add_widget(self._button(LANG_NAMES[code], "default_lang", code, self._set_default_lang,
-                                        bg="accent" if sel else "panel", ink="accent_ink" if sel else "ink",
-                                        selected=sel, width=dp(130)))
+            row.add_widget(
+                self._button(
+                    LANG_NAMES[code],
+                    "default_lang",
+                    code,
+                    self._set_default_lang,
+                    bg="accent" if sel else "panel",
+                    ink="accent_ink" if sel else "ink",
+                    selected=sel,
+                    width=dp(130),
+                )
+            )
         content.add_widget(row)
         row = Row(text=self.t("staff.settings.idle", n=st["idle"]))
         row.add_widget(self._button("-", "idle_down", -10, self._bump_idle, width=dp(84)))
         row.add_widget(self._button("+", "idle_up", 10, self._bump_idle, width=dp(84)))
         content.add_widget(row)
-        self.screen.ids.toolbar.add_widget(self._button(self.t("common.save"), "save_settings", None,
-                                                        self._save_settings, bg="success", ink="success_ink"))
+        self.screen.ids.toolbar.add_widget(
+            self._button(
+                self.t("common.save"),
+                "save_settings",
+                None,
+                self._save_settings,
+                bg="success",
+                ink="success_ink",
+            )
+        )
 
     def _set_site(self, btn: KButton) -> None:
         self.settings["site_id"] = btn.value
@@ -856,17 +1281,28 @@ class StaffController:
         store = app.kiosk.store
 
         def job():
-            store.set_settings(**{"site_id": st["site_id"], "ui.site_id": st["site_id"],
-                                  "ui.language": st["language"], "ui.idle_timeout_seconds": st["idle"]})
+            store.set_settings(
+                **{
+                    "site_id": st["site_id"],
+                    "ui.site_id": st["site_id"],
+                    "ui.language": st["language"],
+                    "ui.idle_timeout_seconds": st["idle"],
+                }
+            )
             return st
 
         def done(_st) -> None:
-            cfg = dataclasses.replace(app.config_kiosk, site_id=st["site_id"], language=st["language"],
-                                      idle_timeout_seconds=int(st["idle"]))
+            cfg = dataclasses.replace(
+                app.config_kiosk,
+                site_id=st["site_id"],
+                language=st["language"],
+                idle_timeout_seconds=int(st["idle"]),
+            )
             app.kiosk.config = cfg
             app.config_kiosk = cfg
             app.idle_timeout = float(st["idle"])
             app.lang = st["language"]
             app.refresh_home()
             self.reload(self.t("staff.done.settings"), True)
+
         app.run_job(job, done)

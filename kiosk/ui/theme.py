@@ -36,9 +36,18 @@ PALETTE = {
 
 # (background, text) pairs actually used; the GUI tests check each is >= 7:1.
 PAIRS = [
-    ("bg", "ink"), ("bg", "muted_ink"), ("panel", "ink"), ("panel", "muted_ink"), ("bar", "bar_ink"),
-    ("accent", "accent_ink"), ("success", "success_ink"), ("refusal", "refusal_ink"),
-    ("warning", "warning_ink"), ("info", "info_ink"), ("banner", "banner_ink"), ("disabled", "disabled_ink"),
+    ("bg", "ink"),
+    ("bg", "muted_ink"),
+    ("panel", "ink"),
+    ("panel", "muted_ink"),
+    ("bar", "bar_ink"),
+    ("accent", "accent_ink"),
+    ("success", "success_ink"),
+    ("refusal", "refusal_ink"),
+    ("warning", "warning_ink"),
+    ("info", "info_ink"),
+    ("banner", "banner_ink"),
+    ("disabled", "disabled_ink"),
 ]
 
 # Outcome tone -> (background, text, sound)

@@ -30,8 +30,12 @@ class Worker:
         with self._lock:
             return self._outstanding
 
-    def submit(self, fn: Callable[[], Any], done: Callable[[Any], None] | None = None,
-               failed: Callable[[BaseException], None] | None = None) -> None:
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         with self._lock:
             self._outstanding += 1
         self._jobs.put((fn, done, failed))

@@ -6,5 +6,17 @@ from .images import fetch_images, picture_path
 from .rounds import enroll, fetch_exceptions, sync_once
 from .worker import SyncAgent, SyncStatus, read_status
 
-__all__ = ["Backoff", "LedgerClient", "PermanentFailure", "SyncAgent", "SyncStatus", "TemporaryFailure",
-           "enroll", "fetch_exceptions", "fetch_images", "picture_path", "read_status", "sync_once"]
+__all__ = [
+    "Backoff",
+    "LedgerClient",
+    "PermanentFailure",
+    "SyncAgent",
+    "SyncStatus",
+    "TemporaryFailure",
+    "enroll",
+    "fetch_exceptions",
+    "fetch_images",
+    "picture_path",
+    "read_status",
+    "sync_once",
+]

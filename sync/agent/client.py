@@ -45,7 +45,9 @@ class LedgerClient:
         if self.session is None:
             self.session = requests.Session()
 
-    def _request(self, method: str, path: str, body: Any = None, params: dict | None = None) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, body: Any = None, params: dict | None = None
+    ) -> dict[str, Any]:
         # The protocol this kiosk speaks (the ledger refuses a push it cannot take: 426/400).
         headers = {"Accept": "application/json", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
         if self.token:
@@ -55,8 +57,14 @@ class LedgerClient:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
-            resp = self.session.request(method, self.base_url + path, data=data, params=params, headers=headers,
-                                        timeout=self.timeout)
+            resp = self.session.request(
+                method,
+                self.base_url + path,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
             text = resp.content
         except requests.RequestException as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
@@ -66,12 +74,17 @@ class LedgerClient:
             payload = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             # A body cut midway parses as nothing: treat it like a lost answer.
-            raise TemporaryFailure(f"unreadable answer ({resp.status_code}, {len(text)} bytes)") from exc
+            raise TemporaryFailure(
+                f"unreadable answer ({resp.status_code}, {len(text)} bytes)"
+            ) from exc
         if resp.status_code >= 400:
             err = payload if isinstance(payload, dict) else {}
             cls = BatchTooLarge if resp.status_code == 413 else PermanentFailure
-            raise cls(str(err.get("error", resp.status_code)), str(err.get("message", err.get("detail", ""))),
-                      resp.status_code)
+            raise cls(
+                str(err.get("error", resp.status_code)),
+                str(err.get("message", err.get("detail", ""))),
+                resp.status_code,
+            )
         if not isinstance(payload, dict):
             raise TemporaryFailure("answer is not a JSON object")
         return payload
@@ -84,7 +97,9 @@ class LedgerClient:
 
     def push(self, kiosk_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         answer = self._request("POST", "/v1/events", {"kiosk_id": kiosk_id, "events": events})
-        if not isinstance(answer.get("acked_seq"), int) or not isinstance(answer.get("results"), list):
+        if not isinstance(answer.get("acked_seq"), int) or not isinstance(
+            answer.get("results"), list
+        ):
             raise TemporaryFailure("push answer without acked_seq")
         return answer
 
@@ -93,7 +108,9 @@ class LedgerClient:
         if since:
             params["since"] = since
         answer = self._request("GET", "/v1/changes", params=params)
-        if not isinstance(answer.get("changes"), list) or not isinstance(answer.get("next_cursor"), str):
+        if not isinstance(answer.get("changes"), list) or not isinstance(
+            answer.get("next_cursor"), str
+        ):
             raise TemporaryFailure("changes answer without changes/next_cursor")
         return answer
 
@@ -109,20 +126,28 @@ class LedgerClient:
         """A binary answer (a picture). Failures are sorted as for JSON requests."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            resp = self.session.request("GET", self.base_url + path, headers=headers, timeout=self.timeout,
-                                        stream=True)
+            resp = self.session.request(
+                "GET", self.base_url + path, headers=headers, timeout=self.timeout, stream=True
+            )
             length = resp.headers.get("content-length", "")
             if length.isdigit() and int(length) > max_bytes:
                 resp.close()
-                raise PermanentFailure("too_large", f"{length} bytes, more than {max_bytes}", resp.status_code)
+                raise PermanentFailure(
+                    "too_large", f"{length} bytes, more than {max_bytes}", resp.status_code
+                )
             body = resp.content
         except requests.RequestException as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             raise TemporaryFailure(f"ledger answered {resp.status_code}")
         if resp.status_code >= 400:
-            raise PermanentFailure(str(resp.status_code), f"ledger answered {resp.status_code} for {path}",
-                                   resp.status_code)
+            raise PermanentFailure(
+                str(resp.status_code),
+                f"ledger answered {resp.status_code} for {path}",
+                resp.status_code,
+            )
         if len(body) > max_bytes:
-            raise PermanentFailure("too_large", f"{len(body)} bytes, more than {max_bytes}", resp.status_code)
+            raise PermanentFailure(
+                "too_large", f"{len(body)} bytes, more than {max_bytes}", resp.status_code
+            )
         return body

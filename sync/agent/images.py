@@ -97,11 +97,13 @@ def _same_ledger(client: LedgerClient, url: str) -> str | None:
     if url.startswith("/") and not url.startswith("//"):
         return url
     if url.startswith(client.base_url + "/"):
-        return url[len(client.base_url):]
+        return url[len(client.base_url) :]
     return None
 
 
-def fetch_images(store: Store, client: LedgerClient, *, budget_s: float = BUDGET_S) -> dict[str, int]:
+def fetch_images(
+    store: Store, client: LedgerClient, *, budget_s: float = BUDGET_S
+) -> dict[str, int]:
     """Download the wanted pictures that are missing or changed. Returns counts:
     ``fetched``, ``failed``, ``current`` (already right), ``left`` (for the next round)."""
     counts = {"fetched": 0, "failed": 0, "current": 0, "left": 0}

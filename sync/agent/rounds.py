@@ -45,9 +45,16 @@ def _contact(store: Store, sent: datetime, received: datetime, server_time: str 
     store.set_settings(**values)
 
 
-def enroll(store: Store, url: str, code: str, name: str | None = None, *,
-           session: requests.Session | None = None, clock: Clock = utcnow,
-           resend_all: bool = False) -> dict[str, Any]:
+def enroll(
+    store: Store,
+    url: str,
+    code: str,
+    name: str | None = None,
+    *,
+    session: requests.Session | None = None,
+    clock: Clock = utcnow,
+    resend_all: bool = False,
+) -> dict[str, Any]:
     """Exchange a one-time code for this kiosk's identity and token, then pull the roster.
 
     ``resend_all``: the kiosk was enrolled elsewhere and its events were synced there, but
@@ -55,12 +62,19 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
     ledger gives it and sends its whole event log again, from seq 1, as that kiosk. Event ids
     are kept, so a ledger that already holds them answers ``conflict`` and counts nothing
     twice. The new enrollment must be for the site the events were recorded at."""
-    previous = {"kiosk_id": store.setting("kiosk_id"), "ledger_url": store.setting("ledger_url"),
-                "acked_seq": store.acked_seq()}
+    previous = {
+        "kiosk_id": store.setting("kiosk_id"),
+        "ledger_url": store.setting("ledger_url"),
+        "acked_seq": store.acked_seq(),
+    }
     if store.setting("ledger_token") and previous["acked_seq"] > 0 and not resend_all:
-        return {"ok": False, "error": "already_enrolled", "kiosk_id": previous["kiosk_id"],
-                "message": "this kiosk is already enrolled and has synced events; to send its whole event "
-                           "log to a new, empty ledger enroll with --resend-all, else use a fresh data folder"}
+        return {
+            "ok": False,
+            "error": "already_enrolled",
+            "kiosk_id": previous["kiosk_id"],
+            "message": "this kiosk is already enrolled and has synced events; to send its whole event "
+            "log to a new, empty ledger enroll with --resend-all, else use a fresh data folder",
+        }
     client = LedgerClient(url, session=session)
     sent = clock()
     # A kiosk sending its log again must stay at the site its events name: the ledger refuses
@@ -69,7 +83,11 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
     try:
         answer = client.enroll(code, name or socket.gethostname(), site_id=keep_site)
     except TemporaryFailure as exc:
-        return {"ok": False, "error": "unreachable", "message": f"cannot reach the ledger at {url}: {exc}"}
+        return {
+            "ok": False,
+            "error": "unreachable",
+            "message": f"cannot reach the ledger at {url}: {exc}",
+        }
     except PermanentFailure as exc:
         return {"ok": False, "error": exc.code, "message": exc.message}
     for key in ("kiosk_id", "token", "site_id", "public_key"):
@@ -81,40 +99,85 @@ def enroll(store: Store, url: str, code: str, name: str | None = None, *,
         old_site = store.setting("site_id")
         if old_site and old_site != answer["site_id"]:
             # Its events name the old site's stock and activities: they belong to that site.
-            return {"ok": False, "error": "site_mismatch", "kiosk_id": previous["kiosk_id"],
-                    "message": f"this kiosk's events were recorded at {old_site}, but the code enrolls it at "
-                               f"{answer['site_id']}: ask staff for a code for {old_site}; nothing was changed"}
+            return {
+                "ok": False,
+                "error": "site_mismatch",
+                "kiosk_id": previous["kiosk_id"],
+                "message": f"this kiosk's events were recorded at {old_site}, but the code enrolls it at "
+                f"{answer['site_id']}: ask staff for a code for {old_site}; nothing was changed",
+            }
         resent = store.last_seq()
         settings = {"acked_seq": 0, "previous_enrollment": json.dumps(previous)}
-    store.set_settings(kiosk_id=answer["kiosk_id"], ledger_token=answer["token"], ledger_url=url.rstrip("/"),
-                       site_id=answer["site_id"], public_key=answer["public_key"], cursor=None,
-                       last_contact_at=iso(clock()), **settings)
-    log.info("enrolled as %s at %s (request at %s)", answer["kiosk_id"], answer["site_id"], iso(sent))
+    store.set_settings(
+        kiosk_id=answer["kiosk_id"],
+        ledger_token=answer["token"],
+        ledger_url=url.rstrip("/"),
+        site_id=answer["site_id"],
+        public_key=answer["public_key"],
+        cursor=None,
+        last_contact_at=iso(clock()),
+        **settings,
+    )
+    log.info(
+        "enrolled as %s at %s (request at %s)", answer["kiosk_id"], answer["site_id"], iso(sent)
+    )
     if resent:
-        log.warning("re-enrolled (was %s at %s): sending all %s events again", previous["kiosk_id"],
-                    previous["ledger_url"], resent)
+        log.warning(
+            "re-enrolled (was %s at %s): sending all %s events again",
+            previous["kiosk_id"],
+            previous["ledger_url"],
+            resent,
+        )
     synced = sync_once(store, session=session, clock=clock)
-    result = {"ok": True, "kiosk_id": answer["kiosk_id"], "site_id": answer["site_id"], "ledger_url": url,
-              "synced": synced}
+    result = {
+        "ok": True,
+        "kiosk_id": answer["kiosk_id"],
+        "site_id": answer["site_id"],
+        "ledger_url": url,
+        "synced": synced,
+    }
     if resent:
         result.update(resent=resent, previous=previous)
     return result
 
 
-def sync_once(store: Store, *, session: requests.Session | None = None, clock: Clock = utcnow,
-              batch_size: int = MAX_BATCH, page_size: int = PAGE,
-              timeout: tuple[float, float] | None = None, images_budget_s: float = BUDGET_S) -> dict[str, Any]:
+def sync_once(
+    store: Store,
+    *,
+    session: requests.Session | None = None,
+    clock: Clock = utcnow,
+    batch_size: int = MAX_BATCH,
+    page_size: int = PAGE,
+    timeout: tuple[float, float] | None = None,
+    images_budget_s: float = BUDGET_S,
+) -> dict[str, Any]:
     """Push everything pending, then pull all changes, then fetch changed reward pictures
     (``images``: never fails the round). Returns a summary with ``ok``."""
-    url, token, kiosk_id = store.setting("ledger_url"), store.setting("ledger_token"), store.setting("kiosk_id")
+    url, token, kiosk_id = (
+        store.setting("ledger_url"),
+        store.setting("ledger_token"),
+        store.setting("kiosk_id"),
+    )
     if not (url and token and kiosk_id):
-        return {"ok": False, "error": "not_enrolled", "retry": False,
-                "message": "this kiosk is not enrolled: run `kiosk enroll URL CODE`"}
+        return {
+            "ok": False,
+            "error": "not_enrolled",
+            "retry": False,
+            "message": "this kiosk is not enrolled: run `kiosk enroll URL CODE`",
+        }
     client = LedgerClient(url, token, session=session)
     if timeout is not None:
         client.timeout = timeout
-    summary: dict[str, Any] = {"ok": True, "kiosk_id": kiosk_id, "pushed": 0, "accepted": 0, "duplicate": 0,
-                               "rejected": 0, "conflict": 0, "pulled": 0}
+    summary: dict[str, Any] = {
+        "ok": True,
+        "kiosk_id": kiosk_id,
+        "pushed": 0,
+        "accepted": 0,
+        "duplicate": 0,
+        "rejected": 0,
+        "conflict": 0,
+        "pulled": 0,
+    }
     try:
         _push(store, client, kiosk_id, clock, batch_size, summary)
         _pull(store, client, clock, page_size, summary)
@@ -139,8 +202,12 @@ def sync_once(store: Store, *, session: requests.Session | None = None, clock: C
     return summary
 
 
-def fetch_exceptions(store: Store, *, session: requests.Session | None = None,
-                     timeout: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+def fetch_exceptions(
+    store: Store,
+    *,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] | None = None,
+) -> list[dict[str, Any]]:
     """The ledger's exceptions for this kiosk's site (GET /v1/exceptions with the kiosk
     token). Raises ``TemporaryFailure``/``PermanentFailure``; ``PermanentFailure`` with code
     ``not_enrolled`` when the kiosk has no ledger yet."""
@@ -153,8 +220,14 @@ def fetch_exceptions(store: Store, *, session: requests.Session | None = None,
     return client.exceptions()
 
 
-def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch_size: int,
-          summary: dict[str, Any]) -> None:
+def _push(
+    store: Store,
+    client: LedgerClient,
+    kiosk_id: str,
+    clock: Clock,
+    batch_size: int,
+    summary: dict[str, Any],
+) -> None:
     start = store.acked_seq()
     rewound = probed = False
     while True:
@@ -181,7 +254,9 @@ def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch
             if status in summary:
                 summary[status] += 1
             if status in ("rejected", "conflict"):
-                log.warning("event seq=%s %s by the ledger: %s", r.get("seq"), status, r.get("reason"))
+                log.warning(
+                    "event seq=%s %s by the ledger: %s", r.get("seq"), status, r.get("reason")
+                )
         if acked < start and not rewound:
             # The ledger holds less than it once confirmed (restored from a backup): resend
             # from where it is. The kiosk never deleted anything, so nothing is lost. Our own
@@ -201,15 +276,22 @@ def _push(store: Store, client: LedgerClient, kiosk_id: str, clock: Clock, batch
         start = acked
 
 
-def _pull(store: Store, client: LedgerClient, clock: Clock, page_size: int, summary: dict[str, Any]) -> None:
+def _pull(
+    store: Store, client: LedgerClient, clock: Clock, page_size: int, summary: dict[str, Any]
+) -> None:
     cursor = store.setting("cursor")
     while True:
         sent = clock()
         page = client.changes(cursor, page_size)
         _contact(store, sent, clock(), page.get("server_time"))
         note_wanted(store, page["changes"])  # before the cursor moves past them
-        apply_changes(store, page["changes"], cursor=page["next_cursor"], reset=bool(page.get("reset")),
-                      public_key=page.get("public_key"))
+        apply_changes(
+            store,
+            page["changes"],
+            cursor=page["next_cursor"],
+            reset=bool(page.get("reset")),
+            public_key=page.get("public_key"),
+        )
         summary["pulled"] += len(page["changes"])
         if len(page["changes"]) < page_size or page["next_cursor"] == cursor:
             return

@@ -47,24 +47,47 @@ class SyncStatus:
         return asdict(self)
 
 
-def read_status(store: Store, now: datetime, offline_after_seconds: float, **extra: Any) -> SyncStatus:
+def read_status(
+    store: Store, now: datetime, offline_after_seconds: float, **extra: Any
+) -> SyncStatus:
     last_contact = store.setting("last_contact_at")
     oldest = store.oldest_pending_at()
-    online = bool(last_contact) and (now - datetime.fromisoformat(last_contact)).total_seconds() <= offline_after_seconds
+    online = (
+        bool(last_contact)
+        and (now - datetime.fromisoformat(last_contact)).total_seconds() <= offline_after_seconds
+    )
     return SyncStatus(
-        enrolled=bool(store.setting("ledger_token")), online=online, pending=store.pending_count(),
-        oldest_pending_age_s=round(max(0.0, (now - datetime.fromisoformat(oldest)).total_seconds()), 1) if oldest else 0.0,
-        acked_seq=store.acked_seq(), last_success=store.setting("last_sync_at"),
-        last_error=store.setting("last_sync_error"), last_contact_at=last_contact,
-        clock_offset_ms=int(store.setting("clock_offset_ms", "0") or 0), **extra)
+        enrolled=bool(store.setting("ledger_token")),
+        online=online,
+        pending=store.pending_count(),
+        oldest_pending_age_s=round(
+            max(0.0, (now - datetime.fromisoformat(oldest)).total_seconds()), 1
+        )
+        if oldest
+        else 0.0,
+        acked_seq=store.acked_seq(),
+        last_success=store.setting("last_sync_at"),
+        last_error=store.setting("last_sync_error"),
+        last_contact_at=last_contact,
+        clock_offset_ms=int(store.setting("clock_offset_ms", "0") or 0),
+        **extra,
+    )
 
 
 class SyncAgent:
-    def __init__(self, store: Store | str | Path, *, interval: float = 15.0, offline_after_seconds: float = 300.0,
-                 clock: Clock = utcnow, backoff: Backoff | None = None,
-                 session_factory: Callable[[], requests.Session] = requests.Session,
-                 on_status: Callable[[SyncStatus], None] | None = None,
-                 timeout: tuple[float, float] | None = None, exceptions_every: float = 60.0):
+    def __init__(
+        self,
+        store: Store | str | Path,
+        *,
+        interval: float = 15.0,
+        offline_after_seconds: float = 300.0,
+        clock: Clock = utcnow,
+        backoff: Backoff | None = None,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        timeout: tuple[float, float] | None = None,
+        exceptions_every: float = 60.0,
+    ):
         self.path = Path(store.path if isinstance(store, Store) else store)
         self.interval = interval
         self.offline_after_seconds = offline_after_seconds
@@ -132,7 +155,13 @@ class SyncAgent:
             self._exceptions, self.exceptions_at = rows, iso(self.clock())
 
     def _publish(self, store: Store, **extra: Any) -> None:
-        status = read_status(store, self.clock(), self.offline_after_seconds, running=not self._stop.is_set(), **extra)
+        status = read_status(
+            store,
+            self.clock(),
+            self.offline_after_seconds,
+            running=not self._stop.is_set(),
+            **extra,
+        )
         with self._status_lock:
             self._status = status
         if self.on_status is not None:
@@ -148,7 +177,9 @@ class SyncAgent:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
-                    result = sync_once(store, session=session, clock=self.clock, timeout=self.timeout)
+                    result = sync_once(
+                        store, session=session, clock=self.clock, timeout=self.timeout
+                    )
                 except Exception as exc:  # a store error must not kill the thread; it is retried
                     log.exception("sync round failed")
                     result = {"ok": False, "retry": True, "error": "internal", "message": str(exc)}
@@ -165,7 +196,11 @@ class SyncAgent:
                 elif result.get("error") == "not_enrolled":
                     delay = self.interval
                 else:
-                    delay = self.backoff.next() if result.get("retry") else max(self.interval, self.backoff.cap)
+                    delay = (
+                        self.backoff.next()
+                        if result.get("retry")
+                        else max(self.interval, self.backoff.cap)
+                    )
                 self._publish(store, next_attempt_in_s=round(delay, 2))
                 self._wake.wait(delay)
         finally:

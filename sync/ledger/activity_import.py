@@ -100,8 +100,13 @@ def site_lookup(sites: dict[str, dict]) -> dict[str, str]:
     return out
 
 
-def check_activity(values: dict[str, str], row: int, headers: dict[str, str], sites: dict[str, dict],
-                   volunteer_ids: set[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
+def check_activity(
+    values: dict[str, str],
+    row: int,
+    headers: dict[str, str],
+    sites: dict[str, dict],
+    volunteer_ids: set[str],
+) -> tuple[dict[str, Any] | None, list[RowError]]:
     """One activity from text values; (the activity, []) or (None, what is wrong)."""
     errors: list[RowError] = []
 
@@ -110,7 +115,9 @@ def check_activity(values: dict[str, str], row: int, headers: dict[str, str], si
 
     aid = values.get("activity_id", "").strip()
     if aid and not _ID.match(aid):
-        bad("activity_id", f"活动编号 '{aid}' 只能用字母、数字和 - _ / use letters, digits, - and _")
+        bad(
+            "activity_id", f"活动编号 '{aid}' 只能用字母、数字和 - _ / use letters, digits, - and _"
+        )
     title = values.get("title_zh", "").strip() or values.get("title_en", "").strip()
     if not title:
         bad("title_zh", "活动名称为空 / the title is empty")
@@ -125,12 +132,18 @@ def check_activity(values: dict[str, str], row: int, headers: dict[str, str], si
     if values.get("date", "").strip():
         day = _date(values["date"])
         if day is None:
-            bad("date", f"日期 '{values['date']}' 无法识别，请写成 2026-11-29 / cannot read the date")
+            bad(
+                "date",
+                f"日期 '{values['date']}' 无法识别，请写成 2026-11-29 / cannot read the date",
+            )
     start = parse_when(values.get("start", ""), day)
     end = parse_when(values.get("end", ""), day)
     for key, when in (("start", start), ("end", end)):
         if when is None:
-            bad(key, f"时间 '{values.get(key, '')}' 无法识别，请写成 2026-11-29 09:00 / cannot read the time")
+            bad(
+                key,
+                f"时间 '{values.get(key, '')}' 无法识别，请写成 2026-11-29 09:00 / cannot read the time",
+            )
     if start and end and end <= start:
         bad("end", "结束时间须晚于开始时间 / the end must be after the start")
     rule: dict[str, int] = {}
@@ -152,22 +165,35 @@ def check_activity(values: dict[str, str], row: int, headers: dict[str, str], si
     signup = [s.upper() for s in re.split(r"[,，、;；\s]+", values.get("signup", "").strip()) if s]
     unknown = [s for s in signup if s not in volunteer_ids]
     if unknown:
-        bad("signup", f"名册中没有 {', '.join(unknown)}，请先导入名册 / not on the roster: import the roster first")
+        bad(
+            "signup",
+            f"名册中没有 {', '.join(unknown)}，请先导入名册 / not on the roster: import the roster first",
+        )
     if capacity and len(set(signup)) > capacity:
-        bad("signup", f"报名 {len(set(signup))} 人，超过人数上限 {capacity} / more sign-ups than places")
+        bad(
+            "signup",
+            f"报名 {len(set(signup))} 人，超过人数上限 {capacity} / more sign-ups than places",
+        )
     if errors:
         return None, errors
     assert start is not None and end is not None and site_id is not None
     return {
-        "activity_id": aid, "site_id": site_id, "title_zh": title,
+        "activity_id": aid,
+        "site_id": site_id,
+        "title_zh": title,
         "title_zh_hant": values.get("title_zh_hant", "").strip() or title,
         "title_en": values.get("title_en", "").strip() or title,
-        "start": start.isoformat(), "end": end.isoformat(), "rule": rule, "capacity": capacity,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "rule": rule,
+        "capacity": capacity,
         "signup": sorted(set(signup)),
     }, []
 
 
-def parse_activities(path: str | Path, sites: dict[str, dict], volunteer_ids: set[str]) -> ActivityFile:
+def parse_activities(
+    path: str | Path, sites: dict[str, dict], volunteer_ids: set[str]
+) -> ActivityFile:
     try:
         sheet = read_sheet(path, ACTIVITY_COLUMNS)
     except SheetError as exc:
@@ -177,14 +203,21 @@ def parse_activities(path: str | Path, sites: dict[str, dict], volunteer_ids: se
     if "title_zh" not in sheet.columns and "title_en" not in sheet.columns:
         missing.insert(0, "活动名称 (title)")
     if missing:
-        return ActivityFile(errors=[RowError(0, "-", "缺少列 / missing column(s): " + ", ".join(missing))])
+        return ActivityFile(
+            errors=[RowError(0, "-", "缺少列 / missing column(s): " + ", ".join(missing))]
+        )
     seen: dict[str, int] = {}
     for number, values in sheet.rows:
         act, errors = check_activity(values, number, sheet.columns, sites, volunteer_ids)
         if act and act["activity_id"]:
             if act["activity_id"] in seen:
-                errors.append(RowError(number, sheet.columns["activity_id"],
-                                       f"活动编号重复（第 {seen[act['activity_id']]} 行）/ duplicate id"))
+                errors.append(
+                    RowError(
+                        number,
+                        sheet.columns["activity_id"],
+                        f"活动编号重复（第 {seen[act['activity_id']]} 行）/ duplicate id",
+                    )
+                )
                 act = None
             else:
                 seen[act["activity_id"]] = number

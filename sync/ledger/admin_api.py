@@ -39,8 +39,11 @@ router = APIRouter()
 
 
 def _json(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str), status_code=status,
-                    media_type="application/json")
+    return Response(
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -71,11 +74,16 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
 async def _upload(request: Request, filename: str) -> tuple[Path | None, Response | None]:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        return None, _error(415, "unsupported_file",
-                            "请上传 .xlsx 或 .csv 文件 / upload an .xlsx or .csv file (say which with ?filename=)")
+        return None, _error(
+            415,
+            "unsupported_file",
+            "请上传 .xlsx 或 .csv 文件 / upload an .xlsx or .csv file (say which with ?filename=)",
+        )
     body = await request.body()
     if len(body) > MAX_UPLOAD:
-        return None, _error(413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large")
+        return None, _error(
+            413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large"
+        )
     if not body:
         return None, _error(422, "empty_file", "文件是空的 / the file is empty")
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
@@ -83,7 +91,9 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
     return Path(fh.name), None
 
 
-async def _parse_upload(request: Request, filename: str, parse: Callable[[Path], Any]) -> tuple[Any, Response | None]:
+async def _parse_upload(
+    request: Request, filename: str, parse: Callable[[Path], Any]
+) -> tuple[Any, Response | None]:
     """Staff only: the body kept as a temporary file named like ``filename``, parsed, removed."""
     if (denied := _staff(request)) is not None:
         return None, denied
@@ -113,18 +123,24 @@ def item_image(item_id: str, request: Request) -> Response:
     if found is None:
         return _error(404, "no_image", f"no picture for item {item_id}")
     png, sha = found
-    return Response(png, media_type="image/png", headers={"ETag": f'"{sha}"', "Cache-Control": "no-cache"})
+    return Response(
+        png, media_type="image/png", headers={"ETag": f'"{sha}"', "Cache-Control": "no-cache"}
+    )
 
 
 # -- roster and cards ---------------------------------------------------------------------------
 
 
 @router.post("/v1/admin/roster/import")
-async def roster_import(request: Request, filename: str = "", dry_run: bool = False, full: bool = False) -> Response:
+async def roster_import(
+    request: Request, filename: str = "", dry_run: bool = False, full: bool = False
+) -> Response:
     parsed, err = await _parse_upload(request, filename, parse_roster)
     if err:
         return err
-    report = admin_store.import_roster(_store(request), parsed, _now(request), dry_run=dry_run, full=full)
+    report = admin_store.import_roster(
+        _store(request), parsed, _now(request), dry_run=dry_run, full=full
+    )
     return _json(report.to_dict(), 200 if report.ok else 422)
 
 
@@ -143,8 +159,13 @@ def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
         version = admin_store.reissue(_store(request), volunteer_id.upper(), _now(request), reason)
     except AdminError as exc:
         return _error(404, "unknown_volunteer", str(exc))
-    return _json({"volunteer_id": volunteer_id.upper(), "card_version": version,
-                  "card": f"/v1/admin/cards/{volunteer_id.upper()}.png"})
+    return _json(
+        {
+            "volunteer_id": volunteer_id.upper(),
+            "card_version": version,
+            "card": f"/v1/admin/cards/{volunteer_id.upper()}.png",
+        }
+    )
 
 
 def _holders(request: Request, **kw: Any) -> list[card_sheet.CardHolder]:
@@ -153,13 +174,20 @@ def _holders(request: Request, **kw: Any) -> list[card_sheet.CardHolder]:
 
 
 @router.get("/v1/admin/cards.pdf")
-def cards_pdf(request: Request, ids: str = "", team: str | None = None, staff: bool = False,
-              include_inactive: bool = False) -> Response:
+def cards_pdf(
+    request: Request,
+    ids: str = "",
+    team: str | None = None,
+    staff: bool = False,
+    include_inactive: bool = False,
+) -> Response:
     if (denied := _staff(request)) is not None:
         return denied
     wanted = [i.strip().upper() for i in ids.split(",") if i.strip()] or None
     try:
-        holders = _holders(request, ids=wanted, team=team, staff=staff, include_inactive=include_inactive)
+        holders = _holders(
+            request, ids=wanted, team=team, staff=staff, include_inactive=include_inactive
+        )
     except AdminError as exc:
         return _error(422, "cannot_make_cards", str(exc))
     if not holders:
@@ -189,10 +217,13 @@ def card_png(volunteer_id: str, request: Request) -> Response:
 
 
 @router.post("/v1/admin/activities/import")
-async def activities_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
+async def activities_import(
+    request: Request, filename: str = "", dry_run: bool = False
+) -> Response:
     store = _store(request)
-    parsed, err = await _parse_upload(request, filename,
-                                      lambda path: parse_activities(path, *admin_store.reference_sets(store)))
+    parsed, err = await _parse_upload(
+        request, filename, lambda path: parse_activities(path, *admin_store.reference_sets(store))
+    )
     if err:
         return err
     if parsed.errors:
@@ -204,7 +235,9 @@ async def activities_import(request: Request, filename: str = "", dry_run: bool 
 
 
 @router.get("/v1/admin/activities")
-def activities_list(request: Request, month: str | None = None, site: str | None = None) -> Response:
+def activities_list(
+    request: Request, month: str | None = None, site: str | None = None
+) -> Response:
     if (denied := _staff(request)) is not None:
         return denied
     return _json({"activities": admin_store.activities(_store(request), month=month, site=site)})
@@ -222,7 +255,11 @@ async def activity_add(request: Request) -> Response:
         return _error(400, "malformed_json", "the body is not valid JSON")
     if not isinstance(body, dict):
         return _error(422, "invalid_request", "expected a JSON object")
-    values = {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in body.items() if v is not None}
+    values = {
+        k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+        for k, v in body.items()
+        if v is not None
+    }
     store = _store(request)
     sites, vids = admin_store.reference_sets(store)
     act, errors = check_activity(values, 0, {}, sites, vids)
@@ -243,17 +280,24 @@ def catalog_list(request: Request) -> Response:
     return _json({"items": admin_store.catalog(_store(request))})
 
 
-@router.post("/v1/admin/catalog/import")  # before /v1/admin/catalog/{item_id}, which would take "import"
+@router.post(
+    "/v1/admin/catalog/import"
+)  # before /v1/admin/catalog/{item_id}, which would take "import"
 async def catalog_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
     """The sheet of ``kiosk-ledger import-catalog`` as the body. Pictures do not travel with
     it: picture cells are listed in ``images_not_read`` (use PUT .../image for those)."""
     store = _store(request)
-    parsed, err = await _parse_upload(request, filename,
-                                      lambda path: parse_catalog(path, admin_store.reference_sets(store)[0], None))
+    parsed, err = await _parse_upload(
+        request,
+        filename,
+        lambda path: parse_catalog(path, admin_store.reference_sets(store)[0], None),
+    )
     if err:
         return err
     try:
-        report = import_catalog(store, parsed, _now(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}")
+        report = import_catalog(
+            store, parsed, _now(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}"
+        )
     except AdminError as exc:
         return _error(422, "invalid_item", str(exc))
     return _json(report.to_dict(), 200 if report.ok else 422)
@@ -269,10 +313,22 @@ async def catalog_upsert(item_id: str, request: Request) -> Response:
         body = json.loads(await request.body())
         if not isinstance(body, dict):
             raise ValueError("expected a JSON object")
-        image = base64.b64decode(body["image_base64"], validate=True) if body.get("image_base64") else None
+        image = (
+            base64.b64decode(body["image_base64"], validate=True)
+            if body.get("image_base64")
+            else None
+        )
         data = admin_store.upsert_item(
-            _store(request), item_id, _now(request), names=body.get("names"), cost=body.get("cost"),
-            kind=body.get("kind"), monthly_limit=body.get("monthly_limit"), active=body.get("active"), image=image)
+            _store(request),
+            item_id,
+            _now(request),
+            names=body.get("names"),
+            cost=body.get("cost"),
+            kind=body.get("kind"),
+            monthly_limit=body.get("monthly_limit"),
+            active=body.get("active"),
+            image=image,
+        )
     except AdminError as exc:
         return _error(422, "invalid_item", str(exc))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
@@ -301,8 +357,14 @@ async def stock_set(request: Request) -> Response:
         return denied
     try:
         body = json.loads(await request.body())
-        before = admin_store.set_stock(_store(request), str(body["site_id"]), str(body["item_id"]), int(body["qty"]),
-                                       _now(request), str(body.get("note", "")))
+        before = admin_store.set_stock(
+            _store(request),
+            str(body["site_id"]),
+            str(body["item_id"]),
+            int(body["qty"]),
+            _now(request),
+            str(body.get("note", "")),
+        )
     except AdminError as exc:
         return _error(422, "invalid_stock", str(exc))
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
@@ -314,7 +376,7 @@ async def stock_set(request: Request) -> Response:
 
 
 @router.get("/v1/admin/export")
-def export_month(request: Request, month: str, format: str = "xlsx") -> Response:  # noqa: A002 - the query name
+def export_month(request: Request, month: str, format: str = "xlsx") -> Response:
     if (denied := _staff(request)) is not None:
         return denied
     try:
@@ -329,8 +391,11 @@ def export_month(request: Request, month: str, format: str = "xlsx") -> Response
                     zf.write(path, path.name)
             return _download(buf.getvalue(), f"台账-{month}.zip", "application/zip")
         path = exports.write_xlsx(tables, Path(tmp) / "ledger.xlsx")
-        return _download(path.read_bytes(), f"台账-{month}.xlsx",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return _download(
+            path.read_bytes(),
+            f"台账-{month}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
 
 
 @router.get("/v1/admin/export-ivolunteer")

@@ -39,8 +39,11 @@ MAX_PAGE = 20_000
 
 
 def _json(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), status_code=status,
-                    media_type="application/json")
+    return Response(
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def error(status: int, code: str, message: str) -> Response:
@@ -68,13 +71,21 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
             return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
         try:
             return json.loads(raw), None
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, huge ints
+        except (
+            UnicodeDecodeError,
+            ValueError,
+            RecursionError,
+        ) as exc:  # ValueError: JSONDecodeError, huge ints
             return None, error(400, "malformed_json", f"the body is not valid JSON: {exc}")
 
     @app.get("/v1/health")
     async def health() -> dict:
-        return {"status": "ok", "protocol": PROTOCOL_VERSION, "server_time": now().isoformat(),
-                **store.counts()}
+        return {
+            "status": "ok",
+            "protocol": PROTOCOL_VERSION,
+            "server_time": now().isoformat(),
+            **store.counts(),
+        }
 
     @app.post("/v1/enroll", responses={200: {"model": EnrollResponse}})
     async def enroll(request: Request) -> Response:
@@ -84,7 +95,11 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
         try:
             req = EnrollRequest.model_validate(data)
         except ValidationError as exc:
-            return error(422, "invalid_request", f"expected {{enrollment_code, kiosk_name}}: {exc.errors()[0]['msg']}")
+            return error(
+                422,
+                "invalid_request",
+                f"expected {{enrollment_code, kiosk_name}}: {exc.errors()[0]['msg']}",
+            )
         try:
             done = store.enroll(req.enrollment_code, req.kiosk_name, now(), site_id=req.site_id)
         except EnrollError as exc:
@@ -93,14 +108,22 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
                 return error(409, "site_mismatch", exc.message)
             return error(403 if exc.code != "unknown" else 404, f"code_{exc.code}", exc.message)
         log.info("kiosk %s enrolled at %s", done.kiosk_id, done.site_id)
-        return _json(EnrollResponse(kiosk_id=done.kiosk_id, token=done.token, site_id=done.site_id,
-                                    public_key=done.public_key).model_dump())
+        return _json(
+            EnrollResponse(
+                kiosk_id=done.kiosk_id,
+                token=done.token,
+                site_id=done.site_id,
+                public_key=done.public_key,
+            ).model_dump()
+        )
 
     @app.post("/v1/events", responses={200: {"model": PushResponse}})
     async def push(request: Request) -> Response:
         kiosk = store.kiosk_for_token(bearer(request.headers.get("authorization")))
         if kiosk is None:
-            return error(401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)")
+            return error(
+                401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)"
+            )
         data, err = await body_of(request)
         if err:
             return err
@@ -109,27 +132,47 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
             return error(422, "invalid_request", "expected an object {kiosk_id, events: [...]}")
         if data.get("kiosk_id") != kiosk.kiosk_id:
-            return error(403, "wrong_kiosk", f"this token belongs to kiosk {kiosk.kiosk_id}, not {data.get('kiosk_id')!r}")
+            return error(
+                403,
+                "wrong_kiosk",
+                f"this token belongs to kiosk {kiosk.kiosk_id}, not {data.get('kiosk_id')!r}",
+            )
         events = data["events"]
         if len(events) > MAX_BATCH:
-            return error(413, "batch_too_large", f"{len(events)} events in one batch; at most {MAX_BATCH}")
+            return error(
+                413, "batch_too_large", f"{len(events)} events in one batch; at most {MAX_BATCH}"
+            )
         for i, ev in enumerate(events):
             if slot(ev) is None:
-                return error(422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored")
+                return error(
+                    422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored"
+                )
         results, acked = store.ingest(kiosk.kiosk_id, events, now())
         # The same bytes _json would send, serialised faster (500 results per batch).
-        return Response(wirejson.dumps_wire({"results": results, "acked_seq": acked, "server_time": now().isoformat()}),
-                        media_type="application/json")
+        return Response(
+            wirejson.dumps_wire(
+                {"results": results, "acked_seq": acked, "server_time": now().isoformat()}
+            ),
+            media_type="application/json",
+        )
 
     @app.get("/v1/changes", responses={200: {"model": ChangesResponse}})
-    async def changes(request: Request, since: str | None = None,
-                      limit: int = Query(5000, ge=1, le=MAX_PAGE)) -> Response:
+    async def changes(
+        request: Request, since: str | None = None, limit: int = Query(5000, ge=1, le=MAX_PAGE)
+    ) -> Response:
         token = bearer(request.headers.get("authorization"))
         if store.kiosk_for_token(token) is None and not store.is_admin(token):
             return error(401, "unauthorized", "a kiosk or staff token is required")
         page = store.changes_since(since, limit)
-        return _json({"changes": page.changes, "next_cursor": page.next_cursor, "reset": page.reset,
-                      "server_time": now().isoformat(), "public_key": store.public_key})
+        return _json(
+            {
+                "changes": page.changes,
+                "next_cursor": page.next_cursor,
+                "reset": page.reset,
+                "server_time": now().isoformat(),
+                "public_key": store.public_key,
+            }
+        )
 
     @app.get("/v1/volunteers/{volunteer_id}")
     async def volunteer(volunteer_id: str, request: Request) -> Response:
@@ -152,8 +195,13 @@ def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> Fa
         # A kiosk's staff page: its own site's exceptions only, volunteer ids, no personal data.
         from .site_exceptions import for_site
 
-        return _json({"exceptions": for_site(store, kiosk.site_id, kind), "site_id": kiosk.site_id,
-                      "server_time": now().isoformat()})
+        return _json(
+            {
+                "exceptions": for_site(store, kiosk.site_id, kind),
+                "site_id": kiosk.site_id,
+                "server_time": now().isoformat(),
+            }
+        )
 
     from .admin_api import router as staff_router
 

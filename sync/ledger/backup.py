@@ -69,7 +69,9 @@ def list_backups(dest_dir: str | Path, stem: str) -> list[tuple[datetime, Path]]
     for path in dest.iterdir():
         m = _NAME.match(path.name)
         if m and m["stem"] == stem:
-            at = datetime.strptime(m["stamp"], STAMP_FORMAT).replace(microsecond=int(m["micro"]), tzinfo=UTC)
+            at = datetime.strptime(m["stamp"], STAMP_FORMAT).replace(
+                microsecond=int(m["micro"]), tzinfo=UTC
+            )
             found.append((at, path))
     return sorted(found, reverse=True)
 
@@ -82,8 +84,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def backup(db_path: str | Path, dest_dir: str | Path, keep: int = 7, *, daily: int = 0, weekly: int = 0,
-           now: datetime | None = None) -> Path:
+def backup(
+    db_path: str | Path,
+    dest_dir: str | Path,
+    keep: int = 7,
+    *,
+    daily: int = 0,
+    weekly: int = 0,
+    now: datetime | None = None,
+) -> Path:
     """Copy the live database ``db_path`` into ``dest_dir`` and apply retention.
 
     Retention keeps the ``keep`` newest backups, plus the newest backup of each of the
@@ -91,7 +100,9 @@ def backup(db_path: str | Path, dest_dir: str | Path, keep: int = 7, *, daily: i
     """
     db_path, dest = Path(db_path), Path(dest_dir)
     if keep < 1:
-        raise BackupError("keep must be at least 1: retention must never delete the backup just made")
+        raise BackupError(
+            "keep must be at least 1: retention must never delete the backup just made"
+        )
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
     dest.mkdir(parents=True, exist_ok=True)
@@ -117,7 +128,9 @@ def backup(db_path: str | Path, dest_dir: str | Path, keep: int = 7, *, daily: i
     return final
 
 
-def prune(dest_dir: str | Path, stem: str, *, keep: int, daily: int = 0, weekly: int = 0) -> list[Path]:
+def prune(
+    dest_dir: str | Path, stem: str, *, keep: int, daily: int = 0, weekly: int = 0
+) -> list[Path]:
     """Delete the backups retention does not keep; return what was deleted."""
     backups = list_backups(dest_dir, stem)
     kept = {path for _, path in backups[:keep]}
@@ -160,8 +173,10 @@ def restore(backup_file: str | Path, db_path: str | Path, *, force: bool = False
     backup_file, db_path = Path(backup_file), Path(db_path)
     check(backup_file)
     if db_path.exists() and db_path.stat().st_size > 0 and not force:
-        raise BackupError(f"{db_path} exists: refusing to overwrite a live database (use force, "
-                          "after stopping the service)")
+        raise BackupError(
+            f"{db_path} exists: refusing to overwrite a live database (use force, "
+            "after stopping the service)"
+        )
     db_path.parent.mkdir(parents=True, exist_ok=True)
     if force and db_path.exists():
         _set_aside_if_damaged(db_path)
@@ -177,8 +192,10 @@ def restore(backup_file: str | Path, db_path: str | Path, *, force: bool = False
 
 def _copy(src_path: Path, dst_path: Path, then: str, timeout: float = 5.0) -> None:
     """Copy a database page by page through SQLite's online backup, then run ``then`` on the copy."""
-    with closing(_connect_ro(src_path)) as src, \
-            closing(sqlite3.connect(dst_path, isolation_level=None, timeout=timeout)) as dst:
+    with (
+        closing(_connect_ro(src_path)) as src,
+        closing(sqlite3.connect(dst_path, isolation_level=None, timeout=timeout)) as dst,
+    ):
         src.backup(dst, pages=-1)
         dst.execute(then).fetchone()
 
@@ -200,16 +217,27 @@ def _set_aside_if_damaged(db_path: Path) -> None:
 
 # -- command line: `kiosk-ledger backup|restore`, and `python -m sync.ledger.backup` ------
 
+
 def add_backup_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dest", type=Path, required=True, help="folder for the backups (ideally another disk)")
+    p.add_argument(
+        "--dest", type=Path, required=True, help="folder for the backups (ideally another disk)"
+    )
     p.add_argument("--keep", type=int, default=7, help="keep this many newest backups (default 7)")
-    p.add_argument("--daily", type=int, default=0, help="also keep the newest of each of the last N days")
-    p.add_argument("--weekly", type=int, default=0, help="also keep the newest of each of the last N weeks")
+    p.add_argument(
+        "--daily", type=int, default=0, help="also keep the newest of each of the last N days"
+    )
+    p.add_argument(
+        "--weekly", type=int, default=0, help="also keep the newest of each of the last N weeks"
+    )
 
 
 def add_restore_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("backup_file", type=Path, help="a backup made by `backup`")
-    p.add_argument("--force", action="store_true", help="overwrite an existing database (stop the service first)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing database (stop the service first)",
+    )
 
 
 def run_backup(db: Path, args: argparse.Namespace) -> int:
@@ -233,8 +261,10 @@ def run_restore(db: Path, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.ledger.backup",
-                                     description="online backup and restore of a SQLite database")
+    parser = argparse.ArgumentParser(
+        prog="python -m sync.ledger.backup",
+        description="online backup and restore of a SQLite database",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("backup")
     p.add_argument("--db", type=Path, required=True)

@@ -37,13 +37,22 @@ def layout() -> list[tuple[int, int]]:
     width = COLS * CARD[0] + (COLS - 1) * GAP
     height = ROWS * CARD[1] + (ROWS - 1) * GAP
     x0, y0 = (A4[0] - width) // 2, (A4[1] - height) // 2
-    return [(x0 + c * (CARD[0] + GAP), y0 + r * (CARD[1] + GAP)) for r in range(ROWS) for c in range(COLS)]
+    return [
+        (x0 + c * (CARD[0] + GAP), y0 + r * (CARD[1] + GAP))
+        for r in range(ROWS)
+        for c in range(COLS)
+    ]
 
 
 def _crop_marks(draw: ImageDraw.ImageDraw, x: int, y: int) -> None:
     w, h = CARD
     off = round(1 * MM)  # marks stop short of the card so no line shows after cutting
-    for cx, cy, dx, dy in ((x, y, -1, -1), (x + w, y, 1, -1), (x, y + h, -1, 1), (x + w, y + h, 1, 1)):
+    for cx, cy, dx, dy in (
+        (x, y, -1, -1),
+        (x + w, y, 1, -1),
+        (x, y + h, -1, 1),
+        (x + w, y + h, 1, 1),
+    ):
         draw.line([(cx + dx * off, cy), (cx + dx * (off + MARK), cy)], fill="black", width=2)
         draw.line([(cx, cy + dy * off), (cx, cy + dy * (off + MARK))], fill="black", width=2)
 
@@ -55,8 +64,11 @@ def pages(holders: Iterable[CardHolder]) -> list[Image.Image]:
     for start in range(0, len(holders), len(slots)):
         page = Image.new("RGB", A4, "white")
         draw = ImageDraw.Draw(page)
-        for (x, y), holder in zip(slots, holders[start:start + len(slots)], strict=False):
-            page.paste(card_image(holder.code, holder.name, holder.subject_id, holder.kind, width=CARD[0]), (x, y))
+        for (x, y), holder in zip(slots, holders[start : start + len(slots)], strict=False):
+            page.paste(
+                card_image(holder.code, holder.name, holder.subject_id, holder.kind, width=CARD[0]),
+                (x, y),
+            )
             _crop_marks(draw, x, y)
         out.append(page)
     return out

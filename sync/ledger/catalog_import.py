@@ -28,8 +28,14 @@ from .storage import LedgerStore
 
 CATALOG_COLUMNS = [
     Column("item_id", ("编号", "物品编号", "奖品编号", "礼品编号", "item id", "id", "item")),
-    Column("name_zh", ("名称", "物品名称", "奖品名称", "礼品名称", "中文名称", "name", "name zh", "name zh-hans")),
-    Column("name_zh_hant", ("繁体名称", "繁體名稱", "name zh-hant", "name zh hant", "traditional chinese name")),
+    Column(
+        "name_zh",
+        ("名称", "物品名称", "奖品名称", "礼品名称", "中文名称", "name", "name zh", "name zh-hans"),
+    ),
+    Column(
+        "name_zh_hant",
+        ("繁体名称", "繁體名稱", "name zh-hant", "name zh hant", "traditional chinese name"),
+    ),
     Column("name_en", ("英文名称", "name en", "english name")),
     Column("cost", ("积分", "所需积分", "兑换积分", "cost", "points")),
     Column("kind", ("类型", "种类", "类别", "kind", "type")),
@@ -96,7 +102,7 @@ def stock_column(header: str, names: dict[str, str]) -> tuple[bool, str | None]:
     key = _key(header)
     for word in _STOCK_WORDS:
         if key.startswith(word) or key.endswith(word):
-            rest = key[len(word):] if key.startswith(word) else key[:-len(word)]
+            rest = key[len(word) :] if key.startswith(word) else key[: -len(word)]
             return True, names.get(rest)
     return (True, names[key]) if key in names else (False, None)
 
@@ -124,7 +130,9 @@ def find_image(name: str, folders: list[Path]) -> Path | None:
     return None
 
 
-def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[Path] | None) -> CatalogFile:
+def parse_catalog(
+    path: str | Path, sites: dict[str, dict], image_folders: list[Path] | None
+) -> CatalogFile:
     """Check the sheet on its own. ``image_folders`` None: pictures cannot be read (an upload
     over HTTP carries the sheet only), so picture cells are noted, not checked."""
     try:
@@ -132,10 +140,25 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
     except SheetError as exc:
         return CatalogFile(errors=[RowError(0, "-", str(exc))])
     lookup = {_norm(name): col.key for col in CATALOG_COLUMNS for name in (col.key, *col.names)}
-    found = next(((i, row) for i, row in enumerate(table[:10]) if any(c and _norm(c) in lookup for c in row)), None)
+    found = next(
+        (
+            (i, row)
+            for i, row in enumerate(table[:10])
+            if any(c and _norm(c) in lookup for c in row)
+        ),
+        None,
+    )
     if found is None:
-        return CatalogFile(errors=[RowError(0, "-", "找不到表头，需要 名称/name 和 积分/cost 等列 / no header row"
-                                            " found; expected columns such as 名称/name, 积分/cost, 类型/kind")])
+        return CatalogFile(
+            errors=[
+                RowError(
+                    0,
+                    "-",
+                    "找不到表头，需要 名称/name 和 积分/cost 等列 / no header row"
+                    " found; expected columns such as 名称/name, 积分/cost, 类型/kind",
+                )
+            ]
+        )
     index, header = found
     result = CatalogFile()
     names = site_names(sites)
@@ -152,18 +175,32 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
         if not is_stock:
             continue  # a column of the worker's own (备注, 供应商...): not ours to read
         if site is None:
-            result.errors.append(RowError(index + 1, text, f"没有这个站点的库存列，可用：{'、'.join(sorted(sites))}"
-                                          f"（如「{next(iter(sites.values()), {}).get('name_zh', '站点')}库存」）"
-                                          " / unknown site column: name it like 'stock <site id>'"))
+            result.errors.append(
+                RowError(
+                    index + 1,
+                    text,
+                    f"没有这个站点的库存列，可用：{'、'.join(sorted(sites))}"
+                    f"（如「{next(iter(sites.values()), {}).get('name_zh', '站点')}库存」）"
+                    " / unknown site column: name it like 'stock <site id>'",
+                )
+            )
         elif site in result.stock_headers:
-            result.errors.append(RowError(index + 1, text, f"与「{result.stock_headers[site]}」是同一站点的库存"
-                                          f" / a second stock column for site {site}"))
+            result.errors.append(
+                RowError(
+                    index + 1,
+                    text,
+                    f"与「{result.stock_headers[site]}」是同一站点的库存"
+                    f" / a second stock column for site {site}",
+                )
+            )
         else:
             stock_cols[j] = site
             result.stock_headers[site] = text
     missing = [f"{HEADERS[k]} ({k.split('_')[0]})" for k in REQUIRED if k not in keys.values()]
     if missing:
-        result.errors.insert(0, RowError(0, "-", "缺少列 / missing column(s): " + ", ".join(missing)))
+        result.errors.insert(
+            0, RowError(0, "-", "缺少列 / missing column(s): " + ", ".join(missing))
+        )
         return result
 
     def cell(row: list[str], j: int) -> str:
@@ -171,7 +208,7 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
 
     seen_ids: dict[str, int] = {}
     pictures: dict[Path, bytes] = {}
-    for number, raw in enumerate(table[index + 1:], start=index + 2):
+    for number, raw in enumerate(table[index + 1 :], start=index + 2):
         values = {key: cell(raw, j) for j, key in keys.items()}
         stock_text = {site: cell(raw, j) for j, site in stock_cols.items()}
         if not any(values.values()) and not any(stock_text.values()):
@@ -183,10 +220,16 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
 
         item_id = values.get("item_id", "")
         if item_id and not ITEM_ID.fullmatch(item_id):
-            bad("item_id", f"编号 '{item_id}' 只能用字母、数字和 - _ . / use letters, digits, - _ . in the id")
+            bad(
+                "item_id",
+                f"编号 '{item_id}' 只能用字母、数字和 - _ . / use letters, digits, - _ . in the id",
+            )
         elif item_id in seen_ids:
-            bad("item_id", f"编号 {item_id} 重复（另见第 {seen_ids[item_id]} 行） / duplicate id {item_id}"
-                           f" (also row {seen_ids[item_id]})")
+            bad(
+                "item_id",
+                f"编号 {item_id} 重复（另见第 {seen_ids[item_id]} 行） / duplicate id {item_id}"
+                f" (also row {seen_ids[item_id]})",
+            )
         elif item_id:
             seen_ids[item_id] = number
         name = values.get("name_zh", "")
@@ -198,32 +241,51 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
         if not values.get("cost"):
             bad("cost", "积分为空 / the cost is empty")
         elif cost is None:
-            bad("cost", f"积分 '{values['cost']}' 须为不小于 0 的整数 / the cost must be a whole number, 0 or more")
+            bad(
+                "cost",
+                f"积分 '{values['cost']}' 须为不小于 0 的整数 / the cost must be a whole number, 0 or more",
+            )
         kind = None
         if values.get("kind"):
             kind = _KIND.get(_norm(values["kind"]))
             if kind is None:
-                bad("kind", f"未知类型 '{values['kind']}'，请用 实物、特权 或 活动名额 / unknown kind"
-                            f" '{values['kind']}' (use goods, privilege or ticket)")
+                bad(
+                    "kind",
+                    f"未知类型 '{values['kind']}'，请用 实物、特权 或 活动名额 / unknown kind"
+                    f" '{values['kind']}' (use goods, privilege or ticket)",
+                )
         limit = None
         if values.get("monthly_limit"):
-            limit = 0 if _norm(values["monthly_limit"]) in _NO_LIMIT else _whole(values["monthly_limit"])
+            limit = (
+                0
+                if _norm(values["monthly_limit"]) in _NO_LIMIT
+                else _whole(values["monthly_limit"])
+            )
             if limit is None:
-                bad("monthly_limit", f"每月限兑 '{values['monthly_limit']}' 须为不小于 0 的整数（0 或「不限」为不限）"
-                                     " / the monthly limit must be a whole number (0 = no limit)")
+                bad(
+                    "monthly_limit",
+                    f"每月限兑 '{values['monthly_limit']}' 须为不小于 0 的整数（0 或「不限」为不限）"
+                    " / the monthly limit must be a whole number (0 = no limit)",
+                )
         active = None
         if values.get("active"):
             active = _ACTIVE.get(_norm(values["active"]))
             if active is None:
-                bad("active", f"未知状态 '{values['active']}'，请用 上架 或 下架 / unknown status"
-                              f" '{values['active']}' (use active or inactive)")
+                bad(
+                    "active",
+                    f"未知状态 '{values['active']}'，请用 上架 或 下架 / unknown status"
+                    f" '{values['active']}' (use active or inactive)",
+                )
         png = None
         picture = values.get("image", "")
         if picture and image_folders is not None:
             where = find_image(picture, image_folders)
             if where is None:
-                bad("image", f"找不到图片文件 '{picture}'（查找了 {'、'.join(str(f) for f in image_folders)}）"
-                             f" / missing image file '{picture}'")
+                bad(
+                    "image",
+                    f"找不到图片文件 '{picture}'（查找了 {'、'.join(str(f) for f in image_folders)}）"
+                    f" / missing image file '{picture}'",
+                )
             else:
                 try:
                     if where.resolve() not in pictures:
@@ -237,19 +299,43 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
                 continue  # blank: the count stays as the ledger has it
             qty = _whole(text)
             if qty is None:
-                errors.append(RowError(number, result.stock_headers[site],
-                                       f"库存 '{text}' 须为不小于 0 的整数 / stock must be a whole number, 0 or more"))
+                errors.append(
+                    RowError(
+                        number,
+                        result.stock_headers[site],
+                        f"库存 '{text}' 须为不小于 0 的整数 / stock must be a whole number, 0 or more",
+                    )
+                )
             elif kind not in (None, "goods") and qty:
-                errors.append(RowError(number, result.stock_headers[site],
-                                       "只有实物有库存，特权和活动名额请留空 / only goods have stock: leave it blank"))
+                errors.append(
+                    RowError(
+                        number,
+                        result.stock_headers[site],
+                        "只有实物有库存，特权和活动名额请留空 / only goods have stock: leave it blank",
+                    )
+                )
             elif kind in (None, "goods"):
                 stock[site] = qty
         result.errors.extend(errors)
         if not errors:
-            result.rows.append(CatalogRow(
-                number, item_id, {"zh-Hans": name, "zh-Hant": values.get("name_zh_hant", ""),
-                                  "en": values.get("name_en", "")},
-                cost or 0, kind, limit, active, picture, png, stock))
+            result.rows.append(
+                CatalogRow(
+                    number,
+                    item_id,
+                    {
+                        "zh-Hans": name,
+                        "zh-Hant": values.get("name_zh_hant", ""),
+                        "en": values.get("name_en", ""),
+                    },
+                    cost or 0,
+                    kind,
+                    limit,
+                    active,
+                    picture,
+                    png,
+                    stock,
+                )
+            )
     # A row without an id is found again next time by its name: two rows of one name need ids.
     by_name: dict[str, list[CatalogRow]] = {}
     for r in result.rows:
@@ -258,9 +344,14 @@ def parse_catalog(path: str | Path, sites: dict[str, dict], image_folders: list[
         for r in rows:
             if len(rows) > 1 and not r.item_id:
                 other = next(o.row for o in rows if o is not r)
-                result.errors.append(RowError(r.row, result.headers.get("item_id", result.headers["name_zh"]),
-                                              f"与第 {other} 行同名，请填写编号 / the same name as row {other}:"
-                                              " give each an id"))
+                result.errors.append(
+                    RowError(
+                        r.row,
+                        result.headers.get("item_id", result.headers["name_zh"]),
+                        f"与第 {other} 行同名，请填写编号 / the same name as row {other}:"
+                        " give each an id",
+                    )
+                )
     result.errors.sort(key=lambda e: e.row)
     return result
 
@@ -286,15 +377,27 @@ class CatalogReport:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "ok": self.ok, "dry_run": self.dry_run, "rows": self.rows, "added": len(self.added),
-            "updated": len(self.updated), "unchanged": self.unchanged, "added_ids": self.added,
-            "updated_ids": self.updated, "stock": self.stock, "images": self.images,
-            "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in self.errors]}
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "added_ids": self.added,
+            "updated_ids": self.updated,
+            "stock": self.stock,
+            "images": self.images,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in self.errors
+            ],
+        }
         if self.images_not_read:
             out["images_not_read"] = self.images_not_read
-            out["note"] = ("表格上传时不含图片，请用 kiosk-ledger import-catalog --images 或"
-                           " PUT /v1/admin/catalog/{item_id}/image 上传图片 / pictures do not travel with an"
-                           " uploaded sheet: use the command with --images, or PUT each picture")
+            out["note"] = (
+                "表格上传时不含图片，请用 kiosk-ledger import-catalog --images 或"
+                " PUT /v1/admin/catalog/{item_id}/image 上传图片 / pictures do not travel with an"
+                " uploaded sheet: use the command with --images, or PUT each picture"
+            )
         return out
 
 
@@ -309,8 +412,14 @@ def slug(names: dict[str, str]) -> str:
 def _differences(old: dict[str, Any] | None, r: CatalogRow) -> dict[str, Any]:
     """What ``admin_store.write_item`` must be given to make the ledger's item match the row."""
     names = {k: v for k, v in r.names.items() if v}
-    wanted: dict[str, Any] = {"names": names, "cost": r.cost, "kind": r.kind, "monthly_limit": r.monthly_limit,
-                              "active": r.active, "png": r.png}
+    wanted: dict[str, Any] = {
+        "names": names,
+        "cost": r.cost,
+        "kind": r.kind,
+        "monthly_limit": r.monthly_limit,
+        "active": r.active,
+        "png": r.png,
+    }
     if old is None:
         return {k: v for k, v in wanted.items() if v is not None}
     out: dict[str, Any] = {}
@@ -324,8 +433,14 @@ def _differences(old: dict[str, Any] | None, r: CatalogRow) -> dict[str, Any]:
     return out
 
 
-def import_catalog(store: LedgerStore, parsed: CatalogFile, now: datetime, *, dry_run: bool = False,
-                   note: str = "目录导入") -> CatalogReport:
+def import_catalog(
+    store: LedgerStore,
+    parsed: CatalogFile,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    note: str = "目录导入",
+) -> CatalogReport:
     """Upsert the catalog and set the stock counts the sheet gives, in one transaction."""
     report = CatalogReport(dry_run=dry_run, rows=len(parsed.rows), errors=list(parsed.errors))
     if report.errors:
@@ -345,9 +460,15 @@ def import_catalog(store: LedgerStore, parsed: CatalogFile, now: datetime, *, dr
             if not item_id:
                 same = by_name.get(r.names["zh-Hans"], [])
                 if len(same) > 1:
-                    report.errors.append(RowError(r.row, id_column, f"台账中有多个「{r.names['zh-Hans']}」"
-                                                  f"（{'、'.join(same)}），请填写编号 / several items in the ledger"
-                                                  " have this name: give the id"))
+                    report.errors.append(
+                        RowError(
+                            r.row,
+                            id_column,
+                            f"台账中有多个「{r.names['zh-Hans']}」"
+                            f"（{'、'.join(same)}），请填写编号 / several items in the ledger"
+                            " have this name: give the id",
+                        )
+                    )
                     continue
                 if same:
                     item_id = same[0]
@@ -359,17 +480,28 @@ def import_catalog(store: LedgerStore, parsed: CatalogFile, now: datetime, *, dr
                         item_id = f"{base}-{n}"
                     taken.add(item_id)
             if item_id in row_of:  # found by name, while another row gives that id
-                report.errors.append(RowError(r.row, id_column, f"与第 {row_of[item_id]} 行是同一物品（{item_id}）"
-                                              f" / the same item as row {row_of[item_id]} ({item_id})"))
+                report.errors.append(
+                    RowError(
+                        r.row,
+                        id_column,
+                        f"与第 {row_of[item_id]} 行是同一物品（{item_id}）"
+                        f" / the same item as row {row_of[item_id]} ({item_id})",
+                    )
+                )
                 continue
             row_of[item_id] = r.row
             kind = r.kind or items.get(item_id, {}).get("kind", "goods")
             if kind != "goods":
                 for site, qty in r.stock.items():
                     if qty:
-                        report.errors.append(RowError(r.row, parsed.stock_headers[site],
-                                                      f"{item_id} 不是实物，没有库存，请留空 / {item_id} is not"
-                                                      " goods: it has no stock, leave it blank"))
+                        report.errors.append(
+                            RowError(
+                                r.row,
+                                parsed.stock_headers[site],
+                                f"{item_id} 不是实物，没有库存，请留空 / {item_id} is not"
+                                " goods: it has no stock, leave it blank",
+                            )
+                        )
             plan.append((item_id, r))
         if report.errors:
             return report
@@ -396,7 +528,9 @@ def import_catalog(store: LedgerStore, parsed: CatalogFile, now: datetime, *, dr
                 before = levels.get((site, item_id), 0)
                 if qty == before:
                     continue  # already so: no 台账 line, nothing for the kiosks
-                report.stock.append({"item_id": item_id, "site_id": site, "before": before, "qty": qty})
+                report.stock.append(
+                    {"item_id": item_id, "site_id": site, "before": before, "qty": qty}
+                )
                 if not dry_run:
                     admin_store.write_stock(c, site, item_id, qty, now, note)
                     touched.add((site, item_id))

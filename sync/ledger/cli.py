@@ -26,28 +26,48 @@ def key_path_for(db: Path) -> Path:
 def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     cfg = cfg or LedgerConfig()
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None,
-                        help="the ledger database (default: $KIOSK_LEDGER_DB, else the user data folder)")
-    parser = argparse.ArgumentParser(prog="kiosk-ledger", description="Central ledger for volunteer kiosks")
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="the ledger database (default: $KIOSK_LEDGER_DB, else the user data folder)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="kiosk-ledger", description="Central ledger for volunteer kiosks"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("init", parents=[common], help="create the database, signing keys and the staff token")
+    p = sub.add_parser(
+        "init", parents=[common], help="create the database, signing keys and the staff token"
+    )
     p.add_argument("--new-admin-token", action="store_true", help="replace the staff (admin) token")
     p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
     p.add_argument("--host", default=cfg.host)
     p.add_argument("--port", type=int, default=cfg.port)
-    p.add_argument("--synchronous", default=cfg.synchronous, choices=["NORMAL", "FULL"],
-                   help="SQLite durability: FULL survives power loss with every acknowledged batch")
+    p.add_argument(
+        "--synchronous",
+        default=cfg.synchronous,
+        choices=["NORMAL", "FULL"],
+        help="SQLite durability: FULL survives power loss with every acknowledged batch",
+    )
     p.add_argument("--log-level", default="warning")
-    p = sub.add_parser("enroll-code", parents=[common], help="print a one-time enrollment code for a site")
+    p = sub.add_parser(
+        "enroll-code", parents=[common], help="print a one-time enrollment code for a site"
+    )
     p.add_argument("--site", required=True)
     p.add_argument("--ttl-hours", type=float, default=cfg.enrollment_code_hours)
-    p = sub.add_parser("demo-data", parents=[common], help="load demo people, activities and catalog")
+    p = sub.add_parser(
+        "demo-data", parents=[common], help="load demo people, activities and catalog"
+    )
     p.add_argument("--out", type=Path, required=True, help="folder for roster.json and card images")
     p.add_argument("--day", default=None, help="YYYY-MM-DD for today's activities (default: today)")
     p.add_argument("--no-cards", action="store_true", help="skip the card PNGs (faster, for tests)")
-    p = sub.add_parser("backup", parents=[common], help="online backup of the database, with retention")
+    p = sub.add_parser(
+        "backup", parents=[common], help="online backup of the database, with retention"
+    )
     backup_mod.add_backup_arguments(p)
-    p = sub.add_parser("restore", parents=[common], help="restore a backup (stop the service first)")
+    p = sub.add_parser(
+        "restore", parents=[common], help="restore a backup (stop the service first)"
+    )
     backup_mod.add_restore_arguments(p)
     from . import staff_cli
 
@@ -75,15 +95,19 @@ def init(db: Path, *, new_admin_token: bool = False, out=sys.stdout) -> tuple[Le
             fh.write(keys.private_key + "\n")
         out.write(f"ledger database: {db}\n")
         out.write(f"card signing private key: {key_file}\n")
-        out.write("  BACK THIS FILE UP and keep it secret: without it no new cards can be issued,\n"
-                  "  and anyone holding it can forge cards.\n")
+        out.write(
+            "  BACK THIS FILE UP and keep it secret: without it no new cards can be issued,\n"
+            "  and anyone holding it can forge cards.\n"
+        )
     if store.public_key != keys.public_key:
         store.set_keys(keys.public_key, str(key_file))
     out.write(f"public key: {keys.public_key}\n")
     if new_admin_token or not store.meta("admin_token_hash"):
         token = new_token()
         store.set_admin_token(token)
-        out.write(f"staff (admin) token: {token}\n  shown once: store it in the staff password manager.\n")
+        out.write(
+            f"staff (admin) token: {token}\n  shown once: store it in the staff password manager.\n"
+        )
     return store, keys
 
 
@@ -95,8 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     except LedgerConfigError as exc:
         return _err(str(exc))
     args = build_parser(cfg).parse_args(argv)
-    setup_logging(cfg.log_level, cfg.log_target, fmt=None if cfg.log_format == "auto" else cfg.log_format,
-                  max_bytes=cfg.log_max_bytes, backups=cfg.log_backups)
+    setup_logging(
+        cfg.log_level,
+        cfg.log_target,
+        fmt=None if cfg.log_format == "auto" else cfg.log_format,
+        max_bytes=cfg.log_max_bytes,
+        backups=cfg.log_backups,
+    )
     db: Path = args.db or cfg.db_path()
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
@@ -118,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "enroll-code":
         store = LedgerStore(db)
         try:
-            code = store.create_enrollment_code(args.site, datetime.now(UTC), timedelta(hours=args.ttl_hours))
+            code = store.create_enrollment_code(
+                args.site, datetime.now(UTC), timedelta(hours=args.ttl_hours)
+            )
         except KeyError:
-            return _err(f"unknown site {args.site!r}; known: {', '.join(store.site_ids()) or 'none'}")
+            return _err(
+                f"unknown site {args.site!r}; known: {', '.join(store.site_ids()) or 'none'}"
+            )
         sys.stdout.write(code + "\n")
         return 0
     from . import staff_cli
@@ -138,8 +171,13 @@ def _new_feed_epoch(db: Path) -> None:
 
     conn = sqlite3.connect(db, isolation_level=None)
     try:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)", (secrets.token_hex(4),))
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone():
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)",
+                (secrets.token_hex(4),),
+            )
     finally:
         conn.close()
 
@@ -166,8 +204,18 @@ def _demo(db: Path, args: argparse.Namespace) -> int:
     day = date.fromisoformat(args.day) if args.day else datetime.now(demo.TZ).date()
     data = demo.write(args.out, day, keys, cards=not args.no_cards)
     loaded = store.load_reference(data.snapshot["changes"], datetime.now(UTC))
-    sys.stdout.write(json.dumps({"ok": True, "loaded": loaded, "roster": str(Path(args.out) / "roster.json"),
-                                 "people": len(data.roster), "day": day.isoformat()}) + "\n")
+    sys.stdout.write(
+        json.dumps(
+            {
+                "ok": True,
+                "loaded": loaded,
+                "roster": str(Path(args.out) / "roster.json"),
+                "people": len(data.roster),
+                "day": day.isoformat(),
+            }
+        )
+        + "\n"
+    )
     return 0
 
 

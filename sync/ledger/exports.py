@@ -25,17 +25,29 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 STATUS_FLAGS = {"auto_closed": "自动签退（忘记签退）", "open": "未签退"}
 MEMOS = {
-    "closed": "服务积分", "auto_closed": "服务积分（自动签退）", "corrected": "更正后积分",
-    "correction: reverse": "更正冲销", "redeem": "兑换", "cancel": "撤销兑换", "adjust": "人工调整",
+    "closed": "服务积分",
+    "auto_closed": "服务积分（自动签退）",
+    "corrected": "更正后积分",
+    "correction: reverse": "更正冲销",
+    "redeem": "兑换",
+    "cancel": "撤销兑换",
+    "adjust": "人工调整",
     "opening balance": "期初余额",
 }
 # The reasons kiosk staff pick from (kiosk.core.reasons), as the kiosk's zh-Hans screens name
 # them (a test holds the two together); any other reason (typed, or from an older kiosk) is
 # shown as written.
 REASONS = {
-    "delivery": "到货", "count_correction": "盘点更正", "damaged": "损坏", "expired": "过期",
-    "forgot_sign_out": "忘了签退", "wrong_time": "时间不对", "bonus": "额外奖励", "makeup": "补记服务",
-    "mistake": "更正错误", "other": "其他",
+    "delivery": "到货",
+    "count_correction": "盘点更正",
+    "damaged": "损坏",
+    "expired": "过期",
+    "forgot_sign_out": "忘了签退",
+    "wrong_time": "时间不对",
+    "bonus": "额外奖励",
+    "makeup": "补记服务",
+    "mistake": "更正错误",
+    "other": "其他",
 }
 
 
@@ -46,14 +58,33 @@ def reason_text(reason: Any) -> str:
 
 
 EXCEPTION_KINDS = {
-    "overdraft": "透支（余额低于零）", "overlapping_sessions": "时段重叠", "conflict": "数据冲突",
-    "stock_below_zero": "库存为负", "rejected": "被拒绝的记录",
+    "overdraft": "透支（余额低于零）",
+    "overlapping_sessions": "时段重叠",
+    "conflict": "数据冲突",
+    "stock_below_zero": "库存为负",
+    "rejected": "被拒绝的记录",
 }
-STOCK_KINDS = {"stock.restock": "补货", "stock.adjust": "盘点调整", "redemption.create": "兑换出库",
-               "redemption.cancel": "撤销兑换退回", "ledger.set": "台账盘点设定"}
+STOCK_KINDS = {
+    "stock.restock": "补货",
+    "stock.adjust": "盘点调整",
+    "redemption.create": "兑换出库",
+    "redemption.cancel": "撤销兑换退回",
+    "ledger.set": "台账盘点设定",
+}
 
-IVOLUNTEER_COLUMNS = ["志愿者姓名", "i志愿ID", "志愿者编号", "活动名称", "活动编号", "服务日期", "开始时间",
-                      "结束时间", "服务时长（小时）", "服务次数", "备注"]
+IVOLUNTEER_COLUMNS = [
+    "志愿者姓名",
+    "i志愿ID",
+    "志愿者编号",
+    "活动名称",
+    "活动编号",
+    "服务日期",
+    "开始时间",
+    "结束时间",
+    "服务时长（小时）",
+    "服务次数",
+    "备注",
+]
 
 
 @dataclass
@@ -92,19 +123,32 @@ def _local(ts: str | None) -> datetime | None:
 def _window(start: datetime, end: datetime) -> tuple[str, str]:
     """A loose text range for a SQL prefilter (timestamps carry different offsets); the exact
     month test is done on the parsed time."""
-    return (start - timedelta(days=1)).date().isoformat(), (end + timedelta(days=2)).date().isoformat()
+    return (start - timedelta(days=1)).date().isoformat(), (
+        end + timedelta(days=2)
+    ).date().isoformat()
 
 
 class _Ref:
     """Names for ids: volunteers, activities, sites, items."""
 
     def __init__(self, c) -> None:
-        self.people = {v: (n, t, izy or "") for v, n, t, izy in c.execute(
-            "SELECT volunteer_id, display_name, team, izhiyuan_id FROM volunteers")}
-        self.activities = {a: json.loads(d) for a, d in c.execute("SELECT activity_id, data FROM activities")}
-        self.sites = {s: json.loads(d).get("name_zh", s) for s, d in c.execute("SELECT site_id, data FROM sites")}
-        self.items = {i: json.loads(d).get("names", {}).get("zh-Hans", i)
-                      for i, d in c.execute("SELECT item_id, data FROM catalog")}
+        self.people = {
+            v: (n, t, izy or "")
+            for v, n, t, izy in c.execute(
+                "SELECT volunteer_id, display_name, team, izhiyuan_id FROM volunteers"
+            )
+        }
+        self.activities = {
+            a: json.loads(d) for a, d in c.execute("SELECT activity_id, data FROM activities")
+        }
+        self.sites = {
+            s: json.loads(d).get("name_zh", s)
+            for s, d in c.execute("SELECT site_id, data FROM sites")
+        }
+        self.items = {
+            i: json.loads(d).get("names", {}).get("zh-Hans", i)
+            for i, d in c.execute("SELECT item_id, data FROM catalog")
+        }
 
     def name(self, vid: str | None) -> str:
         return self.people.get(vid or "", ("", "", ""))[0]
@@ -118,17 +162,23 @@ class _Ref:
 
 def _attendance(c, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, Any]]:
     lo, hi = _window(start, end)
-    corrected = {r[0] for r in c.execute(
-        "SELECT json_extract(payload, '$.session_id') FROM events WHERE type = 'attendance.correct'"
-        " AND status = 'accepted'")}
+    corrected = {
+        r[0]
+        for r in c.execute(
+            "SELECT json_extract(payload, '$.session_id') FROM events WHERE type = 'attendance.correct'"
+            " AND status = 'accepted'"
+        )
+    }
     overlapping: set[str] = set()
     for (detail,) in c.execute("SELECT detail FROM exceptions WHERE kind = 'overlapping_sessions'"):
         overlapping.update(json.loads(detail).get("sessions", []))
     out = []
     for sid, vid, kiosk, site, aid, t_in, t_out, minutes, credited, points, status in c.execute(
-            "SELECT session_id, volunteer_id, kiosk_id, site_id, activity_id, signed_in_at, signed_out_at,"
-            " minutes, credited_minutes, points, status FROM sessions WHERE signed_in_at >= ? AND signed_in_at < ?"
-            " ORDER BY signed_in_at, session_id", (lo, hi)):
+        "SELECT session_id, volunteer_id, kiosk_id, site_id, activity_id, signed_in_at, signed_out_at,"
+        " minutes, credited_minutes, points, status FROM sessions WHERE signed_in_at >= ? AND signed_in_at < ?"
+        " ORDER BY signed_in_at, session_id",
+        (lo, hi),
+    ):
         when = datetime.fromisoformat(t_in)
         if not start <= when.astimezone(TZ) < end:
             continue
@@ -137,18 +187,45 @@ def _attendance(c, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, 
             flags.append("已更正")
         if sid in overlapping:
             flags.append("时段重叠")
-        out.append({"session_id": sid, "volunteer_id": vid, "activity_id": aid, "site_id": site, "kiosk_id": kiosk,
-                    "in": _local(t_in), "out": _local(t_out), "minutes": minutes or 0, "credited": credited or 0,
-                    "points": points or 0, "status": status, "flags": "、".join(flags)})
+        out.append(
+            {
+                "session_id": sid,
+                "volunteer_id": vid,
+                "activity_id": aid,
+                "site_id": site,
+                "kiosk_id": kiosk,
+                "in": _local(t_in),
+                "out": _local(t_out),
+                "minutes": minutes or 0,
+                "credited": credited or 0,
+                "points": points or 0,
+                "status": status,
+                "flags": "、".join(flags),
+            }
+        )
     return out
 
 
 def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
     out = []
-    for entry, debit, credit, amount, memo, jref, reverses, posted, occurred, kiosk, actor, reason in c.execute(
-            "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
-            " e.occurred_at, e.kiosk_id, e.actor, json_extract(e.payload, '$.reason')"
-            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"):
+    for (
+        entry,
+        debit,
+        credit,
+        amount,
+        memo,
+        jref,
+        reverses,
+        posted,
+        occurred,
+        kiosk,
+        actor,
+        reason,
+    ) in c.execute(
+        "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
+        " e.occurred_at, e.kiosk_id, e.actor, json_extract(e.payload, '$.reason')"
+        " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
+    ):
         when = datetime.fromisoformat(occurred or posted).astimezone(TZ)
         if not start <= when < end:
             continue
@@ -158,12 +235,23 @@ def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
             vid, delta = debit[10:], -amount
         else:
             continue
-        out.append({"entry": entry, "volunteer_id": vid, "delta": delta, "memo": memo, "ref": jref or "",
-                    "reverses": reverses, "occurred": _local(occurred or posted), "posted": _local(posted),
-                    "kiosk": kiosk or "", "actor": actor if actor and actor != vid else "",
-                    # Why staff moved the points (adjustments, corrections); a sign-out's auto-close
-                    # reason is the session's business, shown in 考勤明细.
-                    "reason": reason_text(reason) if memo not in ("closed", "auto_closed") else ""})
+        out.append(
+            {
+                "entry": entry,
+                "volunteer_id": vid,
+                "delta": delta,
+                "memo": memo,
+                "ref": jref or "",
+                "reverses": reverses,
+                "occurred": _local(occurred or posted),
+                "posted": _local(posted),
+                "kiosk": kiosk or "",
+                "actor": actor if actor and actor != vid else "",
+                # Why staff moved the points (adjustments, corrections); a sign-out's auto-close
+                # reason is the session's business, shown in 考勤明细.
+                "reason": reason_text(reason) if memo not in ("closed", "auto_closed") else "",
+            }
+        )
     return out
 
 
@@ -173,9 +261,13 @@ def _events(c, types: tuple[str, ...], start: datetime, end: datetime) -> list[t
     rows = c.execute(
         f"SELECT id, kiosk_id, type, occurred_at, actor, payload FROM events WHERE status = 'accepted'"
         f" AND type IN ({marks}) AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, kiosk_id, seq",
-        (*types, lo, hi)).fetchall()
-    return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in rows
-            if start <= datetime.fromisoformat(o).astimezone(TZ) < end]
+        (*types, lo, hi),
+    ).fetchall()
+    return [
+        (i, k, t, o, a, json.loads(p))
+        for i, k, t, o, a, p in rows
+        if start <= datetime.fromisoformat(o).astimezone(TZ) < end
+    ]
 
 
 def month_tables(store: LedgerStore, month: str) -> list[Table]:
@@ -185,22 +277,64 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
         sessions = _attendance(c, ref, start, end)
         journal = _journal(c, start, end)
         redemptions = _events(c, ("redemption.create",), start, end)
-        redemption_rows = {r[0]: r[1:] for r in c.execute(
-            "SELECT redemption_id, status, site_id, item_id FROM redemptions")}
-        stock_events = _events(c, ("stock.restock", "stock.adjust", "redemption.create", "redemption.cancel"),
-                               start, end)
-        settings = c.execute("SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
-                             " ORDER BY setting_id").fetchall()
-        exceptions = c.execute("SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
-                               " created_at FROM exceptions ORDER BY exception_id").fetchall()
+        redemption_rows = {
+            r[0]: r[1:]
+            for r in c.execute("SELECT redemption_id, status, site_id, item_id FROM redemptions")
+        }
+        stock_events = _events(
+            c,
+            ("stock.restock", "stock.adjust", "redemption.create", "redemption.cancel"),
+            start,
+            end,
+        )
+        settings = c.execute(
+            "SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
+            " ORDER BY setting_id"
+        ).fetchall()
+        exceptions = c.execute(
+            "SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
+            " created_at FROM exceptions ORDER BY exception_id"
+        ).fetchall()
 
     tables = []
-    tables.append(Table("考勤明细", ["志愿者编号", "姓名", "队伍", "活动编号", "活动名称", "站点", "签到时间",
-                                   "签退时间", "时长（分钟）", "计入时长（分钟）", "积分", "标记", "终端"],
-                        [[s["volunteer_id"], ref.name(s["volunteer_id"]), ref.people.get(s["volunteer_id"],
-                          ("", "", ""))[1], s["activity_id"], ref.title(s["activity_id"]), ref.site(s["site_id"]),
-                          s["in"], s["out"], s["minutes"], s["credited"], s["points"], s["flags"], s["kiosk_id"]]
-                         for s in sessions]))
+    tables.append(
+        Table(
+            "考勤明细",
+            [
+                "志愿者编号",
+                "姓名",
+                "队伍",
+                "活动编号",
+                "活动名称",
+                "站点",
+                "签到时间",
+                "签退时间",
+                "时长（分钟）",
+                "计入时长（分钟）",
+                "积分",
+                "标记",
+                "终端",
+            ],
+            [
+                [
+                    s["volunteer_id"],
+                    ref.name(s["volunteer_id"]),
+                    ref.people.get(s["volunteer_id"], ("", "", ""))[1],
+                    s["activity_id"],
+                    ref.title(s["activity_id"]),
+                    ref.site(s["site_id"]),
+                    s["in"],
+                    s["out"],
+                    s["minutes"],
+                    s["credited"],
+                    s["points"],
+                    s["flags"],
+                    s["kiosk_id"],
+                ]
+                for s in sessions
+            ],
+        )
+    )
 
     per_vol: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for s in sessions:
@@ -222,19 +356,59 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
     vol_rows = []
     for vid in sorted(per_vol):
         v = per_vol[vid]
-        vol_rows.append([vid, ref.name(vid), ref.people.get(vid, ("", "", ""))[1], v["turns"], v["minutes"],
-                         v["credited"], round(v["credited"] / 60, 2), v["points"], v["redeemed"], v["adjusted"],
-                         v["opening"], v["net"], v["flagged"]])
+        vol_rows.append(
+            [
+                vid,
+                ref.name(vid),
+                ref.people.get(vid, ("", "", ""))[1],
+                v["turns"],
+                v["minutes"],
+                v["credited"],
+                round(v["credited"] / 60, 2),
+                v["points"],
+                v["redeemed"],
+                v["adjusted"],
+                v["opening"],
+                v["net"],
+                v["flagged"],
+            ]
+        )
     vol_rows.append(_totals(vol_rows, 13, sums=(3, 4, 5, 7, 8, 9, 10, 11, 12), hours=(6, 5)))
-    tables.append(Table("志愿者汇总", ["志愿者编号", "姓名", "队伍", "服务次数", "时长（分钟）", "计入时长（分钟）",
-                                    "计入时长（小时）", "服务积分", "兑换积分", "调整积分", "期初转入", "积分净变动",
-                                    "需核实次数"],
-                        vol_rows))
+    tables.append(
+        Table(
+            "志愿者汇总",
+            [
+                "志愿者编号",
+                "姓名",
+                "队伍",
+                "服务次数",
+                "时长（分钟）",
+                "计入时长（分钟）",
+                "计入时长（小时）",
+                "服务积分",
+                "兑换积分",
+                "调整积分",
+                "期初转入",
+                "积分净变动",
+                "需核实次数",
+            ],
+            vol_rows,
+        )
+    )
 
     per_act: dict[str, dict[str, Any]] = {}
     for s in sessions:
-        a = per_act.setdefault(s["activity_id"], {"site": s["site_id"], "turns": 0, "people": set(), "minutes": 0,
-                                                  "credited": 0, "points": 0})
+        a = per_act.setdefault(
+            s["activity_id"],
+            {
+                "site": s["site_id"],
+                "turns": 0,
+                "people": set(),
+                "minutes": 0,
+                "credited": 0,
+                "points": 0,
+            },
+        )
         a["turns"] += 1
         a["people"].add(s["volunteer_id"])
         a["minutes"] += s["minutes"]
@@ -243,34 +417,129 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
     act_rows = []
     for aid in sorted(per_act, key=lambda x: (ref.activities.get(x, {}).get("start", ""), x)):
         a = per_act[aid]
-        act_rows.append([aid, ref.title(aid), ref.site(a["site"]), _local(ref.activities.get(aid, {}).get("start")),
-                         a["turns"], len(a["people"]), a["minutes"], a["credited"], round(a["credited"] / 60, 2),
-                         a["points"]])
+        act_rows.append(
+            [
+                aid,
+                ref.title(aid),
+                ref.site(a["site"]),
+                _local(ref.activities.get(aid, {}).get("start")),
+                a["turns"],
+                len(a["people"]),
+                a["minutes"],
+                a["credited"],
+                round(a["credited"] / 60, 2),
+                a["points"],
+            ]
+        )
     total = _totals(act_rows, 10, sums=(4, 6, 7, 9), hours=(8, 7))
-    total[5] = len({s["volunteer_id"] for s in sessions})  # people, not a sum of per-activity counts
+    total[5] = len(
+        {s["volunteer_id"] for s in sessions}
+    )  # people, not a sum of per-activity counts
     act_rows.append(total)
-    tables.append(Table("活动汇总", ["活动编号", "活动名称", "站点", "开始时间", "人次", "人数", "时长（分钟）",
-                                   "计入时长（分钟）", "计入时长（小时）", "积分"], act_rows))
+    tables.append(
+        Table(
+            "活动汇总",
+            [
+                "活动编号",
+                "活动名称",
+                "站点",
+                "开始时间",
+                "人次",
+                "人数",
+                "时长（分钟）",
+                "计入时长（分钟）",
+                "计入时长（小时）",
+                "积分",
+            ],
+            act_rows,
+        )
+    )
 
-    tables.append(Table("积分流水", ["分录号", "发生时间", "入账时间", "志愿者编号", "姓名", "积分变动", "类型",
-                                   "关联单据", "冲销分录", "终端", "经办人", "原因"],
-                        [[j["entry"], j["occurred"], j["posted"], j["volunteer_id"], ref.name(j["volunteer_id"]),
-                          j["delta"], MEMOS.get(j["memo"], j["memo"]), j["ref"], j["reverses"] or "", j["kiosk"],
-                          j["actor"], j["reason"]] for j in journal]))
+    tables.append(
+        Table(
+            "积分流水",
+            [
+                "分录号",
+                "发生时间",
+                "入账时间",
+                "志愿者编号",
+                "姓名",
+                "积分变动",
+                "类型",
+                "关联单据",
+                "冲销分录",
+                "终端",
+                "经办人",
+                "原因",
+            ],
+            [
+                [
+                    j["entry"],
+                    j["occurred"],
+                    j["posted"],
+                    j["volunteer_id"],
+                    ref.name(j["volunteer_id"]),
+                    j["delta"],
+                    MEMOS.get(j["memo"], j["memo"]),
+                    j["ref"],
+                    j["reverses"] or "",
+                    j["kiosk"],
+                    j["actor"],
+                    j["reason"],
+                ]
+                for j in journal
+            ],
+        )
+    )
 
     red_rows = []
     for eid, kiosk, _, occurred, actor, p in redemptions:
         status = redemption_rows.get(p.get("redemption_id"), ("",))[0]
-        red_rows.append([p.get("redemption_id", eid), _local(occurred), actor, ref.name(actor), p.get("item_id", ""),
-                         ref.items.get(p.get("item_id"), p.get("item_id", "")), p.get("cost", 0),
-                         ref.site(p.get("site_id")), kiosk, {"done": "已完成", "cancelled": "已撤销"}.get(status, status),
-                         "是" if p.get("offline") else "否", p.get("pickup_no", "")])
-    tables.append(Table("兑换记录", ["兑换单号", "时间", "志愿者编号", "姓名", "物品编号", "物品名称", "积分", "站点",
-                                   "终端", "状态", "离线兑换", "取货号"], red_rows))
+        red_rows.append(
+            [
+                p.get("redemption_id", eid),
+                _local(occurred),
+                actor,
+                ref.name(actor),
+                p.get("item_id", ""),
+                ref.items.get(p.get("item_id"), p.get("item_id", "")),
+                p.get("cost", 0),
+                ref.site(p.get("site_id")),
+                kiosk,
+                {"done": "已完成", "cancelled": "已撤销"}.get(status, status),
+                "是" if p.get("offline") else "否",
+                p.get("pickup_no", ""),
+            ]
+        )
+    tables.append(
+        Table(
+            "兑换记录",
+            [
+                "兑换单号",
+                "时间",
+                "志愿者编号",
+                "姓名",
+                "物品编号",
+                "物品名称",
+                "积分",
+                "站点",
+                "终端",
+                "状态",
+                "离线兑换",
+                "取货号",
+            ],
+            red_rows,
+        )
+    )
 
     moves: list[list[Any]] = []
     for _, kiosk, etype, occurred, actor, p in stock_events:
-        site, item, delta, note = p.get("site_id"), p.get("item_id"), 0, reason_text(p.get("reason"))
+        site, item, delta, note = (
+            p.get("site_id"),
+            p.get("item_id"),
+            0,
+            reason_text(p.get("reason")),
+        )
         if etype == "stock.restock":
             delta = p.get("qty", 0)
         elif etype == "stock.adjust":
@@ -284,27 +553,72 @@ def month_tables(store: LedgerStore, month: str) -> list[Table]:
                 continue
             _, site, item = redemption_rows.get(p.get("redemption_id"), ("", None, None))
             delta, note = 1, f"{p.get('redemption_id', '')} {note}".strip()
-        moves.append([_local(occurred), ref.site(site), item or "", ref.items.get(item, item or ""), delta,
-                      STOCK_KINDS[etype], actor, kiosk, note])
+        moves.append(
+            [
+                _local(occurred),
+                ref.site(site),
+                item or "",
+                ref.items.get(item, item or ""),
+                delta,
+                STOCK_KINDS[etype],
+                actor,
+                kiosk,
+                note,
+            ]
+        )
     for site, item, before, after, note, at in settings:
         if start <= datetime.fromisoformat(at).astimezone(TZ) < end:
-            moves.append([_local(at), ref.site(site), item, ref.items.get(item, item), after - before,
-                          STOCK_KINDS["ledger.set"], "台账", "", f"由 {before} 设为 {after} {note}".strip()])
-    moves.sort(key=lambda r: (r[0] or datetime.min))
-    tables.append(Table("库存变动", ["时间", "站点", "物品编号", "物品名称", "变动数量", "类型", "经办人", "终端",
-                                   "说明"], moves))
+            moves.append(
+                [
+                    _local(at),
+                    ref.site(site),
+                    item,
+                    ref.items.get(item, item),
+                    after - before,
+                    STOCK_KINDS["ledger.set"],
+                    "台账",
+                    "",
+                    f"由 {before} 设为 {after} {note}".strip(),
+                ]
+            )
+    moves.sort(key=lambda r: r[0] or datetime.min)
+    tables.append(
+        Table(
+            "库存变动",
+            ["时间", "站点", "物品编号", "物品名称", "变动数量", "类型", "经办人", "终端", "说明"],
+            moves,
+        )
+    )
 
     exc_rows = []
     for xid, kind, vid, site, kiosk, eid, detail, created in exceptions:
         if start <= datetime.fromisoformat(created).astimezone(TZ) < end:
-            exc_rows.append([xid, _local(created), EXCEPTION_KINDS.get(kind, kind), vid or "", ref.name(vid),
-                             ref.site(site) if site else "", kiosk or "", eid or "", detail])
-    tables.append(Table("异常记录", ["编号", "时间", "类型", "志愿者编号", "姓名", "站点", "终端", "事件编号", "详情"],
-                        exc_rows))
+            exc_rows.append(
+                [
+                    xid,
+                    _local(created),
+                    EXCEPTION_KINDS.get(kind, kind),
+                    vid or "",
+                    ref.name(vid),
+                    ref.site(site) if site else "",
+                    kiosk or "",
+                    eid or "",
+                    detail,
+                ]
+            )
+    tables.append(
+        Table(
+            "异常记录",
+            ["编号", "时间", "类型", "志愿者编号", "姓名", "站点", "终端", "事件编号", "详情"],
+            exc_rows,
+        )
+    )
     return tables
 
 
-def _totals(rows: list[list[Any]], width: int, *, sums: tuple[int, ...], hours: tuple[int, int]) -> list[Any]:
+def _totals(
+    rows: list[list[Any]], width: int, *, sums: tuple[int, ...], hours: tuple[int, int]
+) -> list[Any]:
     """The 合计 line under a totals sheet. Hours come from the summed minutes (column
     ``hours[1]``), not from adding rounded figures."""
     total: list[Any] = ["合计"] + [""] * (width - 1)
@@ -366,14 +680,20 @@ def write_csvs(tables: list[Table], out_dir: str | Path, prefix: str) -> list[Pa
     return paths
 
 
-def ivolunteer_rows(store: LedgerStore, month: str, *, with_phone: bool = False) -> tuple[list[str], list[list[Any]]]:
+def ivolunteer_rows(
+    store: LedgerStore, month: str, *, with_phone: bool = False
+) -> tuple[list[str], list[list[Any]]]:
     """Hours per volunteer per activity, one row each, for bulk entry into i志愿. Only closed
     sessions that earned time count; open ones are left for next month's file."""
     start, end = month_bounds(month)
     with store.transaction() as c:
         ref = _Ref(c)
         sessions = _attendance(c, ref, start, end)
-        phones = dict(c.execute("SELECT volunteer_id, phone FROM volunteer_private")) if with_phone else {}
+        phones = (
+            dict(c.execute("SELECT volunteer_id, phone FROM volunteer_private"))
+            if with_phone
+            else {}
+        )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for s in sessions:
         if s["status"] != "open" and s["credited"] > 0:
@@ -382,7 +702,9 @@ def ivolunteer_rows(store: LedgerStore, month: str, *, with_phone: bool = False)
     if with_phone:
         headers.insert(1, "手机号")
     rows = []
-    for (vid, aid), group in sorted(groups.items(), key=lambda kv: (min(s["in"] for s in kv[1]), kv[0])):
+    for (vid, aid), group in sorted(
+        groups.items(), key=lambda kv: (min(s["in"] for s in kv[1]), kv[0])
+    ):
         first = min(s["in"] for s in group)
         last = max(s["out"] or s["in"] for s in group)
         notes = []
@@ -390,17 +712,32 @@ def ivolunteer_rows(store: LedgerStore, month: str, *, with_phone: bool = False)
         if not izy:
             notes.append("缺少i志愿ID，请先在名册中补充")
         if any(s["flags"] for s in group):
-            notes.append("含需核实记录：" + "、".join(sorted({s["flags"] for s in group if s["flags"]})))
+            notes.append(
+                "含需核实记录：" + "、".join(sorted({s["flags"] for s in group if s["flags"]}))
+            )
         credited = sum(s["credited"] for s in group)
-        row = [ref.name(vid), izy, vid, ref.title(aid), aid, first.strftime("%Y-%m-%d"), first.strftime("%H:%M"),
-               last.strftime("%H:%M"), f"{credited / 60:.2f}", len(group), "；".join(notes)]
+        row = [
+            ref.name(vid),
+            izy,
+            vid,
+            ref.title(aid),
+            aid,
+            first.strftime("%Y-%m-%d"),
+            first.strftime("%H:%M"),
+            last.strftime("%H:%M"),
+            f"{credited / 60:.2f}",
+            len(group),
+            "；".join(notes),
+        ]
         if with_phone:
             row.insert(1, phones.get(vid, ""))
         rows.append(row)
     return headers, rows
 
 
-def write_ivolunteer(headers: list[str], rows: list[list[Any]], path: str | Path, encoding: str = "utf-8-sig") -> Path:
+def write_ivolunteer(
+    headers: list[str], rows: list[list[Any]], path: str | Path, encoding: str = "utf-8-sig"
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as fh:

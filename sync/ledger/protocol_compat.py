@@ -47,8 +47,11 @@ def version_of(headers: Mapping[str, str]) -> int | None:
 
 
 def _error(status: int, message: str) -> Response:
-    return Response(json.dumps({"error": "protocol_unsupported", "message": message}, ensure_ascii=False),
-                    status_code=status, media_type="application/json")
+    return Response(
+        json.dumps({"error": "protocol_unsupported", "message": message}, ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def refusal(version: int | None) -> Response | None:
@@ -57,11 +60,16 @@ def refusal(version: int | None) -> Response | None:
     if version is None:
         return _error(400, f"{HEADER} must be a whole number; {supported}")
     if version < OLDEST:
-        return _error(426, f"kiosk protocol {version} is too old: {supported}. Upgrade the kiosk's "
-                           "software; its events are kept on the kiosk until then")
+        return _error(
+            426,
+            f"kiosk protocol {version} is too old: {supported}. Upgrade the kiosk's "
+            "software; its events are kept on the kiosk until then",
+        )
     if version > PROTOCOL_VERSION:
-        return _error(400, f"kiosk protocol {version} is newer than this ledger: {supported}. "
-                           "Upgrade the ledger")
+        return _error(
+            400,
+            f"kiosk protocol {version} is newer than this ledger: {supported}. Upgrade the ledger",
+        )
     return None
 
 

@@ -17,13 +17,19 @@ ROSTER_COLUMNS = [
     Column("phone", ("手机", "手机号", "手机号码", "电话", "联系电话", "phone", "mobile", "tel")),
     Column("volunteer_id", ("志愿者编号", "编号", "volunteer id", "id", "volunteerid")),
     Column("team", ("队伍", "服务队", "所属队伍", "team")),
-    Column("ivolunteer_id", ("i志愿 id", "i志愿id", "i志愿编号", "i志愿", "ivolunteer id", "ivolunteer")),
+    Column(
+        "ivolunteer_id",
+        ("i志愿 id", "i志愿id", "i志愿编号", "i志愿", "ivolunteer id", "ivolunteer"),
+    ),
     Column("status", ("状态", "status")),
 ]
 
 _ID = re.compile(r"^V\d{6}$")
 # Mainland mobile; Hong Kong (5/6/9xxx xxxx); Macau (6xxx xxxx); with or without country code.
-_PHONES = [re.compile(p) for p in (r"^(\+?86)?1[3-9]\d{9}$", r"^(\+?852)?[5679]\d{7}$", r"^(\+?853)?6\d{7}$")]
+_PHONES = [
+    re.compile(p)
+    for p in (r"^(\+?86)?1[3-9]\d{9}$", r"^(\+?852)?[5679]\d{7}$", r"^(\+?853)?6\d{7}$")
+]
 _ACTIVE = {"active", "在册", "在职", "正常", "有效", "活跃"}
 _INACTIVE = {"inactive", "left", "离开", "已离开", "退出", "注销", "停用", "无效"}
 _SUSPENDED = {"suspended", "暂停", "暂停服务"}
@@ -80,29 +86,55 @@ def parse_roster(path: str | Path) -> RosterFile:
         errors_before = len(result.errors)
         name = values.get("name", "").strip()
         if not name:
-            result.errors.append(RowError(number, col.get("name", "姓名"), "姓名为空 / name is empty"))
+            result.errors.append(
+                RowError(number, col.get("name", "姓名"), "姓名为空 / name is empty")
+            )
         elif len(name) > 40:
-            result.errors.append(RowError(number, col["name"], "姓名超过 40 个字 / name is longer than 40 characters"))
+            result.errors.append(
+                RowError(
+                    number, col["name"], "姓名超过 40 个字 / name is longer than 40 characters"
+                )
+            )
         vid = values.get("volunteer_id", "").strip().upper()
         if vid:
             if not _ID.match(vid):
-                result.errors.append(RowError(number, col["volunteer_id"],
-                                              f"编号 '{vid}' 应形如 V000123 / '{vid}' is not like V000123"))
+                result.errors.append(
+                    RowError(
+                        number,
+                        col["volunteer_id"],
+                        f"编号 '{vid}' 应形如 V000123 / '{vid}' is not like V000123",
+                    )
+                )
             elif vid in seen_ids:
-                result.errors.append(RowError(number, col["volunteer_id"],
-                                              f"编号 {vid} 重复（另见第 {seen_ids[vid]} 行） / duplicate id {vid}"
-                                              f" (also row {seen_ids[vid]})"))
+                result.errors.append(
+                    RowError(
+                        number,
+                        col["volunteer_id"],
+                        f"编号 {vid} 重复（另见第 {seen_ids[vid]} 行） / duplicate id {vid}"
+                        f" (also row {seen_ids[vid]})",
+                    )
+                )
             else:
                 seen_ids[vid] = number
         phone = normalise_phone(values.get("phone", ""))
         if phone is None:
-            result.errors.append(RowError(number, col["phone"],
-                                          f"'{values['phone']}' 不是手机号码 / '{values['phone']}' is not a mobile number"))
+            result.errors.append(
+                RowError(
+                    number,
+                    col["phone"],
+                    f"'{values['phone']}' 不是手机号码 / '{values['phone']}' is not a mobile number",
+                )
+            )
         elif phone:
             if phone in seen_phones:
-                result.errors.append(RowError(number, col["phone"],
-                                              f"手机号重复（另见第 {seen_phones[phone]} 行） / duplicate phone"
-                                              f" number (also row {seen_phones[phone]})"))
+                result.errors.append(
+                    RowError(
+                        number,
+                        col["phone"],
+                        f"手机号重复（另见第 {seen_phones[phone]} 行） / duplicate phone"
+                        f" number (also row {seen_phones[phone]})",
+                    )
+                )
             else:
                 seen_phones[phone] = number
         raw_status = values.get("status", "").strip().lower()
@@ -115,11 +147,25 @@ def parse_roster(path: str | Path) -> RosterFile:
         elif raw_status in _SUSPENDED:
             status = "suspended"
         else:
-            result.errors.append(RowError(number, col["status"],
-                                          f"未知状态 '{values['status']}'，请用 在册、离开 或 暂停 / unknown status"
-                                          f" '{values['status']}' (use active, inactive or suspended)"))
+            result.errors.append(
+                RowError(
+                    number,
+                    col["status"],
+                    f"未知状态 '{values['status']}'，请用 在册、离开 或 暂停 / unknown status"
+                    f" '{values['status']}' (use active, inactive or suspended)",
+                )
+            )
             status = ""
         if len(result.errors) == errors_before:
-            result.rows.append(RosterRow(number, vid, name, phone or "", values.get("team", "").strip(),
-                                         values.get("ivolunteer_id", "").strip(), status))
+            result.rows.append(
+                RosterRow(
+                    number,
+                    vid,
+                    name,
+                    phone or "",
+                    values.get("team", "").strip(),
+                    values.get("ivolunteer_id", "").strip(),
+                    status,
+                )
+            )
     return result

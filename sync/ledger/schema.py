@@ -240,5 +240,3 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def migrate(conn: sqlite3.Connection) -> int:
     """Run the migrations this file has not yet run; return the version reached."""
     return run_migrations(conn, MIGRATIONS, "ledger")
-
-

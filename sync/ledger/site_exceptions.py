@@ -16,9 +16,31 @@ from typing import Any
 from .storage import LedgerStore
 
 KIOSK_LIMIT = 200  # the newest rows; the staff page is a glance, the 台账 has them all
-DETAIL_KEYS = ("reason", "type", "seq", "item_id", "qty", "after", "balance", "cost", "offline", "sessions",
-               "kiosks", "delta", "cause")
-FIELDS = ("exception_id", "kind", "volunteer_id", "site_id", "kiosk_id", "event_id", "detail", "created_at")
+DETAIL_KEYS = (
+    "reason",
+    "type",
+    "seq",
+    "item_id",
+    "qty",
+    "after",
+    "balance",
+    "cost",
+    "offline",
+    "sessions",
+    "kiosks",
+    "delta",
+    "cause",
+)
+FIELDS = (
+    "exception_id",
+    "kind",
+    "volunteer_id",
+    "site_id",
+    "kiosk_id",
+    "event_id",
+    "detail",
+    "created_at",
+)
 
 _SQL = """
     SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail, created_at
@@ -34,8 +56,9 @@ _SQL = """
 """
 
 
-def for_site(store: LedgerStore, site_id: str, kind: str | None = None,
-             limit: int = KIOSK_LIMIT) -> list[dict[str, Any]]:
+def for_site(
+    store: LedgerStore, site_id: str, kind: str | None = None, limit: int = KIOSK_LIMIT
+) -> list[dict[str, Any]]:
     """The newest ``limit`` exceptions concerning ``site_id``, oldest first (as staff get them)."""
     with store.transaction() as c:
         rows = c.execute(_SQL, {"site": site_id, "kind": kind or None, "limit": limit}).fetchall()
@@ -46,6 +69,8 @@ def for_site(store: LedgerStore, site_id: str, kind: str | None = None,
             detail = json.loads(d["detail"])
         except (TypeError, ValueError):
             detail = {}
-        d["detail"] = {k: detail[k] for k in DETAIL_KEYS if isinstance(detail, dict) and k in detail}
+        d["detail"] = {
+            k: detail[k] for k in DETAIL_KEYS if isinstance(detail, dict) and k in detail
+        }
         out.append(d)
     return out

@@ -41,7 +41,9 @@ def _decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetError("CSV 文件既不是 UTF-8 也不是 GBK 编码 / the CSV file is neither UTF-8 nor GBK text")
+    raise SheetError(
+        "CSV 文件既不是 UTF-8 也不是 GBK 编码 / the CSV file is neither UTF-8 nor GBK text"
+    )
 
 
 def _cell(value: object) -> str:
@@ -68,14 +70,18 @@ def read_table(path: str | Path) -> list[list[str]]:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise SheetError(f"无法作为 Excel 工作簿打开 {path.name} / cannot open {path.name} as an Excel workbook: {exc}") from exc
+            raise SheetError(
+                f"无法作为 Excel 工作簿打开 {path.name} / cannot open {path.name} as an Excel workbook: {exc}"
+            ) from exc
         try:
             ws = wb.worksheets[0]
             return [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
         finally:
             wb.close()
-    raise SheetError(f"{path.name}：请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv file"
-                     f" (got '{suffix or 'no extension'}')")
+    raise SheetError(
+        f"{path.name}：请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv file"
+        f" (got '{suffix or 'no extension'}')"
+    )
 
 
 def read_sheet(path: str | Path, columns: list[Column]) -> Sheet:
@@ -84,21 +90,33 @@ def read_sheet(path: str | Path, columns: list[Column]) -> Sheet:
     # The header is the first row naming at least one known column: sheets often
     # start with a title line such as "博凯社区志愿者名册".
     found = next(
-        ((i, keys) for i, row in enumerate(table[:10])
-         if (keys := {j: lookup[_norm(c)] for j, c in enumerate(row) if c and _norm(c) in lookup})),
+        (
+            (i, keys)
+            for i, row in enumerate(table[:10])
+            if (
+                keys := {j: lookup[_norm(c)] for j, c in enumerate(row) if c and _norm(c) in lookup}
+            )
+        ),
         None,
     )
     if found is None:
         expected = ", ".join(f"{c.names[0]}/{c.key}" for c in columns)
-        raise SheetError(f"找不到表头行，应有 {expected} 等列 / no header row found; expected columns such as {expected}")
+        raise SheetError(
+            f"找不到表头行，应有 {expected} 等列 / no header row found; expected columns such as {expected}"
+        )
     index, keys = found
     missing = [c for c in columns if c.required and c.key not in keys.values()]
     if missing:
-        raise SheetError("缺少列 / missing column(s): " + ", ".join(f"{c.names[0]} ({c.key})" for c in missing))
+        raise SheetError(
+            "缺少列 / missing column(s): " + ", ".join(f"{c.names[0]} ({c.key})" for c in missing)
+        )
     header = table[index]
     rows = []
-    for number, row in enumerate(table[index + 1:], start=index + 2):
-        values = {key: (row[i].strip() if i < len(row) and row[i] is not None else "") for i, key in keys.items()}
+    for number, row in enumerate(table[index + 1 :], start=index + 2):
+        values = {
+            key: (row[i].strip() if i < len(row) and row[i] is not None else "")
+            for i, key in keys.items()
+        }
         if any(values.values()):
             rows.append((number, values))
     return Sheet(rows, {key: header[i] for i, key in keys.items()})

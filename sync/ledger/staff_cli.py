@@ -20,25 +20,56 @@ from .catalog_import import import_catalog, parse_catalog
 from .roster_import import parse_roster
 from .storage import LedgerStore
 
-COMMANDS = {"import-roster", "import-activities", "import-catalog", "activities", "catalog", "cards", "reissue",
-            "export", "export-ivolunteer"}
+COMMANDS = {
+    "import-roster",
+    "import-activities",
+    "import-catalog",
+    "activities",
+    "catalog",
+    "cards",
+    "reissue",
+    "export",
+    "export-ivolunteer",
+}
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import-roster", parents=[common], help="import volunteers from .xlsx or .csv (UTF-8/GBK)")
+    p = sub.add_parser(
+        "import-roster", parents=[common], help="import volunteers from .xlsx or .csv (UTF-8/GBK)"
+    )
     p.add_argument("file", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
-    p.add_argument("--full", action="store_true",
-                   help="the file is the whole roster: volunteers missing from it become inactive")
-    p = sub.add_parser("import-activities", parents=[common], help="import activities from .xlsx or .csv")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the file and show what would change; write nothing",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the file is the whole roster: volunteers missing from it become inactive",
+    )
+    p = sub.add_parser(
+        "import-activities", parents=[common], help="import activities from .xlsx or .csv"
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
-    p = sub.add_parser("import-catalog", parents=[common],
-                       help="import rewards, their pictures and stock counts from .xlsx or .csv (UTF-8/GBK)")
+    p = sub.add_parser(
+        "import-catalog",
+        parents=[common],
+        help="import rewards, their pictures and stock counts from .xlsx or .csv (UTF-8/GBK)",
+    )
     p.add_argument("file", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
-    p.add_argument("--images", type=Path, default=None,
-                   help="the folder with the pictures the 图片/image column names (default: beside the sheet)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the file and show what would change; write nothing",
+    )
+    p.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        help="the folder with the pictures the 图片/image column names (default: beside the sheet)",
+    )
 
     p = sub.add_parser("activities", help="add or list activities")
     asub = p.add_subparsers(dest="action", required=True)
@@ -49,7 +80,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     a.add_argument("--title-zh-hant", default="")
     a.add_argument("--site", required=True, help="site id or name")
     a.add_argument("--start", required=True, help="e.g. '2026-11-29 09:00'")
-    a.add_argument("--end", required=True, help="e.g. '2026-11-29 12:00' or '12:00' (same day as --start)")
+    a.add_argument(
+        "--end", required=True, help="e.g. '2026-11-29 12:00' or '12:00' (same day as --start)"
+    )
     for key in RULE_KEYS:
         a.add_argument("--" + key.replace("_", "-"), default="")
     a.add_argument("--capacity", default="")
@@ -61,49 +94,79 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     p = sub.add_parser("catalog", help="rewards: add, list, set stock")
     csub = p.add_subparsers(dest="action", required=True)
-    a = csub.add_parser("add", parents=[common], help="add or change a reward (fields not given are kept)")
+    a = csub.add_parser(
+        "add", parents=[common], help="add or change a reward (fields not given are kept)"
+    )
     a.add_argument("item_id")
     a.add_argument("--name", default=None, help="Chinese (simplified) name")
     a.add_argument("--name-zh-hant", default=None)
     a.add_argument("--name-en", default=None)
     a.add_argument("--cost", type=int, default=None, help="points")
     a.add_argument("--kind", default=None, choices=admin_store.KINDS)
-    a.add_argument("--monthly-limit", type=int, default=None, help="per volunteer per month; 0 = no limit")
-    a.add_argument("--image", type=Path, default=None, help="a photo (JPG/PNG): resized to 256x256 PNG")
+    a.add_argument(
+        "--monthly-limit", type=int, default=None, help="per volunteer per month; 0 = no limit"
+    )
+    a.add_argument(
+        "--image", type=Path, default=None, help="a photo (JPG/PNG): resized to 256x256 PNG"
+    )
     state = a.add_mutually_exclusive_group()
     state.add_argument("--inactive", action="store_true", help="hide it at the kiosks")
     state.add_argument("--active", action="store_true", help="show it again")
     a = csub.add_parser("list", parents=[common])
     a.add_argument("--json", action="store_true")
-    a = csub.add_parser("set-stock", parents=[common], help="set a site's count after counting the shelf")
+    a = csub.add_parser(
+        "set-stock", parents=[common], help="set a site's count after counting the shelf"
+    )
     a.add_argument("item_id")
     a.add_argument("qty", type=int)
     a.add_argument("--site", required=True)
     a.add_argument("--note", default="")
 
-    p = sub.add_parser("cards", parents=[common], help="printable A4 PDF of wallet cards, or PNGs for phones")
+    p = sub.add_parser(
+        "cards", parents=[common], help="printable A4 PDF of wallet cards, or PNGs for phones"
+    )
     p.add_argument("ids", nargs="*", help="volunteer ids (default: every active volunteer)")
-    p.add_argument("--out", type=Path, default=Path("cards.pdf"), help="the PDF to write (default cards.pdf)")
-    p.add_argument("--png", type=Path, default=None, help="write one PNG per card into this folder instead")
+    p.add_argument(
+        "--out", type=Path, default=Path("cards.pdf"), help="the PDF to write (default cards.pdf)"
+    )
+    p.add_argument(
+        "--png", type=Path, default=None, help="write one PNG per card into this folder instead"
+    )
     p.add_argument("--team", default=None, help="only this team")
     p.add_argument("--staff", action="store_true", help="include staff cards")
     p.add_argument("--include-inactive", action="store_true")
-    p = sub.add_parser("reissue", parents=[common], help="a new card for a lost one: the old card stops working")
+    p = sub.add_parser(
+        "reissue", parents=[common], help="a new card for a lost one: the old card stops working"
+    )
     p.add_argument("volunteer_id")
     p.add_argument("--reason", default="")
-    p.add_argument("--out", type=Path, default=None, help="also write the new card: .pdf (A4 sheet) or .png")
+    p.add_argument(
+        "--out", type=Path, default=None, help="also write the new card: .pdf (A4 sheet) or .png"
+    )
 
     p = sub.add_parser("export", parents=[common], help="the month's 台账 as XLSX (or CSV files)")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
-    p.add_argument("--out", type=Path, default=None,
-                   help="xlsx: the file (default 台账-YYYY-MM.xlsx); csv: the folder (default .)")
-    p = sub.add_parser("export-ivolunteer", parents=[common], help="hours per volunteer per activity for i志愿")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="xlsx: the file (default 台账-YYYY-MM.xlsx); csv: the folder (default .)",
+    )
+    p = sub.add_parser(
+        "export-ivolunteer", parents=[common], help="hours per volunteer per activity for i志愿"
+    )
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--out", type=Path, default=None, help="default i志愿时长-YYYY-MM.csv")
-    p.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
-                   help="utf-8-sig (Excel-friendly, default) or gbk for older import tools")
-    p.add_argument("--with-phone", action="store_true", help="add the phone number column (staff use only)")
+    p.add_argument(
+        "--encoding",
+        choices=("utf-8-sig", "gbk"),
+        default="utf-8-sig",
+        help="utf-8-sig (Excel-friendly, default) or gbk for older import tools",
+    )
+    p.add_argument(
+        "--with-phone", action="store_true", help="add the phone number column (staff use only)"
+    )
 
 
 def _err(message: str, code: int = 2) -> int:
@@ -116,7 +179,9 @@ def _out(obj: Any) -> None:
 
 
 def _errors(errors: list) -> None:
-    sys.stderr.write(f"发现 {len(errors)} 处问题，未导入任何数据 / {len(errors)} problem(s), nothing was imported:\n")
+    sys.stderr.write(
+        f"发现 {len(errors)} 处问题，未导入任何数据 / {len(errors)} problem(s), nothing was imported:\n"
+    )
     for e in errors[:200]:
         where = f"第 {e.row} 行（row {e.row}）「{e.column}」列" if e.row else "文件 / file"
         sys.stderr.write(f"  {where}: {e.message}\n")
@@ -142,7 +207,9 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
     if cmd == "import-roster":
         if not args.file.exists():
             return _err(f"找不到文件 / no such file: {args.file}")
-        report = admin_store.import_roster(store, parse_roster(args.file), now, dry_run=args.dry_run, full=args.full)
+        report = admin_store.import_roster(
+            store, parse_roster(args.file), now, dry_run=args.dry_run, full=args.full
+        )
         if not report.ok:
             _errors(report.errors)
             return 1
@@ -159,8 +226,14 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         admin_store.number_activities(store, parsed.activities)
         if not args.dry_run:
             admin_store.upsert_activities(store, parsed.activities, now)
-        _out({"ok": True, "dry_run": args.dry_run, "activities": len(parsed.activities),
-              "ids": [a["activity_id"] for a in parsed.activities]})
+        _out(
+            {
+                "ok": True,
+                "dry_run": args.dry_run,
+                "activities": len(parsed.activities),
+                "ids": [a["activity_id"] for a in parsed.activities],
+            }
+        )
         return 0
     if cmd == "import-catalog":
         if not args.file.exists():
@@ -169,8 +242,13 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
             return _err(f"找不到图片文件夹 / no such folder: {args.images}")
         folders = [f for f in (args.images, args.file.parent) if f is not None]
         sites, _ = admin_store.reference_sets(store)
-        report = import_catalog(store, parse_catalog(args.file, sites, folders), now, dry_run=args.dry_run,
-                                note=f"目录导入 {args.file.name}")
+        report = import_catalog(
+            store,
+            parse_catalog(args.file, sites, folders),
+            now,
+            dry_run=args.dry_run,
+            note=f"目录导入 {args.file.name}",
+        )
         if not report.ok:
             _errors(report.errors)
             return 1
@@ -182,8 +260,14 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         return _catalog(store, args, now)
     if cmd == "cards":
         key = admin_store.private_key(store, _key_path(db))
-        holders = admin_store.card_holders(store, key, ids=[i.upper() for i in args.ids] or None, team=args.team,
-                                           include_inactive=args.include_inactive, staff=args.staff)
+        holders = admin_store.card_holders(
+            store,
+            key,
+            ids=[i.upper() for i in args.ids] or None,
+            team=args.team,
+            include_inactive=args.include_inactive,
+            staff=args.staff,
+        )
         if not holders:
             return _err("没有需要制卡的人 / nobody to make cards for", 1)
         if args.png:
@@ -223,12 +307,15 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         return 0
     if cmd == "export-ivolunteer":
         headers, rows = exports.ivolunteer_rows(store, args.month, with_phone=args.with_phone)
-        path = exports.write_ivolunteer(headers, rows, args.out or Path(f"i志愿时长-{args.month}.csv"),
-                                        args.encoding)
+        path = exports.write_ivolunteer(
+            headers, rows, args.out or Path(f"i志愿时长-{args.month}.csv"), args.encoding
+        )
         missing = sum(1 for r in rows if "缺少i志愿ID" in r[-1])
         if missing:
-            sys.stderr.write(f"注意：{missing} 行缺少 i志愿 ID / {missing} row(s) have no i志愿 id:"
-                             " add it in the roster (i志愿 id column) and export again\n")
+            sys.stderr.write(
+                f"注意：{missing} 行缺少 i志愿 ID / {missing} row(s) have no i志愿 id:"
+                " add it in the roster (i志愿 id column) and export again\n"
+            )
         _out({"ok": True, "file": str(path), "rows": len(rows), "missing_ivolunteer_id": missing})
         return 0
     raise AssertionError(cmd)
@@ -245,14 +332,24 @@ def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> 
             _out(acts)
         else:
             for a in acts:
-                sys.stdout.write(f"{a['activity_id']}\t{a['start'][:16].replace('T', ' ')}–{a['end'][11:16]}\t"
-                                 f"{a['site_id']}\t{a.get('title_zh', '')}\t{len(a.get('signup') or [])}"
-                                 f"/{a.get('capacity') or '-'}\n")
+                sys.stdout.write(
+                    f"{a['activity_id']}\t{a['start'][:16].replace('T', ' ')}–{a['end'][11:16]}\t"
+                    f"{a['site_id']}\t{a.get('title_zh', '')}\t{len(a.get('signup') or [])}"
+                    f"/{a.get('capacity') or '-'}\n"
+                )
         return 0
     sites, vids = admin_store.reference_sets(store)
-    values = {"activity_id": args.id, "title_zh": args.title, "title_en": args.title_en,
-              "title_zh_hant": args.title_zh_hant, "site": args.site, "start": args.start, "end": args.end,
-              "capacity": args.capacity, "signup": args.signup}
+    values = {
+        "activity_id": args.id,
+        "title_zh": args.title,
+        "title_en": args.title_en,
+        "title_zh_hant": args.title_zh_hant,
+        "site": args.site,
+        "start": args.start,
+        "end": args.end,
+        "capacity": args.capacity,
+        "signup": args.signup,
+    }
     values.update({k: getattr(args, k) for k in RULE_KEYS})
     start = values["start"]
     if len(args.end.strip()) <= 5 and ":" in args.end:  # "12:00": the same day as the start
@@ -281,12 +378,22 @@ def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int
             for i in items:
                 stock = ", ".join(f"{s}:{q}" for s, q in i["stock"].items()) or "-"
                 flag = "" if i.get("active", True) else "\t(停用 inactive)"
-                sys.stdout.write(f"{i['item_id']}\t{i.get('names', {}).get('zh-Hans', '')}\t{i.get('cost')}分\t"
-                                 f"{i.get('kind')}\t{stock}{flag}\n")
+                sys.stdout.write(
+                    f"{i['item_id']}\t{i.get('names', {}).get('zh-Hans', '')}\t{i.get('cost')}分\t"
+                    f"{i.get('kind')}\t{stock}{flag}\n"
+                )
         return 0
     if args.action == "set-stock":
         before = admin_store.set_stock(store, args.site, args.item_id, args.qty, now, args.note)
-        _out({"ok": True, "site_id": args.site, "item_id": args.item_id, "before": before, "qty": args.qty})
+        _out(
+            {
+                "ok": True,
+                "site_id": args.site,
+                "item_id": args.item_id,
+                "before": before,
+                "qty": args.qty,
+            }
+        )
         return 0
     image = None
     if args.image is not None:
@@ -294,8 +401,16 @@ def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int
             return _err(f"找不到图片 / no such picture: {args.image}")
         image = args.image.read_bytes()
     names = {"zh-Hans": args.name, "zh-Hant": args.name_zh_hant, "en": args.name_en}
-    data = admin_store.upsert_item(store, args.item_id, now, names={k: v for k, v in names.items() if v} or None,
-                                   cost=args.cost, kind=args.kind, monthly_limit=args.monthly_limit,
-                                   active=False if args.inactive else True if args.active else None, image=image)
+    data = admin_store.upsert_item(
+        store,
+        args.item_id,
+        now,
+        names={k: v for k, v in names.items() if v} or None,
+        cost=args.cost,
+        kind=args.kind,
+        monthly_limit=args.monthly_limit,
+        active=False if args.inactive else True if args.active else None,
+        image=image,
+    )
     _out({"ok": True, **data})
     return 0

@@ -32,7 +32,9 @@ def iso(dt: datetime) -> str:
 
 
 def _dumps(obj: Any) -> str:
-    return dumps_sorted(obj)  # json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return dumps_sorted(
+        obj
+    )  # json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _text(v: Any) -> str:
@@ -50,15 +52,28 @@ def _row_text(ev: dict, payload: str | None) -> tuple[str, str, int, str, str]:
     in its sanitized form."""
     if payload is not None:
         etype, occurred, actor = ev.get("type"), ev.get("occurred_at"), ev.get("actor")
-        if type(etype) is str and type(occurred) is str and type(actor) is str:  # _text would keep them as is
+        if (
+            type(etype) is str and type(occurred) is str and type(actor) is str
+        ):  # _text would keep them as is
             return etype, occurred, stored_offset(ev), actor, payload
         try:
-            return _text(ev.get("type")), _text(ev.get("occurred_at")), stored_offset(ev), _text(ev.get("actor")), payload
+            return (
+                _text(ev.get("type")),
+                _text(ev.get("occurred_at")),
+                stored_offset(ev),
+                _text(ev.get("actor")),
+                payload,
+            )
         except (RecursionError, ValueError):  # too deep to encode after all
             pass
     ev = sanitized(ev)
-    return (_text(ev.get("type")), _text(ev.get("occurred_at")), stored_offset(ev), _text(ev.get("actor")),
-            _dumps(ev.get("payload")))
+    return (
+        _text(ev.get("type")),
+        _text(ev.get("occurred_at")),
+        stored_offset(ev),
+        _text(ev.get("actor")),
+        _dumps(ev.get("payload")),
+    )
 
 
 class EnrollError(Exception):
@@ -100,7 +115,9 @@ class LedgerStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10)
+        self.conn = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=10
+        )
         self.conn.execute("PRAGMA busy_timeout = 10000")
         self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
         self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
@@ -134,7 +151,9 @@ class LedgerStore:
                         # PASSIVE never blocks a writer; what it cannot copy now it copies next time.
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     except sqlite3.Error as exc:
-                        logging.getLogger("sync.ledger").warning("background checkpoint failed: %s", exc)
+                        logging.getLogger("sync.ledger").warning(
+                            "background checkpoint failed: %s", exc
+                        )
             finally:
                 conn.close()
 
@@ -189,7 +208,9 @@ class LedgerStore:
         stored = self.meta("admin_token_hash")
         return bool(token and stored and secrets.compare_digest(security.digest(token), stored))
 
-    def create_enrollment_code(self, site_id: str, now: datetime, ttl: timedelta = timedelta(hours=24)) -> str:
+    def create_enrollment_code(
+        self, site_id: str, now: datetime, ttl: timedelta = timedelta(hours=24)
+    ) -> str:
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM sites WHERE site_id = ?", (site_id,)).fetchone() is None:
                 raise KeyError(site_id)
@@ -200,7 +221,9 @@ class LedgerStore:
             )
         return code
 
-    def enroll(self, code: str, kiosk_name: str, now: datetime, site_id: str | None = None) -> Enrolled:
+    def enroll(
+        self, code: str, kiosk_name: str, now: datetime, site_id: str | None = None
+    ) -> Enrolled:
         """``site_id``: the site the kiosk must be at; a code for another site is refused unused."""
         token = security.new_token()
         with self.transaction() as c:
@@ -212,25 +235,39 @@ class LedgerStore:
                 raise EnrollError("unknown", "This enrollment code is not known to the ledger.")
             code_site, expires_at, used_at = row
             if used_at is not None:
-                raise EnrollError("used", "This enrollment code was already used: ask staff for a new one.")
+                raise EnrollError(
+                    "used", "This enrollment code was already used: ask staff for a new one."
+                )
             if datetime.fromisoformat(expires_at) <= now:
-                raise EnrollError("expired", "This enrollment code has expired: ask staff for a new one.")
+                raise EnrollError(
+                    "expired", "This enrollment code has expired: ask staff for a new one."
+                )
             if site_id is not None and site_id != code_site:
-                raise EnrollError("site_mismatch", f"This code enrolls a kiosk at {code_site}, but this kiosk's"
-                                                   f" events were recorded at {site_id}: ask staff for a code for"
-                                                   f" {site_id}. The code was not used.")
+                raise EnrollError(
+                    "site_mismatch",
+                    f"This code enrolls a kiosk at {code_site}, but this kiosk's"
+                    f" events were recorded at {site_id}: ask staff for a code for"
+                    f" {site_id}. The code was not used.",
+                )
             site_id = code_site
             prefix = "K-" + "".join(part[:1] for part in site_id.split("-")).upper()
-            n = c.execute("SELECT COUNT(*) FROM kiosks WHERE site_id = ?", (site_id,)).fetchone()[0] + 1
-            while c.execute("SELECT 1 FROM kiosks WHERE kiosk_id = ?", (f"{prefix}-{n:02d}",)).fetchone():
+            n = (
+                c.execute("SELECT COUNT(*) FROM kiosks WHERE site_id = ?", (site_id,)).fetchone()[0]
+                + 1
+            )
+            while c.execute(
+                "SELECT 1 FROM kiosks WHERE kiosk_id = ?", (f"{prefix}-{n:02d}",)
+            ).fetchone():
                 n += 1
             kiosk_id = f"{prefix}-{n:02d}"
             c.execute(
                 "INSERT INTO kiosks (kiosk_id, name, site_id, token_hash, enrolled_at) VALUES (?, ?, ?, ?, ?)",
                 (kiosk_id, kiosk_name[:100] or kiosk_id, site_id, security.digest(token), iso(now)),
             )
-            c.execute("UPDATE enrollment_codes SET used_at = ?, kiosk_id = ? WHERE code_hash = ?",
-                      (iso(now), kiosk_id, security.digest(security.normalize_code(code))))
+            c.execute(
+                "UPDATE enrollment_codes SET used_at = ?, kiosk_id = ? WHERE code_hash = ?",
+                (iso(now), kiosk_id, security.digest(security.normalize_code(code))),
+            )
             public_key = self._meta(c, "public_key") or ""
         return Enrolled(kiosk_id, token, site_id, public_key)
 
@@ -250,7 +287,9 @@ class LedgerStore:
 
     def kiosks(self) -> list[KioskRow]:
         with self._lock:
-            rows = self.conn.execute("SELECT kiosk_id, name, site_id, acked_seq FROM kiosks ORDER BY kiosk_id")
+            rows = self.conn.execute(
+                "SELECT kiosk_id, name, site_id, acked_seq FROM kiosks ORDER BY kiosk_id"
+            )
             return [KioskRow(*r) for r in rows]
 
     # -- reference data ---------------------------------------------------------------
@@ -269,19 +308,25 @@ class LedgerStore:
         with self.transaction() as c:
             self._put_meta(c, "public_key", public_key)
             self._put_meta(c, "private_key_path", private_key_path)
-            c.execute("INSERT OR REPLACE INTO changes (kind, key, data) VALUES ('setting', 'public_key', ?)",
-                      (_dumps({"value": public_key}),))
+            c.execute(
+                "INSERT OR REPLACE INTO changes (kind, key, data) VALUES ('setting', 'public_key', ?)",
+                (_dumps({"value": public_key}),),
+            )
 
     # -- ingest -----------------------------------------------------------------------
 
-    def ingest(self, kiosk_id: str, events: list[Any], now: datetime) -> tuple[list[dict[str, Any]], int]:
+    def ingest(
+        self, kiosk_id: str, events: list[Any], now: datetime
+    ) -> tuple[list[dict[str, Any]], int]:
         """Apply a batch in seq order; returns (results, acked_seq). Every event must have a
         slot (see ``validate.slot``); the caller refuses the batch otherwise."""
         received_at = iso(now)
         ordered = sorted(events, key=lambda e: e["seq"])
         results: list[dict[str, Any]] = []
         with self.transaction() as c:
-            acked = c.execute("SELECT acked_seq FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()[0]
+            acked = c.execute(
+                "SELECT acked_seq FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()[0]
             start = acked
             held = self._held(c, kiosk_id, [e["seq"] for e in ordered if e["seq"] <= acked])
             known_ids = self._known_ids(c, [e["id"] for e in ordered if e["seq"] > acked])
@@ -296,14 +341,31 @@ class LedgerStore:
                     results.append(self._again(batch, kiosk_id, ev, digest, held.get(seq), fault))
                     continue
                 if seq > acked + 1:
-                    results.append({"id": eid, "seq": seq, "status": "pending",
-                                    "reason": f"waiting for seq {acked + 1}"})
+                    results.append(
+                        {
+                            "id": eid,
+                            "seq": seq,
+                            "status": "pending",
+                            "reason": f"waiting for seq {acked + 1}",
+                        }
+                    )
                     continue
                 acked = seq
                 if eid in known_ids:
-                    dirty.touch_event(ev)  # the kiosk counted it; the ledger's figures must win there
-                    results.append(self._conflict(batch, kiosk_id, ev, digest, received_at,
-                                                  "this event id is already stored with other content", fault))
+                    dirty.touch_event(
+                        ev
+                    )  # the kiosk counted it; the ledger's figures must win there
+                    results.append(
+                        self._conflict(
+                            batch,
+                            kiosk_id,
+                            ev,
+                            digest,
+                            received_at,
+                            "this event id is already stored with other content",
+                            fault,
+                        )
+                    )
                     continue
                 known_ids.add(eid)
                 reason = check(ev, kiosk_id) or fault
@@ -312,31 +374,56 @@ class LedgerStore:
                 else:
                     dirty.touch_event(ev)
                 status = "accepted" if reason is None else "rejected"
-                rows.append((kiosk_id, seq, eid, *_row_text(ev, payload), received_at, status, reason, digest))
+                rows.append(
+                    (
+                        kiosk_id,
+                        seq,
+                        eid,
+                        *_row_text(ev, payload),
+                        received_at,
+                        status,
+                        reason,
+                        digest,
+                    )
+                )
                 if reason is not None:
-                    batch.exception("rejected", f"{kiosk_id}/{seq}", kiosk_id=kiosk_id, event_id=eid,
-                                    detail={"reason": reason, "type": sanitized(ev.get("type")), "seq": seq})
+                    batch.exception(
+                        "rejected",
+                        f"{kiosk_id}/{seq}",
+                        kiosk_id=kiosk_id,
+                        event_id=eid,
+                        detail={"reason": reason, "type": sanitized(ev.get("type")), "seq": seq},
+                    )
                 results.append({"id": eid, "seq": seq, "status": status, "reason": reason})
             batch.flush()
             c.executemany(
                 "INSERT INTO events (kiosk_id, seq, id, type, occurred_at, clock_offset_ms, actor, payload,"
-                " received_at, status, reason, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                " received_at, status, reason, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             if acked != start:
                 c.execute("UPDATE kiosks SET acked_seq = ? WHERE kiosk_id = ?", (acked, kiosk_id))
                 effects.emit_dirty(c, dirty, batch)
         return results, acked
 
     @staticmethod
-    def _held(c: sqlite3.Connection, kiosk_id: str, seqs: list[int]) -> dict[int, tuple[str, str, str]]:
+    def _held(
+        c: sqlite3.Connection, kiosk_id: str, seqs: list[int]
+    ) -> dict[int, tuple[str, str, str]]:
         if not seqs:
             return {}
         lo, hi = min(seqs), max(seqs)
-        held = {s: (i, d, st) for s, i, d, st in c.execute(
-            "SELECT seq, id, digest, status FROM events WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
-            (kiosk_id, lo, hi))}
+        held = {
+            s: (i, d, st)
+            for s, i, d, st in c.execute(
+                "SELECT seq, id, digest, status FROM events WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
+                (kiosk_id, lo, hi),
+            )
+        }
         for s, i, d in c.execute(
-                "SELECT seq, id, digest FROM conflicts WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
-                (kiosk_id, lo, hi)):
+            "SELECT seq, id, digest FROM conflicts WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
+            (kiosk_id, lo, hi),
+        ):
             held[s] = (i, d, "conflict")
         return held
 
@@ -344,33 +431,77 @@ class LedgerStore:
     def _known_ids(c: sqlite3.Connection, ids: list[str]) -> set[str]:
         known: set[str] = set()
         for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
+            chunk = ids[i : i + 900]
             marks = ",".join("?" * len(chunk))
-            known.update(r[0] for r in c.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
+            known.update(
+                r[0] for r in c.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
+            )
         return known
 
     @staticmethod
-    def _again(batch: effects.Batch, kiosk_id: str, ev: dict, digest: str,
-               held: tuple[str, str, str] | None, fault: str | None = None) -> dict[str, Any]:
+    def _again(
+        batch: effects.Batch,
+        kiosk_id: str,
+        ev: dict,
+        digest: str,
+        held: tuple[str, str, str] | None,
+        fault: str | None = None,
+    ) -> dict[str, Any]:
         """An event at a seq the ledger already holds: a resend, or a different event reusing the seq."""
         if held is not None and held[0] == ev["id"] and held[1] == digest:
             status = "conflict" if held[2] == "conflict" else "duplicate"
-            return {"id": ev["id"], "seq": ev["seq"], "status": status,
-                    "reason": None if held[2] == "accepted" else f"first received as {held[2]}"}
-        batch.exception("conflict", f"{kiosk_id}/{ev['seq']}/{digest[:16]}", kiosk_id=kiosk_id,
-                        event_id=ev["id"], detail={"reason": "seq already held with another event",
-                                                    "seq": ev["seq"], "body": sanitized(ev) if fault else ev})
-        return {"id": ev["id"], "seq": ev["seq"], "status": "conflict",
-                "reason": "this seq is already held with another event"}
+            return {
+                "id": ev["id"],
+                "seq": ev["seq"],
+                "status": status,
+                "reason": None if held[2] == "accepted" else f"first received as {held[2]}",
+            }
+        batch.exception(
+            "conflict",
+            f"{kiosk_id}/{ev['seq']}/{digest[:16]}",
+            kiosk_id=kiosk_id,
+            event_id=ev["id"],
+            detail={
+                "reason": "seq already held with another event",
+                "seq": ev["seq"],
+                "body": sanitized(ev) if fault else ev,
+            },
+        )
+        return {
+            "id": ev["id"],
+            "seq": ev["seq"],
+            "status": "conflict",
+            "reason": "this seq is already held with another event",
+        }
 
     @staticmethod
-    def _conflict(batch: effects.Batch, kiosk_id: str, ev: dict, digest: str, received_at: str,
-                  reason: str, fault: str | None = None) -> dict[str, Any]:
+    def _conflict(
+        batch: effects.Batch,
+        kiosk_id: str,
+        ev: dict,
+        digest: str,
+        received_at: str,
+        reason: str,
+        fault: str | None = None,
+    ) -> dict[str, Any]:
         batch.c.execute(
             "INSERT INTO conflicts (kiosk_id, seq, id, body, digest, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (kiosk_id, ev["seq"], ev["id"], _dumps(sanitized(ev) if fault else ev), digest, received_at))
-        batch.exception("conflict", f"{kiosk_id}/{ev['seq']}", kiosk_id=kiosk_id, event_id=ev["id"],
-                        detail={"reason": reason, "seq": ev["seq"]})
+            (
+                kiosk_id,
+                ev["seq"],
+                ev["id"],
+                _dumps(sanitized(ev) if fault else ev),
+                digest,
+                received_at,
+            ),
+        )
+        batch.exception(
+            "conflict",
+            f"{kiosk_id}/{ev['seq']}",
+            kiosk_id=kiosk_id,
+            event_id=ev["id"],
+            detail={"reason": reason, "seq": ev["seq"]},
+        )
         return {"id": ev["id"], "seq": ev["seq"], "status": "conflict", "reason": reason}
 
     # -- reading ------------------------------------------------------------------------
@@ -380,8 +511,12 @@ class LedgerStore:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT cursor, kind, key, data, deleted FROM changes WHERE cursor > ? ORDER BY cursor LIMIT ?",
-                (since, limit)).fetchall()
-        changes = [{"kind": k, "key": key, "data": json.loads(d), "deleted": bool(dl)} for _, k, key, d, dl in rows]
+                (since, limit),
+            ).fetchall()
+        changes = [
+            {"kind": k, "key": key, "data": json.loads(d), "deleted": bool(dl)}
+            for _, k, key, d, dl in rows
+        ]
         last = rows[-1][0] if rows else since
         return ChangePage(changes, f"{self.epoch}.{last}", reset)
 
@@ -405,11 +540,21 @@ class LedgerStore:
                 " (SELECT COUNT(*) FROM sessions s INDEXED BY sessions_long WHERE s.volunteer_id = v.volunteer_id"
                 "  AND (s.t_out_ms IS NULL OR s.t_out_ms - s.t_in_ms > 86400000) AND s.status = 'open')"
                 " FROM volunteers v LEFT JOIN balances b USING (volunteer_id) WHERE v.volunteer_id = ?",
-                (volunteer_id,)).fetchone()
+                (volunteer_id,),
+            ).fetchone()
         if row is None:
             return None
-        keys = ("volunteer_id", "kind", "display_name", "team", "status", "card_version", "balance",
-                "minutes_total", "open_sessions")
+        keys = (
+            "volunteer_id",
+            "kind",
+            "display_name",
+            "team",
+            "status",
+            "card_version",
+            "balance",
+            "minutes_total",
+            "open_sessions",
+        )
         return dict(zip(keys, row, strict=True))
 
     def balances(self) -> dict[str, int]:
@@ -418,33 +563,78 @@ class LedgerStore:
 
     def stock_levels(self) -> dict[tuple[str, str], int]:
         with self._lock:
-            return {(s, i): q for s, i, q in self.conn.execute("SELECT site_id, item_id, qty FROM stock")}
+            return {
+                (s, i): q
+                for s, i, q in self.conn.execute("SELECT site_id, item_id, qty FROM stock")
+            }
 
     def journal_balances(self) -> dict[str, int]:
         """Balances recomputed from the double-entry journal alone (for audits and tests)."""
         with self._lock:
             rows = self.conn.execute(
                 "SELECT account, SUM(amount) FROM (SELECT credit AS account, amount FROM journal"
-                " UNION ALL SELECT debit, -amount FROM journal) GROUP BY account").fetchall()
+                " UNION ALL SELECT debit, -amount FROM journal) GROUP BY account"
+            ).fetchall()
         return {a.removeprefix("volunteer:"): int(s) for a, s in rows if a.startswith("volunteer:")}
 
     def events(self, kiosk_id: str | None = None) -> list[dict[str, Any]]:
         return self._rows(
-            "events", ("kiosk_id", "seq", "id", "type", "occurred_at", "clock_offset_ms", "actor", "payload",
-                       "received_at", "status", "reason"), "payload", "kiosk_id", kiosk_id, "kiosk_id, seq")
+            "events",
+            (
+                "kiosk_id",
+                "seq",
+                "id",
+                "type",
+                "occurred_at",
+                "clock_offset_ms",
+                "actor",
+                "payload",
+                "received_at",
+                "status",
+                "reason",
+            ),
+            "payload",
+            "kiosk_id",
+            kiosk_id,
+            "kiosk_id, seq",
+        )
 
     def exceptions(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self._rows(
-            "exceptions", ("exception_id", "kind", "ref", "volunteer_id", "site_id", "kiosk_id", "event_id",
-                           "detail", "created_at"), "detail", "kind", kind, "exception_id")
+            "exceptions",
+            (
+                "exception_id",
+                "kind",
+                "ref",
+                "volunteer_id",
+                "site_id",
+                "kiosk_id",
+                "event_id",
+                "detail",
+                "created_at",
+            ),
+            "detail",
+            "kind",
+            kind,
+            "exception_id",
+        )
 
-    def _rows(self, table: str, keys: tuple[str, ...], json_key: str, where: str, value: str | None,
-              order: str) -> list[dict[str, Any]]:
+    def _rows(
+        self,
+        table: str,
+        keys: tuple[str, ...],
+        json_key: str,
+        where: str,
+        value: str | None,
+        order: str,
+    ) -> list[dict[str, Any]]:
         """Every row of ``table`` (those with ``where`` = ``value`` if given) as dicts, the JSON
         column ``json_key`` parsed."""
         sql = f"SELECT {', '.join(keys)} FROM {table}" + (f" WHERE {where} = ?" if value else "")
         with self._lock:
-            rows = self.conn.execute(f"{sql} ORDER BY {order}", (value,) if value else ()).fetchall()
+            rows = self.conn.execute(
+                f"{sql} ORDER BY {order}", (value,) if value else ()
+            ).fetchall()
         out = []
         for r in rows:
             d = dict(zip(keys, r, strict=True))

@@ -15,13 +15,28 @@ from sync.protocol import EVENT_TYPES
 from .wirejson import ENC_DIGEST, event_bytes
 
 _TYPES = frozenset(EVENT_TYPES)
-WIRE_FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "actor", "payload")
+WIRE_FIELDS = (
+    "id",
+    "kiosk_id",
+    "seq",
+    "type",
+    "occurred_at",
+    "clock_offset_ms",
+    "actor",
+    "payload",
+)
 _WIRE_SET = frozenset(WIRE_FIELDS)
 
-MAX_SEQ = 2 ** 63 - 1  # SQLite's INTEGER
-MAX_AMOUNT = 10 ** 9  # points, costs, minutes, quantities: far beyond any real event, far below 64 bits
-MAX_CLOCK_OFFSET_MS = 2 ** 53  # a kiosk whose clock restarted at 1970 is ~1.8e12 ms off: still accepted
-MAX_DEPTH = 32  # nesting kept when a malformed event is stored (deeper parts are replaced by a marker)
+MAX_SEQ = 2**63 - 1  # SQLite's INTEGER
+MAX_AMOUNT = (
+    10**9
+)  # points, costs, minutes, quantities: far beyond any real event, far below 64 bits
+MAX_CLOCK_OFFSET_MS = (
+    2**53
+)  # a kiosk whose clock restarted at 1970 is ~1.8e12 ms off: still accepted
+MAX_DEPTH = (
+    32  # nesting kept when a malformed event is stored (deeper parts are replaced by a marker)
+)
 
 
 def _is_int(v: Any, limit: int = MAX_AMOUNT) -> bool:
@@ -47,9 +62,11 @@ def brief(v: Any, limit: int = 60) -> str:
     """A value for a reason a person reads: short, one line, never raising (deep or huge values)."""
     if type(v) is str:  # repr escapes what is not printable, lone surrogates included
         return repr(v[:limit]) + ("..." if len(v) > limit else "")
-    if v is None or type(v) in (bool, float) or (type(v) is int and -10 ** 18 < v < 10 ** 18):
+    if v is None or type(v) in (bool, float) or (type(v) is int and -(10**18) < v < 10**18):
         return repr(v)
-    return {int: "a very large integer", list: "a list", dict: "an object"}.get(type(v), type(v).__name__)
+    return {int: "a very large integer", list: "a list", dict: "an object"}.get(
+        type(v), type(v).__name__
+    )
 
 
 def _nonneg(p: dict, *names: str) -> str | None:
@@ -103,13 +120,21 @@ def _restock(ev: dict, p: dict) -> str | None:
 def _stock_adjust(ev: dict, p: dict) -> str | None:
     if r := _strs(p, "site_id", "item_id"):
         return r
-    return None if _is_int(p.get("delta")) else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
+    return (
+        None
+        if _is_int(p.get("delta"))
+        else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
+    )
 
 
 def _points_adjust(ev: dict, p: dict) -> str | None:
     if r := _strs(p, "volunteer_id"):
         return r
-    return None if _is_int(p.get("delta")) else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
+    return (
+        None
+        if _is_int(p.get("delta"))
+        else f"payload.delta must be an integer (at most {MAX_AMOUNT:,} either way)"
+    )
 
 
 def _catalog(ev: dict, p: dict) -> str | None:
@@ -150,7 +175,15 @@ def event_digest(ev: dict) -> str:
 
 
 _HEAD = WIRE_FIELDS[:-1]
-assert _HEAD == ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "actor")  # as spelled out below
+assert _HEAD == (
+    "id",
+    "kiosk_id",
+    "seq",
+    "type",
+    "occurred_at",
+    "clock_offset_ms",
+    "actor",
+)  # as spelled out below
 
 
 def digest_and_fault(ev: dict) -> tuple[str, str | None, str | None]:
@@ -162,8 +195,18 @@ def digest_and_fault(ev: dict) -> tuple[str, str | None, str | None]:
         # Canonical form: json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
         # default=str), byte for byte (stored digests must keep matching resent events).
         get = ev.get
-        data, payload = event_bytes([get("id"), get("kiosk_id"), get("seq"), get("type"), get("occurred_at"),
-                                     get("clock_offset_ms"), get("actor")], get("payload"))
+        data, payload = event_bytes(
+            [
+                get("id"),
+                get("kiosk_id"),
+                get("seq"),
+                get("type"),
+                get("occurred_at"),
+                get("clock_offset_ms"),
+                get("actor"),
+            ],
+            get("payload"),
+        )
         return hashlib.sha256(data).hexdigest(), None, payload
     except UnicodeEncodeError:
         fault = "the event holds text that is not valid Unicode (a lone surrogate)"
@@ -171,7 +214,9 @@ def digest_and_fault(ev: dict) -> tuple[str, str | None, str | None]:
         fault = "the event is nested too deeply"
     # Events like these were never stored before (they failed the whole batch), so any stable
     # form will do; the prefix keeps it apart from every canonical digest.
-    body = b"sanitized:" + ENC_DIGEST.encode(sanitized([ev.get(k) for k in WIRE_FIELDS])).encode("utf-8")
+    body = b"sanitized:" + ENC_DIGEST.encode(sanitized([ev.get(k) for k in WIRE_FIELDS])).encode(
+        "utf-8"
+    )
     return hashlib.sha256(body).hexdigest(), fault, None
 
 
@@ -192,14 +237,19 @@ def sanitized(v: Any, depth: int = 0) -> Any:
     return str(v)
 
 
-_parsed: list[Any] = [None, None]  # (str, datetime.fromisoformat of it): the last time a check parsed
+_parsed: list[Any] = [
+    None,
+    None,
+]  # (str, datetime.fromisoformat of it): the last time a check parsed
 
 
 def occurred_ms(ev: dict) -> int:
     """The ledger's best estimate of when it happened: kiosk time corrected by its offset."""
     occurred = ev["occurred_at"]
     held, dt = _parsed
-    if occurred is not held:  # identity: the very str parsed last (parsing is a pure function of it)
+    if (
+        occurred is not held
+    ):  # identity: the very str parsed last (parsing is a pure function of it)
         dt = datetime.fromisoformat(occurred)
     return int(dt.timestamp() * 1000) + int(ev.get("clock_offset_ms") or 0)
 
@@ -215,11 +265,23 @@ def _fast_ok(ev: dict, kiosk_id: str) -> bool:
     (one pass, no helper calls). False means "not sure": ``check_full`` decides."""
     if not ev.keys() <= _WIRE_SET or ev.get("kiosk_id") != kiosk_id:
         return False
-    etype, actor, occurred, p = ev.get("type"), ev.get("actor"), ev.get("occurred_at"), ev.get("payload")
+    etype, actor, occurred, p = (
+        ev.get("type"),
+        ev.get("actor"),
+        ev.get("occurred_at"),
+        ev.get("payload"),
+    )
     off = ev.get("clock_offset_ms", 0)
-    if (type(etype) is not str or type(actor) is not str or not 0 < len(actor) <= 64 or type(off) is not int
-            or not -MAX_CLOCK_OFFSET_MS <= off <= MAX_CLOCK_OFFSET_MS or type(occurred) is not str
-            or len(occurred) > 64 or type(p) is not dict):
+    if (
+        type(etype) is not str
+        or type(actor) is not str
+        or not 0 < len(actor) <= 64
+        or type(off) is not int
+        or not -MAX_CLOCK_OFFSET_MS <= off <= MAX_CLOCK_OFFSET_MS
+        or type(occurred) is not str
+        or len(occurred) > 64
+        or type(p) is not dict
+    ):
         return False
     try:
         when = datetime.fromisoformat(occurred)
@@ -230,22 +292,66 @@ def _fast_ok(ev: dict, kiosk_id: str) -> bool:
     _parsed[:] = (occurred, when)  # applying the event reads the same time again (``occurred_ms``)
     if etype == "attendance.sign_in":
         sid, aid, site = p.get("session_id"), p.get("activity_id"), p.get("site_id")
-        return (type(sid) is str and 0 < len(sid) <= 64 and type(aid) is str and 0 < len(aid) <= 64
-                and type(site) is str and 0 < len(site) <= 64 and sid == ev["id"])
-    if etype == "attendance.sign_out" or etype == "attendance.auto_close" or etype == "attendance.correct":
-        sid, m, cm, pts = p.get("session_id"), p.get("minutes"), p.get("credited_minutes"), p.get("points")
+        return (
+            type(sid) is str
+            and 0 < len(sid) <= 64
+            and type(aid) is str
+            and 0 < len(aid) <= 64
+            and type(site) is str
+            and 0 < len(site) <= 64
+            and sid == ev["id"]
+        )
+    if (
+        etype == "attendance.sign_out"
+        or etype == "attendance.auto_close"
+        or etype == "attendance.correct"
+    ):
+        sid, m, cm, pts = (
+            p.get("session_id"),
+            p.get("minutes"),
+            p.get("credited_minutes"),
+            p.get("points"),
+        )
         ca, so = p.get("closed_at"), p.get("signed_out_at")
-        return (type(sid) is str and 0 < len(sid) <= 64 and type(m) is int and 0 <= m <= MAX_AMOUNT
-                and type(cm) is int and 0 <= cm <= MAX_AMOUNT and type(pts) is int and 0 <= pts <= MAX_AMOUNT
-                and (ca is None or type(ca) is str) and (so is None or type(so) is str))
+        return (
+            type(sid) is str
+            and 0 < len(sid) <= 64
+            and type(m) is int
+            and 0 <= m <= MAX_AMOUNT
+            and type(cm) is int
+            and 0 <= cm <= MAX_AMOUNT
+            and type(pts) is int
+            and 0 <= pts <= MAX_AMOUNT
+            and (ca is None or type(ca) is str)
+            and (so is None or type(so) is str)
+        )
     if etype == "redemption.create":
-        rid, item, site, cost = p.get("redemption_id"), p.get("item_id"), p.get("site_id"), p.get("cost")
-        return (type(rid) is str and 0 < len(rid) <= 64 and type(item) is str and 0 < len(item) <= 64
-                and type(site) is str and 0 < len(site) <= 64 and type(cost) is int and 0 <= cost <= MAX_AMOUNT)
+        rid, item, site, cost = (
+            p.get("redemption_id"),
+            p.get("item_id"),
+            p.get("site_id"),
+            p.get("cost"),
+        )
+        return (
+            type(rid) is str
+            and 0 < len(rid) <= 64
+            and type(item) is str
+            and 0 < len(item) <= 64
+            and type(site) is str
+            and 0 < len(site) <= 64
+            and type(cost) is int
+            and 0 <= cost <= MAX_AMOUNT
+        )
     if etype == "stock.restock":
         item, site, qty = p.get("item_id"), p.get("site_id"), p.get("qty")
-        return (type(item) is str and 0 < len(item) <= 64 and type(site) is str and 0 < len(site) <= 64
-                and type(qty) is int and 0 < qty <= MAX_AMOUNT)
+        return (
+            type(item) is str
+            and 0 < len(item) <= 64
+            and type(site) is str
+            and 0 < len(site) <= 64
+            and type(qty) is int
+            and 0 < qty <= MAX_AMOUNT
+        )
     return False
 
 
@@ -262,7 +368,9 @@ def check_full(ev: dict, kiosk_id: str) -> str | None:
     extra = ev.keys() - _WIRE_SET
     if extra:
         shown = sorted(brief(k, 30) for k in extra)
-        return f"unknown fields: {', '.join(shown[:5])}" + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+        return f"unknown fields: {', '.join(shown[:5])}" + (
+            f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        )
     if ev.get("kiosk_id") != kiosk_id:
         return f"event kiosk_id {brief(ev.get('kiosk_id'))} is not the kiosk of this token ({kiosk_id})"
     etype = ev.get("type")

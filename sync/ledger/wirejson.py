@@ -22,7 +22,9 @@ except ImportError:  # optional: everything below works, more slowly, without it
     orjson = None  # type: ignore[assignment]
 
 _ENC_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-_ENC_DIGEST = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+_ENC_DIGEST = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
+)
 ENC_DIGEST = _ENC_DIGEST  # for a digest over a form of the event that can always be encoded
 _ENC_WIRE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _SCALARS = frozenset((str, int, bool, type(None)))
@@ -97,4 +99,3 @@ def dumps_wire(obj: Any) -> bytes:
         except TypeError:
             pass
     return _ENC_WIRE.encode(obj).encode("utf-8")
-

@@ -18,20 +18,31 @@ def t(hh, mm=0, days=0):
 
 
 GENERAL = att.Activity("GEN", "sc", t(0), t(23, 59), general=True)
-CANTEEN = att.Activity("CANTEEN", "sc", t(10), t(13), rule=PointsRule(points_per_hour=15), signup=frozenset({"V1"}))
+CANTEEN = att.Activity(
+    "CANTEEN", "sc", t(10), t(13), rule=PointsRule(points_per_hour=15), signup=frozenset({"V1"})
+)
 CLEANUP = att.Activity("CLEAN", "sc", t(12), t(18))
 OTHER_SITE = att.Activity("XS", "xs", t(10), t(13))
 POLICY = att.Policy(debounce_seconds=120, grace_minutes=60)
 
 
 def decide(now, session=None, activity=None, chosen=GENERAL, today=0, open_day=0):
-    return att.decide_scan(now=now, open_session=session, open_activity=activity, chosen=chosen,
-                           credited_on_open_day=open_day, credited_today=today, policy=POLICY)
+    return att.decide_scan(
+        now=now,
+        open_session=session,
+        open_activity=activity,
+        chosen=chosen,
+        credited_on_open_day=open_day,
+        credited_today=today,
+        policy=POLICY,
+    )
 
 
 def test_first_scan_signs_in():
     d = decide(t(9))
-    assert d.auto_close is None and isinstance(d.action, att.SignIn) and d.action.activity_id == "GEN"
+    assert (
+        d.auto_close is None and isinstance(d.action, att.SignIn) and d.action.activity_id == "GEN"
+    )
 
 
 def test_second_scan_inside_debounce_records_nothing():
@@ -45,7 +56,12 @@ def test_scan_after_debounce_signs_out_with_points():
     d = decide(t(12, 5), s, CANTEEN)
     out = d.action
     assert isinstance(out, att.SignOut)
-    assert (out.minutes, out.credited_minutes, out.points, out.below_minimum) == (125, 125, 30, False)
+    assert (out.minutes, out.credited_minutes, out.points, out.below_minimum) == (
+        125,
+        125,
+        30,
+        False,
+    )
 
 
 def test_short_session_signs_out_without_points():
@@ -86,7 +102,9 @@ def test_open_session_is_either_signed_out_or_closed_as_forgotten(start_min, lat
     now = start + timedelta(minutes=later_min)
     s = att.OpenSession("s1", "V1", "GEN", start)
     day_start = start.replace(hour=0, minute=0)
-    general_that_day = att.Activity("GEN", "sc", day_start, day_start + timedelta(hours=23, minutes=59), general=True)
+    general_that_day = att.Activity(
+        "GEN", "sc", day_start, day_start + timedelta(hours=23, minutes=59), general=True
+    )
     d = decide(now, s, general_that_day)
     if start.date() < now.date():
         assert d.auto_close is not None and isinstance(d.action, att.SignIn)
@@ -97,7 +115,9 @@ def test_open_session_is_either_signed_out_or_closed_as_forgotten(start_min, lat
 
 
 def test_choose_activity_prefers_the_sign_up():
-    default, candidates = att.choose_activity([GENERAL, CANTEEN, CLEANUP, OTHER_SITE], "sc", "V1", t(12, 30))
+    default, candidates = att.choose_activity(
+        [GENERAL, CANTEEN, CLEANUP, OTHER_SITE], "sc", "V1", t(12, 30)
+    )
     assert default.activity_id == "CANTEEN"
     assert [a.activity_id for a in candidates] == ["CANTEEN", "CLEAN", "GEN"]
     default, _ = att.choose_activity([GENERAL, CANTEEN, CLEANUP], "sc", "V9", t(12, 30))

@@ -35,34 +35,40 @@ def test_any_change_of_one_character_fails(subject, version, data):
     i = data.draw(st.integers(0, len(text) - 1))
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
     ch = data.draw(st.sampled_from(alphabet).filter(lambda c: c != text[i]))
-    changed = text[:i] + ch + text[i + 1:]
+    changed = text[:i] + ch + text[i + 1 :]
     with pytest.raises(CodeRefused) as exc:
         verify(changed, KEYS.public_key)
     assert exc.value.reason in (Refusal.NOT_OURS, Refusal.MALFORMED, Refusal.BAD_SIGNATURE)
 
 
-@pytest.mark.parametrize("text", [
-    "https://example.com/pay?x=1",
-    "wxp://f2f0abc",
-    "280123456789012345",  # a payment code is only digits
-    "",
-    "hello VK1.V.V1.1.x",
-    "vk1.V.V000101.1.abc",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://example.com/pay?x=1",
+        "wxp://f2f0abc",
+        "280123456789012345",  # a payment code is only digits
+        "",
+        "hello VK1.V.V1.1.x",
+        "vk1.V.V000101.1.abc",
+    ],
+)
 def test_not_ours(text):
     with pytest.raises(CodeRefused) as exc:
         parse(text)
     assert exc.value.reason is Refusal.NOT_OURS
 
 
-@pytest.mark.parametrize("text", [
-    "VK1.V.V000101.1",
-    "VK1.X.V000101.1." + "A" * 86,
-    "VK1.V.V0001 01.1." + "A" * 86,
-    "VK1.V.V000101.one." + "A" * 86,
-    "VK1.V.V000101.1.tooshort",
-    "VK1.V.V000101.1." + "A" * 86 + ".extra",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "VK1.V.V000101.1",
+        "VK1.X.V000101.1." + "A" * 86,
+        "VK1.V.V0001 01.1." + "A" * 86,
+        "VK1.V.V000101.one." + "A" * 86,
+        "VK1.V.V000101.1.tooshort",
+        "VK1.V.V000101.1." + "A" * 86 + ".extra",
+    ],
+)
 def test_malformed(text):
     with pytest.raises(CodeRefused) as exc:
         parse(text)
@@ -107,8 +113,15 @@ def test_the_six_refusals_are_distinct():
     assert len({r.value for r in Refusal}) == 6
 
 
-@pytest.mark.parametrize("name,masked", [
-    ("张晓明", "张*明"), ("王喆", "王*"), ("欧阳娜娜", "欧**娜"), ("Anna Müller", "A*** M*****"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "name,masked",
+    [
+        ("张晓明", "张*明"),
+        ("王喆", "王*"),
+        ("欧阳娜娜", "欧**娜"),
+        ("Anna Müller", "A*** M*****"),
+        ("", ""),
+    ],
+)
 def test_mask_name(name, masked):
     assert mask_name(name) == masked

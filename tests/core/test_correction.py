@@ -29,8 +29,12 @@ rules = st.builds(
     min_minutes=st.integers(0, 60),
     daily_cap_minutes=st.integers(0, 1440),
 )
-sign_ins = st.builds(lambda m, s, us: DAY + timedelta(minutes=m, seconds=s, microseconds=us),
-                     st.integers(0, 36 * 60), st.integers(0, 59), st.integers(0, 999_999))
+sign_ins = st.builds(
+    lambda m, s, us: DAY + timedelta(minutes=m, seconds=s, microseconds=us),
+    st.integers(0, 36 * 60),
+    st.integers(0, 59),
+    st.integers(0, 999_999),
+)
 offsets = st.integers(-300, 30 * 60)  # minutes from the sign-in's minute to the corrected sign-out
 
 
@@ -42,20 +46,34 @@ def test_a_forgotten_sign_out_corrected_to_the_real_time():
     # In 09:00:41 (seconds are not counted), auto-closed at 23:59 with nothing; really left at 12:00.
     facts = SessionFacts(DAY.replace(hour=9, second=41), PointsRule(), credited_same_day=0)
     now = DAY + timedelta(days=1, hours=9)
-    assert correct_session(facts, DAY.replace(hour=12), now) == Corrected(DAY.replace(hour=12), 180, 180, 30)
+    assert correct_session(facts, DAY.replace(hour=12), now) == Corrected(
+        DAY.replace(hour=12), 180, 180, 30
+    )
     # the same minute as the sign-in: a sign-in by mistake, nothing earned, but allowed
-    assert correct_session(facts, DAY.replace(hour=9), now) == Corrected(DAY.replace(hour=9), 0, 0, 0)
+    assert correct_session(facts, DAY.replace(hour=9), now) == Corrected(
+        DAY.replace(hour=9), 0, 0, 0
+    )
 
 
 def test_refusals():
     facts = SessionFacts(DAY.replace(hour=9), PointsRule())
     now = DAY.replace(hour=15)
-    assert correct_session(facts, DAY.replace(hour=8, minute=59), now) == CorrectionRefusal.OUT_BEFORE_IN
-    assert correct_session(facts, DAY.replace(hour=15, minute=1), now) == CorrectionRefusal.OUT_IN_FUTURE
+    assert (
+        correct_session(facts, DAY.replace(hour=8, minute=59), now)
+        == CorrectionRefusal.OUT_BEFORE_IN
+    )
+    assert (
+        correct_session(facts, DAY.replace(hour=15, minute=1), now)
+        == CorrectionRefusal.OUT_IN_FUTURE
+    )
     later = DAY + timedelta(days=1, hours=3)
     assert correct_session(facts, DAY + timedelta(hours=9 + 16), later) == Corrected(
-        DAY + timedelta(hours=25), 960, 480, 80)  # 16 h is the most; the daily cap still holds
-    assert correct_session(facts, DAY + timedelta(hours=9 + 16, minutes=1), later) == CorrectionRefusal.TOO_LONG
+        DAY + timedelta(hours=25), 960, 480, 80
+    )  # 16 h is the most; the daily cap still holds
+    assert (
+        correct_session(facts, DAY + timedelta(hours=9 + 16, minutes=1), later)
+        == CorrectionRefusal.TOO_LONG
+    )
     with pytest.raises(ValueError):
         correct_session(facts, datetime(2026, 11, 30, 12), now)
 
@@ -105,6 +123,12 @@ def test_the_same_moment_in_any_time_zone_gives_the_same_figures(rule, signed_in
     out_at = start_minute(signed_in) + timedelta(minutes=offset)
     now = signed_in + timedelta(days=2)
     local = correct_session(facts, out_at, now)
-    utc = correct_session(SessionFacts(signed_in.astimezone(UTC), rule, others), out_at.astimezone(UTC), now)
+    utc = correct_session(
+        SessionFacts(signed_in.astimezone(UTC), rule, others), out_at.astimezone(UTC), now
+    )
     assert isinstance(local, Corrected) and isinstance(utc, Corrected)
-    assert (local.minutes, local.credited_minutes, local.points) == (utc.minutes, utc.credited_minutes, utc.points)
+    assert (local.minutes, local.credited_minutes, local.points) == (
+        utc.minutes,
+        utc.credited_minutes,
+        utc.points,
+    )

@@ -28,21 +28,30 @@ def test_ok_online():
     assert check_redemption(RICE, ctx()) == RedeemOK(200, 100, False)
 
 
-@pytest.mark.parametrize("item,kw,refusal", [
-    (RICE, dict(balance=199), RedeemRefusal.INSUFFICIENT),
-    (RICE, dict(stock=0), RedeemRefusal.OUT_OF_STOCK),
-    (RICE, dict(stock=None), RedeemRefusal.OUT_OF_STOCK),
-    (RICE, dict(redeemed_this_month=1), RedeemRefusal.MONTHLY_LIMIT),
-    (RICE, dict(online=False, offline_allowance=100), RedeemRefusal.OFFLINE_ALLOWANCE),
-    (ROOM, dict(online=False, offline_allowance=100, offline_spent_today=60), RedeemRefusal.OFFLINE_ALLOWANCE),
-    (CatalogItem("x", 1, active=False), {}, RedeemRefusal.UNAVAILABLE),
-])
+@pytest.mark.parametrize(
+    "item,kw,refusal",
+    [
+        (RICE, dict(balance=199), RedeemRefusal.INSUFFICIENT),
+        (RICE, dict(stock=0), RedeemRefusal.OUT_OF_STOCK),
+        (RICE, dict(stock=None), RedeemRefusal.OUT_OF_STOCK),
+        (RICE, dict(redeemed_this_month=1), RedeemRefusal.MONTHLY_LIMIT),
+        (RICE, dict(online=False, offline_allowance=100), RedeemRefusal.OFFLINE_ALLOWANCE),
+        (
+            ROOM,
+            dict(online=False, offline_allowance=100, offline_spent_today=60),
+            RedeemRefusal.OFFLINE_ALLOWANCE,
+        ),
+        (CatalogItem("x", 1, active=False), {}, RedeemRefusal.UNAVAILABLE),
+    ],
+)
 def test_refusals(item, kw, refusal):
     assert check_redemption(item, ctx(**kw)) == refusal
 
 
 def test_privileges_need_no_stock_and_offline_within_allowance():
-    assert check_redemption(ROOM, ctx(stock=None, online=False, offline_allowance=100)) == RedeemOK(50, 250, True)
+    assert check_redemption(ROOM, ctx(stock=None, online=False, offline_allowance=100)) == RedeemOK(
+        50, 250, True
+    )
 
 
 def test_item_validation():
@@ -52,11 +61,14 @@ def test_item_validation():
         CatalogItem("x", 1, kind="cash")
 
 
-actions = st.lists(st.one_of(
-    st.tuples(st.just("work"), st.integers(0, 600)),
-    st.tuples(st.just("redeem"), st.integers(0, 300), st.booleans()),
-    st.tuples(st.just("adjust"), st.integers(-50, 50)),
-), max_size=40)
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("work"), st.integers(0, 600)),
+        st.tuples(st.just("redeem"), st.integers(0, 300), st.booleans()),
+        st.tuples(st.just("adjust"), st.integers(-50, 50)),
+    ),
+    max_size=40,
+)
 
 
 @given(actions, st.integers(0, 200))
@@ -72,8 +84,12 @@ def test_balance_equals_the_sum_of_entries_and_never_goes_negative(seq, opening)
             balance += points
         elif action[0] == "redeem":
             item = CatalogItem("i", action[1], "ticket")
-            verdict = check_redemption(item, RedeemContext(balance, None, 0, online=not action[2],
-                                                           offline_spent_today=spent_offline))
+            verdict = check_redemption(
+                item,
+                RedeemContext(
+                    balance, None, 0, online=not action[2], offline_spent_today=spent_offline
+                ),
+            )
             if isinstance(verdict, RedeemOK):
                 entries.append(-verdict.cost)
                 balance = verdict.new_balance

@@ -32,8 +32,12 @@ def build_at_version(path, migrations: list[str], version: int) -> sqlite3.Conne
 def fill(conn: sqlite3.Connection, value: ValueFor) -> dict[str, list[dict]]:
     """Representative rows in every table the schema has so far, where it accepts them."""
     inserted: dict[str, list[dict]] = {}
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     for table in tables:
         columns = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
         rows = []
@@ -42,7 +46,9 @@ def fill(conn: sqlite3.Connection, value: ValueFor) -> dict[str, list[dict]]:
             names = ", ".join(f'"{k}"' for k in row)
             marks = ", ".join("?" for _ in row)
             try:
-                conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values()))
+                conn.execute(
+                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values())
+                )
             except sqlite3.IntegrityError:
                 continue  # a CHECK or unique rule refuses this shape: the schema does not allow it
             rows.append(row)

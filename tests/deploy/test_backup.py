@@ -37,16 +37,21 @@ while not os.path.exists(stop):
 def _make_db(path, rows=20000):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, volunteer TEXT NOT NULL, delta INTEGER NOT NULL,"
-                 " pad BLOB)")
+    conn.execute(
+        "CREATE TABLE entries (id INTEGER PRIMARY KEY, volunteer TEXT NOT NULL, delta INTEGER NOT NULL,"
+        " pad BLOB)"
+    )
     conn.execute("CREATE TABLE balances (volunteer TEXT PRIMARY KEY, balance INTEGER NOT NULL)")
     conn.execute("PRAGMA user_version = 3")
     conn.execute("BEGIN")
     for i in range(1, rows + 1):
         v = f"V{i % 50:06d}"
         conn.execute("INSERT INTO entries VALUES (?, ?, ?, zeroblob(200))", (i, v, i % 7 + 1))
-        conn.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(volunteer) DO UPDATE SET"
-                     " balance = balance + excluded.balance", (v, i % 7 + 1))
+        conn.execute(
+            "INSERT INTO balances VALUES (?, ?) ON CONFLICT(volunteer) DO UPDATE SET"
+            " balance = balance + excluded.balance",
+            (v, i % 7 + 1),
+        )
     conn.execute("COMMIT")
     return conn
 
@@ -63,7 +68,8 @@ def _assert_consistent_prefix(path) -> int:
         assert (lo, hi) == (1, n), "ids must be exactly 1..n: a prefix of the writer's commits"
         mismatched = conn.execute(
             "SELECT COUNT(*) FROM balances b WHERE balance !="
-            " (SELECT SUM(delta) FROM entries e WHERE e.volunteer = b.volunteer)").fetchone()[0]
+            " (SELECT SUM(delta) FROM entries e WHERE e.volunteer = b.volunteer)"
+        ).fetchone()[0]
         assert mismatched == 0, "every balance agrees with its entries: whole transactions only"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         return n
@@ -80,7 +86,9 @@ def test_backup_under_write_load_then_restore(tmp_path):
         start = _count(reader)
         deadline = time.monotonic() + 20
         while _count(reader) < start + 200:
-            assert writer.poll() is None and time.monotonic() < deadline, "the writer is not writing"
+            assert writer.poll() is None and time.monotonic() < deadline, (
+                "the writer is not writing"
+            )
             time.sleep(0.01)
         made = []
         for _ in range(5):
@@ -174,7 +182,11 @@ def test_retention_keeps_newest_plus_daily_and_weekly(tmp_path):
 
     bk.prune(dest, "ledger", keep=3, daily=7, weekly=4)
     kept = [at for at, _ in bk.list_backups(dest, "ledger")]
-    newest_three = [start + timedelta(days=29, hours=12), start + timedelta(days=29), start + timedelta(days=28, hours=12)]
+    newest_three = [
+        start + timedelta(days=29, hours=12),
+        start + timedelta(days=29),
+        start + timedelta(days=28, hours=12),
+    ]
     assert kept[:3] == newest_three
     days = sorted({at.date() for at in kept}, reverse=True)
     assert days[:7] == [(start + timedelta(days=29 - i)).date() for i in range(7)]
@@ -198,12 +210,35 @@ def test_command_line_as_the_timer_runs_it(tmp_path):
     db = tmp_path / "ledger.db"
     _make_db(db, rows=20).close()
     run = [sys.executable, "-m", "sync.ledger.backup"]
-    out = subprocess.run([*run, "backup", "--db", str(db), "--dest", str(tmp_path / "b"), "--keep", "2",
-                          "--daily", "7", "--weekly", "4"],
-                         capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    out = subprocess.run(
+        [
+            *run,
+            "backup",
+            "--db",
+            str(db),
+            "--dest",
+            str(tmp_path / "b"),
+            "--keep",
+            "2",
+            "--daily",
+            "7",
+            "--weekly",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
     assert _assert_consistent_prefix(out) == 20
-    refused = subprocess.run([*run, "restore", "--db", str(db), out], capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [*run, "restore", "--db", str(db), out], capture_output=True, text=True, timeout=60
+    )
     assert refused.returncode == 1 and "refusing" in refused.stderr
-    subprocess.run([*run, "restore", "--db", str(tmp_path / "new.db"), out], check=True, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        [*run, "restore", "--db", str(tmp_path / "new.db"), out],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
     assert _assert_consistent_prefix(tmp_path / "new.db") == 20

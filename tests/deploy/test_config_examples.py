@@ -33,7 +33,9 @@ def test_every_field_is_documented_with_its_default(path, table, cls):
     assert sorted(values) == sorted(names), "the example lists exactly the configuration's keys"
     lines = text.splitlines()
     for f in dataclasses.fields(cls):
-        assert values[f.name] == f.default, f"{f.name}: the example shows {values[f.name]!r}, default is {f.default!r}"
+        assert values[f.name] == f.default, (
+            f"{f.name}: the example shows {values[f.name]!r}, default is {f.default!r}"
+        )
         assert type(values[f.name]) is type(f.default), f"{f.name}: written as the field's type"
         [index] = [i for i, line in enumerate(lines) if re.match(rf"{f.name}\s*=", line)]
         assert lines[index - 1].startswith("# "), f"{f.name} has a comment right above it"
@@ -50,8 +52,15 @@ def test_ledger_example_loads_to_the_defaults():
 def test_ledger_environment_overrides_the_file(tmp_path):
     path = tmp_path / "ledger.toml"
     path.write_text('[ledger]\nport = 9000\ndb = "/srv/ledger.db"\n')
-    cfg = load_ledger_config(path, env={"KIOSK_LEDGER_PORT": "9100", "KIOSK_LEDGER_BACKUP_KEEP": "3",
-                                        "KIOSK_LEDGER_ENROLLMENT_CODE_HOURS": "1.5", "UNRELATED": "x"})
+    cfg = load_ledger_config(
+        path,
+        env={
+            "KIOSK_LEDGER_PORT": "9100",
+            "KIOSK_LEDGER_BACKUP_KEEP": "3",
+            "KIOSK_LEDGER_ENROLLMENT_CODE_HOURS": "1.5",
+            "UNRELATED": "x",
+        },
+    )
     assert (cfg.port, cfg.backup_keep, cfg.enrollment_code_hours) == (9100, 3, 1.5)
     assert cfg.db_path() == Path("/srv/ledger.db")
 
@@ -64,28 +73,34 @@ def test_ledger_top_level_keys_without_a_table(tmp_path):
 
 def test_ledger_db_default_follows_the_command(tmp_path):
     assert LedgerConfig().db_path({"KIOSK_LEDGER_DB": "/x/l.db"}) == Path("/x/l.db")
-    assert default_ledger_db({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "volunteer-kiosk-ledger" / "ledger.db"
+    assert (
+        default_ledger_db({"XDG_DATA_HOME": str(tmp_path)})
+        == tmp_path / "volunteer-kiosk-ledger" / "ledger.db"
+    )
 
 
-@pytest.mark.parametrize(("text", "env", "key"), [
-    ("prot = 1", {}, "prot"),
-    ("port = 0", {}, "port"),
-    ("port = 70000", {}, "port"),
-    ('port = "http"', {}, "port"),
-    ("port = true", {}, "port"),
-    ("port = 8470.5", {}, "port"),
-    ("", {"KIOSK_LEDGER_PORT": "eighty"}, "port"),
-    ('host = ""', {}, "host"),
-    ('synchronous = "OFF"', {}, "synchronous"),
-    ("enrollment_code_hours = 0", {}, "enrollment_code_hours"),
-    ("backup_keep = 0", {}, "backup_keep"),
-    ("backup_keep_daily = -1", {}, "backup_keep_daily"),
-    ('backup_dir = ""', {}, "backup_dir"),
-    ('log_level = "LOUD"', {}, "log_level"),
-    ('log_format = "xml"', {}, "log_format"),
-    ("log_max_bytes = 10", {}, "log_max_bytes"),
-    ("host = [1, 2]", {}, "host"),
-])
+@pytest.mark.parametrize(
+    ("text", "env", "key"),
+    [
+        ("prot = 1", {}, "prot"),
+        ("port = 0", {}, "port"),
+        ("port = 70000", {}, "port"),
+        ('port = "http"', {}, "port"),
+        ("port = true", {}, "port"),
+        ("port = 8470.5", {}, "port"),
+        ("", {"KIOSK_LEDGER_PORT": "eighty"}, "port"),
+        ('host = ""', {}, "host"),
+        ('synchronous = "OFF"', {}, "synchronous"),
+        ("enrollment_code_hours = 0", {}, "enrollment_code_hours"),
+        ("backup_keep = 0", {}, "backup_keep"),
+        ("backup_keep_daily = -1", {}, "backup_keep_daily"),
+        ('backup_dir = ""', {}, "backup_dir"),
+        ('log_level = "LOUD"', {}, "log_level"),
+        ('log_format = "xml"', {}, "log_format"),
+        ("log_max_bytes = 10", {}, "log_max_bytes"),
+        ("host = [1, 2]", {}, "host"),
+    ],
+)
 def test_ledger_errors_name_the_key(tmp_path, text, env, key):
     path = tmp_path / "ledger.toml"
     path.write_text(f"[ledger]\n{text}\n")
@@ -102,14 +117,17 @@ def test_ledger_file_errors(tmp_path):
         load_ledger_config(bad, env={})
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ('touch_input = "evdev"', "touch_input"),
-    ('touch_input = "mtdev,event2"', "touch_input"),
-    ('log_format = "yaml"', "log_format"),
-    ('log_level = "chatty"', "log_level"),
-    ("log_max_bytes = 1", "log_max_bytes"),
-    ("log_backups = -1", "log_backups"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('touch_input = "evdev"', "touch_input"),
+        ('touch_input = "mtdev,event2"', "touch_input"),
+        ('log_format = "yaml"', "log_format"),
+        ('log_level = "chatty"', "log_level"),
+        ("log_max_bytes = 1", "log_max_bytes"),
+        ("log_backups = -1", "log_backups"),
+    ],
+)
 def test_new_kiosk_keys_are_validated(tmp_path, text, key):
     path = tmp_path / "kiosk.toml"
     path.write_text(f"[kiosk]\n{text}\n")
@@ -119,7 +137,10 @@ def test_new_kiosk_keys_are_validated(tmp_path, text, key):
 
 def test_touch_input_becomes_kivy_input_providers():
     assert KioskConfig().kivy_input == {"mouse": "mouse,disable_multitouch"}
-    assert KioskConfig(touch_input="mtdev").kivy_input == {"touchscreen": "probesysfs,provider=mtdev"}
+    assert KioskConfig(touch_input="mtdev").kivy_input == {
+        "touchscreen": "probesysfs,provider=mtdev"
+    }
     assert KioskConfig(touch_input="hidinput,/dev/input/event3").kivy_input == {
-        "touchscreen": "hidinput,/dev/input/event3"}
+        "touchscreen": "hidinput,/dev/input/event3"
+    }
     assert load_config(None, env={"KIOSK_TOUCH_INPUT": "mtdev"}).touch_input == "mtdev"

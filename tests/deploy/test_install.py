@@ -36,8 +36,11 @@ LEDGER_SH = REPO / "deploy" / "ledger" / "install-ledger.sh"
 RELEASE_LIB = REPO / "deploy" / "lib" / "release.sh"
 BASE_PYTHON = Path(getattr(sys, "_base_executable", sys.executable))
 KIOSK_UNIT = "volunteer-kiosk.service"
-LEDGER_UNITS = ["volunteer-kiosk-ledger.service", "volunteer-kiosk-ledger-backup.service",
-                "volunteer-kiosk-ledger-backup.timer"]
+LEDGER_UNITS = [
+    "volunteer-kiosk-ledger.service",
+    "volunteer-kiosk-ledger-backup.service",
+    "volunteer-kiosk-ledger-backup.timer",
+]
 LEDGER_PY = "opt/volunteer-kiosk-ledger/current/venv/bin/python"
 LEDGER_DB = "var/lib/volunteer-kiosk-ledger/ledger.db"
 
@@ -46,8 +49,19 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
 
 
-IGNORE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.db", "*.db-*", ".pytest_cache", ".ruff_cache",
-                                ".hypothesis", ".benchmarks", "demo-data", "test-output")
+IGNORE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "__pycache__",
+    "*.db",
+    "*.db-*",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".benchmarks",
+    "demo-data",
+    "test-output",
+)
 
 
 def copy_checkout(dest: Path) -> Path:
@@ -64,14 +78,19 @@ def checkout(tmp_path_factory) -> Path:
     return copy_checkout(tmp_path_factory.mktemp("checkout") / "src")
 
 
-def run_script(script: Path, root: Path, *args: str, check: bool = True,
-               source: Path | None = None) -> subprocess.CompletedProcess:
+def run_script(
+    script: Path, root: Path, *args: str, check: bool = True, source: Path | None = None
+) -> subprocess.CompletedProcess:
     command = ["bash", str(script), "--root", str(root), "--no-pip", "--python", str(BASE_PYTHON)]
     if source is not None:
         command += ["--source", str(source)]
-    result = subprocess.run([*command, *args], capture_output=True, text=True, env=_env(), timeout=120)
+    result = subprocess.run(
+        [*command, *args], capture_output=True, text=True, env=_env(), timeout=120
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"{script.name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{script.name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -82,7 +101,9 @@ def make_root(path: Path) -> Path:
         if Path("/etc", name).exists():
             shutil.copy2(Path("/etc", name), path / "etc" / name)
     (path / "boot" / "firmware").mkdir(parents=True)
-    (path / "boot" / "firmware" / "cmdline.txt").write_text("console=tty1 root=PARTUUID=1234-02 rootwait\n")
+    (path / "boot" / "firmware" / "cmdline.txt").write_text(
+        "console=tty1 root=PARTUUID=1234-02 rootwait\n"
+    )
     return path
 
 
@@ -100,7 +121,12 @@ def snapshot(root: Path) -> dict[str, tuple]:
                 content = hashlib.sha256(path.read_bytes()).hexdigest()
             else:
                 content = None
-            state[str(path.relative_to(root))] = (content, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+            state[str(path.relative_to(root))] = (
+                content,
+                stat.S_IMODE(st.st_mode),
+                st.st_uid,
+                st.st_gid,
+            )
     return state
 
 
@@ -123,8 +149,13 @@ def ledger_root(tmp_path_factory, checkout):
     first = run_script(LEDGER_SH, root, "--domain", "ledger.test.invalid", source=checkout)
     after_first = snapshot(root)
     second = run_script(LEDGER_SH, root, "--domain", "ledger.test.invalid", source=checkout)
-    return {"root": root, "first": first, "second": second, "after_first": after_first,
-            "after_second": snapshot(root)}
+    return {
+        "root": root,
+        "first": first,
+        "second": second,
+        "after_first": after_first,
+        "after_second": snapshot(root),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +163,30 @@ def ledger_server(ledger_root, tmp_path_factory):
     """The installed ledger, serving on loopback, with the demo sites loaded."""
     root = ledger_root["root"]
     py, db = root / LEDGER_PY, root / LEDGER_DB
-    subprocess.run([py, "-m", "sync.ledger.cli", "demo-data", "--db", db, "--no-cards",
-                    "--out", tmp_path_factory.mktemp("demo")], check=True, capture_output=True, env=_env(),
-                   timeout=120)
+    subprocess.run(
+        [
+            py,
+            "-m",
+            "sync.ledger.cli",
+            "demo-data",
+            "--db",
+            db,
+            "--no-cards",
+            "--out",
+            tmp_path_factory.mktemp("demo"),
+        ],
+        check=True,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
     port = free_port()
-    proc = subprocess.Popen([py, "-m", "sync.ledger.cli", "serve", "--db", db, "--port", str(port)],
-                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [py, "-m", "sync.ledger.cli", "serve", "--db", db, "--port", str(port)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -146,7 +195,9 @@ def ledger_server(ledger_root, tmp_path_factory):
                 break
         except requests.RequestException:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "the installed ledger did not start"
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            "the installed ledger did not start"
+        )
         time.sleep(0.1)
     yield {"url": url, "py": py, "db": db}
     proc.terminate()
@@ -154,9 +205,23 @@ def ledger_server(ledger_root, tmp_path_factory):
 
 
 def enroll_code(server) -> str:
-    out = subprocess.run([server["py"], "-m", "sync.ledger.cli", "enroll-code", "--db", server["db"],
-                          "--site", "service-center"], check=True, capture_output=True, text=True, env=_env(),
-                         timeout=60)
+    out = subprocess.run(
+        [
+            server["py"],
+            "-m",
+            "sync.ledger.cli",
+            "enroll-code",
+            "--db",
+            server["db"],
+            "--site",
+            "service-center",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     return out.stdout.strip()
 
 
@@ -164,15 +229,30 @@ def enroll_code(server) -> str:
 def kiosk_root(tmp_path_factory, ledger_server, checkout):
     root = make_root(tmp_path_factory.mktemp("kiosk-root"))
     code = enroll_code(ledger_server)
-    args = ("--enroll", ledger_server["url"], code, "--name", "corridor-1", "--scanner", "0C2E:0B61")
+    args = (
+        "--enroll",
+        ledger_server["url"],
+        code,
+        "--name",
+        "corridor-1",
+        "--scanner",
+        "0C2E:0B61",
+    )
     first = run_script(KIOSK_SH, root, *args, source=checkout)
     after_first = snapshot(root)
     second = run_script(KIOSK_SH, root, *args, source=checkout)
-    return {"root": root, "first": first, "second": second, "after_first": after_first,
-            "after_second": snapshot(root), "url": ledger_server["url"]}
+    return {
+        "root": root,
+        "first": first,
+        "second": second,
+        "after_first": after_first,
+        "after_second": snapshot(root),
+        "url": ledger_server["url"],
+    }
 
 
 # -- the ledger ------------------------------------------------------------------------
+
 
 def test_ledger_install_creates_user_database_and_config(ledger_root):
     root = ledger_root["root"]
@@ -196,15 +276,23 @@ def test_ledger_install_creates_user_database_and_config(ledger_root):
 
 def test_ledger_second_run_changes_nothing(ledger_root):
     assert ledger_root["after_first"] == ledger_root["after_second"]
-    assert "creating" not in ledger_root["second"].stdout and "building" not in ledger_root["second"].stdout
+    assert (
+        "creating" not in ledger_root["second"].stdout
+        and "building" not in ledger_root["second"].stdout
+    )
 
 
 def test_backup_unit_command_backs_up_the_installed_ledger(ledger_root):
     """Run the backup service's ExecStart as systemd would, inside the throwaway root."""
     root = ledger_root["root"]
     unit = _unit(root / "etc/systemd/system/volunteer-kiosk-ledger-backup.service")
-    command = [str(root) + arg if arg.startswith("/") else arg for arg in unit["Service"]["ExecStart"].split()]
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=_env(), timeout=60)
+    command = [
+        str(root) + arg if arg.startswith("/") else arg
+        for arg in unit["Service"]["ExecStart"].split()
+    ]
+    out = subprocess.run(
+        command, check=True, capture_output=True, text=True, env=_env(), timeout=60
+    )
     made = Path(out.stdout.strip())
     assert made.parent == root / "var/backups/volunteer-kiosk-ledger"
     bk.check(made)
@@ -216,15 +304,28 @@ def test_caddy_accepts_the_installed_site(ledger_root, tmp_path):
     root = ledger_root["root"]
     site = root / "etc/caddy/volunteer-kiosk-ledger.caddy"
     assert "ledger.test.invalid {" in site.read_text()
-    assert (root / "etc/caddy/Caddyfile").read_text().count("import /etc/caddy/volunteer-kiosk-ledger.caddy") == 1
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    result = subprocess.run(["caddy", "validate", "--adapter", "caddyfile", "--config", str(site)],
-                            capture_output=True, text=True, env=env, timeout=60)
+    assert (root / "etc/caddy/Caddyfile").read_text().count(
+        "import /etc/caddy/volunteer-kiosk-ledger.caddy"
+    ) == 1
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(site)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "127.0.0.1:8470" in site.read_text()
 
 
 # -- the kiosk -------------------------------------------------------------------------
+
 
 def test_kiosk_install_enrolls_once_with_the_ledger(kiosk_root):
     root = kiosk_root["root"]
@@ -246,8 +347,9 @@ def test_kiosk_second_run_changes_nothing(kiosk_root):
     before, after = kiosk_root["after_first"], kiosk_root["after_second"]
     # The store itself may be touched by reading its status; everything else is identical.
     store = "var/lib/volunteer-kiosk/kiosk.db"
-    assert {k: v for k, v in before.items() if not k.startswith(store)} == \
-        {k: v for k, v in after.items() if not k.startswith(store)}
+    assert {k: v for k, v in before.items() if not k.startswith(store)} == {
+        k: v for k, v in after.items() if not k.startswith(store)
+    }
 
 
 def test_kiosk_configuration_devices_and_screen(kiosk_root):
@@ -255,14 +357,18 @@ def test_kiosk_configuration_devices_and_screen(kiosk_root):
     assert load_config(root / "etc/volunteer-kiosk/kiosk.toml", env={}) == KioskConfig()
     rules = (root / "etc/udev/rules.d/70-volunteer-kiosk.rules").read_text()
     assert 'SYMLINK+="kiosk-camera"' in rules
-    assert 'ATTRS{idVendor}=="0c2e", ATTRS{idProduct}=="0b61", SYMLINK+="input/kiosk-scanner"' in rules
+    assert (
+        'ATTRS{idVendor}=="0c2e", ATTRS{idProduct}=="0b61", SYMLINK+="input/kiosk-scanner"' in rules
+    )
     assert rules.count("kiosk-scanner") == 1
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline == "console=tty1 root=PARTUUID=1234-02 rootwait consoleblank=0\n"
 
 
-UDEV_KEY = re.compile(r'^(ACTION|SUBSYSTEMS?|KERNEL|DRIVERS?|ENV\{\w+\}|ATTRS?\{[\w/.]+\}|TEST|SYMLINK|GROUP|MODE)'
-                      r'(==|!=|\+=|=)"[^"]*"$')
+UDEV_KEY = re.compile(
+    r"^(ACTION|SUBSYSTEMS?|KERNEL|DRIVERS?|ENV\{\w+\}|ATTRS?\{[\w/.]+\}|TEST|SYMLINK|GROUP|MODE)"
+    r'(==|!=|\+=|=)"[^"]*"$'
+)
 
 
 def test_udev_rules_are_well_formed(kiosk_root):
@@ -283,7 +389,9 @@ def test_upgrade_builds_a_new_release_and_backs_up_the_store(kiosk_root, tmp_pat
     result = run_script(KIOSK_SH, root, source=source)
     new = os.readlink(root / "opt/volunteer-kiosk/current")
     assert new != old and "backing up the kiosk store" in result.stdout
-    assert (root / "opt/volunteer-kiosk" / old).is_dir(), "the previous release stays for a way back"
+    assert (root / "opt/volunteer-kiosk" / old).is_dir(), (
+        "the previous release stays for a way back"
+    )
     assert (root / "opt/volunteer-kiosk" / new / "src/kiosk/release_note.txt").exists()
     [(_, copy)] = bk.list_backups(root / "var/lib/volunteer-kiosk/backups", "kiosk")
     bk.check(copy)
@@ -292,12 +400,19 @@ def test_upgrade_builds_a_new_release_and_backs_up_the_store(kiosk_root, tmp_pat
     conn.close()
     # The installed release runs: the store opens through it.
     py = root / "opt/volunteer-kiosk/current/venv/bin/python"
-    out = subprocess.run([py, "-m", "kiosk.cli", "status", "--json", "--data-dir", root / "var/lib/volunteer-kiosk"],
-                         capture_output=True, text=True, env=_env(), timeout=60, check=True)
+    out = subprocess.run(
+        [py, "-m", "kiosk.cli", "status", "--json", "--data-dir", root / "var/lib/volunteer-kiosk"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+        check=True,
+    )
     assert '"ledger_url"' in out.stdout
 
 
 # -- units and scripts -------------------------------------------------------------------
+
 
 def test_units_pass_systemd_analyze_verify(kiosk_root, ledger_root, tmp_path):
     """The installed units, in one root with systemd's own units beside them, as on a
@@ -311,10 +426,15 @@ def test_units_pass_systemd_analyze_verify(kiosk_root, ledger_root, tmp_path):
     target = root / BASE_PYTHON.resolve().relative_to("/")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(BASE_PYTHON.resolve(), target)
-    result = subprocess.run(["systemd-analyze", "verify", f"--root={root}", KIOSK_UNIT, *LEDGER_UNITS],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and not result.stderr.strip() and not result.stdout.strip(), \
+    result = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", KIOSK_UNIT, *LEDGER_UNITS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and not result.stderr.strip() and not result.stdout.strip(), (
         result.stdout + result.stderr
+    )
 
 
 def _unit(path: Path) -> dict[str, dict[str, str]]:
@@ -341,8 +461,14 @@ def test_unit_settings_that_keep_a_kiosk_alive():
     assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
     assert service["Restart"] == "always" and int(service["WatchdogSec"]) > 0
     assert unit["Unit"]["StartLimitIntervalSec"] == "0"
-    assert "--fullscreen" in service["ExecStart"] and "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
-    assert service["StandardOutput"] == "journal" and unit["Install"]["WantedBy"] == "multi-user.target"
+    assert (
+        "--fullscreen" in service["ExecStart"]
+        and "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
+    )
+    assert (
+        service["StandardOutput"] == "journal"
+        and unit["Install"]["WantedBy"] == "multi-user.target"
+    )
 
 
 def test_ledger_units_listen_on_loopback_and_back_up_nightly():
@@ -356,11 +482,26 @@ def test_ledger_units_listen_on_loopback_and_back_up_nightly():
 
 
 def test_shellcheck_is_clean(kiosk_root, ledger_root):
-    wrappers = [kiosk_root["root"] / "usr/local/bin/kiosk", ledger_root["root"] / "usr/local/bin/kiosk-ledger"]
+    wrappers = [
+        kiosk_root["root"] / "usr/local/bin/kiosk",
+        ledger_root["root"] / "usr/local/bin/kiosk-ledger",
+    ]
     # From another folder: deploy/.shellcheckrc lets it follow the sourced library, as
     # shellcheck run by hand (or by an editor) does.
-    result = subprocess.run(["shellcheck", "--severity=style", str(KIOSK_SH), str(LEDGER_SH), str(RELEASE_LIB),
-                             *map(str, wrappers)], capture_output=True, text=True, timeout=60, cwd="/")
+    result = subprocess.run(
+        [
+            "shellcheck",
+            "--severity=style",
+            str(KIOSK_SH),
+            str(LEDGER_SH),
+            str(RELEASE_LIB),
+            *map(str, wrappers),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -368,7 +509,13 @@ def test_both_installers_share_one_release_library():
     """Release building, the source listing, the venv, the service user and the switch
     live once, in deploy/lib/release.sh, sourced by both scripts."""
     lib = RELEASE_LIB.read_text()
-    for name in ("list_source()", "build_release()", "switch_release()", "ensure_user()", "apt_install()"):
+    for name in (
+        "list_source()",
+        "build_release()",
+        "switch_release()",
+        "ensure_user()",
+        "apt_install()",
+    ):
         assert name in lib
     for script in (KIOSK_SH, LEDGER_SH):
         text = script.read_text()
@@ -383,8 +530,14 @@ def test_commands_for_people_run_as_the_service_user(kiosk_root, ledger_root):
     assert "runuser -u kiosk -- env KIOSK_DATA_DIR=/var/lib/volunteer-kiosk" in kiosk
     assert "--config /etc/volunteer-kiosk/kiosk.toml" in kiosk
     ledger = (ledger_root["root"] / "usr/local/bin/kiosk-ledger").read_text()
-    assert "runuser -u kiosk-ledger -- env KIOSK_LEDGER_DB=/var/lib/volunteer-kiosk-ledger/ledger.db" in ledger
-    for path in (kiosk_root["root"] / "usr/local/bin/kiosk", ledger_root["root"] / "usr/local/bin/kiosk-ledger"):
+    assert (
+        "runuser -u kiosk-ledger -- env KIOSK_LEDGER_DB=/var/lib/volunteer-kiosk-ledger/ledger.db"
+        in ledger
+    )
+    for path in (
+        kiosk_root["root"] / "usr/local/bin/kiosk",
+        ledger_root["root"] / "usr/local/bin/kiosk-ledger",
+    ):
         assert stat.S_IMODE(path.stat().st_mode) == 0o755
 
 

@@ -30,8 +30,13 @@ RESHAPED: dict[str, Callable[[list[dict], sqlite3.Connection], None]] = {}
 
 JSON_COLUMNS = {"data", "detail", "payload", "body"}
 # Columns whose CHECK or meaning allows only some values.
-ALLOWED = {("events", "status"): "accepted", ("sessions", "status"): "closed", ("redemptions", "status"): "done",
-           ("volunteers", "status"): "active", ("volunteers", "kind"): "V"}
+ALLOWED = {
+    ("events", "status"): "accepted",
+    ("sessions", "status"): "closed",
+    ("redemptions", "status"): "done",
+    ("volunteers", "status"): "active",
+    ("volunteers", "kind"): "V",
+}
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
@@ -45,7 +50,9 @@ def _value(table: str, column: str, decl: str, i: int, pk: bool):
     if (table, column) in ALLOWED:
         return ALLOWED[(table, column)]
     if column in JSON_COLUMNS:
-        return json.dumps({"id": f"{table}-{i}", "note": "回归测试", "n": i}, ensure_ascii=False, sort_keys=True)
+        return json.dumps(
+            {"id": f"{table}-{i}", "note": "回归测试", "n": i}, ensure_ascii=False, sort_keys=True
+        )
     if "BLOB" in decl:
         return bytes([i]) * 16
     if "INT" in decl:
@@ -66,15 +73,37 @@ def ingest_after_upgrade(store: LedgerStore) -> None:
     store.load_reference(data.snapshot["changes"], NOW)
     code = store.create_enrollment_code("service-center", NOW, timedelta(hours=1))
     kiosk = store.enroll(code, "after-upgrade", NOW)
-    balance, stock = store.balances().get("V000101", 0), store.stock_levels().get(("service-center", "towel"), 0)
+    balance, stock = (
+        store.balances().get("V000101", 0),
+        store.stock_levels().get(("service-center", "towel"), 0),
+    )
     at = "2026-11-29T10:00:00.000+08:00"
     events = [
-        {"id": "0193a000-0000-7000-8000-000000000001", "kiosk_id": kiosk.kiosk_id, "seq": 1,
-         "type": "stock.restock", "occurred_at": at, "clock_offset_ms": 0, "actor": "S0001",
-         "payload": {"site_id": "service-center", "item_id": "towel", "qty": 4, "reason": "upgrade test"}},
-        {"id": "0193a000-0000-7000-8000-000000000002", "kiosk_id": kiosk.kiosk_id, "seq": 2,
-         "type": "points.adjust", "occurred_at": at, "clock_offset_ms": 0, "actor": "S0001",
-         "payload": {"volunteer_id": "V000101", "delta": 7, "reason": "upgrade test"}},
+        {
+            "id": "0193a000-0000-7000-8000-000000000001",
+            "kiosk_id": kiosk.kiosk_id,
+            "seq": 1,
+            "type": "stock.restock",
+            "occurred_at": at,
+            "clock_offset_ms": 0,
+            "actor": "S0001",
+            "payload": {
+                "site_id": "service-center",
+                "item_id": "towel",
+                "qty": 4,
+                "reason": "upgrade test",
+            },
+        },
+        {
+            "id": "0193a000-0000-7000-8000-000000000002",
+            "kiosk_id": kiosk.kiosk_id,
+            "seq": 2,
+            "type": "points.adjust",
+            "occurred_at": at,
+            "clock_offset_ms": 0,
+            "actor": "S0001",
+            "payload": {"volunteer_id": "V000101", "delta": 7, "reason": "upgrade test"},
+        },
     ]
     results, acked = store.ingest(kiosk.kiosk_id, events, NOW)
     assert acked == 2 and [r["status"] for r in results] == ["accepted", "accepted"], results
@@ -84,23 +113,30 @@ def ingest_after_upgrade(store: LedgerStore) -> None:
     results, acked = store.ingest(kiosk.kiosk_id, events, NOW)
     assert acked == 2 and [r["status"] for r in results] == ["duplicate", "duplicate"]
     page = store.changes_since(None, 100_000)
-    assert page.reset and any(c["kind"] == "balance" and c["key"] == "V000101" for c in page.changes)
+    assert page.reset and any(
+        c["kind"] == "balance" and c["key"] == "V000101" for c in page.changes
+    )
 
 
 def check_upgrade(path, version: int, target: int) -> None:
     conn = build_at_version(path, version)
     inserted = fill(conn, _value)
     if version > 0:
-        assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, \
+        assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, (
             "most tables took representative rows"
-        assert inserted["events"] and inserted["journal"] and inserted["kiosks"], "the tables that matter took rows"
+        )
+        assert inserted["events"] and inserted["journal"] and inserted["kiosks"], (
+            "the tables that matter took rows"
+        )
     conn.close()
 
     store = LedgerStore(path)
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == target
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        new_tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        new_tables = {
+            r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         for table, rows in inserted.items():
             if table in RESHAPED:
                 RESHAPED[table](rows, store.conn)
@@ -115,12 +151,15 @@ def check_upgrade(path, version: int, target: int) -> None:
                 assert kept in [{k: a[k] for k in kept} for a in after], f"{table} lost {row}"
         if inserted.get("events"):  # read back through the store: payloads still parse
             held = store.events()
-            assert [(e["kiosk_id"], e["seq"]) for e in held] == \
-                sorted((r["kiosk_id"], r["seq"]) for r in inserted["events"])
+            assert [(e["kiosk_id"], e["seq"]) for e in held] == sorted(
+                (r["kiosk_id"], r["seq"]) for r in inserted["events"]
+            )
             assert held[0]["payload"] == json.loads(inserted["events"][0]["payload"])
         if inserted.get("kiosks"):
             old = inserted["kiosks"][0]
-            assert {k.kiosk_id: k.acked_seq for k in store.kiosks()}[old["kiosk_id"]] == old["acked_seq"]
+            assert {k.kiosk_id: k.acked_seq for k in store.kiosks()}[old["kiosk_id"]] == old[
+                "acked_seq"
+            ]
         ingest_after_upgrade(store)
     finally:
         store.close()
@@ -179,5 +218,7 @@ def test_a_database_from_a_newer_program_is_refused_untouched(tmp_path):
 def test_the_current_schema_accepts_the_same_rows(tmp_path):
     conn = build_at_version(tmp_path / "ledger.db", SCHEMA_VERSION)
     inserted = fill(conn, _value)
-    assert inserted["events"] and inserted["journal"] and inserted["balances"] and inserted["kiosks"]
+    assert (
+        inserted["events"] and inserted["journal"] and inserted["balances"] and inserted["kiosks"]
+    )
     conn.close()

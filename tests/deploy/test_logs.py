@@ -30,20 +30,23 @@ def restore_root_logger():
     root.setLevel(level)
 
 
-@pytest.mark.parametrize("text", [
-    "signed in 张明 at the door",
-    "volunteer 欧阳·娜娜 scanned",
-    "call 13812345678 back",
-    "call 138 1234 5678 back",
-    "电话13812345678",
-    "phone +86 138-1234-5678",
-    "Macau +853 6612 3456",
-    "HK 9123 4567",
-    "office 0760-88881234",
-    "id 44200019900101123X",
-    "mail zhang.ming@example.com",
-    "rare surname 喆 and 𠀋",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "signed in 张明 at the door",
+        "volunteer 欧阳·娜娜 scanned",
+        "call 13812345678 back",
+        "call 138 1234 5678 back",
+        "电话13812345678",
+        "phone +86 138-1234-5678",
+        "Macau +853 6612 3456",
+        "HK 9123 4567",
+        "office 0760-88881234",
+        "id 44200019900101123X",
+        "mail zhang.ming@example.com",
+        "rare surname 喆 and 𠀋",
+    ],
+)
 def test_personal_data_is_redacted(text):
     out = RedactFilter().redact(text)
     assert REDACTED in out
@@ -52,13 +55,16 @@ def test_personal_data_is_redacted(text):
         assert token not in out
 
 
-@pytest.mark.parametrize("text", [
-    "V000123 signed in, seq 17, 1250 ms",
-    "acked_seq=4096 events=500 status=accepted",
-    "at 2026-11-29T08:01:02.123+08:00 clock_offset_ms=-420",
-    "POST https://ledger.example.org/v1/events -> 200",
-    "kiosk K-XS-01 site service-center",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "V000123 signed in, seq 17, 1250 ms",
+        "acked_seq=4096 events=500 status=accepted",
+        "at 2026-11-29T08:01:02.123+08:00 clock_offset_ms=-420",
+        "POST https://ledger.example.org/v1/events -> 200",
+        "kiosk K-XS-01 site service-center",
+    ],
+)
 def test_operational_facts_survive(text):
     assert RedactFilter().redact(text) == text
 
@@ -88,8 +94,17 @@ def test_json_lines_with_extra_fields_and_traceback_redacted():
     buf = io.StringIO()
     setup_logging("DEBUG", "stderr", fmt="json", stream=buf)
     log = logging.getLogger("kiosk.test")
-    log.info("signed in %s (%s)", "V000123", "张明", extra={"volunteer_id": "V000123", "display_name": "Maria",
-                                                             "minutes": 75, "note": "tel 13812345678"})
+    log.info(
+        "signed in %s (%s)",
+        "V000123",
+        "张明",
+        extra={
+            "volunteer_id": "V000123",
+            "display_name": "Maria",
+            "minutes": 75,
+            "note": "tel 13812345678",
+        },
+    )
     try:
         raise ValueError("no such volunteer 李雷 phone 13900001111")
     except ValueError:
@@ -129,7 +144,7 @@ def test_journal_lines_carry_syslog_priority_and_no_timestamp():
     logging.getLogger("kiosk.sync").error("ledger unreachable")
     logging.getLogger("kiosk.sync").info("pushed", extra={"events": 2})
     err, info = _lines(buf)
-    assert err == "<3>level=ERROR logger=kiosk.sync msg=\"ledger unreachable\""
+    assert err == '<3>level=ERROR logger=kiosk.sync msg="ledger unreachable"'
     assert info == "<6>level=INFO logger=kiosk.sync msg=pushed events=2"
 
 
@@ -146,8 +161,10 @@ def test_journal_stream_detection(tmp_path):
 def test_auto_target_under_systemd_uses_the_journal_format(tmp_path):
     """A fresh process whose stderr is the stream JOURNAL_STREAM names, as under systemd."""
     err = tmp_path / "stderr"
-    code = ("import logging; from kiosk.logs import setup_logging; setup_logging('INFO', 'auto');"
-            "logging.getLogger('kiosk').warning('call 13812345678')")
+    code = (
+        "import logging; from kiosk.logs import setup_logging; setup_logging('INFO', 'auto');"
+        "logging.getLogger('kiosk').warning('call 13812345678')"
+    )
     with open(err, "w") as fh:
         st = os.fstat(fh.fileno())
         env = {**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}

@@ -58,15 +58,18 @@ def check_upgrade(path, version: int, target: int) -> None:
     conn = build_at_version(path, version)
     inserted = fill(conn, _value)
     if version > 0:
-        assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, \
+        assert sum(len(r) for r in inserted.values()) >= ROWS_PER_TABLE * len(inserted) // 2, (
             "most tables took representative rows"
+        )
     conn.close()
 
     store = Store(path)
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == target
         assert store.integrity_ok()
-        new_tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        new_tables = {
+            r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         for table, rows in inserted.items():
             if table in RESHAPED:
                 RESHAPED[table](rows, store.conn)

@@ -91,8 +91,10 @@ def test_attach_without_watchdog_only_reports_ready(notify_socket):
 def test_a_child_process_under_systemd_env(notify_socket):
     """The module as a fresh process sees it: environment only, nothing else."""
     path, sock = notify_socket
-    code = ("from kiosk import watchdog as w; import sys; "
-            "sys.exit(0 if w.notify_ready() and w.watchdog_interval() == 5.0 else 1)")
+    code = (
+        "from kiosk import watchdog as w; import sys; "
+        "sys.exit(0 if w.notify_ready() and w.watchdog_interval() == 5.0 else 1)"
+    )
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "10000000"}
     env.pop("WATCHDOG_PID", None)
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)

@@ -23,7 +23,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 # Kivy's window takes its size from the config when something first imports it, and a test
 # module may import Kivy widgets at collection (test_appearance does): set the kiosk's
 # window (1280x800) up now, before any test module is imported, not in the fixture.
-from kiosk.ui import env  # noqa: E402
+from kiosk.ui import env
 
 env.prepare()
 
@@ -40,9 +40,14 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collection_finish(session):
-    if getattr(session.config, "_kiosk_gui_count", 0) == 0 and not session.config.option.collectonly:
-        raise pytest.UsageError("no GUI test was collected under tests/gui: is Kivy using a mock GL backend "
-                                "or is there no display? Run under xvfb-run with KIVY_NO_ARGS=1.")
+    if (
+        getattr(session.config, "_kiosk_gui_count", 0) == 0
+        and not session.config.option.collectonly
+    ):
+        raise pytest.UsageError(
+            "no GUI test was collected under tests/gui: is Kivy using a mock GL backend "
+            "or is there no display? Run under xvfb-run with KIVY_NO_ARGS=1."
+        )
 
 
 class FakeClock:
@@ -71,7 +76,9 @@ def demo_dir(tmp_path_factory):
     base = out / "base"
     store = Store.in_dir(base, create=True)
     store.set_settings(kiosk_id="K-TEST-01", site_id="service-center")
-    apply_changes(store, data.snapshot["changes"], public_key=data.snapshot["public_key"], reset=True)
+    apply_changes(
+        store, data.snapshot["changes"], public_key=data.snapshot["public_key"], reset=True
+    )
     store.close()
     return out, data
 
@@ -121,8 +128,13 @@ def kivy_app(demo_dir, tmp_path_factory):
     out, _ = demo_dir
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=TZ))
     kiosk = new_kiosk(demo_dir, tmp_path_factory.mktemp("first"), clock)
-    app = KioskApp(kiosk, source=SimulatedCamera(), demo_cards=load_demo_cards(out / "roster.json"),
-                   sounds=False, image_dirs=(out,))
+    app = KioskApp(
+        kiosk,
+        source=SimulatedCamera(),
+        demo_cards=load_demo_cards(out / "roster.json"),
+        sounds=False,
+        image_dirs=(out,),
+    )
     start_embedded(app)
     yield app
     app.stop()
@@ -137,6 +149,7 @@ def clock():
 def make_kiosk(demo_dir, tmp_path, clock):
     def make(**config):
         return new_kiosk(demo_dir, tmp_path, clock, **config)
+
     return make
 
 

@@ -25,10 +25,18 @@ def check_screen(gui) -> list[str]:
     problems = []
     for w in gui.visible_walk():
         if isinstance(w, Label) and w.text and w.opacity > 0 and w.font_size < sp(24) - 0.01:
-            problems.append(f"{gui.app.sm.current}: text {w.text[:20]!r} at {w.font_size / sp(1):.0f}sp")
-        target = isinstance(w, KButton | ItemTile | DemoCard | TextInput) and w.opacity > 0 and w.width > 0
+            problems.append(
+                f"{gui.app.sm.current}: text {w.text[:20]!r} at {w.font_size / sp(1):.0f}sp"
+            )
+        target = (
+            isinstance(w, KButton | ItemTile | DemoCard | TextInput)
+            and w.opacity > 0
+            and w.width > 0
+        )
         if target and (w.height < dp(48) - 0.01 or w.width < dp(48) - 0.01):
-            problems.append(f"{gui.app.sm.current}: touch target {getattr(w, 'text', '')!r} {w.size}")
+            problems.append(
+                f"{gui.app.sm.current}: touch target {getattr(w, 'text', '')!r} {w.size}"
+            )
     return problems
 
 
@@ -52,24 +60,42 @@ def test_text_sizes_and_touch_targets_on_every_screen(gui, roster):
     problems += check_screen(gui)
     gui.press("cancel")
     login(gui, roster)
-    for tab in ("stock", "catalog", "sessions", "points", "assist", "redemptions", "sync", "settings"):
+    for tab in (
+        "stock",
+        "catalog",
+        "sessions",
+        "points",
+        "assist",
+        "redemptions",
+        "sync",
+        "settings",
+    ):
         gui.press("tab", tab)
         problems += check_screen(gui)
     assert problems == []
 
 
 def test_every_colour_pair_has_at_least_7_to_1_contrast():
-    low = [(a, b, round(contrast(PALETTE[a], PALETTE[b]), 2)) for a, b in PAIRS
-           if contrast(PALETTE[a], PALETTE[b]) < 7.0]
+    low = [
+        (a, b, round(contrast(PALETTE[a], PALETTE[b]), 2))
+        for a, b in PAIRS
+        if contrast(PALETTE[a], PALETTE[b]) < 7.0
+    ]
     assert low == []
 
 
 def test_catalogs_cover_every_key_in_all_three_languages():
     used = set()
     for path in list(UI.glob("*.py")) + list(UI.glob("*.kv")):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
-    used |= set(re.findall(r'message_key, scr.message_args = "([a-z_.]+)"', (UI / "staffui.py").read_text()))
-    catalogs = {lang: {m.id for m in i18n.read_catalog(lang) if m.id and m.string} for lang in i18n.LANGS}
+        used |= set(
+            re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8"))
+        )
+    used |= set(
+        re.findall(r'message_key, scr.message_args = "([a-z_.]+)"', (UI / "staffui.py").read_text())
+    )
+    catalogs = {
+        lang: {m.id for m in i18n.read_catalog(lang) if m.id and m.string} for lang in i18n.LANGS
+    }
     for lang, ids in catalogs.items():
         assert used - ids == set(), f"{lang} lacks {sorted(used - ids)}"
         assert ids == catalogs["zh-Hans"], f"{lang} and zh-Hans differ"
@@ -77,8 +103,9 @@ def test_catalogs_cover_every_key_in_all_three_languages():
         with i18n.mo_path(lang).open("rb") as fh:
             shipped = gettext.GNUTranslations(fh)._catalog
         fresh = gettext.GNUTranslations(io.BytesIO(i18n.compile_catalog(lang)))._catalog
-        assert {k: v for k, v in shipped.items() if k} == {k: v for k, v in fresh.items() if k}, \
+        assert {k: v for k, v in shipped.items() if k} == {k: v for k, v in fresh.items() if k}, (
             "stale .mo: run python -m kiosk.ui.i18n compile"
+        )
 
 
 def test_no_user_facing_chinese_in_python_code():

@@ -12,8 +12,10 @@ from kiosk.ui.theme import TONES
 
 
 def result(gui, kind: str):
-    gui.wait_until(lambda: gui.app.sm.current == "result" and gui.app.screen("result").kind == kind,
-                   what=f"result {kind}")
+    gui.wait_until(
+        lambda: gui.app.sm.current == "result" and gui.app.screen("result").kind == kind,
+        what=f"result {kind}",
+    )
     gui.settle()
     return gui.app.screen("result")
 
@@ -119,7 +121,9 @@ def test_forgotten_session_is_closed_and_told(gui, roster):
     assert types == ["attendance.sign_in", "attendance.auto_close", "attendance.sign_in"]
     closed = events(gui.store, "attendance.auto_close")[0].payload
     # Credited up to the scheduled end (13:00), never to the moment of the next scan.
-    assert closed["reason"] == "activity_finished" and closed["closed_at"].startswith("2026-11-30T13:00")
+    assert closed["reason"] == "activity_finished" and closed["closed_at"].startswith(
+        "2026-11-30T13:00"
+    )
     assert closed["minutes"] == 175 and closed["points"] > 0
     assert gui.store.open_session("V000102").activity_id.startswith("GEN-SC-")
 
@@ -138,7 +142,10 @@ def test_forgotten_sessions_close_themselves_without_a_scan(gui, roster):
     gui.app.close_forgotten()
     gui.wait_until(lambda: gui.store.open_session("V000101") is None, what="auto-close")
     closed = events(gui.store, "attendance.auto_close")[0].payload
-    assert closed["closed_at"].startswith("2026-11-30T13:00") and closed["reason"] == "activity_finished"
+    assert (
+        closed["closed_at"].startswith("2026-11-30T13:00")
+        and closed["reason"] == "activity_finished"
+    )
     assert gui.app.sm.current == "home"  # nothing is shown to whoever stands at the kiosk
 
 
@@ -146,8 +153,8 @@ def _refusal_codes(roster, keys):
     return {
         "not_ours": "wxp://f2f0Q3V8mTzGkXy1-payment-code",
         "malformed": "VK1.V.V000101.1.short",
-        "bad_signature": roster["V000101"]["code"][:-4] + ("AAAA" if not roster["V000101"]["code"].endswith("AAAA")
-                                                           else "BBBB"),
+        "bad_signature": roster["V000101"]["code"][:-4]
+        + ("AAAA" if not roster["V000101"]["code"].endswith("AAAA") else "BBBB"),
         "replaced_card": sign(keys.private_key, "V", "V000101", 0),
         "suspended": roster["V000108"]["code"],
         "unknown_volunteer": sign(keys.private_key, "V", "V999999", 1),
@@ -236,8 +243,13 @@ class FakeAgent:
         self.online, self.pending, self.woken = online, pending, 0
 
     def status(self):
-        return {"online": self.online, "pending": self.pending, "oldest_pending_age_s": 0.0,
-                "last_success": None, "last_error": None}
+        return {
+            "online": self.online,
+            "pending": self.pending,
+            "oldest_pending_age_s": 0.0,
+            "last_success": None,
+            "last_error": None,
+        }
 
     def wake(self) -> None:
         self.woken += 1
@@ -261,12 +273,17 @@ def test_sync_light_follows_the_agent_and_degrades_without_one(gui, roster):
     finally:
         gui.app.sync_agent = None
     gui.app.refresh_sync()
-    gui.wait_until(lambda: gui.app.sync_text == "未连接 · 1 条待上传", what="no agent: the store's count")
+    gui.wait_until(
+        lambda: gui.app.sync_text == "未连接 · 1 条待上传", what="no agent: the store's count"
+    )
 
 
 def test_tapping_a_demo_card_holds_it_to_the_simulated_camera(gui):
-    card = next(w for w in gui.walk() if getattr(w, "action", "") == "demo_card"
-                and w.card["volunteer_id"] == "V000105")
+    card = next(
+        w
+        for w in gui.walk()
+        if getattr(w, "action", "") == "demo_card" and w.card["volunteer_id"] == "V000105"
+    )
     gui.tap(card)
     result(gui, "signed_in")
     assert "王*" in gui.texts()  # 王喆: a rare given name, masked

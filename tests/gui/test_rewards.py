@@ -23,7 +23,9 @@ def open_catalog(gui, code: str, camera: bool = False):
 
 
 def tile(gui, item_id: str):
-    return next(w for w in gui.walk() if getattr(w, "action", "") == "item" and w.item.item_id == item_id)
+    return next(
+        w for w in gui.walk() if getattr(w, "action", "") == "item" and w.item.item_id == item_id
+    )
 
 
 def test_redeem_online_gives_a_pickup_number_and_new_balance(gui, roster):
@@ -76,7 +78,11 @@ def test_insufficient_balance_is_refused_with_what_is_missing(gui, roster):
 def test_out_of_stock_is_refused(gui, roster):
     open_catalog(gui, roster["V000102"]["code"])
     notebook = tile(gui, "notebook")
-    assert not notebook.available and notebook.stock_text == "库存 0" and "已兑完" in notebook.state_text
+    assert (
+        not notebook.available
+        and notebook.stock_text == "库存 0"
+        and "已兑完" in notebook.state_text
+    )
     gui.tap(notebook)
     res = result(gui, "redeem_refused:out_of_stock")
     assert "兑完" in res.title

@@ -26,12 +26,29 @@ def small_screen(demo_dir, tmp_path_factory):
     out, _ = demo_dir
     work = tmp_path_factory.mktemp("small-screen")
     report = work / "report.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-           "SDL_AUDIODRIVER": "dummy"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KIVY_NO_ARGS": "1",
+        "KIVY_NO_CONSOLELOG": "1",
+        "SDL_AUDIODRIVER": "dummy",
+    }
     env.pop("KIVY_METRICS_DENSITY", None)
-    proc = subprocess.run([sys.executable, "-c", "from tests.gui.test_small_screen import child; child()",
-                           str(out), str(work), str(report)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.gui.test_small_screen import child; child()",
+            str(out),
+            str(work),
+            str(report),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0 and report.exists(), (proc.stdout + proc.stderr)[-4000:]
     return json.loads(report.read_text(encoding="utf-8"))
 
@@ -55,8 +72,16 @@ def test_a_scan_result_fits_with_nothing_cut_off(small_screen):
 
 
 def test_every_staff_menu_button_can_be_reached_and_pressed(small_screen):
-    assert small_screen["staff_tabs_pressed"] == ["stock", "catalog", "sessions", "points", "assist",
-                                                  "redemptions", "sync", "settings"]
+    assert small_screen["staff_tabs_pressed"] == [
+        "stock",
+        "catalog",
+        "sessions",
+        "points",
+        "assist",
+        "redemptions",
+        "sync",
+        "settings",
+    ]
     assert small_screen["staff"] == []
     assert small_screen["left_staff_mode"] is True
     assert small_screen["left_kiosk"] is True
@@ -97,11 +122,19 @@ def child() -> None:
     from tests.gui.test_attendance import result
     from tests.gui.test_staff import login
 
-    roster = {p["volunteer_id"]: p for p in json.loads((demo / "roster.json").read_text(encoding="utf-8"))}
+    roster = {
+        p["volunteer_id"]: p for p in json.loads((demo / "roster.json").read_text(encoding="utf-8"))
+    }
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=TZ))
     kiosk = new_kiosk((demo, None), work, clock)
-    app = KioskApp(kiosk, source=SimulatedCamera(), demo_cards=load_demo_cards(demo / "roster.json"),
-                   sounds=False, image_dirs=(demo,), result_seconds=600)
+    app = KioskApp(
+        kiosk,
+        source=SimulatedCamera(),
+        demo_cards=load_demo_cards(demo / "roster.json"),
+        sounds=False,
+        image_dirs=(demo,),
+        result_seconds=600,
+    )
     app.idle_timeout = 600
     start_embedded(app)
     gui = Driver(app)
@@ -137,13 +170,24 @@ def child() -> None:
         font's line gap (0.45 em in Noto Sans CJK) around the glyphs: up to 0.3 em of it
         may lie outside the label."""
         wrap = label.text_size[0]
-        core = CoreLabel(text=label.text, font_size=label.font_size, font_name=label.font_name,
-                         bold=label.bold, halign=label.halign, text_size=(wrap, None))
+        core = CoreLabel(
+            text=label.text,
+            font_size=label.font_size,
+            font_name=label.font_name,
+            bold=label.bold,
+            halign=label.halign,
+            text_size=(wrap, None),
+        )
         core.refresh()
         need_w, need_h = core.content_size
-        if need_h > label.height + 0.3 * label.font_size or need_w > (wrap or label.width) + 1 \
-                or (wrap or 0) > label.width + 1:
-            return [f"{where(label)} needs {need_w:.0f}x{need_h:.0f}, has {label.width:.0f}x{label.height:.0f}"]
+        if (
+            need_h > label.height + 0.3 * label.font_size
+            or need_w > (wrap or label.width) + 1
+            or (wrap or 0) > label.width + 1
+        ):
+            return [
+                f"{where(label)} needs {need_w:.0f}x{need_h:.0f}, has {label.width:.0f}x{label.height:.0f}"
+            ]
         return []
 
     def inside(w, container) -> bool:
@@ -184,7 +228,9 @@ def child() -> None:
     if preview.height < 240:  # room to see the card held up to the camera
         found["home"].append(f"home: the camera picture is only {preview.height:.0f} px high")
     demo(True)  # the strip scrolls sideways, and the shorter list of activities scrolls
-    found["home_demo"] = screen_problems(skip=(home.ids.demo_cards, home.ids.activities), skip_scrolled=True)
+    found["home_demo"] = screen_problems(
+        skip=(home.ids.demo_cards, home.ids.activities), skip_scrolled=True
+    )
     demo(False)
     gui.camera.unplug()
     gui.wait_until(lambda: app.banner_text, timeout=10, what="camera banner")
@@ -210,7 +256,9 @@ def child() -> None:
     clock.set(14, 30)
     gui.forget_scans()
     gui.wedge(roster["V000102"]["code"])
-    gui.wait_until(lambda: app.sm.current == "result" and app.screen("result").notice, what="forgotten notice")
+    gui.wait_until(
+        lambda: app.sm.current == "result" and app.screen("result").notice, what="forgotten notice"
+    )
     found["forgotten_en"] = screen_problems()
     gui.press("ok")
     gui.press("lang", "zh-Hans")

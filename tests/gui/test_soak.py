@@ -39,7 +39,9 @@ def test_500_scans_keep_memory_flat(gui, roster):
     gui.settle()
     gc.collect()
     growth = rss_mb() - baseline
-    print(f"soak: 500 scans, RSS growth after warm-up {growth:.1f} MB, events {gui.store.event_count()}")
+    print(
+        f"soak: 500 scans, RSS growth after warm-up {growth:.1f} MB, events {gui.store.event_count()}"
+    )
     assert growth < 20, f"memory grew {growth:.1f} MB over 450 scans"
     assert gui.store.event_count() > 300
     assert gui.store.replay_matches()

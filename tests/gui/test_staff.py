@@ -27,7 +27,9 @@ def test_staff_login_and_restock_with_a_reason(gui, roster):
     assert gui.app.screen("staff").tab == "stock"
     assert "库存 10" in gui.texts()
     gui.press("restock", ("rice-5kg", 10))
-    gui.wait_until(lambda: "已补货 10 件" in gui.app.screen("staff").message, what="restock message")
+    gui.wait_until(
+        lambda: "已补货 10 件" in gui.app.screen("staff").message, what="restock message"
+    )
     assert gui.store.stock("service-center", "rice-5kg") == 20
     [ev] = events(gui.store, "stock.restock")
     assert ev.actor == "S0001" and ev.payload["qty"] == 10 and ev.payload["reason"] == "delivery"
@@ -39,7 +41,12 @@ def test_staff_login_and_restock_with_a_reason(gui, roster):
     gui.press("adjust", ("oil-1l", -1))
     gui.wait_until(lambda: gui.store.stock("service-center", "oil-1l") == 7, what="stock adjusted")
     [adj] = events(gui.store, "stock.adjust")
-    assert adj.payload == {"site_id": "service-center", "item_id": "oil-1l", "delta": -1, "reason": "damaged"}
+    assert adj.payload == {
+        "site_id": "service-center",
+        "item_id": "oil-1l",
+        "delta": -1,
+        "reason": "damaged",
+    }
     gui.press("leave_staff")
     gui.wait_screen("home")
 
@@ -90,7 +97,9 @@ def test_close_forgotten_cancel_redemption_and_edit_catalog(gui, roster):
     gui.press("rewards")
     gui.wedge(roster["V000102"]["code"])
     gui.wait_screen("catalog")
-    towel = next(w for w in gui.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel")
+    towel = next(
+        w for w in gui.walk() if getattr(w, "action", "") == "item" and w.item.item_id == "towel"
+    )
     gui.tap(towel)
     gui.press("confirm")
     result(gui, "redeemed")

@@ -43,7 +43,10 @@ def test_a_forgotten_sign_out_with_no_points_is_corrected_twice(gui, roster):
     gui.press("tab", "sessions")
     text = gui.texts()
     assert "最近 7 天的签到记录" in text
-    assert "陈*文（V000103）　长者饭堂帮厨　自动关闭，请核对" in text and "12:50–13:00　10 分钟　0 积分" in text
+    assert (
+        "陈*文（V000103）　长者饭堂帮厨　自动关闭，请核对" in text
+        and "12:50–13:00　10 分钟　0 积分" in text
+    )
     gui.press("correct_session", sid)
     assert out_time(gui) == "签退时间：13:00"
     problems = check_screen(gui)  # big buttons, readable text, on the editor too
@@ -63,19 +66,33 @@ def test_a_forgotten_sign_out_with_no_points_is_corrected_twice(gui, roster):
     gui.press("correct_step", -15)
     assert out_time(gui) == "签退时间：14:30"
     # 12:50-14:30 is 100 minutes, floored to 90, at 15 an hour: 22 points
-    assert preview(gui).text == "更正后：100 分钟，计 100 分钟，22 积分（+22）" and preview(gui).ink == "success"
-    assert gui.find("correct_reason", "forgot_sign_out", everywhere=True).selected  # preset for a forgotten one
+    assert (
+        preview(gui).text == "更正后：100 分钟，计 100 分钟，22 积分（+22）"
+        and preview(gui).ink == "success"
+    )
+    assert gui.find(
+        "correct_reason", "forgot_sign_out", everywhere=True
+    ).selected  # preset for a forgotten one
     gui.press("confirm_correction")
     assert wait_message(gui, "已更正") == "已更正：陈*文 100 分钟，22 积分（+22），现有 67 积分"
     assert gui.app.screen("staff").message_ok and gui.app.sound.played[-1] == "success"
     assert gui.store.balance("V000103") == 45 + 22
     [ev] = events(gui.store, "attendance.correct")
     assert ev.actor == "S0001" and ev.payload == {
-        "session_id": sid, "volunteer_id": "V000103", "activity_id": CANTEEN,
-        "signed_out_at": "2026-11-30T14:30:00.000+08:00", "minutes": 100, "credited_minutes": 100,
-        "points": 22, "reason": "forgot_sign_out"}
+        "session_id": sid,
+        "volunteer_id": "V000103",
+        "activity_id": CANTEEN,
+        "signed_out_at": "2026-11-30T14:30:00.000+08:00",
+        "minutes": 100,
+        "credited_minutes": 100,
+        "points": 22,
+        "reason": "forgot_sign_out",
+    }
     text = gui.texts()  # the list shows the new figures, and that staff corrected them
-    assert "陈*文（V000103）　长者饭堂帮厨　已更正" in text and "12:50–14:30　100 分钟　22 积分" in text
+    assert (
+        "陈*文（V000103）　长者饭堂帮厨　已更正" in text
+        and "12:50–14:30　100 分钟　22 积分" in text
+    )
 
     # A second look: she left at 13:30 after all. Counted from the sign-in, not on top.
     gui.press("correct_session", sid)
@@ -86,7 +103,10 @@ def test_a_forgotten_sign_out_with_no_points_is_corrected_twice(gui, roster):
     gui.press("confirm_correction")
     wait_message(gui, "已更正")
     assert gui.store.balance("V000103") == 45 + 7
-    assert [e.payload["reason"] for e in events(gui.store, "attendance.correct")] == ["forgot_sign_out", "wrong_time"]
+    assert [e.payload["reason"] for e in events(gui.store, "attendance.correct")] == [
+        "forgot_sign_out",
+        "wrong_time",
+    ]
     assert gui.store.replay_matches()
 
 
@@ -105,7 +125,10 @@ def test_an_open_session_is_closed_at_the_time_staff_set(gui, roster):
         gui.press("correct_step", -60)
     assert preview(gui).text == "更正后：180 分钟，计 180 分钟，30 积分（+30）"
     gui.press("cancel_correction")  # changed nothing
-    assert events(gui.store, "attendance.correct") == [] and gui.store.open_session("V000101") is not None
+    assert (
+        events(gui.store, "attendance.correct") == []
+        and gui.store.open_session("V000101") is not None
+    )
     gui.press("correct_session", sid)
     for _ in range(3):
         gui.press("correct_step", -60)
@@ -148,13 +171,19 @@ def test_points_are_given_and_taken_with_a_reason_never_below_zero(gui, roster):
     assert gui.app.sound.played[-1] == "success"
     assert "王*（V000105）　现有 25 积分" in gui.texts()  # the same person, for another change
     [ev] = events(gui.store, "points.adjust")
-    assert ev.actor == "S0001" and ev.payload == {"volunteer_id": "V000105", "delta": 10, "reason": "bonus"}
+    assert ev.actor == "S0001" and ev.payload == {
+        "volunteer_id": "V000105",
+        "delta": 10,
+        "reason": "bonus",
+    }
     assert gui.store.balance("V000105") == 25
 
     # Another volunteer shows their card on this page: it picks them, it is not a sign-in.
     gui.forget_scans()
     gui.show_code(roster["V000102"]["code"])
-    gui.wait_until(lambda: "李*英（V000102）　现有 260 积分" in gui.texts(), what="card picks the volunteer")
+    gui.wait_until(
+        lambda: "李*英（V000102）　现有 260 积分" in gui.texts(), what="card picks the volunteer"
+    )
     gui.take_away()
     assert events(gui.store, "attendance.sign_in") == []
     gui.press("points_other")
@@ -184,8 +213,9 @@ def test_the_staff_menu_fits_beside_the_banner(gui, roster):
             return w.to_window(w.x, w.y)[1], w.to_window(w.x, w.top)[1]
 
         low, high = span(ids.nav_scroll)
-        assert all(low - 0.5 <= span(b)[0] and span(b)[1] <= high + 0.5 for b in ids.nav.children), \
-            f"a staff page button is cut off: {[span(b) for b in ids.nav.children]} in {low}..{high}"
+        assert all(
+            low - 0.5 <= span(b)[0] and span(b)[1] <= high + 0.5 for b in ids.nav.children
+        ), f"a staff page button is cut off: {[span(b) for b in ids.nav.children]} in {low}..{high}"
         assert all(span(b)[0] >= -0.5 for b in ids.nav_exits.children)
         assert gui.app.banner_text
     finally:
@@ -198,18 +228,25 @@ def test_the_editor_opened_from_far_down_the_list_is_in_view(gui, roster):
     for hour in range(8, 12):
         for vid in ("V000101", "V000102", "V000103", "V000105"):
             gui.clock.set(hour, 0)
-            assert gui.kiosk.scan(roster[vid]["code"], activity_id=CANTEEN if hour >= 10 else None).ok
+            assert gui.kiosk.scan(
+                roster[vid]["code"], activity_id=CANTEEN if hour >= 10 else None
+            ).ok
             gui.clock.set(hour, 40)
             assert gui.kiosk.scan(roster[vid]["code"]).kind == "signed_out"
     login(gui, roster)
     gui.press("tab", "sessions")
     scroll = gui.app.screen("staff").ids.content_scroll
-    gui.wait_until(lambda: scroll.children[0].height > scroll.height, what="a list taller than the page")
+    gui.wait_until(
+        lambda: scroll.children[0].height > scroll.height, what="a list taller than the page"
+    )
     scroll.scroll_y = 0  # staff scrolled to the oldest session
     oldest = gui.store.recent_sessions("2026-11-30")[-1]["session_id"]
     gui.press("correct_session", oldest)
     assert out_time(gui) == "签退时间：08:40"
     assert scroll.scroll_y == 1
     bottom, top = (scroll.parent.to_window(scroll.x, y)[1] for y in (scroll.y, scroll.top))
-    for widget in (gui.find("correct_step", 15), preview(gui)):  # the editor's rows, in the scrolled page
+    for widget in (
+        gui.find("correct_step", 15),
+        preview(gui),
+    ):  # the editor's rows, in the scrolled page
         assert bottom <= widget.to_window(*widget.center)[1] <= top  # on screen, not scrolled away

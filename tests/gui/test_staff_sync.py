@@ -30,7 +30,9 @@ def ledger_world(gui, demo_dir, tmp_path):
     def join(store: Store, name: str):
         session, _ = session_for(wire, name)
         opened.insert(0, session)
-        code = ledger.create_enrollment_code("service-center", gui.clock().astimezone(UTC), timedelta(hours=1))
+        code = ledger.create_enrollment_code(
+            "service-center", gui.clock().astimezone(UTC), timedelta(hours=1)
+        )
         assert enroll(store, "http://ledger", code, name, session=session, clock=gui.clock)["ok"]
         return session
 
@@ -43,7 +45,9 @@ def ledger_world(gui, demo_dir, tmp_path):
         thing.close()
 
 
-def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster, ledger_world, tmp_path):
+def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
+    gui, roster, ledger_world, tmp_path
+):
     ledger, wire, join = ledger_world
     join(gui.store, "front desk")
     other = Store(tmp_path / "other.db", create=True)
@@ -56,16 +60,26 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster,
     assert gui.kiosk.redeem(roster["V000109"]["code"], "towel").kind == "redeemed"
     now = gui.clock()
     with gui.store.transaction() as conn:  # and a record the ledger refuses
-        gui.store.append(conn, "stock.restock", "S0001", {"site_id": "service-center", "item_id": "towel",
-                                                          "qty": -3}, occurred_at=now, now=now)
+        gui.store.append(
+            conn,
+            "stock.restock",
+            "S0001",
+            {"site_id": "service-center", "item_id": "towel", "qty": -3},
+            occurred_at=now,
+            now=now,
+        )
     # Staff here then take back the 5 points this kiosk thinks are left: at the ledger, below zero.
     assert gui.kiosk.adjust_points("S0001", "V000109", -5, "mistake").ok
     assert sync_once(other, session=other_session, clock=gui.clock)["ok"]
     other.close()
 
     # The real agent pushes this kiosk's events and reads the site's exceptions on its thread.
-    agent = SyncAgent(gui.store, interval=3600, clock=gui.clock,
-                      session_factory=lambda: session_for(wire, "agent")[0])
+    agent = SyncAgent(
+        gui.store,
+        interval=3600,
+        clock=gui.clock,
+        session_factory=lambda: session_for(wire, "agent")[0],
+    )
     gui.app.sync_agent = agent.start()
     gui.wait_until(lambda: agent.exceptions_at is not None, what="exceptions read by the agent")
     rows = agent.exceptions()
@@ -78,7 +92,10 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(gui, roster,
     assert "总台账发现的问题" in text and "从总台账读取" in text
     assert "积分透支" in text and "V000109" in text and "兑换 30 分后余额 -25 分" in text
     assert "人工调整 -5 分后余额 -30 分" in text
-    assert "被拒收的记录" in text and "第 2 条记录被拒收：payload.qty must be a positive integer" in text
+    assert (
+        "被拒收的记录" in text
+        and "第 2 条记录被拒收：payload.qty must be a positive integer" in text
+    )
     assert "没有问题" not in text and "还没有从总台账读到" not in text
     assert not {key for _lang, key in gui.app.translator.missing if key.startswith("staff.sync")}
 

@@ -18,16 +18,33 @@ def test_kiosk_run_talks_to_systemd(tmp_path, demo_dir):
     out, _ = demo_dir
     data = tmp_path / "kiosk"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SDL_AUDIODRIVER": "dummy", "KIVY_NO_ARGS": "1"}
-    subprocess.run([sys.executable, "-m", "kiosk.cli", "load", "--data-dir", str(data),
-                    str(out / "snapshot.json"), "--site", "service-center"], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "load",
+            "--data-dir",
+            str(data),
+            str(out / "snapshot.json"),
+            "--site",
+            "service-center",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     sock_path = tmp_path / "notify.sock"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(sock_path))
     sock.settimeout(1.0)
     env.update(NOTIFY_SOCKET=str(sock_path), WATCHDOG_USEC="1000000")
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--data-dir", str(data),
-                             "--camera", "sim"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "run", "--data-dir", str(data), "--camera", "sim"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     got: list[str] = []
     try:
         deadline = time.monotonic() + 90  # a hang guard: a loaded CI host starts Kivy slowly

@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-with warnings.catch_warnings():  # starlette's notice about httpx2; TestClient still works as documented
+with (
+    warnings.catch_warnings()
+):  # starlette's notice about httpx2; TestClient still works as documented
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
@@ -37,8 +39,21 @@ class Clock:
 def env(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert ledger_main(["demo-data", "--db", str(tmp_path / "l.db"), "--out", str(tmp_path / "demo"),
-                            "--no-cards", "--day", "2026-11-29"]) == 0
+        assert (
+            ledger_main(
+                [
+                    "demo-data",
+                    "--db",
+                    str(tmp_path / "l.db"),
+                    "--out",
+                    str(tmp_path / "demo"),
+                    "--no-cards",
+                    "--day",
+                    "2026-11-29",
+                ]
+            )
+            == 0
+        )
     admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
     store = LedgerStore(tmp_path / "l.db")
     clock = Clock()
@@ -55,9 +70,16 @@ def _enroll(store, client, clock, site="service-center"):
 
 
 def _ev(kid, seq, **kw):
-    ev = {"id": f"{kid}-{seq}", "kiosk_id": kid, "seq": seq, "type": "stock.restock",
-          "occurred_at": "2026-11-29T09:00:00.000+08:00", "clock_offset_ms": 0, "actor": "S0001",
-          "payload": {"site_id": "service-center", "item_id": "towel", "qty": 1}}
+    ev = {
+        "id": f"{kid}-{seq}",
+        "kiosk_id": kid,
+        "seq": seq,
+        "type": "stock.restock",
+        "occurred_at": "2026-11-29T09:00:00.000+08:00",
+        "clock_offset_ms": 0,
+        "actor": "S0001",
+        "payload": {"site_id": "service-center", "item_id": "towel", "qty": 1},
+    }
     ev.update(kw)
     return ev
 
@@ -84,14 +106,20 @@ def test_gap_stops_ingest_and_acked_seq_is_contiguous(env):
     store, client, clock, _ = env
     _, k = _enroll(store, client, clock)
     auth = {"Authorization": f"Bearer {k['token']}"}
-    r = client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"],
-                                                      "events": [_ev(k["kiosk_id"], s) for s in (1, 2, 4, 5)]})
+    r = client.post(
+        "/v1/events",
+        headers=auth,
+        json={"kiosk_id": k["kiosk_id"], "events": [_ev(k["kiosk_id"], s) for s in (1, 2, 4, 5)]},
+    )
     body = r.json()
     assert body["acked_seq"] == 2
     assert [x["status"] for x in body["results"]] == ["accepted", "accepted", "pending", "pending"]
     assert body["server_time"].startswith("2026-11-29T01:00")
-    r = client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"],
-                                                      "events": [_ev(k["kiosk_id"], s) for s in (3, 4, 5)]})
+    r = client.post(
+        "/v1/events",
+        headers=auth,
+        json={"kiosk_id": k["kiosk_id"], "events": [_ev(k["kiosk_id"], s) for s in (3, 4, 5)]},
+    )
     assert r.json()["acked_seq"] == 5
     assert store.stock_levels()[("service-center", "towel")] == 25 + 5
 
@@ -100,11 +128,28 @@ def test_events_and_journal_are_append_only(env):
     store, client, clock, _ = env
     _, k = _enroll(store, client, clock)
     auth = {"Authorization": f"Bearer {k['token']}"}
-    client.post("/v1/events", headers=auth, json={"kiosk_id": k["kiosk_id"], "events": [
-        _ev(k["kiosk_id"], 1, type="points.adjust", payload={"volunteer_id": "V000101", "delta": -20})]})
+    client.post(
+        "/v1/events",
+        headers=auth,
+        json={
+            "kiosk_id": k["kiosk_id"],
+            "events": [
+                _ev(
+                    k["kiosk_id"],
+                    1,
+                    type="points.adjust",
+                    payload={"volunteer_id": "V000101", "delta": -20},
+                )
+            ],
+        },
+    )
     conn = sqlite3.connect(store.path)
-    for sql in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "UPDATE journal SET amount = 0",
-                "DELETE FROM journal"):
+    for sql in (
+        "UPDATE events SET actor = 'x'",
+        "DELETE FROM events",
+        "UPDATE journal SET amount = 0",
+        "DELETE FROM journal",
+    ):
         with pytest.raises(sqlite3.DatabaseError):
             conn.execute(sql)
     assert store.volunteer("V000101")["balance"] == 100
@@ -120,17 +165,26 @@ def test_rejected_events_have_reasons_and_advance(env):
         _ev(kid, 2, occurred_at="yesterday"),
         _ev(kid, 3, occurred_at="2026-11-29T09:00:00"),
         _ev(kid, 4, kiosk_id="K-XS-01"),
-        _ev(kid, 5, type="attendance.sign_out", payload={"session_id": "nope", "minutes": 1,
-                                                         "credited_minutes": 0, "points": 0}),
+        _ev(
+            kid,
+            5,
+            type="attendance.sign_out",
+            payload={"session_id": "nope", "minutes": 1, "credited_minutes": 0, "points": 0},
+        ),
         _ev(kid, 6, type="redemption.cancel", payload={"redemption_id": "nope"}),
         _ev(kid, 7),
     ]
-    r = client.post("/v1/events", headers={"Authorization": f"Bearer {k['token']}"},
-                    json={"kiosk_id": kid, "events": events}).json()
+    r = client.post(
+        "/v1/events",
+        headers={"Authorization": f"Bearer {k['token']}"},
+        json={"kiosk_id": kid, "events": events},
+    ).json()
     assert r["acked_seq"] == 7
     assert [x["status"] for x in r["results"]] == ["rejected"] * 6 + ["accepted"]
     assert all(x["reason"] for x in r["results"][:6])
-    rejected = client.get("/v1/exceptions?kind=rejected", headers={"Authorization": f"Bearer {env[3]}"}).json()
+    rejected = client.get(
+        "/v1/exceptions?kind=rejected", headers={"Authorization": f"Bearer {env[3]}"}
+    ).json()
     assert len(rejected["exceptions"]) == 6
 
 
@@ -138,7 +192,11 @@ def test_change_feed_cursor_pages_and_reset(env):
     store, client, clock, admin = env
     auth = {"Authorization": f"Bearer {admin}"}
     first = client.get("/v1/changes?limit=10", headers=auth).json()
-    assert first["reset"] is True and len(first["changes"]) == 10 and first["public_key"] == store.public_key
+    assert (
+        first["reset"] is True
+        and len(first["changes"]) == 10
+        and first["public_key"] == store.public_key
+    )
     seen, cursor = list(first["changes"]), first["next_cursor"]
     while True:
         page = client.get(f"/v1/changes?since={cursor}&limit=10", headers=auth).json()
@@ -148,7 +206,15 @@ def test_change_feed_cursor_pages_and_reset(env):
         seen += page["changes"]
         cursor = page["next_cursor"]
     kinds = {c["kind"] for c in seen}
-    assert {"site", "volunteer", "staff_pin", "activity", "catalog_item", "stock", "balance"} <= kinds
+    assert {
+        "site",
+        "volunteer",
+        "staff_pin",
+        "activity",
+        "catalog_item",
+        "stock",
+        "balance",
+    } <= kinds
     assert len({(c["kind"], c["key"]) for c in seen}) == len(seen)
     assert all("pin" not in c["data"] for c in seen)  # only hashes
     for bad in ("nonsense", "deadbeef.1", cursor.split(".")[0] + ".999999"):
@@ -158,11 +224,28 @@ def test_change_feed_cursor_pages_and_reset(env):
 
 def test_cli_init_enroll_code_and_demo_roster(tmp_path):
     db = tmp_path / "x.db"
-    out = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "init", "--db", str(db)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.ledger.cli", "init", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "signing-key" in out and "BACK THIS FILE UP" in out and "admin) token:" in out
-    r = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "demo-data", "--db", str(db), "--out",
-                        str(tmp_path / "demo")], capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sync.ledger.cli",
+            "demo-data",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "demo"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(r.stdout)["ok"]
     roster = json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
     store = LedgerStore(db)
@@ -171,21 +254,39 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
         assert verify(person["code"], store.public_key).subject_id == person["volunteer_id"]
         assert (person["kind"] == "S") == ("pin" in person)
     assert (tmp_path / "demo" / "cards" / "V000101.png").exists()
-    code = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site",
-                           "service-center"], capture_output=True, text=True, check=True).stdout
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sync.ledger.cli",
+            "enroll-code",
+            "--db",
+            str(db),
+            "--site",
+            "service-center",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert len(code.strip()) == 14 and code.count("\n") == 1
-    bad = subprocess.run([sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site", "x"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site", "x"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "unknown site" in bad.stderr
 
 
 def test_ledger_imports_no_kiosk_ui_or_camera():
     # Only the pure core and the stdlib-only config and logging helpers are shared.
-    code = ("import sys, sync.ledger.app, sync.ledger.cli, kiosk.logs;"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('kivy', 'cv2')"
-            " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs')"
-            " or m.startswith('kiosk.core')))];"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, sync.ledger.app, sync.ledger.cli, kiosk.logs;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('kivy', 'cv2')"
+        " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs')"
+        " or m.startswith('kiosk.core')))];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -202,11 +303,17 @@ def test_loading_reference_data_again_keeps_balances(env):
     _, kiosk = _enroll(store, client, clock)
     before = store.balances()
     assert before["V000101"] > 0
-    ev = _ev(kiosk["kiosk_id"], 1, type="points.adjust", payload={"volunteer_id": "V000101", "delta": 5,
-                                                                  "reason": "test"})
+    ev = _ev(
+        kiosk["kiosk_id"],
+        1,
+        type="points.adjust",
+        payload={"volunteer_id": "V000101", "delta": 5, "reason": "test"},
+    )
     assert store.ingest(kiosk["kiosk_id"], [ev], clock.now)[1] == 1
     entries = store.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
-    store.load_reference(demo.build(date(2026, 11, 29), generate_keypair()).snapshot["changes"], clock.now)
+    store.load_reference(
+        demo.build(date(2026, 11, 29), generate_keypair()).snapshot["changes"], clock.now
+    )
     assert store.balances() == {**before, "V000101": before["V000101"] + 5}
     assert store.conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == entries
 
@@ -221,33 +328,91 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
     _, b = _enroll(store, client, clock, "xiangshan-study")
     start = store.balances()["V000101"]
     at = "2026-11-29T10:00:00.000+08:00"
-    spend = _ev(b["kiosk_id"], 1, id="r1", type="redemption.create", actor="V000101", occurred_at=at,
-                payload={"redemption_id": "r1", "item_id": "towel", "site_id": "xiangshan-study", "cost": start,
-                         "stocked": False})
+    spend = _ev(
+        b["kiosk_id"],
+        1,
+        id="r1",
+        type="redemption.create",
+        actor="V000101",
+        occurred_at=at,
+        payload={
+            "redemption_id": "r1",
+            "item_id": "towel",
+            "site_id": "xiangshan-study",
+            "cost": start,
+            "stocked": False,
+        },
+    )
     assert store.ingest(b["kiosk_id"], [spend], clock.now)[0][0]["status"] == "accepted"
     assert store.balances()["V000101"] == 0 and store.exceptions("overdraft") == []
-    sign_in = _ev(a["kiosk_id"], 1, id="s1", type="attendance.sign_in", actor="V000101", occurred_at=at,
-                  payload={"session_id": "s1", "activity_id": "A", "site_id": "service-center"})
-    sign_out = _ev(a["kiosk_id"], 2, id="s1-out", type="attendance.sign_out", actor="V000101",
-                   payload={"session_id": "s1", "minutes": 120, "credited_minutes": 120, "points": 20})
-    take = _ev(a["kiosk_id"], 3, id="adj1", type="points.adjust", actor="S0001",
-               payload={"volunteer_id": "V000101", "delta": -15, "reason": "mistake"})
-    fix = _ev(a["kiosk_id"], 4, id="fix1", type="attendance.correct", actor="S0001",
-              payload={"session_id": "s1", "minutes": 30, "credited_minutes": 30, "points": 0,
-                       "reason": "wrong_time"})
+    sign_in = _ev(
+        a["kiosk_id"],
+        1,
+        id="s1",
+        type="attendance.sign_in",
+        actor="V000101",
+        occurred_at=at,
+        payload={"session_id": "s1", "activity_id": "A", "site_id": "service-center"},
+    )
+    sign_out = _ev(
+        a["kiosk_id"],
+        2,
+        id="s1-out",
+        type="attendance.sign_out",
+        actor="V000101",
+        payload={"session_id": "s1", "minutes": 120, "credited_minutes": 120, "points": 20},
+    )
+    take = _ev(
+        a["kiosk_id"],
+        3,
+        id="adj1",
+        type="points.adjust",
+        actor="S0001",
+        payload={"volunteer_id": "V000101", "delta": -15, "reason": "mistake"},
+    )
+    fix = _ev(
+        a["kiosk_id"],
+        4,
+        id="fix1",
+        type="attendance.correct",
+        actor="S0001",
+        payload={
+            "session_id": "s1",
+            "minutes": 30,
+            "credited_minutes": 30,
+            "points": 0,
+            "reason": "wrong_time",
+        },
+    )
     results, acked = store.ingest(a["kiosk_id"], [sign_in, sign_out, take, fix], clock.now)
     assert acked == 4 and {r["status"] for r in results} == {"accepted"}
     assert store.balances()["V000101"] == -15
     found = {x["event_id"]: x for x in store.exceptions("overdraft")}
-    assert set(found) == {"fix1"}  # after the adjustment the balance was 20 - 15 = 5: not below zero
+    assert set(found) == {
+        "fix1"
+    }  # after the adjustment the balance was 20 - 15 = 5: not below zero
     assert found["fix1"]["detail"] == {"balance": -15, "delta": -20, "cause": "attendance.correct"}
-    more = _ev(a["kiosk_id"], 5, id="adj2", type="points.adjust", actor="S0001",
-               payload={"volunteer_id": "V000101", "delta": -5, "reason": "mistake"})
+    more = _ev(
+        a["kiosk_id"],
+        5,
+        id="adj2",
+        type="points.adjust",
+        actor="S0001",
+        payload={"volunteer_id": "V000101", "delta": -5, "reason": "mistake"},
+    )
     store.ingest(a["kiosk_id"], [more], clock.now)
     x = {x["event_id"]: x for x in store.exceptions("overdraft")}["adj2"]
     assert x["volunteer_id"] == "V000101" and x["kiosk_id"] == a["kiosk_id"]
     assert x["detail"] == {"balance": -20, "delta": -5, "cause": "points.adjust"}
-    give = _ev(a["kiosk_id"], 6, id="adj3", type="points.adjust", actor="S0001",
-               payload={"volunteer_id": "V000101", "delta": 5, "reason": "bonus"})
-    store.ingest(a["kiosk_id"], [give], clock.now)  # giving points never raises one, even below zero
+    give = _ev(
+        a["kiosk_id"],
+        6,
+        id="adj3",
+        type="points.adjust",
+        actor="S0001",
+        payload={"volunteer_id": "V000101", "delta": 5, "reason": "bonus"},
+    )
+    store.ingest(
+        a["kiosk_id"], [give], clock.now
+    )  # giving points never raises one, even below zero
     assert len(store.exceptions("overdraft")) == 2

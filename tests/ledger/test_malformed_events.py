@@ -38,15 +38,40 @@ FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "ac
 def ledger(tmp_path_factory):
     root = tmp_path_factory.mktemp("malformed")
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        assert ledger_main(["demo-data", "--db", str(root / "l.db"), "--out", str(root / "demo"),
-                            "--no-cards", "--day", "2026-11-29"]) == 0
+        assert (
+            ledger_main(
+                [
+                    "demo-data",
+                    "--db",
+                    str(root / "l.db"),
+                    "--out",
+                    str(root / "demo"),
+                    "--no-cards",
+                    "--day",
+                    "2026-11-29",
+                ]
+            )
+            == 0
+        )
     store = LedgerStore(root / "l.db")
     client = TestClient(create_app(store, clock=lambda: T0), raise_server_exceptions=False)
     code = store.create_enrollment_code(SITE, T0)
-    enrolled = client.post("/v1/enroll", json={"enrollment_code": code, "kiosk_name": "fuzz"}).json()
-    volunteers = [r[0] for r in store.conn.execute("SELECT volunteer_id FROM volunteers ORDER BY volunteer_id LIMIT 20")]
-    state = {"kiosk_id": enrolled["kiosk_id"], "token": enrolled["token"], "acked": 0, "volunteers": volunteers,
-             "n": 0}
+    enrolled = client.post(
+        "/v1/enroll", json={"enrollment_code": code, "kiosk_name": "fuzz"}
+    ).json()
+    volunteers = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT volunteer_id FROM volunteers ORDER BY volunteer_id LIMIT 20"
+        )
+    ]
+    state = {
+        "kiosk_id": enrolled["kiosk_id"],
+        "token": enrolled["token"],
+        "acked": 0,
+        "volunteers": volunteers,
+        "n": 0,
+    }
     yield store, client, state
     store.close()
 
@@ -54,8 +79,11 @@ def ledger(tmp_path_factory):
 def _post(client, state, events: list) -> object:
     # ensure_ascii: a lone surrogate travels as a \\udXXX escape, as any JSON encoder would send it.
     body = json.dumps({"kiosk_id": state["kiosk_id"], "events": events}, ensure_ascii=True).encode()
-    return client.post("/v1/events", content=body, headers={"Authorization": f"Bearer {state['token']}",
-                                                            "Content-Type": "application/json"})
+    return client.post(
+        "/v1/events",
+        content=body,
+        headers={"Authorization": f"Bearer {state['token']}", "Content-Type": "application/json"},
+    )
 
 
 def _base(state, kind: str, seq: int, minute: int) -> list[dict]:
@@ -65,20 +93,55 @@ def _base(state, kind: str, seq: int, minute: int) -> list[dict]:
     at = f"2026-11-29T09:{minute % 60:02d}:00.000+08:00"
 
     def ev(s: int, etype: str, actor: str, payload: dict, eid: str | None = None) -> dict:
-        return {"id": eid or uuid7(), "kiosk_id": kid, "seq": s, "type": etype, "occurred_at": at,
-                "clock_offset_ms": 0, "actor": actor, "payload": payload}
+        return {
+            "id": eid or uuid7(),
+            "kiosk_id": kid,
+            "seq": s,
+            "type": etype,
+            "occurred_at": at,
+            "clock_offset_ms": 0,
+            "actor": actor,
+            "payload": payload,
+        }
 
     if kind == "shift":
         sid = uuid7()
-        return [ev(seq, "attendance.sign_in", vid, {"session_id": sid, "activity_id": "GEN", "site_id": SITE}, sid),
-                ev(seq + 1, "attendance.sign_out", vid, {"session_id": sid, "minutes": 30, "credited_minutes": 30,
-                                                         "points": 5})]
+        return [
+            ev(
+                seq,
+                "attendance.sign_in",
+                vid,
+                {"session_id": sid, "activity_id": "GEN", "site_id": SITE},
+                sid,
+            ),
+            ev(
+                seq + 1,
+                "attendance.sign_out",
+                vid,
+                {"session_id": sid, "minutes": 30, "credited_minutes": 30, "points": 5},
+            ),
+        ]
     if kind == "redeem":
         rid = uuid7()
-        return [ev(seq, "redemption.create", vid, {"redemption_id": rid, "item_id": "towel", "site_id": SITE,
-                                                   "cost": 1, "stocked": True}, rid)]
+        return [
+            ev(
+                seq,
+                "redemption.create",
+                vid,
+                {
+                    "redemption_id": rid,
+                    "item_id": "towel",
+                    "site_id": SITE,
+                    "cost": 1,
+                    "stocked": True,
+                },
+                rid,
+            )
+        ]
     if kind == "adjust":
-        return [ev(seq, "points.adjust", "S0001", {"volunteer_id": vid, "delta": 2, "reason": "fuzz"})]
+        return [
+            ev(seq, "points.adjust", "S0001", {"volunteer_id": vid, "delta": 2, "reason": "fuzz"})
+        ]
     return [ev(seq, "stock.restock", "S0001", {"site_id": SITE, "item_id": "towel", "qty": 1})]
 
 
@@ -86,14 +149,30 @@ _surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
 _text = st.one_of(
     st.text(max_size=12),
     st.text(alphabet=st.one_of(_surrogates, st.characters()), max_size=6),
-    st.sampled_from(["", "attendance.sign_in", "stock.restock", "2026-11-29T09:00:00", "0001-01-01T00:00:00+14:00",
-                     "9999-12-31T23:59:59.999-12:00", "2026-11-29\ud80009:00:00+08:00", "x" * 5000, "\x00",
-                     "志愿者", "K-SC-01"]),
+    st.sampled_from(
+        [
+            "",
+            "attendance.sign_in",
+            "stock.restock",
+            "2026-11-29T09:00:00",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59.999-12:00",
+            "2026-11-29\ud80009:00:00+08:00",
+            "x" * 5000,
+            "\x00",
+            "志愿者",
+            "K-SC-01",
+        ]
+    ),
 )
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10 ** 300), max_value=10 ** 300),
-    st.sampled_from([0, -1, 1, 2 ** 63 - 1, 2 ** 63, -(2 ** 63) - 1, 2 ** 64, 10 ** 4000]),
-    st.floats(allow_nan=True, allow_infinity=True), _text,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**300), max_value=10**300),
+    st.sampled_from([0, -1, 1, 2**63 - 1, 2**63, -(2**63) - 1, 2**64, 10**4000]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    _text,
 )
 json_values = st.recursive(
     _scalars,
@@ -103,7 +182,7 @@ json_values = st.recursive(
 
 
 def _usable_seq(v) -> bool:
-    return type(v) is int and 1 <= v < 2 ** 63
+    return type(v) is int and 1 <= v < 2**63
 
 
 # One change to an otherwise well-formed event.
@@ -112,16 +191,41 @@ mutation = st.one_of(
     st.tuples(st.just("set"), st.just("seq"), json_values.filter(lambda v: not _usable_seq(v))),
     st.tuples(st.just("drop"), st.sampled_from(FIELDS), st.none()),
     st.tuples(st.just("extra"), _text.filter(lambda k: k not in FIELDS), json_values),
-    st.tuples(st.just("payload"), st.sampled_from(["session_id", "site_id", "item_id", "qty", "cost", "minutes",
-                                                   "points", "credited_minutes", "volunteer_id", "delta",
-                                                   "closed_at", "signed_out_at", "redemption_id", "activity_id",
-                                                   "stocked", "offline"]), json_values),
+    st.tuples(
+        st.just("payload"),
+        st.sampled_from(
+            [
+                "session_id",
+                "site_id",
+                "item_id",
+                "qty",
+                "cost",
+                "minutes",
+                "points",
+                "credited_minutes",
+                "volunteer_id",
+                "delta",
+                "closed_at",
+                "signed_out_at",
+                "redemption_id",
+                "activity_id",
+                "stocked",
+                "offline",
+            ]
+        ),
+        json_values,
+    ),
 )
 
 item = st.one_of(
-    st.tuples(st.just("valid"), st.sampled_from(["shift", "redeem", "adjust", "restock"]), st.just(())),
-    st.tuples(st.just("bad"), st.sampled_from(["shift", "redeem", "adjust", "restock"]),
-              st.lists(mutation, min_size=1, max_size=3)),
+    st.tuples(
+        st.just("valid"), st.sampled_from(["shift", "redeem", "adjust", "restock"]), st.just(())
+    ),
+    st.tuples(
+        st.just("bad"),
+        st.sampled_from(["shift", "redeem", "adjust", "restock"]),
+        st.lists(mutation, min_size=1, max_size=3),
+    ),
 )
 
 
@@ -153,9 +257,15 @@ def _mutate(ev: dict, changes: list) -> dict:
     return ev
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
-@given(items=st.lists(item, min_size=1, max_size=8), whole=st.sampled_from([None, [], {}, 7, "x", None]))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    items=st.lists(item, min_size=1, max_size=8),
+    whole=st.sampled_from([None, [], {}, 7, "x", None]),
+)
 def test_malformed_events_never_5xx_and_never_block_the_queue(ledger, items, whole):
     store, client, state = ledger
     seq = state["acked"] + 1
@@ -199,9 +309,12 @@ def test_malformed_events_never_5xx_and_never_block_the_queue(ledger, items, who
     # The same batch again changes nothing (a retry after a lost answer).
     again = _post(client, state, events)
     assert again.status_code == 200 and again.json()["acked_seq"] == seq - 1, again.text
-    assert all(x["status"] in ("duplicate", "conflict") for x in again.json()["results"]), again.text
-    assert store.journal_balances() == {k: v for k, v in store.balances().items()
-                                        if k in store.journal_balances()}
+    assert all(x["status"] in ("duplicate", "conflict") for x in again.json()["results"]), (
+        again.text
+    )
+    assert store.journal_balances() == {
+        k: v for k, v in store.balances().items() if k in store.journal_balances()
+    }
 
 
 @pytest.mark.parametrize("DEPTH", [40, 400, 900, 940, 990])
@@ -211,7 +324,12 @@ def test_deeply_nested_and_oversized_values_get_an_answer(ledger, DEPTH):
     deep = "[" * DEPTH + '"x"' + "]" * DEPTH  # JSON text: near the parser's nesting limit
     events = []
     for field in ("type", "actor", "payload", "occurred_at"):
-        for value in (deep, '{"a": ' + deep + "}", json.dumps("y" * 100_000), json.dumps([0] * 10_000)):
+        for value in (
+            deep,
+            '{"a": ' + deep + "}",
+            json.dumps("y" * 100_000),
+            json.dumps([0] * 10_000),
+        ):
             ev = _base(state, "restock", seq, seq)[0]
             ev[field] = "@@"
             events.append(json.dumps(ev).replace('"@@"', value))
@@ -219,23 +337,36 @@ def test_deeply_nested_and_oversized_values_get_an_answer(ledger, DEPTH):
     ok = _base(state, "restock", seq, seq)[0]
     events.append(json.dumps(ok))
     for first, part in ((state["acked"] + 1, events[:8]), (state["acked"] + 9, events[8:])):
-        body = ('{"kiosk_id": "' + state["kiosk_id"] + '", "events": [' + ",".join(part) + "]}").encode()
-        r = client.post("/v1/events", content=body, headers={"Authorization": f"Bearer {state['token']}"})
+        body = (
+            '{"kiosk_id": "' + state["kiosk_id"] + '", "events": [' + ",".join(part) + "]}"
+        ).encode()
+        r = client.post(
+            "/v1/events", content=body, headers={"Authorization": f"Bearer {state['token']}"}
+        )
         assert r.status_code in (200, 400), r.text[:500]
         if r.status_code == 200:
             assert r.json()["acked_seq"] == first + len(part) - 1, r.text[:500]
             state["acked"] = first + len(part) - 1
         else:
-            assert DEPTH > 900 and r.json()["error"] == "malformed_json", r.text[:300]  # beyond the parser
+            assert DEPTH > 900 and r.json()["error"] == "malformed_json", r.text[
+                :300
+            ]  # beyond the parser
             break
     else:
         assert r.json()["results"][-1]["status"] == "accepted"
     # Whatever could not even be parsed as JSON (nesting beyond the parser's limit, integers of
     # thousands of digits) is a clear 400, not a 500.
-    for raw in (b'{"kiosk_id": "%s", "events": [' % state["kiosk_id"].encode() + b"[" * 100_000 + b"]" * 100_000
-                + b"]}", b'{"kiosk_id": "%s", "events": [{"id": "a", "seq": 1%s}]}'
-                % (state["kiosk_id"].encode(), b"0" * 5000)):
-        r = client.post("/v1/events", content=raw, headers={"Authorization": f"Bearer {state['token']}"})
+    for raw in (
+        b'{"kiosk_id": "%s", "events": [' % state["kiosk_id"].encode()
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"]}",
+        b'{"kiosk_id": "%s", "events": [{"id": "a", "seq": 1%s}]}'
+        % (state["kiosk_id"].encode(), b"0" * 5000),
+    ):
+        r = client.post(
+            "/v1/events", content=raw, headers={"Authorization": f"Bearer {state['token']}"}
+        )
         assert r.status_code == 400 and r.json()["error"] == "malformed_json", r.text[:300]
 
 
@@ -244,9 +375,17 @@ def test_type_as_list_or_object_is_rejected_and_the_queue_moves_on(ledger):
     store, client, state = ledger
     seq = state["acked"] + 1
     events = []
-    for field, value in (("type", ["stock.restock"]), ("type", {"a": 1}), ("id", uuid7()), ("seq", None),
-                         ("occurred_at", ["x"]), ("actor", {"v": "V1"}), ("payload", [1]),
-                         ("clock_offset_ms", 10 ** 30), ("clock_offset_ms", float("nan"))):
+    for field, value in (
+        ("type", ["stock.restock"]),
+        ("type", {"a": 1}),
+        ("id", uuid7()),
+        ("seq", None),
+        ("occurred_at", ["x"]),
+        ("actor", {"v": "V1"}),
+        ("payload", [1]),
+        ("clock_offset_ms", 10**30),
+        ("clock_offset_ms", float("nan")),
+    ):
         if field in ("id", "seq"):
             continue
         ev = _base(state, "restock", seq, seq)[0]

@@ -44,11 +44,26 @@ class Clock:
 def world(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert ledger_main(["demo-data", "--db", str(tmp_path / "l.db"), "--out", str(tmp_path / "demo"),
-                            "--no-cards", "--day", "2026-11-29"]) == 0
+        assert (
+            ledger_main(
+                [
+                    "demo-data",
+                    "--db",
+                    str(tmp_path / "l.db"),
+                    "--out",
+                    str(tmp_path / "demo"),
+                    "--no-cards",
+                    "--day",
+                    "2026-11-29",
+                ]
+            )
+            == 0
+        )
     admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
-    cards = {p["volunteer_id"]: p["code"]
-             for p in json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))}
+    cards = {
+        p["volunteer_id"]: p["code"]
+        for p in json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
+    }
     ledger = LedgerStore(tmp_path / "l.db")
     clock = Clock()
     app = create_app(ledger, clock=lambda: clock.now.astimezone(UTC))
@@ -59,8 +74,13 @@ def world(tmp_path):
         session, _ = session_for(wire, name)
         code = ledger.create_enrollment_code(site, clock.now.astimezone(UTC), timedelta(hours=1))
         assert enroll(store, "http://ledger", code, name, session=session, clock=clock)["ok"]
-        kiosks[name] = {"store": store, "session": session, "site": site,
-                        "kiosk": Kiosk(store, KioskConfig(), clock=clock), "token": store.setting("ledger_token")}
+        kiosks[name] = {
+            "store": store,
+            "session": session,
+            "site": site,
+            "kiosk": Kiosk(store, KioskConfig(), clock=clock),
+            "token": store.setting("ledger_token"),
+        }
     yield ledger, TestClient(app), clock, admin, cards, kiosks
     for k in kiosks.values():
         k["session"].close()
@@ -70,8 +90,11 @@ def world(tmp_path):
 
 
 def listed(client, token, kind=None):
-    r = client.get("/v1/exceptions", params={"kind": kind} if kind else None,
-                   headers={"Authorization": f"Bearer {token}"})
+    r = client.get(
+        "/v1/exceptions",
+        params={"kind": kind} if kind else None,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -92,16 +115,34 @@ def make_exceptions(clock, cards, kiosks):
     now = clock.now
     first = a["store"].events_after(0, 1)[0]
     with a["store"].transaction() as conn:  # refused by the ledger: a negative restock
-        a["store"].append(conn, "stock.restock", "S0001", {"site_id": "service-center", "item_id": "towel",
-                                                           "qty": -3}, occurred_at=now, now=now)
+        a["store"].append(
+            conn,
+            "stock.restock",
+            "S0001",
+            {"site_id": "service-center", "item_id": "towel", "qty": -3},
+            occurred_at=now,
+            now=now,
+        )
     with b["store"].transaction() as conn:
         # the same id as a's first event with other content: a conflict raised by b
-        b["store"].append(conn, "points.adjust", "S0001", {"volunteer_id": "V000110", "delta": 5, "reason": "x"},
-                          occurred_at=now, now=now, event_id=first.id)
+        b["store"].append(
+            conn,
+            "points.adjust",
+            "S0001",
+            {"volunteer_id": "V000110", "delta": 5, "reason": "x"},
+            occurred_at=now,
+            now=now,
+            event_id=first.id,
+        )
         # more taken off the shelf than the ledger knows of: stock below zero at b's site
-        b["store"].append(conn, "stock.adjust", "S0001", {"site_id": "xiangshan-study", "item_id": "towel",
-                                                          "delta": -500, "reason": "count"},
-                          occurred_at=now, now=now)
+        b["store"].append(
+            conn,
+            "stock.adjust",
+            "S0001",
+            {"site_id": "xiangshan-study", "item_id": "towel", "delta": -500, "reason": "count"},
+            occurred_at=now,
+            now=now,
+        )
     for k in (a, b, a):
         assert sync_once(k["store"], session=k["session"], clock=clock)["ok"]
 
@@ -110,17 +151,27 @@ def test_a_kiosk_reads_its_own_sites_exceptions_only(world):
     ledger, client, clock, admin, cards, kiosks = world
     make_exceptions(clock, cards, kiosks)
     everything = listed(client, admin)["exceptions"]
-    assert {x["kind"] for x in everything} == {"overdraft", "overlapping_sessions", "conflict", "rejected",
-                                               "stock_below_zero"}
+    assert {x["kind"] for x in everything} == {
+        "overdraft",
+        "overlapping_sessions",
+        "conflict",
+        "rejected",
+        "stock_below_zero",
+    }
     ids = {name: k["store"].setting("kiosk_id") for name, k in kiosks.items()}
 
     def concerns(row, site, kiosk_ids):
-        return (row["site_id"] == site or row["kiosk_id"] in kiosk_ids
-                or bool(set(row["detail"].get("kiosks", [])) & kiosk_ids))
+        return (
+            row["site_id"] == site
+            or row["kiosk_id"] in kiosk_ids
+            or bool(set(row["detail"].get("kiosks", [])) & kiosk_ids)
+        )
 
-    for name, site, mates in (("a", "service-center", {ids["a"], ids["c"]}),
-                              ("b", "xiangshan-study", {ids["b"]}),
-                              ("c", "service-center", {ids["a"], ids["c"]})):
+    for name, site, mates in (
+        ("a", "service-center", {ids["a"], ids["c"]}),
+        ("b", "xiangshan-study", {ids["b"]}),
+        ("c", "service-center", {ids["a"], ids["c"]}),
+    ):
         answer = listed(client, kiosks[name]["token"])
         assert answer["site_id"] == site
         rows = answer["exceptions"]
@@ -128,8 +179,16 @@ def test_a_kiosk_reads_its_own_sites_exceptions_only(world):
         expected = [x["exception_id"] for x in everything if concerns(x, site, mates)]
         assert [x["exception_id"] for x in rows] == expected and rows
         for row in rows:
-            assert set(row) == {"exception_id", "kind", "volunteer_id", "site_id", "kiosk_id", "event_id",
-                                "detail", "created_at"}
+            assert set(row) == {
+                "exception_id",
+                "kind",
+                "volunteer_id",
+                "site_id",
+                "kiosk_id",
+                "event_id",
+                "detail",
+                "created_at",
+            }
             assert "body" not in row["detail"]  # a conflicting event's content stays at the ledger
     a_kinds = {x["kind"] for x in listed(client, kiosks["a"]["token"])["exceptions"]}
     b_kinds = {x["kind"] for x in listed(client, kiosks["b"]["token"])["exceptions"]}
@@ -138,13 +197,22 @@ def test_a_kiosk_reads_its_own_sites_exceptions_only(world):
     # c made nothing itself but shares a's site: it sees a's refused event too
     assert {x["kind"] for x in listed(client, kiosks["c"]["token"])["exceptions"]} == a_kinds
     [over] = listed(client, kiosks["b"]["token"], "overdraft")["exceptions"]
-    assert over["volunteer_id"] == "V000109" and over["detail"]["balance"] == -25 and over["detail"]["cost"] == 30
+    assert (
+        over["volunteer_id"] == "V000109"
+        and over["detail"]["balance"] == -25
+        and over["detail"]["cost"] == 30
+    )
     [overlap] = listed(client, kiosks["a"]["token"], "overlapping_sessions")["exceptions"]
-    assert overlap["volunteer_id"] == "V000101" and set(overlap["detail"]["kiosks"]) == {ids["a"], ids["b"]}
+    assert overlap["volunteer_id"] == "V000101" and set(overlap["detail"]["kiosks"]) == {
+        ids["a"],
+        ids["b"],
+    }
     assert all("ref" in x for x in everything)  # staff get the rows as stored, as before
     # the sync agent's call gets the same rows with the kiosk's own token
-    assert fetch_exceptions(kiosks["b"]["store"], session=kiosks["b"]["session"]) == \
-        listed(client, kiosks["b"]["token"])["exceptions"]
+    assert (
+        fetch_exceptions(kiosks["b"]["store"], session=kiosks["b"]["session"])
+        == listed(client, kiosks["b"]["token"])["exceptions"]
+    )
 
 
 def test_exceptions_need_a_kiosk_or_staff_token(world):
@@ -155,6 +223,14 @@ def test_exceptions_need_a_kiosk_or_staff_token(world):
         r = client.get("/v1/exceptions", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     with ledger.transaction() as c:  # a revoked kiosk reads nothing more
-        c.execute("UPDATE kiosks SET revoked = 1 WHERE kiosk_id = ?", (kiosks["b"]["store"].setting("kiosk_id"),))
-    assert client.get("/v1/exceptions", headers={"Authorization": f"Bearer {kiosks['b']['token']}"}).status_code == 401
+        c.execute(
+            "UPDATE kiosks SET revoked = 1 WHERE kiosk_id = ?",
+            (kiosks["b"]["store"].setting("kiosk_id"),),
+        )
+    assert (
+        client.get(
+            "/v1/exceptions", headers={"Authorization": f"Bearer {kiosks['b']['token']}"}
+        ).status_code
+        == 401
+    )
     assert len(listed(client, admin)["exceptions"]) >= 5

@@ -48,8 +48,14 @@ class Recorder:
 
 
 def _scanner(source, rec: Recorder, **kw) -> Scanner:
-    return Scanner(source, rec.on_result, on_status=rec.on_status, on_decoded=rec.on_decoded,
-                   backoff_s=(0.01, 0.05), **kw)
+    return Scanner(
+        source,
+        rec.on_result,
+        on_status=rec.on_status,
+        on_decoded=rec.on_decoded,
+        backoff_s=(0.01, 0.05),
+        **kw,
+    )
 
 
 def test_shown_card_is_reported_once(card_text):
@@ -116,8 +122,12 @@ def test_reopen_with_backoff_after_failures():
     rec = Recorder()
     with _scanner(src, rec):
         assert rec.wait_for(lambda r: src.opens >= 4 and r.statuses[-1] is CameraStatus.RUNNING)
-    assert rec.statuses[:4] == [CameraStatus.STARTING, CameraStatus.UNAVAILABLE,
-                                CameraStatus.RUNNING, CameraStatus.UNAVAILABLE]
+    assert rec.statuses[:4] == [
+        CameraStatus.STARTING,
+        CameraStatus.UNAVAILABLE,
+        CameraStatus.RUNNING,
+        CameraStatus.UNAVAILABLE,
+    ]
 
 
 class NumberedSource:

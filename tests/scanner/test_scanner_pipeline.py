@@ -12,8 +12,19 @@ from kiosk.scanner.decoders import Candidate
 from kiosk.scanner.pipeline import DecodePipeline, Work, stage_zxing, to_gray
 
 # Categories the pipeline reads on every generated frame (see bench/bench_decode.py).
-MUST_READ = ("nominal", "far", "close", "tilt", "rotation", "motion_blur", "overexposed",
-             "shadow", "jpeg", "moire", "inverted")
+MUST_READ = (
+    "nominal",
+    "far",
+    "close",
+    "tilt",
+    "rotation",
+    "motion_blur",
+    "overexposed",
+    "shadow",
+    "jpeg",
+    "moire",
+    "inverted",
+)
 # Categories where some frames defeat every decoder: the pipeline must not do worse
 # than zxing-cpp alone, the better single decoder on these frames.
 HARD = ("blur", "dim", "glare", "noise", "occlusion")
@@ -97,6 +108,7 @@ def test_inverted_code(pipe, card_text):
 def _stage(*texts: str, decoder: str = "stub"):
     def stage(work: Work) -> list[Candidate]:
         return [Candidate(t, decoder) for t in texts]
+
     return stage
 
 
@@ -118,7 +130,10 @@ def test_public_key_prefers_the_reading_that_verifies(keypair, card_text):
     other_card = sign(keypair.private_key, "V", "V000999", 1)
     stages = (_stage(misread, card_text, other_card),)
     with_key = DecodePipeline(public_key=keypair.public_key, stages=stages)
-    assert {c.text for c in with_key.decode(np.zeros((4, 4), np.uint8)).codes} == {card_text, other_card}
+    assert {c.text for c in with_key.decode(np.zeros((4, 4), np.uint8)).codes} == {
+        card_text,
+        other_card,
+    }
     without_key = DecodePipeline(stages=stages)
     assert len(without_key.decode(np.zeros((4, 4), np.uint8)).codes) == 3
 

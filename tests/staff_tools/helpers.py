@@ -21,7 +21,9 @@ from openpyxl import Workbook
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-with warnings.catch_warnings():  # starlette's notice about httpx; TestClient still works as documented
+with (
+    warnings.catch_warnings()
+):  # starlette's notice about httpx; TestClient still works as documented
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
@@ -55,9 +57,11 @@ class _Adapter(BaseAdapter):
         super().__init__()
         self.client = client
 
-    def send(self, request, **kw):  # noqa: ANN001 - requests' own signature
+    def send(self, request, **kw):
         path = request.path_url
-        r = self.client.request(request.method, path, content=request.body, headers=dict(request.headers))
+        r = self.client.request(
+            request.method, path, content=request.body, headers=dict(request.headers)
+        )
         resp = requests.Response()
         resp.status_code = r.status_code
         resp.headers = CaseInsensitiveDict(r.headers)
@@ -95,7 +99,9 @@ class Ledger:
         s.mount(URL, _Adapter(self.client))
         return s
 
-    def kiosk(self, name: str, site: str = "service-center", at: datetime | None = None) -> tuple[Kiosk, Clock]:
+    def kiosk(
+        self, name: str, site: str = "service-center", at: datetime | None = None
+    ) -> tuple[Kiosk, Clock]:
         """A kiosk enrolled with this ledger through the sync agent, its own clock at ``at``."""
         store = Store.in_dir(self.tmp / f"kiosk-{name}", create=True)
         clock = Clock(at or datetime(2026, 11, 29, 9, 0, tzinfo=TZ))
@@ -115,8 +121,21 @@ def ledger(tmp_path):
     db = tmp_path / "ledger.db"
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert ledger_main(["demo-data", "--db", str(db), "--out", str(tmp_path / "demo"), "--no-cards",
-                            "--day", DAY]) == 0
+        assert (
+            ledger_main(
+                [
+                    "demo-data",
+                    "--db",
+                    str(db),
+                    "--out",
+                    str(tmp_path / "demo"),
+                    "--no-cards",
+                    "--day",
+                    DAY,
+                ]
+            )
+            == 0
+        )
     admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
     store = LedgerStore(db)
     clock = Clock(datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
@@ -154,11 +173,16 @@ def decode_pdf(pdf: Path, public_key: str | None = None, dpi: int = 150) -> list
     found = []
     try:
         for page_no in range(len(doc)):
-            page = np.asarray(doc[page_no].render(scale=dpi / 72).to_pil().convert("RGB"))[:, :, ::-1].copy()
+            page = np.asarray(doc[page_no].render(scale=dpi / 72).to_pil().convert("RGB"))[
+                :, :, ::-1
+            ].copy()
             for x, y in card_sheet.layout():
                 fx, fy = x / card_sheet.DPI * dpi, y / card_sheet.DPI * dpi
-                w, h = card_sheet.CARD[0] / card_sheet.DPI * dpi, card_sheet.CARD[1] / card_sheet.DPI * dpi
-                crop = page[int(fy):int(fy + h), int(fx):int(fx + w)]
+                w, h = (
+                    card_sheet.CARD[0] / card_sheet.DPI * dpi,
+                    card_sheet.CARD[1] / card_sheet.DPI * dpi,
+                )
+                crop = page[int(fy) : int(fy + h), int(fx) : int(fx + w)]
                 if crop.mean() > 250:  # an empty slot on the last page
                     continue
                 result = pipeline.decode(np.ascontiguousarray(crop))

@@ -12,7 +12,9 @@ from tests.staff_tools.helpers import decode_pdf
 
 
 def test_every_card_on_the_pdf_decodes_at_print_size(tmp_path, demo_data):
-    holders = [CardHolder(p["volunteer_id"], p["name"], p["code"], p["kind"]) for p in demo_data.roster]
+    holders = [
+        CardHolder(p["volunteer_id"], p["name"], p["code"], p["kind"]) for p in demo_data.roster
+    ]
     pdf = tmp_path / "cards.pdf"
     assert card_sheet.write_pdf(holders, pdf) == 2  # 12 people, 10 cards a page
     doc = pdfium.PdfDocument(str(pdf))
@@ -28,7 +30,9 @@ def test_every_card_on_the_pdf_decodes_at_print_size(tmp_path, demo_data):
 
 
 def test_pngs_for_phones(tmp_path, demo_data):
-    holders = [CardHolder(p["volunteer_id"], p["name"], p["code"], p["kind"]) for p in demo_data.roster[:3]]
+    holders = [
+        CardHolder(p["volunteer_id"], p["name"], p["code"], p["kind"]) for p in demo_data.roster[:3]
+    ]
     paths = card_sheet.write_pngs(holders, tmp_path / "png")
     assert [p.name for p in paths] == [f"{h.subject_id}.png" for h in holders]
     import cv2

@@ -22,7 +22,9 @@ def test_cards_pdf_from_the_command_decodes_card_by_card(ledger, tmp_path):
     code, out, err = ledger.run("cards", "--out", pdf)
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["cards"] == 20 and summary["pages"] == 2  # 9 active demo volunteers + 11 new; 10 a page
+    assert (
+        summary["cards"] == 20 and summary["pages"] == 2
+    )  # 9 active demo volunteers + 11 new; 10 a page
     found = decode_pdf(pdf, ledger.store.public_key)
     assert len(found) == 20
     ids = sorted(verify(text, ledger.store.public_key).subject_id for text in found)
@@ -32,8 +34,9 @@ def test_cards_pdf_from_the_command_decodes_card_by_card(ledger, tmp_path):
     # Chosen people, staff included on request, and the team filter.
     code, out, _ = ledger.run("cards", "S0001", "v000108", "--out", tmp_path / "two.pdf")
     assert code == 0 and json.loads(out)["cards"] == 2
-    assert sorted(verify(t, ledger.store.public_key).subject_id for t in decode_pdf(tmp_path / "two.pdf")) == \
-        ["S0001", "V000108"]
+    assert sorted(
+        verify(t, ledger.store.public_key).subject_id for t in decode_pdf(tmp_path / "two.pdf")
+    ) == ["S0001", "V000108"]
     code, out, _ = ledger.run("cards", "--team", "夕阳红服务队", "--out", tmp_path / "team.pdf")
     assert json.loads(out)["cards"] == 3  # 张晓明, 李秀英, 周建国 (黄美玲 is suspended)
     code, _, err = ledger.run("cards", "V999999", "--out", tmp_path / "x.pdf")
@@ -56,7 +59,9 @@ def test_reissue_makes_every_kiosk_refuse_the_old_card_after_its_next_sync(ledge
     old = sign(private_key(ledger.store), "V", "V000103", 1)
     assert front.scan(old).kind == "signed_in"
 
-    code, out, err = ledger.run("reissue", "V000103", "--reason", "lost at the market", "--out", tmp_path / "new.png")
+    code, out, err = ledger.run(
+        "reissue", "V000103", "--reason", "lost at the market", "--out", tmp_path / "new.png"
+    )
     assert code == 0, err
     assert json.loads(out)["card_version"] == 2
     new = DecodePipeline().decode(cv2.imread(str(tmp_path / "new.png"))).codes[0].text
@@ -83,7 +88,10 @@ def test_reissue_makes_every_kiosk_refuse_the_old_card_after_its_next_sync(ledge
     assert verify(third, ledger.store.public_key).version == 3
     ledger.sync(study)
     assert study.verify(new).reason == "replaced_card" and study.verify(third).ok
-    assert ledger.client.post("/v1/admin/volunteers/V999999/reissue", headers=ledger.auth).status_code == 404
+    assert (
+        ledger.client.post("/v1/admin/volunteers/V999999/reissue", headers=ledger.auth).status_code
+        == 404
+    )
     assert ledger.run("reissue", "V999999")[0] == 1
 
 
@@ -92,8 +100,9 @@ def test_cards_pdf_over_http(ledger, tmp_path):
     r = ledger.client.get("/v1/admin/cards.pdf?ids=V000101,V000102", headers=ledger.auth)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     (tmp_path / "c.pdf").write_bytes(r.content)
-    assert sorted(verify(t, ledger.store.public_key).subject_id for t in decode_pdf(tmp_path / "c.pdf")) == \
-        ["V000101", "V000102"]
+    assert sorted(
+        verify(t, ledger.store.public_key).subject_id for t in decode_pdf(tmp_path / "c.pdf")
+    ) == ["V000101", "V000102"]
 
 
 def test_a_missing_signing_key_is_explained(ledger):

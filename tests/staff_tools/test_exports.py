@@ -30,8 +30,20 @@ def at(hh: int, mm: int = 0, day: int = 29) -> datetime:
 def month(ledger, tmp_path):
     """One day at both sites: shifts, a forgotten sign-out, one person at two kiosks at once,
     a redemption, a restock, a points adjustment and a shelf count at the ledger."""
-    assert ledger.run("import-roster", xlsx(tmp_path / "r.xlsx", [
-        ["姓名", "志愿者编号", "i志愿 ID"], ["张晓明", "V000101", "IZ-0101"], ["李秀英", "V000102", "IZ-0102"]]))[0] == 0
+    assert (
+        ledger.run(
+            "import-roster",
+            xlsx(
+                tmp_path / "r.xlsx",
+                [
+                    ["姓名", "志愿者编号", "i志愿 ID"],
+                    ["张晓明", "V000101", "IZ-0101"],
+                    ["李秀英", "V000102", "IZ-0102"],
+                ],
+            ),
+        )[0]
+        == 0
+    )
     front, fclock = ledger.kiosk("front", "service-center", at(10))
     study, sclock = ledger.kiosk("study", "xiangshan-study", at(10, 10))
     key = private_key(ledger.store)
@@ -48,7 +60,9 @@ def month(ledger, tmp_path):
     assert front.redeem_for("V000110", "towel").kind == "redeemed"
     assert front.restock("S0001", "towel", 5, "街道配送").ok
     assert front.adjust_points("S0001", "V000103", 10, "活动策划奖励").ok
-    assert front.adjust_points("S0001", "V000105", 5, "bonus").ok  # a reason the kiosk's screen offers
+    assert front.adjust_points(
+        "S0001", "V000105", 5, "bonus"
+    ).ok  # a reason the kiosk's screen offers
     fclock.now = at(15)
     assert [o.volunteer_id for o in front.close_forgotten_sessions()] == ["V000102"]
     ledger.sync(front)
@@ -81,11 +95,34 @@ def test_the_month_workbook(ledger, month, tmp_path):
     assert wb.sheetnames == SHEETS
 
     head, rows = _sheet(wb, "考勤明细")
-    assert head == ["志愿者编号", "姓名", "队伍", "活动编号", "活动名称", "站点", "签到时间", "签退时间", "时长（分钟）",
-                    "计入时长（分钟）", "积分", "标记", "终端"]
+    assert head == [
+        "志愿者编号",
+        "姓名",
+        "队伍",
+        "活动编号",
+        "活动名称",
+        "站点",
+        "签到时间",
+        "签退时间",
+        "时长（分钟）",
+        "计入时长（分钟）",
+        "积分",
+        "标记",
+        "终端",
+    ]
     r = _row(rows, {0: "V000101"})
-    assert r[1:7] == ["张晓明", "夕阳红服务队", CANTEEN, "长者饭堂帮厨", "党群服务中心", datetime(2026, 11, 29, 10, 0)]
-    assert r[7:11] == [datetime(2026, 11, 29, 12, 30), 150, 150, month["canteen_points"]] and r[11] is None
+    assert r[1:7] == [
+        "张晓明",
+        "夕阳红服务队",
+        CANTEEN,
+        "长者饭堂帮厨",
+        "党群服务中心",
+        datetime(2026, 11, 29, 10, 0),
+    ]
+    assert (
+        r[7:11] == [datetime(2026, 11, 29, 12, 30), 150, 150, month["canteen_points"]]
+        and r[11] is None
+    )
     forgotten = _row(rows, {0: "V000102"})
     assert "自动签退" in forgotten[11] and forgotten[7] == datetime(2026, 11, 29, 13, 0)
     both = [x for x in rows if x[0] == "V000104"]
@@ -93,7 +130,16 @@ def test_the_month_workbook(ledger, month, tmp_path):
     assert {x[5] for x in both} == {"党群服务中心", "香山书房"}
 
     head, vols = _sheet(wb, "志愿者汇总")
-    assert head[:8] == ["志愿者编号", "姓名", "队伍", "服务次数", "时长（分钟）", "计入时长（分钟）", "计入时长（小时）", "服务积分"]
+    assert head[:8] == [
+        "志愿者编号",
+        "姓名",
+        "队伍",
+        "服务次数",
+        "时长（分钟）",
+        "计入时长（分钟）",
+        "计入时长（小时）",
+        "服务积分",
+    ]
     v101 = _row(vols, {0: "V000101"})
     assert v101[3:8] == [1, 150, 150, 2.5, month["canteen_points"]]
     assert _row(vols, {0: "V000110"})[8] == 30  # the towel
@@ -114,20 +160,33 @@ def test_the_month_workbook(ledger, month, tmp_path):
     assert _row(journal, {3: "V000110", 6: "兑换"})[5] == -30
     adj = _row(journal, {3: "V000103", 6: "人工调整"})
     assert adj[5] == 10 and adj[10] == "S0001" and head[11] == "原因" and adj[11] == "活动策划奖励"
-    assert _row(journal, {3: "V000105", 6: "人工调整"})[11] == "额外奖励"  # as the kiosk's screen named it
+    assert (
+        _row(journal, {3: "V000105", 6: "人工调整"})[11] == "额外奖励"
+    )  # as the kiosk's screen named it
     assert earned_reason_blank(journal)
     earned = _row(journal, {3: "V000101", 6: "服务积分"})
     assert earned[5] == month["canteen_points"] and earned[1] == datetime(2026, 11, 29, 12, 30)
 
     _, reds = _sheet(wb, "兑换记录")
     assert len(reds) == 1
-    assert reds[0][2:10] == ["V000110", "周建国", "towel", "毛巾", 30, "党群服务中心", "K-SC-01", "已完成"]
+    assert reds[0][2:10] == [
+        "V000110",
+        "周建国",
+        "towel",
+        "毛巾",
+        30,
+        "党群服务中心",
+        "K-SC-01",
+        "已完成",
+    ]
     assert reds[0][11]  # the pickup number staff hand the goods over against
 
     _, moves = _sheet(wb, "库存变动")
     assert [(m[1], m[2], m[4], m[5]) for m in moves] == [
-        ("党群服务中心", "towel", -1, "兑换出库"), ("党群服务中心", "towel", 5, "补货"),
-        ("香山书房", "towel", 8, "台账盘点设定")]
+        ("党群服务中心", "towel", -1, "兑换出库"),
+        ("党群服务中心", "towel", 5, "补货"),
+        ("香山书房", "towel", 8, "台账盘点设定"),
+    ]
     assert moves[1][6] == "S0001" and moves[1][8] == "街道配送" and "由 12 设为 20" in moves[2][8]
 
     _, exc = _sheet(wb, "异常记录")
@@ -140,7 +199,9 @@ def test_the_month_workbook(ledger, month, tmp_path):
 
 
 def test_csv_files_open_right_in_excel(ledger, month, tmp_path):
-    code, out, err = ledger.run("export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv")
+    code, out, err = ledger.run(
+        "export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv"
+    )
     assert code == 0, err
     files = [tmp_path / "csv" / f"台账-2026-11-{s}.csv" for s in SHEETS]
     assert json.loads(out)["files"] == [str(f) for f in files]
@@ -149,28 +210,64 @@ def test_csv_files_open_right_in_excel(ledger, month, tmp_path):
     rows = list(csv.reader(files[0].read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][0] == "志愿者编号" and len(rows) == 5
     r = next(x for x in rows if x[0] == "V000101")
-    assert r[6:11] == ["2026-11-29 10:00:00", "2026-11-29 12:30:00", "150", "150", str(month["canteen_points"])]
+    assert r[6:11] == [
+        "2026-11-29 10:00:00",
+        "2026-11-29 12:30:00",
+        "150",
+        "150",
+        str(month["canteen_points"]),
+    ]
 
 
 def test_ivolunteer_hours_file(ledger, month, tmp_path):
-    code, out, err = ledger.run("export-ivolunteer", "--month", "2026-11", "--out", tmp_path / "iv.csv")
+    code, out, err = ledger.run(
+        "export-ivolunteer", "--month", "2026-11", "--out", tmp_path / "iv.csv"
+    )
     assert code == 0, err
-    assert json.loads(out) == {"ok": True, "file": str(tmp_path / "iv.csv"), "rows": 4, "missing_ivolunteer_id": 2}
+    assert json.loads(out) == {
+        "ok": True,
+        "file": str(tmp_path / "iv.csv"),
+        "rows": 4,
+        "missing_ivolunteer_id": 2,
+    }
     assert "2 row(s) have no i志愿 id" in err
     raw = (tmp_path / "iv.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == IVOLUNTEER_COLUMNS
     by = {(r[2], r[4]): r for r in rows[1:]}
-    assert by[("V000101", CANTEEN)] == ["张晓明", "IZ-0101", "V000101", "长者饭堂帮厨", CANTEEN, "2026-11-29", "10:00",
-                                        "12:30", "2.50", "1", ""]
-    assert by[("V000102", CANTEEN)][1] == "IZ-0102" and "含需核实记录" in by[("V000102", CANTEEN)][10]
-    assert sorted(k for k in by if k[0] == "V000104") == [("V000104", "GEN-SC-20261129"),
-                                                          ("V000104", "GEN-XS-20261129")]
+    assert by[("V000101", CANTEEN)] == [
+        "张晓明",
+        "IZ-0101",
+        "V000101",
+        "长者饭堂帮厨",
+        CANTEEN,
+        "2026-11-29",
+        "10:00",
+        "12:30",
+        "2.50",
+        "1",
+        "",
+    ]
+    assert (
+        by[("V000102", CANTEEN)][1] == "IZ-0102" and "含需核实记录" in by[("V000102", CANTEEN)][10]
+    )
+    assert sorted(k for k in by if k[0] == "V000104") == [
+        ("V000104", "GEN-SC-20261129"),
+        ("V000104", "GEN-XS-20261129"),
+    ]
     assert "缺少i志愿ID" in by[("V000104", "GEN-SC-20261129")][10]
 
-    code, _, _ = ledger.run("export-ivolunteer", "--month", "2026-11", "--out", tmp_path / "gbk.csv",
-                            "--encoding", "gbk", "--with-phone")
+    code, _, _ = ledger.run(
+        "export-ivolunteer",
+        "--month",
+        "2026-11",
+        "--out",
+        tmp_path / "gbk.csv",
+        "--encoding",
+        "gbk",
+        "--with-phone",
+    )
     gbk = list(csv.reader((tmp_path / "gbk.csv").read_bytes().decode("gbk").splitlines()))
     assert code == 0 and gbk[0][:3] == ["志愿者姓名", "手机号", "i志愿ID"]
 
@@ -178,12 +275,19 @@ def test_ivolunteer_hours_file(ledger, month, tmp_path):
 def test_exports_over_http(ledger, month):
     assert ledger.client.get("/v1/admin/export?month=2026-11").status_code == 401
     r = ledger.client.get("/v1/admin/export?month=2026-11", headers=ledger.auth)
-    assert r.status_code == 200 and "filename*=UTF-8''%E5%8F%B0%E8%B4%A6-2026-11.xlsx" in r.headers["content-disposition"]
+    assert (
+        r.status_code == 200
+        and "filename*=UTF-8''%E5%8F%B0%E8%B4%A6-2026-11.xlsx" in r.headers["content-disposition"]
+    )
     assert load_workbook(io.BytesIO(r.content)).sheetnames == SHEETS
     r = ledger.client.get("/v1/admin/export?month=2026-11&format=csv", headers=ledger.auth)
-    assert sorted(zipfile.ZipFile(io.BytesIO(r.content)).namelist()) == sorted(f"台账-2026-11-{s}.csv" for s in SHEETS)
+    assert sorted(zipfile.ZipFile(io.BytesIO(r.content)).namelist()) == sorted(
+        f"台账-2026-11-{s}.csv" for s in SHEETS
+    )
     r = ledger.client.get("/v1/admin/export-ivolunteer?month=2026-11", headers=ledger.auth)
-    assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith(",".join(IVOLUNTEER_COLUMNS))
+    assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith(
+        ",".join(IVOLUNTEER_COLUMNS)
+    )
     r = ledger.client.get("/v1/admin/export?month=2026-13", headers=ledger.auth)
     assert r.status_code == 422 and "YYYY-MM" in r.json()["message"]
     code, _, err = ledger.run("export", "--month", "11/2026")
@@ -196,7 +300,9 @@ def test_reason_names_are_the_kiosk_screens_names():
     from kiosk.ui.i18n import Translator
 
     t = Translator()
-    screens = {**{r: t.t(f"staff.reason.{r}", "zh-Hans") for r in reasons.STOCK},
-               **{r: t.t(f"staff.correct.reasons.{r}", "zh-Hans") for r in reasons.CORRECTION},
-               **{r: t.t(f"staff.points.reasons.{r}", "zh-Hans") for r in reasons.POINTS}}
+    screens = {
+        **{r: t.t(f"staff.reason.{r}", "zh-Hans") for r in reasons.STOCK},
+        **{r: t.t(f"staff.correct.reasons.{r}", "zh-Hans") for r in reasons.CORRECTION},
+        **{r: t.t(f"staff.points.reasons.{r}", "zh-Hans") for r in reasons.POINTS},
+    }
     assert screens == exports.REASONS

@@ -7,13 +7,16 @@ from tests.staff_tools.helpers import xlsx
 
 
 def test_xlsx_with_a_title_line_and_chinese_headers(tmp_path):
-    f = xlsx(tmp_path / "名册.xlsx", [
-        ["博凯社区志愿者名册"],
-        ["姓名", "手机", "志愿者编号", "队伍", "i志愿 ID"],
-        ["张晓明", 13800138000, "V000101", "夕阳红服务队", "IV-1"],
-        ["陳大文", "+852 6123 4567", "", "港澳志愿服务队", ""],
-        ["Anna Müller", "", "v000104", "博译", None],
-    ])
+    f = xlsx(
+        tmp_path / "名册.xlsx",
+        [
+            ["博凯社区志愿者名册"],
+            ["姓名", "手机", "志愿者编号", "队伍", "i志愿 ID"],
+            ["张晓明", 13800138000, "V000101", "夕阳红服务队", "IV-1"],
+            ["陳大文", "+852 6123 4567", "", "港澳志愿服务队", ""],
+            ["Anna Müller", "", "v000104", "博译", None],
+        ],
+    )
     result = parse_roster(f)
     assert result.errors == []
     assert [(r.row, r.volunteer_id, r.name, r.phone) for r in result.rows] == [
@@ -26,8 +29,10 @@ def test_xlsx_with_a_title_line_and_chinese_headers(tmp_path):
 
 def test_gbk_csv_with_english_headers(tmp_path):
     f = tmp_path / "roster.csv"
-    f.write_bytes("Name,Phone,Volunteer ID,Team,Status\n王喆,139 0000 1111,V000105,心灵帆船,\n"
-                  "赵彧,13700001111,V000107,心灵帆船,离开\n".encode("gbk"))
+    f.write_bytes(
+        "Name,Phone,Volunteer ID,Team,Status\n王喆,139 0000 1111,V000105,心灵帆船,\n"
+        "赵彧,13700001111,V000107,心灵帆船,离开\n".encode("gbk")
+    )
     result = parse_roster(f)
     assert result.errors == []
     # A blank status is "" (keep what the ledger holds), not "active": a suspension is never lifted by accident.
@@ -35,13 +40,16 @@ def test_gbk_csv_with_english_headers(tmp_path):
 
 
 def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
-    f = xlsx(tmp_path / "bad.xlsx", [
-        ["姓名", "手机", "志愿者编号"],
-        ["", "13800138000", "V000001"],
-        ["李四", "12345", "V000002"],
-        ["王五", "13900139000", "V000002"],
-        ["赵六", "13900139000", "X-1"],
-    ])
+    f = xlsx(
+        tmp_path / "bad.xlsx",
+        [
+            ["姓名", "手机", "志愿者编号"],
+            ["", "13800138000", "V000001"],
+            ["李四", "12345", "V000002"],
+            ["王五", "13900139000", "V000002"],
+            ["赵六", "13900139000", "X-1"],
+        ],
+    )
     result = parse_roster(f)
     messages = [str(e) for e in result.errors]
     assert messages == [
@@ -55,7 +63,9 @@ def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
 
 def test_malformed_files_get_a_clear_answer(tmp_path):
     (tmp_path / "a.txt").write_text("hello")
-    assert "请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv" in str(parse_roster(tmp_path / "a.txt").errors[0])
+    assert "请使用 .xlsx 或 .csv 文件 / use an .xlsx or .csv" in str(
+        parse_roster(tmp_path / "a.txt").errors[0]
+    )
     (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     assert "cannot open b.xlsx" in str(parse_roster(tmp_path / "b.xlsx").errors[0])
     (tmp_path / "c.csv").write_text("foo,bar\n1,2\n")

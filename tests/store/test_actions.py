@@ -19,7 +19,9 @@ def code(roster, vid):
 
 
 def events(store):
-    return store.conn.execute("SELECT seq, type, actor, payload FROM events ORDER BY seq").fetchall()
+    return store.conn.execute(
+        "SELECT seq, type, actor, payload FROM events ORDER BY seq"
+    ).fetchall()
 
 
 def test_sign_in_then_out_with_minutes_and_points(kiosk, store, roster, clock):
@@ -42,7 +44,10 @@ def test_signed_up_activity_is_the_default_and_another_can_be_chosen(kiosk, rost
     assert kiosk.scan(code(roster, "V000101")).activity_id == CANTEEN
     out = kiosk.scan(code(roster, "V000102"), activity_id=GEN)
     assert out.kind == "signed_in" and out.activity_id == GEN and CANTEEN in out.candidates
-    assert kiosk.scan(code(roster, "V000103"), activity_id="A-20261130-02").reason == "unknown_activity"
+    assert (
+        kiosk.scan(code(roster, "V000103"), activity_id="A-20261130-02").reason
+        == "unknown_activity"
+    )
 
 
 def test_paper_sheet_time(kiosk, store, roster, clock):
@@ -62,7 +67,9 @@ def test_forgotten_session_is_closed_and_a_new_one_opened(kiosk, store, roster, 
     assert out.kind == "signed_in" and out.activity_id == "A-20261130-03"
     assert out.forgotten["reason"] == "activity_finished"
     assert out.forgotten["minutes"] == 180 and out.forgotten["points"] == 45
-    rows = store.conn.execute("SELECT status, flagged, points FROM sessions ORDER BY in_seq").fetchall()
+    rows = store.conn.execute(
+        "SELECT status, flagged, points FROM sessions ORDER BY in_seq"
+    ).fetchall()
     assert rows == [("auto_closed", 1, 45), ("open", 0, None)]
     assert store.balance("V000101") == 120 + 45
 
@@ -78,13 +85,16 @@ def test_forgotten_sessions_are_closed_without_a_scan(kiosk, store, roster, cloc
     assert store.open_session("V000103") is not None
 
 
-@pytest.mark.parametrize("make_text,reason", [
-    (lambda r, keys: "https://weixin.qq.com/r/abc", "not_ours"),
-    (lambda r, keys: "VK1.V.V000101.1.short", "malformed"),
-    (lambda r, keys: r["V000101"]["code"][:-3] + "AAA", "bad_signature"),
-    (lambda r, keys: sign(keys.private_key, "V", "V999999", 1), "unknown_volunteer"),
-    (lambda r, keys: r["V000108"]["code"], "suspended"),
-])
+@pytest.mark.parametrize(
+    "make_text,reason",
+    [
+        (lambda r, keys: "https://weixin.qq.com/r/abc", "not_ours"),
+        (lambda r, keys: "VK1.V.V000101.1.short", "malformed"),
+        (lambda r, keys: r["V000101"]["code"][:-3] + "AAA", "bad_signature"),
+        (lambda r, keys: sign(keys.private_key, "V", "V999999", 1), "unknown_volunteer"),
+        (lambda r, keys: r["V000108"]["code"], "suspended"),
+    ],
+)
 def test_each_refusal_records_nothing(kiosk, store, roster, demo_data, make_text, reason):
     out = kiosk.scan(make_text(roster, demo_data.keys))
     assert (out.kind, out.ok, out.reason) == ("refused", False, reason)
@@ -92,8 +102,21 @@ def test_each_refusal_records_nothing(kiosk, store, roster, demo_data, make_text
 
 
 def test_replaced_card_after_reissue(kiosk, store, roster, demo_data):
-    apply_changes(store, [{"kind": "volunteer", "key": "V000101", "data": {
-        "volunteer_id": "V000101", "kind": "V", "display_name": "张晓明", "card_version": 2}}])
+    apply_changes(
+        store,
+        [
+            {
+                "kind": "volunteer",
+                "key": "V000101",
+                "data": {
+                    "volunteer_id": "V000101",
+                    "kind": "V",
+                    "display_name": "张晓明",
+                    "card_version": 2,
+                },
+            }
+        ],
+    )
     assert kiosk.scan(code(roster, "V000101")).reason == "replaced_card"
     assert kiosk.scan(sign(demo_data.keys.private_key, "V", "V000101", 2)).kind == "signed_in"
 
@@ -105,18 +128,23 @@ def test_staff_card_at_home_is_not_attendance(kiosk, store, roster):
 
 def test_redeem_online(kiosk, store, roster):
     out = kiosk.redeem(code(roster, "V000102"), "rice-5kg")
-    assert out.kind == "redeemed" and out.pickup_no == "001" and out.balance == 60 and not out.offline
+    assert (
+        out.kind == "redeemed" and out.pickup_no == "001" and out.balance == 60 and not out.offline
+    )
     assert store.stock("service-center", "rice-5kg") == 9
     assert kiosk.redeem(code(roster, "V000102"), "rice-5kg").reason == "monthly_limit"
     assert kiosk.redeem(code(roster, "V000102"), "towel").pickup_no == "002"
     assert store.balance("V000102") == 30
 
 
-@pytest.mark.parametrize("vid,item,reason", [
-    ("V000105", "oil-1l", "insufficient_balance"),
-    ("V000110", "notebook", "out_of_stock"),  # none at the service center
-    ("V000110", "no-such-item", "item_unavailable"),
-])
+@pytest.mark.parametrize(
+    "vid,item,reason",
+    [
+        ("V000105", "oil-1l", "insufficient_balance"),
+        ("V000110", "notebook", "out_of_stock"),  # none at the service center
+        ("V000110", "no-such-item", "item_unavailable"),
+    ],
+)
 def test_redeem_refusals(kiosk, store, roster, vid, item, reason):
     out = kiosk.redeem(code(roster, vid), item)
     assert (out.kind, out.reason) == ("redeem_refused", reason)
@@ -124,11 +152,17 @@ def test_redeem_refusals(kiosk, store, roster, vid, item, reason):
 
 
 def test_redeem_offline_within_the_allowance(kiosk, store, roster, clock):
-    store.set_settings(ledger_url="http://127.0.0.1:9", last_contact_at=clock.now.replace(hour=6).isoformat())
+    store.set_settings(
+        ledger_url="http://127.0.0.1:9", last_contact_at=clock.now.replace(hour=6).isoformat()
+    )
     out = kiosk.redeem(code(roster, "V000110"), "film-ticket")
     assert out.kind == "redeemed" and out.offline
-    assert kiosk.redeem(code(roster, "V000110"), "room-priority").kind == "redeemed"  # 40 + 50 <= 100
-    assert kiosk.redeem(code(roster, "V000110"), "towel").reason == "offline_allowance"  # 90 + 30 > 100
+    assert (
+        kiosk.redeem(code(roster, "V000110"), "room-priority").kind == "redeemed"
+    )  # 40 + 50 <= 100
+    assert (
+        kiosk.redeem(code(roster, "V000110"), "towel").reason == "offline_allowance"
+    )  # 90 + 30 > 100
     store.set_settings(last_contact_at=clock.now.isoformat())
     assert kiosk.redeem(code(roster, "V000110"), "towel").kind == "redeemed"
 
@@ -161,8 +195,16 @@ def test_synced_balance_does_not_count_acked_events_twice(kiosk, store, roster):
     kiosk.adjust_points("S0001", "V000102", 5, "bonus")  # seq 2: +5
     assert store.balance("V000102") == 260 - 30 + 5
     # the ledger has ingested seq 1 only: its balance includes -30, not +5
-    apply_changes(store, [{"kind": "balance", "key": "V000102",
-                           "data": {"balance": 230, "minutes_total": 2880, "as_of": {"K-TEST-01": 1}}}])
+    apply_changes(
+        store,
+        [
+            {
+                "kind": "balance",
+                "key": "V000102",
+                "data": {"balance": 230, "minutes_total": 2880, "as_of": {"K-TEST-01": 1}},
+            }
+        ],
+    )
     assert store.balance("V000102") == 235
     assert store.stock("service-center", "towel") == 24
 
@@ -179,7 +221,11 @@ def test_outbox_seq_is_gap_free_and_acks_only_move_forward(kiosk, store, roster,
     assert store.acked_seq() == 3 and store.pending_count() == 0
     assert store.event_count() == 3  # acknowledged events are kept: the kiosk's own 台账
     wire = store.events_after(0)[0].wire("K-TEST-01")
-    assert wire["kiosk_id"] == "K-TEST-01" and wire["seq"] == 1 and wire["type"] == "attendance.sign_in"
+    assert (
+        wire["kiosk_id"] == "K-TEST-01"
+        and wire["seq"] == 1
+        and wire["type"] == "attendance.sign_in"
+    )
 
 
 def test_events_are_append_only(kiosk, store, roster):

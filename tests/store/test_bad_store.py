@@ -34,7 +34,7 @@ def test_damaged_pages_fail_the_integrity_check(tmp_path, store_factory):
     path = tmp_path / "kiosk.db"
     raw = bytearray(path.read_bytes())
     page = 4096
-    raw[page * 2: page * 3] = b"\xff" * page
+    raw[page * 2 : page * 3] = b"\xff" * page
     path.write_bytes(bytes(raw))
     try:
         damaged = Store(path)
@@ -70,7 +70,9 @@ def test_locked_store_answers_instead_of_hanging(tmp_path, store_factory, roster
     assert store.event_count() == 0
 
 
-def test_full_disk_refuses_the_action_and_leaves_nothing_half_written(tmp_path, store_factory, roster, clock):
+def test_full_disk_refuses_the_action_and_leaves_nothing_half_written(
+    tmp_path, store_factory, roster, clock
+):
     store = store_factory(tmp_path)
     kiosk = Kiosk(store, KioskConfig(), clock=clock)
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]

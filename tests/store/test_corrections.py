@@ -32,10 +32,18 @@ def test_the_sessions_staff_may_correct_newest_first(kiosk, store, roster, clock
     kiosk.scan(code(roster, "V000103"), activity_id=GEN)
     rows = store.recent_sessions("2026-11-30")
     assert [r["volunteer_id"] for r in rows] == ["V000103", "V000101"]
-    assert rows[0]["status"] == "open" and rows[0]["signed_out_at"] is None and rows[0]["name"] == "陈*文"
+    assert (
+        rows[0]["status"] == "open"
+        and rows[0]["signed_out_at"] is None
+        and rows[0]["name"] == "陈*文"
+    )
     assert session["name"] == "张*明" and session["titles"]["zh-Hans"] == "长者饭堂帮厨"
     assert session["titles"]["en"] == "Seniors' canteen helper"
-    assert (session["status"], session["flagged"], session["corrected"]) == ("auto_closed", True, False)
+    assert (session["status"], session["flagged"], session["corrected"]) == (
+        "auto_closed",
+        True,
+        False,
+    )
     assert iso(session["signed_in_at"]).startswith("2026-11-30T10:00")
     assert iso(session["signed_out_at"]).startswith("2026-11-30T13:00")
     assert (session["minutes"], session["credited_minutes"], session["points"]) == (180, 180, 45)
@@ -44,33 +52,46 @@ def test_the_sessions_staff_may_correct_newest_first(kiosk, store, roster, clock
 
 
 def test_a_correction_moves_the_balance_by_the_difference_and_a_second_one_reverses_it(
-        kiosk, store, roster, clock):
+    kiosk, store, roster, clock
+):
     session = forgotten_canteen_session(kiosk, roster, clock)
     sid = session["session_id"]
     assert store.balance("V000101") == 120 + 45
     minutes_before = store.minutes_total("V000101")
 
-    out = kiosk.correct_attendance("S0001", sid, clock.now.replace(hour=11, minute=30), "wrong_time")
+    out = kiosk.correct_attendance(
+        "S0001", sid, clock.now.replace(hour=11, minute=30), "wrong_time"
+    )
     assert out.ok and out.kind == "attendance_correct"
     assert (out.minutes, out.credited_minutes, out.points) == (90, 90, 22)  # 90 min at 15 an hour
     assert out.balance == store.balance("V000101") == 120 + 22  # 45 -> 22: the difference, -23
     assert store.minutes_total("V000101") == minutes_before - 90
     [ev] = events_of(store, "attendance.correct")
     assert ev.actor == "S0001"
-    assert ev.payload == {"session_id": sid, "volunteer_id": "V000101", "activity_id": CANTEEN,
-                          "signed_out_at": "2026-11-30T11:30:00.000+08:00", "minutes": 90,
-                          "credited_minutes": 90, "points": 22, "reason": "wrong_time"}
+    assert ev.payload == {
+        "session_id": sid,
+        "volunteer_id": "V000101",
+        "activity_id": CANTEEN,
+        "signed_out_at": "2026-11-30T11:30:00.000+08:00",
+        "minutes": 90,
+        "credited_minutes": 90,
+        "points": 22,
+        "reason": "wrong_time",
+    }
     row = store.session(sid)
     assert (row["status"], row["flagged"], row["corrected"]) == ("auto_closed", False, True)
     assert iso(row["signed_out_at"]).startswith("2026-11-30T11:30")
 
     # Corrected again (to 12:30): counted from the sign-in, never on top of the first correction.
-    again = kiosk.correct_attendance("S0002", sid, clock.now.replace(hour=12, minute=30), "forgot_sign_out")
+    again = kiosk.correct_attendance(
+        "S0002", sid, clock.now.replace(hour=12, minute=30), "forgot_sign_out"
+    )
     assert (again.minutes, again.points) == (150, 37)
     assert store.balance("V000101") == 120 + 37
     assert store.minutes_total("V000101") == minutes_before - 30
-    moves = store.conn.execute("SELECT delta, reason FROM point_moves WHERE volunteer_id = 'V000101'"
-                               " ORDER BY seq").fetchall()
+    moves = store.conn.execute(
+        "SELECT delta, reason FROM point_moves WHERE volunteer_id = 'V000101' ORDER BY seq"
+    ).fetchall()
     assert moves == [(45, "auto_closed"), (-23, "correct"), (15, "correct")]
     assert store.replay_matches()
 
@@ -101,7 +122,9 @@ def test_an_open_session_is_closed_at_the_time_staff_set(kiosk, store, roster, c
     kiosk.scan(code(roster, "V000103"))  # general duty, 10 points an hour
     [row] = store.recent_sessions("2026-11-30")
     clock.set(15, 0)  # she left at 12:00 without scanning
-    out = kiosk.correct_attendance("S0001", row["session_id"], clock.now.replace(hour=12), "forgot_sign_out")
+    out = kiosk.correct_attendance(
+        "S0001", row["session_id"], clock.now.replace(hour=12), "forgot_sign_out"
+    )
     assert (out.minutes, out.points, out.balance) == (180, 30, 45 + 30)
     assert store.open_session("V000103") is None
     assert store.session(row["session_id"])["status"] == "closed"
@@ -124,9 +147,16 @@ def test_the_daily_cap_counts_the_other_sessions_never_the_old_figures(kiosk, st
     second, first = store.recent_sessions("2026-11-30")
     clock.set(18, 0)
     # the morning really ended at 09:00: 60 minutes; the afternoon keeps its figures
-    assert kiosk.correct_attendance("S0001", first["session_id"], clock.now.replace(hour=9), "wrong_time").points == 10
+    assert (
+        kiosk.correct_attendance(
+            "S0001", first["session_id"], clock.now.replace(hour=9), "wrong_time"
+        ).points
+        == 10
+    )
     # the afternoon really ran to 18:00: 170 minutes, and now there is room for them all
-    out = kiosk.correct_attendance("S0001", second["session_id"], clock.now.replace(hour=18), "wrong_time")
+    out = kiosk.correct_attendance(
+        "S0001", second["session_id"], clock.now.replace(hour=18), "wrong_time"
+    )
     assert (out.minutes, out.credited_minutes) == (170, 170)
     assert store.credited_minutes_on(vid, "2026-11-30") == 60 + 170 <= 480
     assert store.balance(vid) == 15 + 10 + 25  # 170 min floored to 150 at 10 an hour
@@ -149,5 +179,6 @@ def test_points_adjustment_with_a_reason_never_below_zero(kiosk, store, roster):
     assert out.balance == 20 and out.points == 20
     assert [e.payload for e in events_of(store, "points.adjust")] == [
         {"volunteer_id": "V000105", "delta": -15, "reason": "correction"},
-        {"volunteer_id": "V000105", "delta": 20, "reason": "bonus"}]
+        {"volunteer_id": "V000105", "delta": 20, "reason": "bonus"},
+    ]
     assert store.replay_matches()

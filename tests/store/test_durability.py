@@ -36,7 +36,10 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, store_factory, demo_di
     while kills < 50 and time.monotonic() < deadline:
         proc = subprocess.Popen(
             [sys.executable, str(CHILD), str(tmp_path / "kiosk"), str(demo_dir / "roster.json")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         try:
             wait_ready(proc, 30)

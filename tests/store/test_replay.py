@@ -26,14 +26,18 @@ action = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 5)),
     st.tuples(st.just("close_forgotten"), st.integers(0, 900)),
     st.tuples(st.just("offline"), st.booleans()),
-    st.tuples(st.just("correct"), st.integers(0, 9), st.integers(-5, 105)),  # % of the time since sign-in
+    st.tuples(
+        st.just("correct"), st.integers(0, 9), st.integers(-5, 105)
+    ),  # % of the time since sign-in
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(action, min_size=1, max_size=30))
 def test_replay_equals_live_projections(store_factory, roster, actions):
-    from tests.conftest import TZ, FakeClock  # noqa: PLC0415 - shared test helper
+    from tests.conftest import TZ, FakeClock
 
     with tempfile.TemporaryDirectory() as tmp:
         store = store_factory(Path(tmp))
@@ -68,8 +72,10 @@ def test_replay_equals_live_projections(store_factory, roster, actions):
                     out_at = start + (clock.now - start) * act[2] // 100
                     kiosk.correct_attendance("S0001", s["session_id"], out_at, "wrong_time")
             elif kind == "offline":
-                store.set_settings(ledger_url="http://127.0.0.1:9" if act[1] else None,
-                                   last_contact_at=clock.now.replace(year=2020).isoformat())
+                store.set_settings(
+                    ledger_url="http://127.0.0.1:9" if act[1] else None,
+                    last_contact_at=clock.now.replace(year=2020).isoformat(),
+                )
 
         assert store.replay_matches()
         # balance = opening + points earned - redeemed +/- adjustments, from the events alone
@@ -96,6 +102,8 @@ def test_replay_equals_live_projections(store_factory, roster, actions):
             assert store.balance(v) == opening[v] + earned[v]
         for item in ITEMS[:4]:
             assert store.stock("service-center", item) >= 0
-        rows = json.loads(json.dumps(store.conn.execute("SELECT seq FROM events ORDER BY seq").fetchall()))
+        rows = json.loads(
+            json.dumps(store.conn.execute("SELECT seq FROM events ORDER BY seq").fetchall())
+        )
         assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
         store.close()

@@ -12,12 +12,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ledger_process import LedgerProcess  # noqa: E402
+from ledger_process import LedgerProcess
 
-from kiosk.config import KioskConfig  # noqa: E402
-from kiosk.service import Kiosk  # noqa: E402
-from kiosk.store import Store  # noqa: E402
-from sync.agent import enroll  # noqa: E402
+from kiosk.config import KioskConfig
+from kiosk.service import Kiosk
+from kiosk.store import Store
+from sync.agent import enroll
 
 DAY = date(2026, 11, 29)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -61,8 +61,15 @@ def ledger(tmp_path: Path):
 def make_site(tmp_path: Path) -> Callable[..., Site]:
     opened: list[Store] = []
 
-    def make(ledger: LedgerProcess, site_id: str, *, url: str | None = None, name: str = "k",
-             skew: timedelta = timedelta(), start: datetime | None = None) -> Site:
+    def make(
+        ledger: LedgerProcess,
+        site_id: str,
+        *,
+        url: str | None = None,
+        name: str = "k",
+        skew: timedelta = timedelta(),
+        start: datetime | None = None,
+    ) -> Site:
         store = Store.in_dir(tmp_path / f"kiosk-{len(opened)}", create=True)
         opened.append(store)
         clock = StepClock(start or datetime(DAY.year, DAY.month, DAY.day, 8, 0, tzinfo=TZ), skew)
@@ -95,6 +102,11 @@ def bulk(site: Site, n: int) -> None:
     now = site.clock()
     with site.store.transaction() as conn:
         for i in range(n):
-            site.store.append(conn, "stock.restock", "S0001",
-                              {"site_id": site.site_id, "item_id": "towel", "qty": 1 + i % 3, "reason": "bulk"},
-                              occurred_at=now, now=now)
+            site.store.append(
+                conn,
+                "stock.restock",
+                "S0001",
+                {"site_id": site.site_id, "item_id": "towel", "qty": 1 + i % 3, "reason": "bulk"},
+                occurred_at=now,
+                now=now,
+            )

@@ -20,16 +20,21 @@ def opening(snapshot: dict) -> tuple[Counter, Counter]:
     return balances, stock
 
 
-def replay(snapshot: dict, stores: list[Store], *, upto: dict[str, int] | None = None) -> tuple[Counter, Counter]:
+def replay(
+    snapshot: dict, stores: list[Store], *, upto: dict[str, int] | None = None
+) -> tuple[Counter, Counter]:
     """Opening figures plus every point and stock move the kiosks themselves recorded
     (each kiosk's projections are its own replay of its events)."""
     balances, stock = opening(snapshot)
     for store in stores:
         limit = (upto or {}).get(store.setting("kiosk_id"), 1 << 62)
-        for vid, delta in store.conn.execute("SELECT volunteer_id, delta FROM point_moves WHERE seq <= ?", (limit,)):
+        for vid, delta in store.conn.execute(
+            "SELECT volunteer_id, delta FROM point_moves WHERE seq <= ?", (limit,)
+        ):
             balances[vid] += delta
         for site, item, delta in store.conn.execute(
-                "SELECT site_id, item_id, delta FROM stock_moves WHERE seq <= ?", (limit,)):
+            "SELECT site_id, item_id, delta FROM stock_moves WHERE seq <= ?", (limit,)
+        ):
             stock[(site, item)] += delta
     return balances, stock
 
@@ -44,10 +49,18 @@ def assert_exactly_once(ledger: LedgerStore, stores: list[Store]) -> None:
         kid = store.setting("kiosk_id")
         mine = by_kiosk.pop(kid, [])
         local = store.events_after(0, 1 << 30)
-        assert [e["seq"] for e in mine] == [e.seq for e in local], f"{kid}: ledger seqs differ from the kiosk's"
+        assert [e["seq"] for e in mine] == [e.seq for e in local], (
+            f"{kid}: ledger seqs differ from the kiosk's"
+        )
         for theirs, ours in zip(mine, local, strict=True):
-            assert theirs["id"] == ours.id and theirs["type"] == ours.type and theirs["payload"] == ours.payload
-            assert theirs["status"] == "accepted", f"{kid} seq {ours.seq} {theirs['status']}: {theirs['reason']}"
+            assert (
+                theirs["id"] == ours.id
+                and theirs["type"] == ours.type
+                and theirs["payload"] == ours.payload
+            )
+            assert theirs["status"] == "accepted", (
+                f"{kid} seq {ours.seq} {theirs['status']}: {theirs['reason']}"
+            )
         assert store.acked_seq() == store.last_seq() == len(local)
         assert store.pending_count() == 0
     assert not by_kiosk, f"events from unknown kiosks: {list(by_kiosk)}"
@@ -65,6 +78,10 @@ def assert_figures_match(ledger: LedgerStore, stores: list[Store], snapshot: dic
         assert ledger.stock_levels().get(key, 0) == stock[key], f"stock {key}"
     for store in stores:  # after a final pull every kiosk shows the ledger's figures
         for vid in balances:
-            assert store.balance(vid) == held_balances.get(vid, 0), f"{store.setting('kiosk_id')} balance {vid}"
+            assert store.balance(vid) == held_balances.get(vid, 0), (
+                f"{store.setting('kiosk_id')} balance {vid}"
+            )
         for (site, item), qty in stock.items():
-            assert store.stock(site, item) == qty, f"{store.setting('kiosk_id')} stock {site}/{item}"
+            assert store.stock(site, item) == qty, (
+                f"{store.setting('kiosk_id')} stock {site}/{item}"
+            )

@@ -37,8 +37,11 @@ class LedgerProcess:
             args += ["--day", day.isoformat()]
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             assert ledger_main(args) == 0
-        self.admin_token = next(line.split(": ", 1)[1].strip() for line in err.getvalue().splitlines()
-                                if "admin) token:" in line)
+        self.admin_token = next(
+            line.split(": ", 1)[1].strip()
+            for line in err.getvalue().splitlines()
+            if "admin) token:" in line
+        )
         self.roster = json.loads((self.demo / "roster.json").read_text(encoding="utf-8"))
         self.snapshot = json.loads((self.demo / "snapshot.json").read_text(encoding="utf-8"))
         self.port = free_port()
@@ -49,12 +52,26 @@ class LedgerProcess:
     def start(self, timeout: float = 20.0) -> LedgerProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.ledger.cli", "serve", "--db", str(self.db), "--port", str(self.port)],
-            stdout=self.log, stderr=self.log, env=env)
+            [
+                sys.executable,
+                "-m",
+                "sync.ledger.cli",
+                "serve",
+                "--db",
+                str(self.db),
+                "--port",
+                str(self.port),
+            ],
+            stdout=self.log,
+            stderr=self.log,
+            env=env,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"ledger exited with {self.proc.returncode}: see {self.root / 'ledger.log'}")
+                raise RuntimeError(
+                    f"ledger exited with {self.proc.returncode}: see {self.root / 'ledger.log'}"
+                )
             try:
                 if requests.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
                     return self

@@ -30,7 +30,9 @@ class Wire:
     held: list[tuple] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
-    def call(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+    def call(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict, bytes]:
         return self.loop.run_until_complete(_asgi(self.app, method, url, headers, body))
 
     def deliver_held(self) -> None:
@@ -44,13 +46,23 @@ class Wire:
         self.loop.close()
 
 
-async def _asgi(app: Any, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+async def _asgi(
+    app: Any, method: str, url: str, headers: dict[str, str], body: bytes
+) -> tuple[int, dict, bytes]:
     parts = urlsplit(url)
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": parts.path, "raw_path": parts.path.encode(), "query_string": parts.query.encode(),
-        "root_path": "", "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 1), "server": ("ledger", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": parts.path,
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), str(v).encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("ledger", 80),
     }
     delivered = False
     status, out_headers, chunks = 500, {}, []
@@ -84,16 +96,27 @@ class FaultyAdapter(BaseAdapter):
     def _fault(self) -> str | None:
         w = self.wire
         if w.fault_rate and w.rng.random() < w.fault_rate:
-            return w.rng.choice(["lose_request", "lose_answer", "duplicate", "hold_copy", "cut_answer", "503"])
+            return w.rng.choice(
+                ["lose_request", "lose_answer", "duplicate", "hold_copy", "cut_answer", "503"]
+            )
         return None
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         if self.partitioned:
             raise requests.ConnectionError(f"{self.name}: network unreachable")
         fault = self._fault()
         if fault:
-            self.wire.log.append(f"{self.name} {request.method} {urlsplit(request.url).path} {fault}")
+            self.wire.log.append(
+                f"{self.name} {request.method} {urlsplit(request.url).path} {fault}"
+            )
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
@@ -117,7 +140,9 @@ class FaultyAdapter(BaseAdapter):
         pass
 
 
-def _response(request: requests.PreparedRequest, status: int, headers: dict, content: bytes) -> requests.Response:
+def _response(
+    request: requests.PreparedRequest, status: int, headers: dict, content: bytes
+) -> requests.Response:
     resp = requests.Response()
     resp.status_code = status
     resp.headers = CaseInsensitiveDict(headers)

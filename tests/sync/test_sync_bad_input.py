@@ -27,12 +27,24 @@ def test_tokens_size_and_json_are_refused_clearly(ledger, make_site):
         (None, {"json": body}, 401, "unauthorized"),
         ("not-a-token", {"json": body}, 401, "unauthorized"),
         (b.store.setting("ledger_token"), {"json": body}, 403, "wrong_kiosk"),
-        (a.store.setting("ledger_token"), {"json": {"kiosk_id": a.kiosk_id, "events": wire[:501]}}, 413,
-         "batch_too_large"),
-        (a.store.setting("ledger_token"), {"data": b'{"kiosk_id": "K-SC-01", "events": [', "headers": None}, 400,
-         "malformed_json"),
-        (a.store.setting("ledger_token"), {"json": {"kiosk_id": a.kiosk_id, "events": [{"seq": "x"}]}}, 422,
-         "invalid_event"),
+        (
+            a.store.setting("ledger_token"),
+            {"json": {"kiosk_id": a.kiosk_id, "events": wire[:501]}},
+            413,
+            "batch_too_large",
+        ),
+        (
+            a.store.setting("ledger_token"),
+            {"data": b'{"kiosk_id": "K-SC-01", "events": [', "headers": None},
+            400,
+            "malformed_json",
+        ),
+        (
+            a.store.setting("ledger_token"),
+            {"json": {"kiosk_id": a.kiosk_id, "events": [{"seq": "x"}]}},
+            422,
+            "invalid_event",
+        ),
     ]
     for token, kw, status, code in cases:
         kw = {k: v for k, v in kw.items() if v is not None}
@@ -63,8 +75,14 @@ def test_invalid_event_is_rejected_without_blocking_the_queue(ledger, make_site)
     act(site, ledger, random.Random(6), 10)
     now = site.clock()
     with site.store.transaction() as conn:  # an event a buggy kiosk version might write
-        bad = site.store.append(conn, "stock.restock", "S0001", {"site_id": "service-center", "item_id": "towel",
-                                                                 "qty": -3}, occurred_at=now, now=now)
+        bad = site.store.append(
+            conn,
+            "stock.restock",
+            "S0001",
+            {"site_id": "service-center", "item_id": "towel", "qty": -3},
+            occurred_at=now,
+            now=now,
+        )
     act(site, ledger, random.Random(7), 10)
     result = sync_once(site.store, clock=site.clock)
     assert result["ok"] and result["rejected"] == 1 and site.store.pending_count() == 0
@@ -75,7 +93,9 @@ def test_invalid_event_is_rejected_without_blocking_the_queue(ledger, make_site)
     held.close()
     # The ledger's figure (without the bad event) replaces the kiosk's own count.
     assert site.store.stock("service-center", "towel") == ledger_towel
-    listed = requests.get(ledger.url + "/v1/exceptions", headers=ledger.admin(), timeout=10).json()["exceptions"]
+    listed = requests.get(ledger.url + "/v1/exceptions", headers=ledger.admin(), timeout=10).json()[
+        "exceptions"
+    ]
     assert [x["event_id"] for x in listed if x["kind"] == "rejected"] == [bad.id]
 
 
@@ -99,17 +119,30 @@ def test_conflicts_are_flagged_never_hidden(ledger, make_site):
     first = a.store.events_after(0, 1)[0]
     now = b.clock()
     with b.store.transaction() as conn:
-        b.store.append(conn, "points.adjust", "S0001", {"volunteer_id": "V000110", "delta": 5, "reason": "x"},
-                       occurred_at=now, now=now, event_id=first.id)
+        b.store.append(
+            conn,
+            "points.adjust",
+            "S0001",
+            {"volunteer_id": "V000110", "delta": 5, "reason": "x"},
+            occurred_at=now,
+            now=now,
+            event_id=first.id,
+        )
     act(b, ledger, random.Random(8), 5)
     for s in (a, b, a):
         assert sync_once(s.store, clock=s.clock)["ok"]
     assert b.store.pending_count() == 0  # the conflict did not block b's queue
-    listed = requests.get(ledger.url + "/v1/exceptions", headers=ledger.admin(), timeout=10).json()["exceptions"]
+    listed = requests.get(ledger.url + "/v1/exceptions", headers=ledger.admin(), timeout=10).json()[
+        "exceptions"
+    ]
     kinds = {x["kind"] for x in listed}
     assert {"overdraft", "overlapping_sessions", "conflict"} <= kinds
     [over] = [x for x in listed if x["kind"] == "overdraft"]
-    assert over["volunteer_id"] == "V000109" and over["detail"]["balance"] == -25 and over["detail"]["offline"]
+    assert (
+        over["volunteer_id"] == "V000109"
+        and over["detail"]["balance"] == -25
+        and over["detail"]["offline"]
+    )
     [conflict] = [x for x in listed if x["kind"] == "conflict"]
     assert conflict["event_id"] == first.id and conflict["kiosk_id"] == b.kiosk_id
     held = ledger.store()
@@ -129,5 +162,7 @@ def test_health_openapi_and_volunteer(ledger, make_site):
     auth = {"Authorization": f"Bearer {site.store.setting('ledger_token')}"}
     v = requests.get(ledger.url + "/v1/volunteers/V000102", headers=auth, timeout=5).json()
     assert v["balance"] == 260 and v["minutes_total"] == 2880 and v["display_name"]
-    assert requests.get(ledger.url + "/v1/volunteers/V999", headers=auth, timeout=5).status_code == 404
+    assert (
+        requests.get(ledger.url + "/v1/volunteers/V999", headers=auth, timeout=5).status_code == 404
+    )
     assert requests.get(ledger.url + "/v1/volunteers/V000102", timeout=5).status_code == 401

@@ -49,29 +49,45 @@ def test_corrections_reach_the_ledger_and_balances_agree(ledger, make_site):
     # Staff: she really left at 11:00 (180 minutes, 30 points)... then no, at 12:00 (240, 40).
     sessions = {r["volunteer_id"]: r for r in store.recent_sessions(DAY.isoformat())}
     day = sessions["V000101"]["signed_in_at"].astimezone(TZ)
-    out = kiosk.correct_attendance("S0001", sessions["V000101"]["session_id"], day.replace(hour=11),
-                                   "forgot_sign_out")
+    out = kiosk.correct_attendance(
+        "S0001", sessions["V000101"]["session_id"], day.replace(hour=11), "forgot_sign_out"
+    )
     assert (out.minutes, out.points) == (180, 30)
     assert store.balance("V000101") == opening["V000101"] + 30
     synced(site)
-    assert ledger_view(ledger, site, "V000101")["balance"] == store.balance("V000101") == opening["V000101"] + 30
-    out = kiosk.correct_attendance("S0002", sessions["V000101"]["session_id"], day.replace(hour=12), "wrong_time")
+    assert (
+        ledger_view(ledger, site, "V000101")["balance"]
+        == store.balance("V000101")
+        == opening["V000101"] + 30
+    )
+    out = kiosk.correct_attendance(
+        "S0002", sessions["V000101"]["session_id"], day.replace(hour=12), "wrong_time"
+    )
     assert out.points == 40
 
     # V000103's session is still open (the kiosk has not closed it yet): staff close it at 10:30.
-    out = kiosk.correct_attendance("S0001", sessions["V000103"]["session_id"], day.replace(hour=10, minute=30),
-                                   "forgot_sign_out")
+    out = kiosk.correct_attendance(
+        "S0001",
+        sessions["V000103"]["session_id"],
+        day.replace(hour=10, minute=30),
+        "forgot_sign_out",
+    )
     assert (out.minutes, out.points) == (120, 20)
     assert kiosk.close_forgotten_sessions() == []  # nothing left open
 
     # Points: a bonus, a deduction, and one the balance cannot bear (refused, nothing sent).
     assert kiosk.adjust_points("S0001", "V000105", 10, "bonus").balance == opening["V000105"] + 10
     assert kiosk.adjust_points("S0001", "V000105", -5, "correction").ok
-    assert kiosk.adjust_points("S0001", "V000105", -1000, "correction").reason == "balance_below_zero"
+    assert (
+        kiosk.adjust_points("S0001", "V000105", -1000, "correction").reason == "balance_below_zero"
+    )
     synced(site)
 
-    expected = {"V000101": opening["V000101"] + 40, "V000103": opening["V000103"] + 20,
-                "V000105": opening["V000105"] + 5}
+    expected = {
+        "V000101": opening["V000101"] + 40,
+        "V000103": opening["V000103"] + 20,
+        "V000105": opening["V000105"] + 5,
+    }
     for vid, balance in expected.items():
         assert store.balance(vid) == balance
         assert ledger_view(ledger, site, vid)["balance"] == balance, vid

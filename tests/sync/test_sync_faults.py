@@ -70,7 +70,9 @@ def test_ledger_sigkill_and_restart_mid_batch(ledger, make_site):
     worker = threading.Thread(target=push)
     worker.start()
     held = ledger.store()
-    while held.kiosks()[0].acked_seq == 0:  # wait until the first batches are in, then pull the plug
+    while (
+        held.kiosks()[0].acked_seq == 0
+    ):  # wait until the first batches are in, then pull the plug
         pass
     ledger.kill()
     mid = held.kiosks()[0].acked_seq
@@ -92,14 +94,21 @@ def test_same_batch_five_times_and_out_of_order(ledger, make_site):
     auth = {"Authorization": f"Bearer {token}"}
     wire = [e.wire(kid) for e in site.store.events_after(0, 5000)]
     first, second = wire[:500], wire[500:1000]
-    r = requests.post(ledger.url + "/v1/events", json={"kiosk_id": kid, "events": second}, headers=auth).json()
+    r = requests.post(
+        ledger.url + "/v1/events", json={"kiosk_id": kid, "events": second}, headers=auth
+    ).json()
     assert r["acked_seq"] == 0 and {x["status"] for x in r["results"]} == {"pending"}
     for attempt in range(5):
-        r = requests.post(ledger.url + "/v1/events", json={"kiosk_id": kid, "events": first}, headers=auth).json()
+        r = requests.post(
+            ledger.url + "/v1/events", json={"kiosk_id": kid, "events": first}, headers=auth
+        ).json()
         assert r["acked_seq"] == 500
         assert {x["status"] for x in r["results"]} == {"accepted" if attempt == 0 else "duplicate"}
-    r = requests.post(ledger.url + "/v1/events", json={"kiosk_id": kid, "events": wire[400:900][::-1]},
-                      headers=auth).json()
+    r = requests.post(
+        ledger.url + "/v1/events",
+        json={"kiosk_id": kid, "events": wire[400:900][::-1]},
+        headers=auth,
+    ).json()
     assert r["acked_seq"] == 900  # a batch in any order is applied in seq order
     assert [x["status"] for x in r["results"]] == ["duplicate"] * 100 + ["accepted"] * 400
     check(ledger, [site])
@@ -115,8 +124,11 @@ def test_kiosk_killed_mid_push(ledger, make_site, tmp_path):
     bulk(site, 700)
     proxy.plan("hold")
     data_dir = site.store.path.parent
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--data-dir", str(data_dir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert proxy.wait_delivered()  # the first batch reached the ledger and committed
     proc.kill()  # the kiosk dies before it hears the answer
     proc.wait(10)
@@ -135,9 +147,14 @@ def test_three_kiosks_at_once_with_skewed_clocks(ledger, make_site):
 
     real = datetime.now(TZ)
     held = ledger.store()
-    held.load_reference([{"kind": "activity", "key": a["activity_id"], "data": a}
-                         for d in (-1, 0, 1) for a in activities_for((real + timedelta(days=d)).date())],
-                        datetime.now(UTC))
+    held.load_reference(
+        [
+            {"kind": "activity", "key": a["activity_id"], "data": a}
+            for d in (-1, 0, 1)
+            for a in activities_for((real + timedelta(days=d)).date())
+        ],
+        datetime.now(UTC),
+    )
     held.close()
     sites = [
         make_site(ledger, "service-center", skew=timedelta(hours=3), start=real),
@@ -145,7 +162,10 @@ def test_three_kiosks_at_once_with_skewed_clocks(ledger, make_site):
         make_site(ledger, "service-center", start=real),
     ]
     for i, s in enumerate(sites):
-        assert abs(int(s.store.setting("clock_offset_ms")) + int(s.clock.skew.total_seconds() * 1000)) < 60_000
+        assert (
+            abs(int(s.store.setting("clock_offset_ms")) + int(s.clock.skew.total_seconds() * 1000))
+            < 60_000
+        )
         act(s, ledger, random.Random(10 + i), 60)
         bulk(s, 800)
     barrier = threading.Barrier(3)

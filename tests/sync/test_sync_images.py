@@ -23,17 +23,27 @@ def photo(colour: str) -> bytes:
 
 
 def upload(ledger, item_id: str, colour: str) -> str:
-    r = requests.put(f"{ledger.url}/v1/admin/catalog/{item_id}/image", data=photo(colour), headers=ledger.admin(),
-                     timeout=10)
+    r = requests.put(
+        f"{ledger.url}/v1/admin/catalog/{item_id}/image",
+        data=photo(colour),
+        headers=ledger.admin(),
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     item = r.json()["item"]
-    assert item["image"] == f"images/{item_id}.png" and item["image_url"] == f"/v1/images/{item_id}.png"
+    assert (
+        item["image"] == f"images/{item_id}.png"
+        and item["image_url"] == f"/v1/images/{item_id}.png"
+    )
     return item["image_sha256"]
 
 
 def served(ledger, site, item_id: str) -> bytes:
-    r = requests.get(f"{ledger.url}/v1/images/{item_id}.png", timeout=10,
-                     headers={"Authorization": f"Bearer {site.store.setting('ledger_token')}"})
+    r = requests.get(
+        f"{ledger.url}/v1/images/{item_id}.png",
+        timeout=10,
+        headers={"Authorization": f"Bearer {site.store.setting('ledger_token')}"},
+    )
     assert r.status_code == 200
     return r.content
 
@@ -90,14 +100,18 @@ def test_pictures_are_fetched_replaced_and_checked(ledger, make_site):
     assert result["ok"] and result["accepted"] == 1 and site.store.pending_count() == 0
     assert result["images"]["failed"] == 1 and result["images"]["fetched"] == 0
     assert sha(target) == second
-    assert sorted(p.name for p in target.parent.iterdir()) == ["towel.png"]  # no temporary file left
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "towel.png"
+    ]  # no temporary file left
     # ...and is fetched again next round, though the feed has nothing new about it.
     result = sync_once(site.store, clock=site.clock)
     assert result["images"]["fetched"] == 1 and sha(target) == third
 
     # A picture deleted from the data folder comes back.
     target.unlink()
-    assert sync_once(site.store, clock=site.clock)["images"]["fetched"] == 1 and sha(target) == third
+    assert (
+        sync_once(site.store, clock=site.clock)["images"]["fetched"] == 1 and sha(target) == third
+    )
 
 
 def test_an_unreachable_picture_never_fails_the_round(ledger, make_site):
@@ -131,13 +145,19 @@ def test_kiosk_catalog_edits_keep_the_ledger_picture(ledger, make_site):
 
     # A new reward gets its picture at the ledger after this kiosk last synced; staff edit it
     # here before the kiosk hears of the picture: the edit must not erase it.
-    r = requests.post(f"{ledger.url}/v1/admin/catalog/umbrella", headers=ledger.admin(), timeout=10,
-                      json={"names": {"zh-Hans": "雨伞", "en": "Umbrella"}, "cost": 50})
+    r = requests.post(
+        f"{ledger.url}/v1/admin/catalog/umbrella",
+        headers=ledger.admin(),
+        timeout=10,
+        json={"names": {"zh-Hans": "雨伞", "en": "Umbrella"}, "cost": 50},
+    )
     assert r.status_code == 200, r.text
     assert sync_once(site.store, clock=site.clock)["ok"]
     assert site.store.catalog_item("umbrella").image == ""
     sha_umbrella = upload(ledger, "umbrella", "black")
-    assert site.kiosk.upsert_catalog_item("S0001", "umbrella", {"zh-Hans": "雨伞", "en": "Umbrella"}, 60).ok
+    assert site.kiosk.upsert_catalog_item(
+        "S0001", "umbrella", {"zh-Hans": "雨伞", "en": "Umbrella"}, 60
+    ).ok
     assert "image" not in site.store.events_after(0, 10_000)[-1].payload
     result = sync_once(site.store, clock=site.clock)
     assert result["ok"] and result["accepted"] == 1

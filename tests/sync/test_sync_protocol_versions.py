@@ -20,7 +20,9 @@ from sync.ledger.app import create_app
 from sync.ledger.storage import LedgerStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
-with warnings.catch_warnings():  # starlette's notice about httpx2; TestClient still works as documented
+with (
+    warnings.catch_warnings()
+):  # starlette's notice about httpx2; TestClient still works as documented
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
@@ -31,8 +33,12 @@ def _push(ledger, site, events, version: str | None):
     headers = {"Authorization": f"Bearer {site.store.setting('ledger_token')}"}
     if version is not None:
         headers[PROTOCOL_HEADER] = version
-    return requests.post(ledger.url + "/v1/events", json={"kiosk_id": site.kiosk_id, "events": events},
-                         headers=headers, timeout=10)
+    return requests.post(
+        ledger.url + "/v1/events",
+        json={"kiosk_id": site.kiosk_id, "events": events},
+        headers=headers,
+        timeout=10,
+    )
 
 
 def _acked(ledger) -> int:
@@ -85,7 +91,9 @@ def test_a_newer_or_unreadable_version_is_refused_and_nothing_stored(ledger, mak
     assert _acked(ledger) == 0
 
 
-def test_the_agent_names_its_protocol_and_shows_a_refusal_as_its_sync_error(ledger, make_site, monkeypatch):
+def test_the_agent_names_its_protocol_and_shows_a_refusal_as_its_sync_error(
+    ledger, make_site, monkeypatch
+):
     site = make_site(ledger, "xiangshan-study")
     act(site, ledger, random.Random(73), 20)
     pending = site.store.pending_count()
@@ -93,7 +101,9 @@ def test_the_agent_names_its_protocol_and_shows_a_refusal_as_its_sync_error(ledg
     # A kiosk with a newer release than its ledger: the ledger refuses, the kiosk loses nothing.
     monkeypatch.setattr(agent_client, "PROTOCOL_VERSION", PROTOCOL_VERSION + 1)
     result = sync_once(site.store, clock=site.clock, timeout=SHORT)
-    assert not result["ok"] and result["error"] == "protocol_unsupported" and result["retry"] is False
+    assert (
+        not result["ok"] and result["error"] == "protocol_unsupported" and result["retry"] is False
+    )
     assert "newer than this ledger" in result["message"]
     status = read_status(site.store, site.clock(), 300)
     assert status.pending == pending and status.last_error.startswith("protocol_unsupported: ")
@@ -118,17 +128,25 @@ def test_a_kiosk_too_old_gets_426(tmp_path, monkeypatch):
     monkeypatch.setitem(protocol_compat.UPGRADES, PROTOCOL_VERSION, lambda body: None)
     store = LedgerStore(tmp_path / "ledger.db")
     try:
-        store.load_reference([{"kind": "site", "key": "s", "data": {"site_id": "s"}}], datetime.now(UTC))
-        enrolled = store.enroll(store.create_enrollment_code("s", datetime.now(UTC)), "k", datetime.now(UTC))
+        store.load_reference(
+            [{"kind": "site", "key": "s", "data": {"site_id": "s"}}], datetime.now(UTC)
+        )
+        enrolled = store.enroll(
+            store.create_enrollment_code("s", datetime.now(UTC)), "k", datetime.now(UTC)
+        )
         client = TestClient(create_app(store))
         auth = {"Authorization": f"Bearer {enrolled.token}"}
         body = {"kiosk_id": enrolled.kiosk_id, "events": []}
         r = client.post("/v1/events", json=body, headers=auth)
         assert r.status_code == 426 and r.json()["error"] == "protocol_unsupported"
         assert "too old" in r.json()["message"] and "Upgrade the kiosk" in r.json()["message"]
-        r = client.post("/v1/events", json=body, headers={**auth, PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
+        r = client.post(
+            "/v1/events", json=body, headers={**auth, PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+        )
         assert r.status_code == 200 and r.json()["acked_seq"] == 0
-        r = client.post("/v1/events", json=body, headers={**auth, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 2)})
+        r = client.post(
+            "/v1/events", json=body, headers={**auth, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 2)}
+        )
         assert r.status_code == 400
     finally:
         store.close()
@@ -136,8 +154,12 @@ def test_a_kiosk_too_old_gets_426(tmp_path, monkeypatch):
 
 def test_the_version_check_comes_after_the_token_check(ledger, make_site):
     site = make_site(ledger, "service-center")
-    r = requests.post(ledger.url + "/v1/events", json={"kiosk_id": site.kiosk_id, "events": []},
-                      headers={PROTOCOL_HEADER: "99"}, timeout=10)
+    r = requests.post(
+        ledger.url + "/v1/events",
+        json={"kiosk_id": site.kiosk_id, "events": []},
+        headers={PROTOCOL_HEADER: "99"},
+        timeout=10,
+    )
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
 
 

@@ -51,8 +51,12 @@ def check(ledger: LedgerProcess, sites) -> None:
 
 
 def ledger_cli(*args: str | Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "sync.ledger.cli", *map(str, args)], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.ledger.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -80,7 +84,9 @@ def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(ledger, make_sit
     act(a, ledger, random.Random(21), 30)
     act(b, ledger, random.Random(22), 30)
     settle([a, b])
-    backup_file = Path(ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip())
+    backup_file = Path(
+        ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
+    )
     at_backup = {s.kiosk_id: s.store.acked_seq() for s in (a, b)}
 
     act(a, ledger, random.Random(23), 25)
@@ -99,7 +105,9 @@ def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(ledger, make_sit
     # status must now count the events the ledger lacks as pending, not 0.
     proxy.plan("pass", "reset")
     result = sync_once(a.store, clock=a.clock, timeout=SHORT)
-    assert not result["ok"] and result["retry"] and result["resent_from"] == at_backup[a.kiosk_id] + 1
+    assert (
+        not result["ok"] and result["retry"] and result["resent_from"] == at_backup[a.kiosk_id] + 1
+    )
     missing = a.store.last_seq() - at_backup[a.kiosk_id]
     status = kiosk_status(a)
     assert status["acked_seq"] == at_backup[a.kiosk_id] and status["pending_events"] == missing
@@ -130,7 +138,9 @@ def test_an_idle_kiosk_past_the_backup_gets_a_full_snapshot(ledger, make_site, t
     act(a, ledger, random.Random(31), 10)
     act(b, ledger, random.Random(32), 10)
     settle([a, b])
-    backup_file = Path(ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip())
+    backup_file = Path(
+        ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
+    )
     act(a, ledger, random.Random(33), 40)
     settle([a, b])
     old_cursor = b.store.setting("cursor")
@@ -156,20 +166,45 @@ def test_a_new_empty_ledger_gets_the_whole_event_log_once(ledger, make_site, tmp
     try:
         data_dir = str(site.store.path.parent)
         out = io.StringIO()
-        with redirect_stdout(out):  # without the option, an enrolled kiosk with synced events refuses
-            assert kiosk_cli.main(["enroll", "--data-dir", data_dir, fresh.url, fresh.enroll_code("xiangshan-study")]) == 1
+        with redirect_stdout(
+            out
+        ):  # without the option, an enrolled kiosk with synced events refuses
+            assert (
+                kiosk_cli.main(
+                    [
+                        "enroll",
+                        "--data-dir",
+                        data_dir,
+                        fresh.url,
+                        fresh.enroll_code("xiangshan-study"),
+                    ]
+                )
+                == 1
+            )
         refused = json.loads(out.getvalue())
         assert refused["error"] == "already_enrolled" and "--resend-all" in refused["message"]
         assert site.store.setting("ledger_url") == ledger.url
 
         out = io.StringIO()
         with redirect_stdout(out):
-            code = kiosk_cli.main(["enroll", "--data-dir", data_dir, "--resend-all", fresh.url,
-                                   fresh.enroll_code("xiangshan-study")])
+            code = kiosk_cli.main(
+                [
+                    "enroll",
+                    "--data-dir",
+                    data_dir,
+                    "--resend-all",
+                    fresh.url,
+                    fresh.enroll_code("xiangshan-study"),
+                ]
+            )
         answer = json.loads(out.getvalue())
         assert code == 0 and answer["ok"], answer
         assert answer["resent"] == events and answer["synced"]["accepted"] == events
-        assert answer["previous"] == {"kiosk_id": old_id, "ledger_url": ledger.url, "acked_seq": events}
+        assert answer["previous"] == {
+            "kiosk_id": old_id,
+            "ledger_url": ledger.url,
+            "acked_seq": events,
+        }
         assert site.store.setting("ledger_url") == fresh.url == answer["ledger_url"]
         assert json.loads(site.store.setting("previous_enrollment"))["kiosk_id"] == old_id
 
@@ -197,8 +232,16 @@ def test_resend_all_to_a_ledger_that_has_the_events_counts_nothing_twice(ledger,
 
     out = io.StringIO()
     with redirect_stdout(out):
-        kiosk_cli.main(["enroll", "--data-dir", str(site.store.path.parent), "--resend-all", ledger.url,
-                        ledger.enroll_code("service-center")])
+        kiosk_cli.main(
+            [
+                "enroll",
+                "--data-dir",
+                str(site.store.path.parent),
+                "--resend-all",
+                ledger.url,
+                ledger.enroll_code("service-center"),
+            ]
+        )
     answer = json.loads(out.getvalue())
     assert answer["ok"] and answer["synced"]["accepted"] == 0
     assert answer["synced"]["conflict"] == site.store.last_seq()
@@ -219,8 +262,16 @@ def test_resend_all_refuses_a_ledger_site_other_than_the_events(ledger, make_sit
         out = io.StringIO()
         enrollment_code = fresh.enroll_code("xiangshan-study")
         with redirect_stdout(out):
-            code = kiosk_cli.main(["enroll", "--data-dir", str(site.store.path.parent), "--resend-all",
-                                   fresh.url, enrollment_code])
+            code = kiosk_cli.main(
+                [
+                    "enroll",
+                    "--data-dir",
+                    str(site.store.path.parent),
+                    "--resend-all",
+                    fresh.url,
+                    enrollment_code,
+                ]
+            )
         answer = json.loads(out.getvalue())
         assert code == 1 and answer["error"] == "site_mismatch"
         assert "service-center" in answer["message"] and "not used" in answer["message"]
@@ -228,7 +279,9 @@ def test_resend_all_refuses_a_ledger_site_other_than_the_events(ledger, make_sit
         assert site.store.setting("ledger_url") == ledger.url
         assert site.store.acked_seq() == site.store.last_seq()
         held = fresh.store()
-        assert held.events() == [] and held.kiosks() == []  # the ledger refused before enrolling anyone
+        assert (
+            held.events() == [] and held.kiosks() == []
+        )  # the ledger refused before enrolling anyone
         held.close()
         # The code was not used up: a kiosk for the Xiangshan study still enrolls with it.
         other = Store(tmp_path / "xs" / "kiosk.db", create=True)

@@ -37,7 +37,11 @@ CHUNKS = 8
 # VK_SIM_SEED=<n> replays that one seed alone (with VK_SIM_STEPS to lengthen it).
 SEED_LIST = [int(os.environ["VK_SIM_SEED"])] if "VK_SIM_SEED" in os.environ else list(range(SEEDS))
 ITEMS = ["towel", "film-ticket", "room-priority", "oil-1l", "notebook", "rice-5kg"]
-SITES = ["service-center", "xiangshan-study", "service-center"]  # the third shares a site: stock conflicts
+SITES = [
+    "service-center",
+    "xiangshan-study",
+    "service-center",
+]  # the third shares a site: stock conflicts
 
 
 @functools.cache
@@ -70,7 +74,9 @@ class World:
 
     def _open_store(self, k: dict) -> None:
         k["store"] = Store(self.root / f"k{k['n']}.db", create=True)
-        k["store"].conn.execute("PRAGMA synchronous = OFF")  # durability is not what this test is about
+        k["store"].conn.execute(
+            "PRAGMA synchronous = OFF"
+        )  # durability is not what this test is about
         k["kiosk"] = Kiosk(k["store"], KioskConfig(offline_after_seconds=900), clock=k["clock"])
 
     def _add_kiosk(self, n: int) -> None:
@@ -80,7 +86,9 @@ class World:
         k["session"], k["net"] = session_for(self.wire, f"k{n}")
         code = self.ledger.create_enrollment_code(k["site"], self.now)
         self.wire.fault_rate = 0.0
-        result = enroll(k["store"], "http://ledger", code, f"k{n}", session=k["session"], clock=k["clock"])
+        result = enroll(
+            k["store"], "http://ledger", code, f"k{n}", session=k["session"], clock=k["clock"]
+        )
         assert result["ok"], result
         self.kiosks.append(k)
 
@@ -154,7 +162,9 @@ class World:
             for e in held:
                 ours = local[e["seq"]]
                 assert (e["id"], e["type"], e["payload"]) == (ours.id, ours.type, ours.payload)
-                assert e["status"] == "accepted", e  # every kiosk event is valid: none may be rejected
+                assert e["status"] == "accepted", (
+                    e
+                )  # every kiosk event is valid: none may be rejected
         assert len({e["id"] for e in events}) == len(events)
         # 3: ledger balances = opening + every accepted kiosk move; the journal agrees
         balances, stock = replay(self.snapshot, self.stores, upto=acked)
@@ -170,7 +180,11 @@ class World:
         assert not [x for x in flagged if x["kind"] in ("rejected", "conflict")], flagged
         overdrawn = {x["volunteer_id"] for x in flagged if x["kind"] == "overdraft"}
         assert {v for v, b in held_balances.items() if b < 0} <= overdrawn
-        short = {(x["site_id"], x["detail"]["item_id"]) for x in flagged if x["kind"] == "stock_below_zero"}
+        short = {
+            (x["site_id"], x["detail"]["item_id"])
+            for x in flagged
+            if x["kind"] == "stock_below_zero"
+        }
         assert {key for key, q in levels.items() if q < 0} <= short
         # 4: a site with one kiosk never sees its stock below zero there
         per_site = Counter(k["site"] for k in self.kiosks)
@@ -212,8 +226,10 @@ def run_seed(seed: int, steps: int = STEPS) -> list[str]:
         return trail
     except BaseException as exc:
         tail = "\n  ".join(trail[-12:] + (world.wire.log[-8:] if world else []))
-        raise AssertionError(f"simulation seed {seed} failed (replay: VK_SIM_SEED={seed}): {exc!r}\n"
-                             f"  last steps:\n  {tail}") from exc
+        raise AssertionError(
+            f"simulation seed {seed} failed (replay: VK_SIM_SEED={seed}): {exc!r}\n"
+            f"  last steps:\n  {tail}"
+        ) from exc
     finally:
         if world is not None:
             world.close()
@@ -244,6 +260,10 @@ def test_simulation_exercises_faults_and_conflicts():
         finally:
             world.close()
             shutil.rmtree(root, ignore_errors=True)
-    assert {"lose_request", "lose_answer", "duplicate", "hold_copy", "cut_answer", "503"} <= set(faults)
+    assert {"lose_request", "lose_answer", "duplicate", "hold_copy", "cut_answer", "503"} <= set(
+        faults
+    )
     assert {"scan", "redeem", "sync", "partition", "crash", "ledger"} <= set(outcomes)
-    assert {"overdraft", "overlapping_sessions"} <= set(outcomes)  # conflicts two offline kiosks make
+    assert {"overdraft", "overlapping_sessions"} <= set(
+        outcomes
+    )  # conflicts two offline kiosks make
