@@ -50,7 +50,7 @@ bench: deps
 	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; \
 	  $(XVFB) $(VPY) bench/bench_ui.py --start result; fi
 
-LINT_PATHS := kiosk sync tests bench deploy
+LINT_PATHS := kiosk sync tests bench deploy devtools
 lint: deps
 	$(VPY) -m ruff check $(LINT_PATHS)
 	$(VPY) -m ruff format --check $(LINT_PATHS)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_decode.py           # full run, about a minute and a half
     .venv/bin/python bench/bench_decode.py --quick   # a few frames per category
 
-Frames come from kiosk.scanner.synth (seeded, generated here, never downloaded): cards
+Frames come from devtools.synth (seeded, generated here, never downloaded): cards
 and phone screens with codes signed by a fresh key, at 640x480 and 1280x720. For each
 category it prints the success rate and the median and p95 decode time per frame. On
 "empty" frames success means nothing was reported. A "wrong" is any reported text that
@@ -28,7 +28,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from kiosk.scanner import decoders, synth
+from devtools import synth
+from kiosk.scanner import decoders
 from kiosk.scanner.pipeline import DecodePipeline, to_gray
 
 Reader = Callable[[np.ndarray], list[str]]

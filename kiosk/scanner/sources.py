@@ -16,7 +16,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from kiosk.scanner.synth import background_frame
+from kiosk.scanner.scene import background_frame
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 

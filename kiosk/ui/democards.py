@@ -9,8 +9,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from kiosk.scanner.scene import background_frame
 from kiosk.scanner.sources import SimulatedCamera
-from kiosk.scanner.synth import background_frame
 
 HOLD_SECONDS = 1.5  # long enough for a few frames to be decoded, then the card is taken away
 

@@ -246,7 +246,7 @@ class Driver:
 
 def code_frame(text: str, module_px: int = 6, size: tuple[int, int] = (640, 480)):
     """A camera frame showing ``text`` as a QR code on a card, front-on."""
-    from kiosk.scanner.synth import background_frame, card_image
+    from devtools.synth import background_frame, card_image
 
     frame = background_frame(size).copy()
     card = card_image(text, module_px)

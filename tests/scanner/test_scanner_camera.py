@@ -7,7 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from kiosk.scanner import CameraStatus, Scanner, SimulatedCamera, open_source, synth
+from devtools import synth
+from kiosk.scanner import CameraStatus, Scanner, SimulatedCamera, open_source
 from kiosk.scanner.pipeline import FrameDecode
 from kiosk.scanner.sources import (
     FolderSource,

@@ -4,8 +4,8 @@ import json
 
 import cv2
 
+from devtools import synth
 from kiosk.cli_decode import run_decode
-from kiosk.scanner import synth
 
 
 def test_decode_prints_one_json_line_per_image(tmp_path, capsys, card_text):

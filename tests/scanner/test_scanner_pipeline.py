@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from devtools import synth
 from kiosk.core.codes import Refusal, sign
-from kiosk.scanner import decoders, synth
+from kiosk.scanner import decoders
 from kiosk.scanner.decoders import Candidate
 from kiosk.scanner.pipeline import DecodePipeline, Work, stage_zxing, to_gray
 

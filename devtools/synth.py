@@ -1,6 +1,7 @@
 """Webcam-like frames showing volunteer cards and phone screens, generated from a seed.
 
-Used by the decode benchmark, the scanner tests and the UI's demo mode and GUI tests.
+Dev tooling, not in the kiosk wheel: used by the decode benchmarks, the scanner
+tests, the GUI tests and the screenshot tool.
 Nothing is downloaded: each frame is drawn from a seeded ``numpy.random.Generator``,
 so the same (seed, category, size) always gives the same pixels.
 
@@ -20,6 +21,7 @@ import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.codes import sign
+from kiosk.scanner.scene import background_frame, room, to_pixels  # noqa: F401 (re-exported)
 
 CATEGORIES: tuple[str, ...] = (
     "nominal",
@@ -132,32 +134,6 @@ def _phone_object(modules: np.ndarray, mpx: int, rng: np.random.Generator, inver
 
 
 # --- camera -------------------------------------------------------------------------
-
-
-def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """An out-of-focus room: a wall gradient and a few blobs of furniture and people."""
-    full_w, full_h = w, h
-    w, h = w // 4, h // 4
-    base = rng.uniform(0.25, 0.7, 3).astype(np.float32)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    grad = 0.75 + 0.5 * (xx / w * rng.uniform(-0.5, 0.5) + yy / h * rng.uniform(-0.5, 0.5))
-    img = base[None, None, :] * grad[..., None]
-    for _ in range(int(rng.integers(3, 8))):
-        color = tuple(float(c) for c in rng.uniform(0.05, 0.9, 3))
-        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
-        if rng.random() < 0.5:
-            cv2.rectangle(
-                img,
-                (x, y),
-                (x + int(rng.integers(w // 10, w // 2)), y + int(rng.integers(h // 10, h // 2))),
-                color,
-                -1,
-            )
-        else:
-            axes = (int(rng.integers(w // 20, w // 5)), int(rng.integers(h // 10, h // 3)))
-            cv2.ellipse(img, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, color, -1)
-    img = cv2.GaussianBlur(img, (0, 0), 0.01 * w)
-    return cv2.resize(img, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
 
 
 def _pose_homography(
@@ -363,7 +339,7 @@ def render(
         shot.tilt,
         rng.uniform(0, 360),
     )
-    scene = _background(w, h, rng)
+    scene = room(w, h, rng)
     _composite(scene, obj, hmat, ss)
 
     # Light: a vignette and a side light, then the category's exposure effects.
@@ -390,17 +366,12 @@ def render(
     scene += (vrng.standard_normal(scene.shape[:2], dtype=np.float32) * np.float32(shot.noise))[
         ..., None
     ]
-    # A camera's tone curve: gamma 1/2.2 on the linear light, through a lookup table.
-    levels = np.clip(scene * 4095, 0, 4095).astype(np.uint16)
-    img = np.take(_GAMMA_LUT, levels)
+    img = to_pixels(scene)  # the camera's tone curve
     if shot.jpeg:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, shot.jpeg])
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     params = {k: v for k, v in vars(shot).items()}
     return SynthFrame(img, (text,) if shot.has_code else (), category, seed, params)
-
-
-_GAMMA_LUT = (np.linspace(0, 1, 4096) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
 
 
 def _composite(scene: np.ndarray, obj: np.ndarray, hmat: np.ndarray, ss: int) -> None:
@@ -519,14 +490,6 @@ def noise_frame(seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
     """Pure sensor noise, the hardest test for false reads."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-
-
-def background_frame(size: tuple[int, int] = (640, 480), seed: int = 7) -> np.ndarray:
-    """The plain scene a simulated camera shows when nothing is held up to it."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    img = _background(w, h, rng)
-    return _GAMMA_LUT[np.clip(img * 4095, 0, 4095).astype(np.uint16)]
 
 
 def card_image(text: str, module_px: int = 8, inverted: bool = False) -> np.ndarray:
