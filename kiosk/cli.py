@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.config import ConfigError, KioskConfig, default_data_dir, load_config
 from kiosk.logs import setup_logging
 from kiosk.store import Store, StoreError
@@ -115,11 +116,14 @@ def _parse_at(text: str | None, cfg: KioskConfig) -> datetime | None:
     return at.replace(tzinfo=cfg.tz) if at.tzinfo is None else at
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
+    """``clock`` is for tests that run a command in-process; a child process takes its
+    clock from ``KIOSK_CLOCK`` (kiosk/clock.py)."""
     args = build_parser().parse_args(argv)
     try:
         cfg = load_config(args.config)
-    except ConfigError as exc:
+        clock = clock or system_clock()
+    except (ConfigError, ClockError) as exc:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return _fail("config", str(exc))
     # One-shot commands log warnings and errors only; `run` logs at the configured level.
@@ -139,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_decode(args.images)
 
     try:
-        return _dispatch(args, cfg, data_dir)
+        return _dispatch(args, cfg, data_dir, clock)
     except StoreError as exc:
         return _fail(exc.kind, exc.message + (f" ({exc.path})" if exc.path else ""))
 
 
-def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int:
+def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path, clock: Clock) -> int:
     from kiosk.service import Kiosk
 
     if args.command == "load":
@@ -153,7 +157,9 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         from sync.agent import enroll
 
         store = Store.in_dir(data_dir, create=True)
-        result = enroll(store, args.url, args.code, args.name, resend_all=args.resend_all)
+        result = enroll(
+            store, args.url, args.code, args.name, resend_all=args.resend_all, clock=clock
+        )
         _emit(result)
         return 0 if result.get("ok") else 1
     if args.command == "run":
@@ -172,7 +178,7 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
         )
 
     store = Store.in_dir(data_dir)
-    kiosk = Kiosk(store, cfg)
+    kiosk = Kiosk(store, cfg, clock=clock)
     if args.command == "scan":
         try:
             at = _parse_at(args.at, cfg)
@@ -215,7 +221,7 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path) -> int
     if args.command == "sync":
         from sync.agent import sync_once
 
-        result = sync_once(store)
+        result = sync_once(store, clock=clock)
         _emit(result)
         return 0 if result.get("ok") else 1
     raise AssertionError(args.command)

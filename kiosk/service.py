@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk import __version__
+from kiosk.clock import system_clock
 from kiosk.config import KioskConfig
 from kiosk.core import attendance as att
 from kiosk.core.codes import (
@@ -88,9 +89,7 @@ class Kiosk:
     # -- basics -------------------------------------------------------------------
 
     def now(self) -> datetime:
-        if self._clock is not None:
-            return self._clock().astimezone(self.config.tz)
-        return datetime.now(self.config.tz)
+        return (self._clock or system_clock())().astimezone(self.config.tz)
 
     @property
     def site_id(self) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 
+from kiosk.clock import system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, sign
 from kiosk.core.pins import hash_pin
 
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--date", default=None, help="YYYY-MM-DD (default: today in Asia/Shanghai)")
     args = parser.parse_args(argv)
-    day = date.fromisoformat(args.date) if args.date else datetime.now(TZ).date()
+    day = date.fromisoformat(args.date) if args.date else system_clock()().astimezone(TZ).date()
     data = write(args.out, day)
     print(json.dumps({"out": str(args.out), "people": len(data.roster), "date": day.isoformat()}))
     return 0

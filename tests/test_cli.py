@@ -6,11 +6,17 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from kiosk.clock import env_for as clock_env
+from tests.conftest import TZ
+
 ROOT = Path(__file__).resolve().parents[1]
+# The kiosk's clock in these commands: the morning of the demo day, whatever the date.
+AT = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 
 
 def kiosk(*args: str, env: dict | None = None) -> tuple[int, list[dict], str]:
@@ -19,7 +25,7 @@ def kiosk(*args: str, env: dict | None = None) -> tuple[int, list[dict], str]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **clock_env(AT), **(env or {})},
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     return proc.returncode, lines, proc.stderr
@@ -118,8 +124,6 @@ def test_bad_paper_time(loaded, roster):
 
 def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, roster):
     """`kiosk load` also takes a saved full answer of the ledger's /v1/changes."""
-    from datetime import UTC, datetime
-
     from fastapi.testclient import TestClient
 
     from sync.ledger.app import create_app
@@ -127,9 +131,9 @@ def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, ros
 
     ledger = LedgerStore(tmp_path / "ledger.db")
     ledger.set_admin_token("staff-token-for-test")
-    ledger.load_reference(demo_data.snapshot["changes"], datetime.now(UTC))
+    ledger.load_reference(demo_data.snapshot["changes"], AT)
     ledger.set_keys(demo_data.keys.public_key, str(tmp_path / "key"))
-    feed = TestClient(create_app(ledger)).get(
+    feed = TestClient(create_app(ledger, clock=lambda: AT)).get(
         "/v1/changes", headers={"Authorization": "Bearer staff-token-for-test"}
     )
     assert feed.status_code == 200

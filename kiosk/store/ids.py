@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
+
+from kiosk.clock import system_clock
 
 
 def uuid7(unix_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if unix_ms is None else unix_ms
+    ms = int(system_clock()().timestamp() * 1000) if unix_ms is None else unix_ms
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76

@@ -11,11 +11,12 @@ import json
 import logging
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import requests
 
+from kiosk.clock import system_clock
 from kiosk.store import Store, apply_changes, iso
 from sync.protocol import MAX_BATCH
 
@@ -29,7 +30,7 @@ Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return system_clock()()
 
 
 def _contact(store: Store, sent: datetime, received: datetime, server_time: str | None) -> None:

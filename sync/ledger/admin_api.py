@@ -16,7 +16,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -55,8 +55,7 @@ def _store(request: Request) -> LedgerStore:
 
 
 def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
+    return request.app.state.clock()
 
 
 def _staff(request: Request) -> Response | None:

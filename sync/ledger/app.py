@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from kiosk.clock import Clock, system_clock
 from sync.protocol import (
     MAX_BATCH,
     PROTOCOL_VERSION,
@@ -50,14 +50,10 @@ def error(status: int, code: str, message: str) -> Response:
     return _json({"error": code, "message": message}, status)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def create_app(store: LedgerStore, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
     app.state.store = store
-    app.state.clock = clock
+    app.state.clock = clock or system_clock()
 
     def now() -> datetime:
         return app.state.clock()

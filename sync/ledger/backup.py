@@ -22,6 +22,8 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.clock import system_clock
+
 STAMP_FORMAT = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6})\.(?P<micro>\d{6})Z\.sqlite3$")
 PARTIAL_MAX_AGE_S = 24 * 3600
@@ -106,7 +108,7 @@ def backup(
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
     dest.mkdir(parents=True, exist_ok=True)
-    final = dest / backup_name(db_path, now or datetime.now(UTC))
+    final = dest / backup_name(db_path, now or system_clock()())
     if final.exists():
         raise BackupError(f"{final} already exists")
     partial = final.with_name(final.name + ".partial")
@@ -151,6 +153,8 @@ def prune(
     # Left by a backup that was killed; old enough that it is not one in progress.
     for path in Path(dest_dir).glob(f"{glob_escape(stem)}-*.sqlite3.partial"):
         try:
+            # Against the file system's own timestamps, which are real time whatever clock
+            # the process was given.
             if time.time() - path.stat().st_mtime > PARTIAL_MAX_AGE_S:
                 path.unlink()
                 deleted.append(path)
@@ -163,7 +167,13 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def restore(backup_file: str | Path, db_path: str | Path, *, force: bool = False) -> Path:
+def restore(
+    backup_file: str | Path,
+    db_path: str | Path,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> Path:
     """Put the backup's content at ``db_path``.
 
     Refuses when ``db_path`` already holds a database unless ``force``: restoring over
@@ -179,7 +189,7 @@ def restore(backup_file: str | Path, db_path: str | Path, *, force: bool = False
         )
     db_path.parent.mkdir(parents=True, exist_ok=True)
     if force and db_path.exists():
-        _set_aside_if_damaged(db_path)
+        _set_aside_if_damaged(db_path, now or system_clock()())
     try:
         # Written through SQLite, not as a file copy: a -wal file left beside the old
         # database would otherwise be replayed onto the restored one and corrupt it.
@@ -200,7 +210,7 @@ def _copy(src_path: Path, dst_path: Path, then: str, timeout: float = 5.0) -> No
         dst.execute(then).fetchone()
 
 
-def _set_aside_if_damaged(db_path: Path) -> None:
+def _set_aside_if_damaged(db_path: Path, now: datetime) -> None:
     """A damaged database (the usual reason to restore) cannot be written into: move it
     and its -wal/-shm aside, keeping them for whoever investigates the failure."""
     try:
@@ -208,7 +218,7 @@ def _set_aside_if_damaged(db_path: Path) -> None:
         return
     except BackupError:
         pass
-    suffix = ".damaged-" + datetime.now(UTC).strftime(STAMP_FORMAT)
+    suffix = ".damaged-" + now.strftime(STAMP_FORMAT)
     for extra in ("", "-wal", "-shm"):
         path = db_path.with_name(db_path.name + extra)
         if path.exists():
@@ -240,9 +250,9 @@ def add_restore_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run_backup(db: Path, args: argparse.Namespace) -> int:
+def run_backup(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
     try:
-        path = backup(db, args.dest, keep=args.keep, daily=args.daily, weekly=args.weekly)
+        path = backup(db, args.dest, keep=args.keep, daily=args.daily, weekly=args.weekly, now=now)
     except BackupError as exc:
         sys.stderr.write(f"backup failed: {exc}\n")
         return 1
@@ -250,9 +260,9 @@ def run_backup(db: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_restore(db: Path, args: argparse.Namespace) -> int:
+def run_restore(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
     try:
-        restore(args.backup_file, db, force=args.force)
+        restore(args.backup_file, db, force=args.force, now=now)
     except BackupError as exc:
         sys.stderr.write(f"restore refused: {exc}\n")
         return 1

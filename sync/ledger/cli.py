@@ -8,9 +8,10 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
 from sync.ledger_config import LedgerConfig, LedgerConfigError, load_ledger_config
 
@@ -111,12 +112,15 @@ def init(db: Path, *, new_admin_token: bool = False, out=sys.stdout) -> tuple[Le
     return store, keys
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
+    """``clock`` is for tests that run a command in-process; a child process takes its
+    clock from ``KIOSK_CLOCK`` (kiosk/clock.py)."""
     from kiosk.logs import setup_logging
 
     try:
         cfg = load_ledger_config(os.environ.get("KIOSK_LEDGER_CONFIG") or None)
-    except LedgerConfigError as exc:
+        clock = clock or system_clock()
+    except (LedgerConfigError, ClockError) as exc:
         return _err(str(exc))
     args = build_parser(cfg).parse_args(argv)
     setup_logging(
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     db: Path = args.db or cfg.db_path()
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
-        restored = backup_mod.run_restore(db, args)
+        restored = backup_mod.run_restore(db, args, now=clock())
         if restored == 0:
             _new_feed_epoch(db)
         return restored
@@ -137,19 +141,17 @@ def main(argv: list[str] | None = None) -> int:
         init(db, new_admin_token=args.new_admin_token)
         return 0
     if args.command == "demo-data":
-        return _demo(db, args)
+        return _demo(db, args, clock)
     if not db.exists():
         return _err(f"no ledger database at {db}: run `kiosk-ledger init --db {db}` first")
     if args.command == "serve":
-        return _serve(db, args)
+        return _serve(db, args, clock)
     if args.command == "backup":
-        return backup_mod.run_backup(db, args)
+        return backup_mod.run_backup(db, args, now=clock())
     if args.command == "enroll-code":
         store = LedgerStore(db)
         try:
-            code = store.create_enrollment_code(
-                args.site, datetime.now(UTC), timedelta(hours=args.ttl_hours)
-            )
+            code = store.create_enrollment_code(args.site, clock(), timedelta(hours=args.ttl_hours))
         except KeyError:
             return _err(
                 f"unknown site {args.site!r}; known: {', '.join(store.site_ids()) or 'none'}"
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import staff_cli
 
     if args.command in staff_cli.COMMANDS:
-        return staff_cli.run(db, args)
+        return staff_cli.run(db, args, now=clock())
     raise AssertionError(args.command)
 
 
@@ -182,7 +184,7 @@ def _new_feed_epoch(db: Path) -> None:
         conn.close()
 
 
-def _serve(db: Path, args: argparse.Namespace) -> int:
+def _serve(db: Path, args: argparse.Namespace, clock: Clock) -> int:
     import uvicorn
 
     from .app import create_app
@@ -191,19 +193,20 @@ def _serve(db: Path, args: argparse.Namespace) -> int:
     if not store.public_key:
         return _err(f"ledger {db} has no signing key: run `kiosk-ledger init --db {db}`")
     store.checkpoint_in_background()
-    app = create_app(store)
+    app = create_app(store, clock)
     logging.getLogger("sync.ledger").info("serving %s on %s:%s", db, args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 
 
-def _demo(db: Path, args: argparse.Namespace) -> int:
+def _demo(db: Path, args: argparse.Namespace, clock: Clock) -> int:
     from sync import demo
 
     store, keys = init(db, out=sys.stderr)
-    day = date.fromisoformat(args.day) if args.day else datetime.now(demo.TZ).date()
+    now = clock()
+    day = date.fromisoformat(args.day) if args.day else now.astimezone(demo.TZ).date()
     data = demo.write(args.out, day, keys, cards=not args.no_cards)
-    loaded = store.load_reference(data.snapshot["changes"], datetime.now(UTC))
+    loaded = store.load_reference(data.snapshot["changes"], now)
     sys.stdout.write(
         json.dumps(
             {

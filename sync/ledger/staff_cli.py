@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from kiosk.clock import system_clock
 
 from . import admin_store, card_sheet, exports
 from .activity_import import RULE_KEYS, check_activity, parse_activities
@@ -190,7 +192,7 @@ def _errors(errors: list) -> None:
 
 
 def run(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
-    now = now or datetime.now(UTC)
+    now = now or system_clock()()
     store = LedgerStore(db)
     try:
         return _run(store, db, args, now)

@@ -30,7 +30,7 @@ def test_committed_rows_reach_the_main_file_without_an_autocheckpoint(tmp_path, 
     stop = store.checkpoint_in_background(interval_s=0.05)
     try:
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-        store.load_reference(demo_data.snapshot["changes"], datetime.now(UTC))
+        store.load_reference(demo_data.snapshot["changes"], datetime(2026, 11, 30, 1, tzinfo=UTC))
         expected = store.conn.execute("SELECT COUNT(*) FROM volunteers").fetchone()[0]
         assert expected == 12
         deadline = time.monotonic() + 30  # a hang guard; the thread runs every 50 ms

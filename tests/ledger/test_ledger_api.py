@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sqlite3
 import subprocess
@@ -21,8 +19,8 @@ with (
 
 from kiosk.core.codes import verify
 from sync.ledger.app import create_app
-from sync.ledger.cli import main as ledger_main
 from sync.ledger.storage import LedgerStore
+from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 
@@ -37,24 +35,7 @@ class Clock:
 
 @pytest.fixture
 def env(tmp_path):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            ledger_main(
-                [
-                    "demo-data",
-                    "--db",
-                    str(tmp_path / "l.db"),
-                    "--out",
-                    str(tmp_path / "demo"),
-                    "--no-cards",
-                    "--day",
-                    "2026-11-29",
-                ]
-            )
-            == 0
-        )
-    admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
+    admin = make_demo_ledger(tmp_path / "l.db", tmp_path / "demo", "2026-11-29", lambda: T0)
     store = LedgerStore(tmp_path / "l.db")
     clock = Clock()
     client = TestClient(create_app(store, clock=clock))
@@ -283,7 +264,7 @@ def test_ledger_imports_no_kiosk_ui_or_camera():
     code = (
         "import sys, sync.ledger.app, sync.ledger.cli, kiosk.logs;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('kivy', 'cv2')"
-        " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs')"
+        " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs', 'kiosk.clock')"
         " or m.startswith('kiosk.core')))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -10,8 +10,6 @@ pushed alongside malformed ones are accepted, in seq order.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import warnings
 from datetime import UTC, datetime
@@ -26,8 +24,8 @@ with warnings.catch_warnings():
 
 from kiosk.store.ids import uuid7
 from sync.ledger.app import create_app
-from sync.ledger.cli import main as ledger_main
 from sync.ledger.storage import LedgerStore
+from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 SITE = "service-center"
@@ -37,22 +35,7 @@ FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "ac
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory):
     root = tmp_path_factory.mktemp("malformed")
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            ledger_main(
-                [
-                    "demo-data",
-                    "--db",
-                    str(root / "l.db"),
-                    "--out",
-                    str(root / "demo"),
-                    "--no-cards",
-                    "--day",
-                    "2026-11-29",
-                ]
-            )
-            == 0
-        )
+    make_demo_ledger(root / "l.db", root / "demo", "2026-11-29", lambda: T0)
     store = LedgerStore(root / "l.db")
     client = TestClient(create_app(store, clock=lambda: T0), raise_server_exceptions=False)
     code = store.create_enrollment_code(SITE, T0)

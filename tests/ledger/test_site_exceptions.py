@@ -5,8 +5,6 @@ the ledger app in-process."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import warnings
@@ -24,8 +22,8 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, fetch_exceptions, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.cli import main as ledger_main
 from sync.ledger.storage import LedgerStore
+from tests.demo_ledger import make_demo_ledger
 from tests.sync.sim_transport import Wire, session_for
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -42,24 +40,7 @@ class Clock:
 
 @pytest.fixture
 def world(tmp_path):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            ledger_main(
-                [
-                    "demo-data",
-                    "--db",
-                    str(tmp_path / "l.db"),
-                    "--out",
-                    str(tmp_path / "demo"),
-                    "--no-cards",
-                    "--day",
-                    "2026-11-29",
-                ]
-            )
-            == 0
-        )
-    admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
+    admin = make_demo_ledger(tmp_path / "l.db", tmp_path / "demo", "2026-11-29", lambda: START)
     cards = {
         p["volunteer_id"]: p["code"]
         for p in json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))

@@ -36,10 +36,16 @@ from sync.ledger import card_sheet
 from sync.ledger.app import create_app
 from sync.ledger.cli import main as ledger_main
 from sync.ledger.storage import LedgerStore
+from tests.demo_ledger import make_demo_ledger
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = "2026-11-29"
 URL = "http://ledger.test"
+
+
+def month_after(month: str) -> str:
+    year, m = map(int, month.split("-"))
+    return f"{year + m // 12}-{m % 12 + 1:02d}"
 
 
 class Clock:
@@ -83,6 +89,10 @@ class Ledger:
     admin: str
     tmp: Path
 
+    def month(self) -> str:
+        """This ledger's current month, YYYY-MM, on the clock the test gave it."""
+        return self.clock.now.astimezone(TZ).strftime("%Y-%m")
+
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin}"}
@@ -91,7 +101,7 @@ class Ledger:
         """The ``kiosk-ledger`` command, as a worker types it."""
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = ledger_main([str(a) for a in args] + ["--db", str(self.db)])
+            code = ledger_main([str(a) for a in args] + ["--db", str(self.db)], clock=self.clock)
         return code, out.getvalue(), err.getvalue()
 
     def session(self) -> requests.Session:
@@ -119,26 +129,9 @@ class Ledger:
 @pytest.fixture
 def ledger(tmp_path):
     db = tmp_path / "ledger.db"
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            ledger_main(
-                [
-                    "demo-data",
-                    "--db",
-                    str(db),
-                    "--out",
-                    str(tmp_path / "demo"),
-                    "--no-cards",
-                    "--day",
-                    DAY,
-                ]
-            )
-            == 0
-        )
-    admin = next(x.split(": ", 1)[1] for x in err.getvalue().splitlines() if "admin) token:" in x)
-    store = LedgerStore(db)
     clock = Clock(datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
+    admin = make_demo_ledger(db, tmp_path / "demo", DAY, clock)
+    store = LedgerStore(db)
     client = TestClient(create_app(store, clock=clock))
     opened: list[Kiosk] = []
     led = Ledger(db, store, client, clock, admin, tmp_path)

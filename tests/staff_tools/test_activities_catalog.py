@@ -52,7 +52,9 @@ def test_activities_from_xlsx_reach_the_kiosk(ledger, tmp_path):
     assert ids == ["A-20261129-04", "A-20261129-05"]  # after the demo's -01..-03 of that day
     listed = {
         a["activity_id"]: a
-        for a in json.loads(ledger.run("activities", "list", "--month", "2026-11", "--json")[1])
+        for a in json.loads(
+            ledger.run("activities", "list", "--month", ledger.month(), "--json")[1]
+        )
     }
     haircut = listed["A-20261129-04"]
     assert (haircut["site_id"], haircut["start"], haircut["end"]) == (

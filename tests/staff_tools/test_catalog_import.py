@@ -186,7 +186,7 @@ def test_xlsx_import_reaches_the_kiosk_which_can_redeem(ledger, tmp_path):
 
     # The counts set by the import are lines of the 台账's 库存变动.
     moves = next(
-        t for t in exports.month_tables(ledger.store, "2026-11") if t.name == "库存变动"
+        t for t in exports.month_tables(ledger.store, ledger.month()) if t.name == "库存变动"
     ).rows
     notes = [m[-1] for m in moves if m[2] == "soap"]
     assert (

@@ -16,7 +16,7 @@ from kiosk.core.codes import sign
 from sync.ledger import exports
 from sync.ledger.admin_store import private_key, set_stock
 from sync.ledger.exports import IVOLUNTEER_COLUMNS
-from tests.staff_tools.helpers import TZ, xlsx
+from tests.staff_tools.helpers import TZ, month_after, xlsx
 
 SHEETS = ["考勤明细", "志愿者汇总", "活动汇总", "积分流水", "兑换记录", "库存变动", "异常记录"]
 CANTEEN = "A-20261129-01"  # 长者饭堂帮厨, 10:00-13:00, 15 points an hour
@@ -88,7 +88,9 @@ def _row(rows: list[list], match: dict[int, object]) -> list:
 
 
 def test_the_month_workbook(ledger, month, tmp_path):
-    code, out, err = ledger.run("export", "--month", "2026-11", "--out", tmp_path / "台账.xlsx")
+    code, out, err = ledger.run(
+        "export", "--month", ledger.month(), "--out", tmp_path / "台账.xlsx"
+    )
     assert code == 0, err
     assert json.loads(out)["rows"]["考勤明细"] == 4
     wb = load_workbook(tmp_path / "台账.xlsx")
@@ -193,14 +195,15 @@ def test_the_month_workbook(ledger, month, tmp_path):
     assert [(e[2], e[3]) for e in exc] == [("时段重叠", "V000104")]
 
     # Another month holds none of it.
-    assert ledger.run("export", "--month", "2026-12", "--out", tmp_path / "dec.xlsx")[0] == 0
+    after = month_after(ledger.month())
+    assert ledger.run("export", "--month", after, "--out", tmp_path / "dec.xlsx")[0] == 0
     dec = load_workbook(tmp_path / "dec.xlsx")
     assert _sheet(dec, "考勤明细")[1] == [] and _sheet(dec, "兑换记录")[1] == []
 
 
 def test_csv_files_open_right_in_excel(ledger, month, tmp_path):
     code, out, err = ledger.run(
-        "export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv"
+        "export", "--month", ledger.month(), "--format", "csv", "--out", tmp_path / "csv"
     )
     assert code == 0, err
     files = [tmp_path / "csv" / f"台账-2026-11-{s}.csv" for s in SHEETS]
@@ -221,7 +224,7 @@ def test_csv_files_open_right_in_excel(ledger, month, tmp_path):
 
 def test_ivolunteer_hours_file(ledger, month, tmp_path):
     code, out, err = ledger.run(
-        "export-ivolunteer", "--month", "2026-11", "--out", tmp_path / "iv.csv"
+        "export-ivolunteer", "--month", ledger.month(), "--out", tmp_path / "iv.csv"
     )
     assert code == 0, err
     assert json.loads(out) == {
@@ -261,7 +264,7 @@ def test_ivolunteer_hours_file(ledger, month, tmp_path):
     code, _, _ = ledger.run(
         "export-ivolunteer",
         "--month",
-        "2026-11",
+        ledger.month(),
         "--out",
         tmp_path / "gbk.csv",
         "--encoding",

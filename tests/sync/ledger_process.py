@@ -11,13 +11,18 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
+from kiosk.clock import env_for as clock_env
 from sync.ledger.cli import main as ledger_main
 from sync.ledger.storage import LedgerStore
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_DAY = date(2026, 11, 29)
 
 
 def free_port() -> int:
@@ -27,8 +32,16 @@ def free_port() -> int:
 
 
 class LedgerProcess:
-    def __init__(self, root: Path, day=None):
+    """``start`` is the ledger's time when the test begins (default: 08:00 on ``day`` in
+    Asia/Shanghai); from there its clock runs at the real rate, across restarts too, so
+    the kiosks' clocks and the ledger's agree whatever the machine's date."""
+
+    def __init__(self, root: Path, day=None, start: datetime | None = None):
         self.root = root
+        if start is None:
+            d = day or DEFAULT_DAY
+            start = datetime(d.year, d.month, d.day, 8, 0, tzinfo=TZ)
+        self._start, self._t0 = start, time.monotonic()
         self.db = root / "ledger.db"
         self.demo = root / "demo"
         err = io.StringIO()
@@ -36,7 +49,7 @@ class LedgerProcess:
         if day is not None:
             args += ["--day", day.isoformat()]
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            assert ledger_main(args) == 0
+            assert ledger_main(args, clock=self.now) == 0
         self.admin_token = next(
             line.split(": ", 1)[1].strip()
             for line in err.getvalue().splitlines()
@@ -50,7 +63,7 @@ class LedgerProcess:
         self.log = open(root / "ledger.log", "ab")  # noqa: SIM115 - closed in stop()
 
     def start(self, timeout: float = 20.0) -> LedgerProcess:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **clock_env(self.now())}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -80,6 +93,10 @@ class LedgerProcess:
             time.sleep(0.05)  # polling for a server to come up: there is no event to wait on
         raise RuntimeError("ledger did not come up")
 
+    def now(self) -> datetime:
+        """The ledger process's clock, read from the test."""
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
     def kill(self) -> None:
         """SIGKILL: no chance to finish a transaction or flush anything."""
         assert self.proc is not None
@@ -102,7 +119,7 @@ class LedgerProcess:
     def enroll_code(self, site: str) -> str:
         store = self.store()
         try:
-            return store.create_enrollment_code(site, datetime.now(UTC), timedelta(hours=1))
+            return store.create_enrollment_code(site, self.now(), timedelta(hours=1))
         finally:
             store.close()
 

@@ -127,14 +127,11 @@ def test_a_kiosk_too_old_gets_426(tmp_path, monkeypatch):
     monkeypatch.setattr(protocol_compat, "OLDEST", PROTOCOL_VERSION)
     monkeypatch.setitem(protocol_compat.UPGRADES, PROTOCOL_VERSION, lambda body: None)
     store = LedgerStore(tmp_path / "ledger.db")
+    at = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
     try:
-        store.load_reference(
-            [{"kind": "site", "key": "s", "data": {"site_id": "s"}}], datetime.now(UTC)
-        )
-        enrolled = store.enroll(
-            store.create_enrollment_code("s", datetime.now(UTC)), "k", datetime.now(UTC)
-        )
-        client = TestClient(create_app(store))
+        store.load_reference([{"kind": "site", "key": "s", "data": {"site_id": "s"}}], at)
+        enrolled = store.enroll(store.create_enrollment_code("s", at), "k", at)
+        client = TestClient(create_app(store, clock=lambda: at))
         auth = {"Authorization": f"Bearer {enrolled.token}"}
         body = {"kiosk_id": enrolled.kiosk_id, "events": []}
         r = client.post("/v1/events", json=body, headers=auth)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from invariants import assert_exactly_once, assert_figures_match
 from ledger_process import LedgerProcess
 
 from kiosk import cli as kiosk_cli
+from kiosk.clock import env_for as clock_env
 from kiosk.config import KioskConfig
 from kiosk.service import Kiosk
 from kiosk.store import Store
@@ -50,12 +52,13 @@ def check(ledger: LedgerProcess, sites) -> None:
         held.close()
 
 
-def ledger_cli(*args: str | Path) -> str:
+def ledger_cli(ledger: LedgerProcess, *args: str | Path) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "sync.ledger.cli", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **clock_env(ledger.now())},
     )
     assert out.returncode == 0, out.stderr
     return out.stdout
@@ -66,14 +69,19 @@ def lose_disk_and_restore(ledger: LedgerProcess, backup_file: Path) -> None:
     ledger.kill()
     for extra in ("", "-wal", "-shm"):
         ledger.db.with_name(ledger.db.name + extra).unlink(missing_ok=True)
-    assert "restored" in ledger_cli("restore", "--db", ledger.db, backup_file)
+    assert "restored" in ledger_cli(ledger, "restore", "--db", ledger.db, backup_file)
     ledger.start()
 
 
 def kiosk_status(site) -> dict:
     out = io.StringIO()
     with redirect_stdout(out):
-        assert kiosk_cli.main(["status", "--json", "--data-dir", str(site.store.path.parent)]) == 0
+        assert (
+            kiosk_cli.main(
+                ["status", "--json", "--data-dir", str(site.store.path.parent)], clock=site.clock
+            )
+            == 0
+        )
     return json.loads(out.getvalue())
 
 
@@ -85,7 +93,7 @@ def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(ledger, make_sit
     act(b, ledger, random.Random(22), 30)
     settle([a, b])
     backup_file = Path(
-        ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
+        ledger_cli(ledger, "backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
     )
     at_backup = {s.kiosk_id: s.store.acked_seq() for s in (a, b)}
 
@@ -139,7 +147,7 @@ def test_an_idle_kiosk_past_the_backup_gets_a_full_snapshot(ledger, make_site, t
     act(b, ledger, random.Random(32), 10)
     settle([a, b])
     backup_file = Path(
-        ledger_cli("backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
+        ledger_cli(ledger, "backup", "--db", ledger.db, "--dest", tmp_path / "backups").strip()
     )
     act(a, ledger, random.Random(33), 40)
     settle([a, b])
@@ -177,7 +185,8 @@ def test_a_new_empty_ledger_gets_the_whole_event_log_once(ledger, make_site, tmp
                         data_dir,
                         fresh.url,
                         fresh.enroll_code("xiangshan-study"),
-                    ]
+                    ],
+                    clock=site.clock,
                 )
                 == 1
             )
@@ -195,7 +204,8 @@ def test_a_new_empty_ledger_gets_the_whole_event_log_once(ledger, make_site, tmp
                     "--resend-all",
                     fresh.url,
                     fresh.enroll_code("xiangshan-study"),
-                ]
+                ],
+                clock=site.clock,
             )
         answer = json.loads(out.getvalue())
         assert code == 0 and answer["ok"], answer
@@ -240,7 +250,8 @@ def test_resend_all_to_a_ledger_that_has_the_events_counts_nothing_twice(ledger,
                 "--resend-all",
                 ledger.url,
                 ledger.enroll_code("service-center"),
-            ]
+            ],
+            clock=site.clock,
         )
     answer = json.loads(out.getvalue())
     assert answer["ok"] and answer["synced"]["accepted"] == 0
@@ -270,7 +281,8 @@ def test_resend_all_refuses_a_ledger_site_other_than_the_events(ledger, make_sit
                     "--resend-all",
                     fresh.url,
                     enrollment_code,
-                ]
+                ],
+                clock=site.clock,
             )
         answer = json.loads(out.getvalue())
         assert code == 1 and answer["error"] == "site_mismatch"
