@@ -8,6 +8,9 @@ Faults are queued per upcoming connection: ``proxy.plan("drop_response", "reset"
   cut_body       the ledger's answer is cut halfway through its body
   cut_request    half the request reaches the ledger, then both sides are closed
   hold           the answer is held until ``release()`` (a kiosk can be killed meanwhile)
+  hold_request   the whole request reaches the ledger, then the proxy waits for
+                 ``release()`` before it reads the answer (the ledger can be killed
+                 meanwhile; ``wait_sent`` says when the request is there)
   delay:<s>      the answer arrives after <s> seconds
 """
 
@@ -54,6 +57,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.delivered = threading.Semaphore(0)  # released each time a request reached the ledger
         self.delivered_count = 0
+        self.sent = threading.Semaphore(0)  # released each time a hold_request reached the ledger
         self._release = threading.Event()
         self.listener = socket.create_server((host, 0))
         self.port = self.listener.getsockname()[1]
@@ -75,6 +79,9 @@ class FaultProxy:
 
     def wait_delivered(self, timeout: float = 20.0) -> bool:
         return self.delivered.acquire(timeout=timeout)
+
+    def wait_sent(self, timeout: float = 20.0) -> bool:
+        return self.sent.acquire(timeout=timeout)
 
     def _accept(self) -> None:
         while not self._closed:
@@ -103,7 +110,13 @@ class FaultProxy:
                 _rst(client)
                 return
             upstream.sendall(request)
+            if fault == "hold_request":
+                self.sent.release()
+                self._release.wait(60)
             response = _read_message(upstream)
+            if not response:  # the ledger died before it answered
+                _rst(client)
+                return
             with self._lock:
                 self.delivered_count += 1
             self.delivered.release()

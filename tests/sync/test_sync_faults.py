@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import random
 import threading
+from datetime import datetime, timedelta
 
-from conftest import act, bulk
+import pytest
+from conftest import TZ, act, bulk
 from fault_proxy import FaultProxy
 from invariants import assert_exactly_once, assert_figures_match
+from ledger_process import LedgerProcess
 
 from sync.agent import sync_once
+from sync.protocol import MAX_BATCH
 
 SHORT = (2.0, 5.0)
 
@@ -56,9 +60,13 @@ def test_response_lost_after_commit(ledger, make_site):
 
 
 def test_ledger_sigkill_and_restart_mid_batch(ledger, make_site):
-    site = make_site(ledger, "xiangshan-study")
+    """The ledger dies with a batch in its hands: two batches are in, the third has
+    reached it (committed or not, as the kill falls), and more are still to come."""
+    proxy = FaultProxy(ledger.port)
+    site = make_site(ledger, "xiangshan-study", url=proxy.url)
     act(site, ledger, random.Random(2), 30)
     bulk(site, 6000)
+    proxy.plan("pass", "pass", "hold_request")
     outcome: dict = {}
 
     def push():
@@ -69,19 +77,18 @@ def test_ledger_sigkill_and_restart_mid_batch(ledger, make_site):
 
     worker = threading.Thread(target=push)
     worker.start()
-    held = ledger.store()
-    while (
-        held.kiosks()[0].acked_seq == 0
-    ):  # wait until the first batches are in, then pull the plug
-        pass
+    assert proxy.wait_sent(60), "the third batch never reached the ledger"
     ledger.kill()
+    held = ledger.store()
     mid = held.kiosks()[0].acked_seq
     held.close()
-    assert 0 < mid < site.store.last_seq()
+    assert 2 * MAX_BATCH <= mid <= 3 * MAX_BATCH < site.store.last_seq()
     ledger.start()
+    proxy.release()  # the held exchange finds its ledger gone; the kiosk retries
     worker.join(120)
-    assert outcome.get("ok"), outcome
+    assert not worker.is_alive() and outcome.get("ok"), outcome
     check(ledger, [site])
+    proxy.close()
 
 
 def test_same_batch_five_times_and_out_of_order(ledger, make_site):
@@ -115,8 +122,11 @@ def test_same_batch_five_times_and_out_of_order(ledger, make_site):
 
 
 def test_kiosk_killed_mid_push(ledger, make_site, tmp_path):
+    import os
     import subprocess
     import sys
+
+    from kiosk.clock import env_for as clock_env
 
     proxy = FaultProxy(ledger.port)
     site = make_site(ledger, "service-center", url=proxy.url)
@@ -128,6 +138,7 @@ def test_kiosk_killed_mid_push(ledger, make_site, tmp_path):
         [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **clock_env(site.clock())},
     )
     assert proxy.wait_delivered()  # the first batch reached the ledger and committed
     proc.kill()  # the kiosk dies before it hears the answer
@@ -138,28 +149,39 @@ def test_kiosk_killed_mid_push(ledger, make_site, tmp_path):
     proxy.close()
 
 
-def test_three_kiosks_at_once_with_skewed_clocks(ledger, make_site):
-    from datetime import UTC, datetime, timedelta
-
-    from conftest import TZ
-
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(2026, 11, 29, 10, 30, tzinfo=TZ),  # while the demo day's activities run
+        datetime(2026, 12, 31, 23, 59, 30, tzinfo=TZ),  # the day, month and year turn
+    ],
+    ids=["morning", "new-year"],
+)
+def test_three_kiosks_at_once_with_skewed_clocks(make_site, tmp_path, start):
     from sync.demo import activities_for
 
-    real = datetime.now(TZ)
-    held = ledger.store()
-    held.load_reference(
-        [
-            {"kind": "activity", "key": a["activity_id"], "data": a}
-            for d in (-1, 0, 1)
-            for a in activities_for((real + timedelta(days=d)).date())
-        ],
-        datetime.now(UTC),
-    )
-    held.close()
+    ledger = LedgerProcess(tmp_path / "skew-ledger", day=start.date(), start=start).start()
+    try:
+        held = ledger.store()
+        held.load_reference(
+            [
+                {"kind": "activity", "key": a["activity_id"], "data": a}
+                for d in (-1, 0, 1)
+                for a in activities_for((start + timedelta(days=d)).date())
+            ],
+            ledger.now(),
+        )
+        held.close()
+        _three_kiosks_push_at_once(ledger, make_site, start)
+    finally:
+        ledger.stop()
+
+
+def _three_kiosks_push_at_once(ledger, make_site, start):
     sites = [
-        make_site(ledger, "service-center", skew=timedelta(hours=3), start=real),
-        make_site(ledger, "xiangshan-study", skew=timedelta(days=-1), start=real),
-        make_site(ledger, "service-center", start=real),
+        make_site(ledger, "service-center", skew=timedelta(hours=3), start=start),
+        make_site(ledger, "xiangshan-study", skew=timedelta(days=-1), start=start),
+        make_site(ledger, "service-center", start=start),
     ]
     for i, s in enumerate(sites):
         assert (
