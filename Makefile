@@ -11,7 +11,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON
 
-.PHONY: demo test test-fast bench lint screenshots deps sysdeps clean
+.PHONY: demo test test-fast test-clock bench lint screenshots deps sysdeps clean
 
 sysdeps:
 	@missing=""; \
@@ -39,6 +39,16 @@ deps: sysdeps $(STAMP)
 test: deps
 	$(XVFB) $(VPY) -m pytest -n 2 --ignore=tests/gui -q
 	@if [ -d tests/gui ]; then $(XVFB) $(VPY) -m pytest tests/gui -q; fi
+
+# The non-GUI suite again with every process's clock moved (tests/at_instant.sh), at
+# instants (Asia/Shanghai) where a test bound to its date or hour fails: the day, month
+# and year turn during the run; New Year's morning; a leap day; 03:00, before any activity.
+CLOCK_INSTANTS := "2026-12-31 23:59:30" "2027-01-01 00:00:30" "2028-02-29 12:00:00" \
+  "2027-06-15 03:00:00"
+test-clock: deps
+	@for t in $(CLOCK_INSTANTS); do echo "== every process's clock at $$t (Asia/Shanghai)"; \
+	  tests/at_instant.sh "$$t" $(VPY) -m pytest -n 2 --ignore=tests/gui -q -p no:cacheprovider \
+	    || exit 1; done
 
 test-fast: deps
 	$(VPY) -m pytest -n 2 --ignore=tests/gui -q -x

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
 
 from kiosk.config import KioskConfig
 from kiosk.core.codes import generate_keypair
@@ -17,6 +19,13 @@ from sync import demo
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_DAY = date(2026, 11, 30)
+
+# CI (HYPOTHESIS_PROFILE=ci) draws the same examples every run, so a failure it reports
+# reproduces on any machine; elsewhere Hypothesis explores, and prints the blob that
+# replays a failure (@reproduce_failure).
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 class FakeClock:
