@@ -43,11 +43,13 @@ test: deps
 # The non-GUI suite again with every process's clock moved (tests/at_instant.sh), at
 # instants (Asia/Shanghai) where a test bound to its date or hour fails: the day, month
 # and year turn during the run; New Year's morning; a leap day; 03:00, before any activity.
+# Backend-parametrized tests run on SQLite only here: the date is not the backend's business.
 CLOCK_INSTANTS := "2026-12-31 23:59:30" "2027-01-01 00:00:30" "2028-02-29 12:00:00" \
   "2027-06-15 03:00:00"
 test-clock: deps
 	@for t in $(CLOCK_INSTANTS); do echo "== every process's clock at $$t (Asia/Shanghai)"; \
-	  tests/at_instant.sh "$$t" $(VPY) -m pytest -n 2 --ignore=tests/gui -q -p no:cacheprovider \
+	  KIOSK_TEST_BACKENDS=sqlite tests/at_instant.sh "$$t" \
+	    $(VPY) -m pytest -n 2 --ignore=tests/gui -q -p no:cacheprovider \
 	    || exit 1; done
 
 test-fast: deps
