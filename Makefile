@@ -57,7 +57,7 @@ test-fast: deps
 
 bench: deps
 	$(VPY) bench/bench_store.py
-	@for b in bench/bench_decode.py bench/bench_sync.py bench/bench_staff_tools.py; do \
+	@for b in bench/bench_decode.py bench/bench_sync.py bench/bench_staff_tools.py bench/bench_pin.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(VPY) $$b || exit 1; fi; done
 	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; \
 	  $(XVFB) $(VPY) bench/bench_ui.py --start result; fi

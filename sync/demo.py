@@ -269,7 +269,11 @@ def build(day: date, keys: KeyPair | None = None) -> DemoData:
             }
         )
         changes.append(
-            {"kind": "staff_pin", "key": sid, "data": {"staff_id": sid, "pin_hash": hash_pin(pin)}}
+            {
+                "kind": "staff_pin",
+                "key": sid,
+                "data": {"staff_id": sid, "pin_hash": hash_pin(pin, code.rsplit(".", 1)[1], 1)},
+            }
         )
         roster.append({"volunteer_id": sid, "name": name, "kind": "S", "code": code, "pin": pin})
     for act in activities_for(day):

@@ -25,6 +25,10 @@ EventType = Literal[
     "stock.adjust",
     "points.adjust",
     "catalog.upsert",
+    # Staff mode opened (payload {session_id, card_version}) and closed ({session_id,
+    # reason: leave|idle|restart|closed}): the audit trail of staff sessions at a kiosk.
+    "staff.session_open",
+    "staff.session_close",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
@@ -83,7 +87,7 @@ class EnrollResponse(BaseModel):
 ChangeKind = Literal[
     "site",  # key site_id; data {site_id, name_zh, name_en}
     "volunteer",  # key volunteer_id; data {volunteer_id, kind V|S, display_name, team, status, card_version}
-    "staff_pin",  # key staff id; data {staff_id, pin_hash}  (pbkdf2, see kiosk.core.pins)
+    "staff_pin",  # key staff id; data {staff_id, pin_hash}  (Argon2id keyed by the card: kiosk.core.pins)
     "activity",  # key activity_id; data: see kiosk.store activity columns
     "catalog_item",  # key item_id
     "stock",  # key "site_id/item_id"; data {site_id, item_id, qty, as_of: {kiosk_id: seq}}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kiosk.core.pins import SCHEME as PIN_SCHEME
+
 from .store import Store
 
 
@@ -46,7 +48,9 @@ def _apply_one(
             ),
         )
     elif kind == "staff_pin":
-        if deleted:
+        # Only hashes keyed by the staff card (kiosk.core.pins): an older ledger's PBKDF2
+        # hash could be searched from a stolen kiosk's file, so it is not kept.
+        if deleted or not str(data.get("pin_hash", "")).startswith(PIN_SCHEME + "$"):
             conn.execute("DELETE FROM staff_pins WHERE staff_id = ?", (key,))
         else:
             conn.execute(

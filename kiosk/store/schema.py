@@ -131,6 +131,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX redemptions_by_volunteer ON redemptions (volunteer_id, month);
     """,
+    # 2: staff PIN attempts, kept so a restart does not reset the lockout. A row is written
+    # as a failure before the PIN is checked and marked ok after, so pulling the plug
+    # mid-check counts against the guesser. Old PBKDF2 PIN hashes go: a stolen kiosk's
+    # file must not hold anything a PIN can be searched from (see kiosk.core.pins).
+    """
+    CREATE TABLE pin_attempts (
+        id INTEGER PRIMARY KEY,
+        staff_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        ok INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX pin_attempts_by_staff ON pin_attempts (staff_id, id);
+    DELETE FROM staff_pins WHERE pin_hash NOT LIKE 'vk-argon2id$%';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from kiosk.core.attendance import Activity, OpenSession
 from kiosk.core.codes import CodeKind, RosterEntry, mask_name
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem
+from sync.private import private_sqlite
 
 from . import projection
 from .errors import StoreError, classify
@@ -56,6 +57,12 @@ class StoredEvent:
         }
 
 
+def _ms(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        raise ValueError("store times must be timezone-aware")
+    return int(dt.timestamp() * 1000)
+
+
 def iso(dt: datetime) -> str:
     if dt.tzinfo is None:
         raise ValueError("store times must be timezone-aware")
@@ -68,13 +75,13 @@ class Store:
         self._lock = threading.RLock()
         if self.path.is_dir():
             raise StoreError("unreadable", "path is a folder", str(self.path))
-        if not self.path.exists():
-            if not create:
-                raise StoreError("missing", "no store file", str(self.path))
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError("unreadable", str(exc), str(self.path)) from exc
+        if not self.path.exists() and not create:
+            raise StoreError("missing", "no store file", str(self.path))
+        try:
+            # It holds the ledger token and names: the owner's alone (its folder too).
+            private_sqlite(self.path, make_dir=True)
+        except OSError as exc:
+            raise StoreError("unreadable", str(exc), str(self.path)) from exc
         try:
             conn = sqlite3.connect(
                 str(self.path),
@@ -223,6 +230,47 @@ class Store:
                 "SELECT pin_hash FROM staff_pins WHERE staff_id = ?", (staff_id,)
             ).fetchone()
         return row[0] if row else None
+
+    # -- staff PIN attempts ---------------------------------------------------------
+
+    def begin_pin_attempt(self, staff_id: str, at: datetime) -> int:
+        """Count an attempt as wrong until ``pin_attempt_ok`` says otherwise; returns its id."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO pin_attempts (staff_id, at_ms, ok) VALUES (?, ?, 0)",
+                (staff_id, _ms(at)),
+            )
+            return int(cur.lastrowid)
+
+    @staticmethod
+    def pin_attempt_ok(conn: sqlite3.Connection, attempt_id: int) -> None:
+        """The attempt was right; call inside ``transaction()``."""
+        conn.execute("UPDATE pin_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
+
+    def pin_failures(self, staff_id: str | None = None) -> list[datetime]:
+        """Wrong PINs since the last right one, oldest first: one staff member's, or (None)
+        everyone's at this kiosk."""
+        where, params = ("staff_id = ? AND ", [staff_id]) if staff_id is not None else ("", [])
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT at_ms FROM pin_attempts WHERE {where}ok = 0 AND id >"
+                f" COALESCE((SELECT MAX(id) FROM pin_attempts WHERE {where}ok = 1), 0) ORDER BY id",
+                params * 2,
+            ).fetchall()
+        return [datetime.fromtimestamp(r[0] / 1000, UTC) for r in rows]
+
+    def staff_session_left_open(self) -> tuple[str, str] | None:
+        """(session id, staff id) of the staff session the kiosk last opened and never closed."""
+        with self._lock:
+            session_id = self._setting(self.conn, "staff_session")
+            if not session_id:
+                return None
+            row = self.conn.execute(
+                "SELECT actor FROM events WHERE type = 'staff.session_open'"
+                " AND json_extract(payload, '$.session_id') = ?",
+                (session_id,),
+            ).fetchone()
+        return (session_id, row[0]) if row else None
 
     def site_names(self, site_id: str) -> dict[str, str]:
         with self._lock:

@@ -116,7 +116,7 @@ class KioskApp(App):
         self.idle_timeout = float(kiosk.config.idle_timeout_seconds)
         self.worker: Worker | None = None
         self.scanner: Scanner | None = None
-        self.gate = StaffGate(kiosk.store, kiosk.now)
+        self.gate = StaffGate(kiosk)
         self.staff: StaffController | None = None
         self.catalog_view: flows.CatalogView | None = None
         self.home_view: flows.HomeView | None = None
@@ -198,9 +198,14 @@ class KioskApp(App):
         self._tick(0)
         self.refresh_home()
         self.refresh_sync()
+        self.run_job(self.gate.close_left_open, lambda _r: None)
 
     def on_stop(self) -> None:
         watchdog.notify_stopping()
+        try:
+            self.gate.close("closed")
+        except Exception:
+            log.exception("closing the staff session failed")
         for ev in self._events:
             ev.cancel()
         Window.unbind(
@@ -237,7 +242,7 @@ class KioskApp(App):
         """Swap the store and service (tests, and a site change): only while the worker is idle."""
         self.kiosk = kiosk
         self.config_kiosk = kiosk.config
-        self.gate = StaffGate(kiosk.store, kiosk.now)
+        self.gate = StaffGate(kiosk)
         self.idle_timeout = float(kiosk.config.idle_timeout_seconds)
         self.catalog_view = None
         self.last_shown = None
@@ -281,7 +286,7 @@ class KioskApp(App):
         """Back to the home screen; ``next_visitor``: nobody has touched the kiosk for the
         idle timeout, so whoever comes next gets the start-up language."""
         if self.staff is not None:
-            self.staff.end()
+            self.staff.end("idle" if next_visitor else "leave")
         self.catalog_view = None
         if next_visitor:
             self.lang = self.config_kiosk.language
@@ -491,9 +496,11 @@ class KioskApp(App):
 
     def _attendance(self, text: str) -> None:
         kiosk = self.kiosk
-        self.run_job(lambda: flows.attendance(kiosk, text), self._attendance_done)
+        self.run_job(
+            lambda: flows.attendance(kiosk, text), lambda r: self._attendance_done(r, text)
+        )
 
-    def _attendance_done(self, result: flows.Shown | flows.Choice) -> None:
+    def _attendance_done(self, result: flows.Shown | flows.Choice, text: str = "") -> None:
         if isinstance(result, flows.Choice):
             scr = self.screen("choose")
             scr.choice = result
@@ -504,7 +511,7 @@ class KioskApp(App):
             self.sound.play("notice")
             return
         if result.outcome.kind == "staff_card":
-            self.staff.begin_login(result.outcome.volunteer_id, result.outcome.name)
+            self.staff.begin_login(result.outcome.volunteer_id, result.outcome.name, text)
             return
         self.show(result)
 

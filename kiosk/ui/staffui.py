@@ -50,6 +50,7 @@ class StaffController:
     def __init__(self, app: KioskApp) -> None:
         self.app = app
         self.staff_id: str | None = None
+        self._card = ""
         self.view: flows.StaffView | None = None
         self.sync: flows.SyncView | None = None
         self.stock_reason = "delivery"
@@ -81,15 +82,18 @@ class StaffController:
 
     # -- login --------------------------------------------------------------------------
 
-    def begin_login(self, staff_id: str, name: str) -> None:
+    def begin_login(self, staff_id: str, name: str, card: str) -> None:
+        """``card``: the staff card's text, needed with the PIN (it keys the PIN's hash);
+        held here for this login only, never stored or shown."""
         scr = self.pin_screen
         scr.staff_id = staff_id
         scr.staff_name = name
         scr.pin = ""
         scr.message_key = ""
         scr.message_args = {}
+        self._card = card
         gate = self.app.gate
-        self.app.run_job(gate.locked_until, self._lock_checked)
+        self.app.run_job(lambda: gate.locked_until(staff_id), self._lock_checked)
 
     def _lock_checked(self, until: datetime | None) -> None:
         scr = self.pin_screen
@@ -112,9 +116,9 @@ class StaffController:
             scr.pin = ""
         elif action == "pin_ok" and scr.pin:
             scr.checking = True
-            gate, staff_id, pin = self.app.gate, scr.staff_id, scr.pin
+            gate, card, pin = self.app.gate, self._card, scr.pin
             self.app.run_job(
-                lambda: gate.try_pin(staff_id, pin),
+                lambda: gate.try_pin(card, pin),
                 self._pin_checked,
                 failed=lambda _e: setattr(scr, "checking", False),
             )
@@ -136,12 +140,20 @@ class StaffController:
                 "pin.locked",
                 {"time": time_text(verdict.locked_until, self.app.lang)},
             )
-        else:
+        elif verdict.reason == "wrong_pin":
             scr.message_key, scr.message_args = "pin.wrong", {"left": verdict.attempts_left}
+        elif verdict.reason == "no_pin":
+            scr.message_key, scr.message_args = "pin.no_pin", {}
+        else:  # the card itself is no longer good (replaced or suspended meanwhile)
+            scr.message_key, scr.message_args = "pin.card_refused", {}
         scr.render()
         self.app.sound.play("refusal")
 
-    def end(self) -> None:
+    def end(self, reason: str = "leave") -> None:
+        if self.staff_id is not None:
+            gate = self.app.gate
+            self.app.run_job(lambda: gate.close(reason), lambda _r: None)
+        self._card = ""
         self.staff_id = None
         self.editing = None
         self.correcting = None

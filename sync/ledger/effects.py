@@ -882,6 +882,10 @@ def _catalog_upsert(x: Ctx) -> str | None:
     return None
 
 
+def _staff_session(x: Ctx) -> str | None:
+    return None  # kept in the events table: the trail of who had staff mode open, when
+
+
 HANDLERS = {
     "attendance.sign_in": _sign_in,
     "attendance.sign_out": _sign_out,
@@ -893,6 +897,8 @@ HANDLERS = {
     "stock.adjust": _stock_adjust,
     "points.adjust": _points_adjust,
     "catalog.upsert": _catalog_upsert,
+    "staff.session_open": _staff_session,
+    "staff.session_close": _staff_session,
 }
 
 

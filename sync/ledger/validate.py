@@ -145,6 +145,18 @@ def _catalog(ev: dict, p: dict) -> str | None:
     return None
 
 
+def _staff_open(ev: dict, p: dict) -> str | None:
+    return _strs(p, "session_id") or _nonneg(p, "card_version")
+
+
+def _staff_close(ev: dict, p: dict) -> str | None:
+    if r := _strs(p, "session_id"):
+        return r
+    if p.get("reason") not in ("leave", "idle", "restart", "closed"):
+        return "payload.reason must be leave, idle, restart or closed"
+    return None
+
+
 _PAYLOAD_CHECKS = {
     "attendance.sign_in": _sign_in,
     "attendance.sign_out": _close,
@@ -156,6 +168,8 @@ _PAYLOAD_CHECKS = {
     "stock.adjust": _stock_adjust,
     "points.adjust": _points_adjust,
     "catalog.upsert": _catalog,
+    "staff.session_open": _staff_open,
+    "staff.session_close": _staff_close,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kiosk.service import Kiosk
+from kiosk.store import Store
 from tests.gui.test_attendance import events, result
 
 
@@ -60,15 +62,44 @@ def test_five_wrong_pins_lock_staff_mode_for_five_minutes(gui, roster):
     enter_pin(gui, "111111")
     assert "锁定" in pin.message and "09:05" in pin.message
     assert gui.app.sound.played[-1] == "refusal"
-    enter_pin(gui, "246810")  # the right PIN does not open a locked kiosk
+    enter_pin(gui, "246810")  # the right PIN does not open a locked account
     assert gui.app.sm.current == "pin" and "锁定" in pin.message
     gui.press("cancel")
-    gui.wedge(roster["S0002"]["code"])  # nor does another staff card
+    gui.wedge(roster["S0001"]["code"])  # nor does showing the card again
     gui.wait_screen("pin")
     assert "锁定" in pin.message
-    gui.clock.advance(minutes=5, seconds=1)
+    gui.press("cancel")
+    gui.wedge(roster["S0002"]["code"])  # a colleague is not locked out by S0001's mistakes
+    gui.wait_screen("pin")
+    assert pin.message == ""
     enter_pin(gui, "135790")
     gui.wait_screen("staff")
+    gui.press("leave_staff")
+    gui.wait_screen("home")
+    gui.clock.advance(minutes=5, seconds=1)
+    login(gui, roster)
+    opened = events(gui.store, "staff.session_open")
+    assert [e.actor for e in opened] == ["S0002", "S0001"]
+    [closed] = events(gui.store, "staff.session_close")
+    assert closed.payload == {"session_id": opened[0].payload["session_id"], "reason": "leave"}
+
+
+def test_a_restart_keeps_the_lock(gui, roster):
+    gui.wedge(roster["S0001"]["code"])
+    pin = gui.wait_screen("pin")
+    for _ in range(5):
+        enter_pin(gui, "111111")
+    assert "锁定" in pin.message
+    gui.press("cancel")
+    gui.wait_screen("home")
+    # A new Kiosk and gate on the same file, as after a power cut.
+    again = Kiosk(Store(gui.store.path), gui.kiosk.config, clock=gui.clock)
+    gui.app.use_kiosk(again)
+    gui.kiosk, gui.store = again, again.store
+    gui.settle()
+    gui.wedge(roster["S0001"]["code"])
+    gui.wait_screen("pin")
+    assert "锁定" in pin.message and "09:05" in pin.message
 
 
 def test_assisted_sign_in_by_number_is_recorded_as_such(gui, roster):
@@ -153,4 +184,5 @@ def test_a_card_shown_during_staff_mode_is_not_a_sign_in(gui, roster):
     login(gui, roster)
     gui.wedge(roster["V000101"]["code"])
     gui.settle()
-    assert gui.app.sm.current == "staff" and events(gui.store) == []
+    assert gui.app.sm.current == "staff"
+    assert [e.type for e in events(gui.store)] == ["staff.session_open"]  # and no sign-in

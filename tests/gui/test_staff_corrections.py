@@ -194,7 +194,7 @@ def test_points_are_given_and_taken_with_a_reason_never_below_zero(gui, roster):
         gui.press("points_digit", digit, settle=False)
     gui.press("points_go")
     wait_message(gui, "没有这个编号的志愿者")
-    assert [e.type for e in events(gui.store)] == ["points.adjust"]
+    assert [e.type for e in events(gui.store)] == ["staff.session_open", "points.adjust"]
 
 
 def test_the_staff_menu_fits_beside_the_banner(gui, roster):
