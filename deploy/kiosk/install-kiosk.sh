@@ -82,7 +82,7 @@ for group in video render input audio; do
 done
 
 install -d -m 0755 "$R$PREFIX/releases" "$R$CONF"
-install -d -m 0750 -o "$uid" -g "$gid" "$R$DATA" "$R$DATA/kivy" "$R$DATA/backups"
+install -d -m 0700 -o "$uid" -g "$gid" "$R$DATA" "$R$DATA/kivy" "$R$DATA/backups"
 
 # -- release -----------------------------------------------------------------------
 build_release kiosk "kiosk.cli, kiosk.watchdog"

@@ -334,7 +334,8 @@ def test_kiosk_install_enrolls_once_with_the_ledger(kiosk_root):
     user = passwd_entry(root, "kiosk")
     store = root / "var/lib/volunteer-kiosk/kiosk.db"
     assert store.stat().st_uid == int(user[2])
-    assert stat.S_IMODE(store.parent.stat().st_mode) == 0o750, "the store holds the ledger token"
+    assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700, "the store holds the ledger token"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
     conn = sqlite3.connect(store)
     settings = dict(conn.execute("SELECT key, value FROM settings"))
     conn.close()

@@ -20,7 +20,21 @@ from tests.deploy import schema_fill
 from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 
 # table name -> check(old_rows, new_connection) for tables a migration drops or rewrites.
-RESHAPED: dict[str, Callable[[list[dict], sqlite3.Connection], None]] = {}
+
+
+def _staff_pins(rows: list[dict], conn: sqlite3.Connection, version: int) -> None:
+    # Migration 2 drops every PIN hash not keyed by the staff card (kiosk.core.pins).
+    kept = {r[0]: r[1] for r in conn.execute("SELECT staff_id, pin_hash FROM staff_pins")}
+    assert kept == {
+        r["staff_id"]: r["pin_hash"]
+        for r in rows
+        if version >= 2 or r["pin_hash"].startswith("vk-argon2id$")
+    }
+
+
+RESHAPED: dict[str, Callable[[list[dict], sqlite3.Connection, int], None]] = {
+    "staff_pins": _staff_pins
+}
 
 JSON_OBJECT_COLUMNS = {"payload", "rule", "names"}
 JSON_LIST_COLUMNS = {"signup"}
@@ -72,7 +86,7 @@ def check_upgrade(path, version: int, target: int) -> None:
         }
         for table, rows in inserted.items():
             if table in RESHAPED:
-                RESHAPED[table](rows, store.conn)
+                RESHAPED[table](rows, store.conn, version)
                 continue
             assert table in new_tables, f"a migration dropped {table}: register it in RESHAPED"
             after = table_rows(store.conn, table)
