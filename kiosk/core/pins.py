@@ -22,8 +22,6 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2.low_level import Type, hash_secret_raw
-
 SCHEME = "vk-argon2id"
 
 
@@ -74,6 +72,8 @@ def _b64d(text: str) -> bytes:
 def _derive(pin: str, card_signature: str, salt: bytes, p: KdfParams) -> bytes:
     # The pepper keys an HMAC of the PIN, and Argon2id stretches the result: the
     # usual way to pepper with a library that takes no secret of its own.
+    from argon2.low_level import Type, hash_secret_raw  # only where a PIN is checked or set
+
     pepper = _b64d(card_signature)
     peppered = hmac.new(pepper, b"vk-staff-pin\0" + pin.encode("utf-8"), hashlib.sha256).digest()
     return hash_secret_raw(
