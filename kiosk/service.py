@@ -32,6 +32,7 @@ from kiosk.core.codes import (
 from kiosk.core.correction import CorrectionRefusal, SessionFacts, correct_session
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
+from kiosk.core.text import line_ok
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
 from sync.protocol import PROTOCOL_VERSION
@@ -704,6 +705,8 @@ class Kiosk:
         if not item_id.strip() or not names.get("zh-Hans"):
             return Outcome("refused", False, reason="name_required", item_id=item_id)
         if kind not in KINDS or not isinstance(cost, int) or cost < 0 or monthly_limit < 0:
+            return Outcome("refused", False, reason="bad_value", item_id=item_id)
+        if not all(line_ok(t) for t in (item_id, image or "", *names.values())):
             return Outcome("refused", False, reason="bad_value", item_id=item_id)
         current = self.store.catalog_item(item_id.strip())
         kept = current.image if current else ""

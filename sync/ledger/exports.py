@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sync.private import open_private
+
+from .spreadsheet import csv_cell, xlsx_cell
 from .storage import LedgerStore
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -98,10 +101,17 @@ class MonthError(ValueError):
     pass
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2199
+
+
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     m = re.fullmatch(r"(\d{4})-(\d{2})", month or "")
-    if not m or not 1 <= int(m[2]) <= 12:
-        raise MonthError(f"月份请写成 2026-11 / write the month as YYYY-MM (got {month!r})")
+    # Years a 台账 can be about; 9999-12 or 0001-01 would run off the calendar.
+    if not m or not 1 <= int(m[2]) <= 12 or not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+        raise MonthError(
+            f"月份请写成 2026-11，年份在 {MIN_YEAR}–{MAX_YEAR} 之间"
+            f" / write the month as YYYY-MM, a year from {MIN_YEAR} to {MAX_YEAR} (got {month!r})"
+        )
     start = datetime(int(m[1]), int(m[2]), 1, tzinfo=TZ)
     end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=TZ)
     return start, end
@@ -643,11 +653,11 @@ def write_xlsx(tables: list[Table], path: str | Path) -> Path:
     wb.remove(wb.active)
     for t in tables:
         ws = wb.create_sheet(t.name)
-        ws.append(t.headers)
+        for r, row in enumerate([t.headers, *t.rows], start=1):
+            for col, v in enumerate(row, start=1):
+                xlsx_cell(ws.cell(row=r, column=col), "" if v is None else v)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in t.rows:
-            ws.append(["" if v is None else v for v in row])
         if t.rows and t.rows[-1] and t.rows[-1][0] == "合计":
             for cell in ws[ws.max_row]:
                 cell.font = Font(bold=True)
@@ -661,7 +671,8 @@ def write_xlsx(tables: list[Table], path: str | Path) -> Path:
                     cell.number_format = "yyyy-mm-dd hh:mm"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    with open_private(path, "wb") as fh:  # names and hours of every volunteer: staff only
+        wb.save(fh)
     return path
 
 
@@ -672,10 +683,10 @@ def write_csvs(tables: list[Table], out_dir: str | Path, prefix: str) -> list[Pa
     paths = []
     for t in tables:
         path = out_dir / f"{prefix}-{t.name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        with open_private(path, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(t.headers)
-            w.writerows([_text(v) for v in row] for row in t.rows)
+            w.writerow([csv_cell(h) for h in t.headers])
+            w.writerows([csv_cell(_text(v)) for v in row] for row in t.rows)
         paths.append(path)
     return paths
 
@@ -740,8 +751,9 @@ def write_ivolunteer(
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as fh:
+    # GBK cannot hold every name (a rare character, an emoji): "?" there, not a crash.
+    with open_private(path, "w", encoding=encoding, errors="replace", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(headers)
-        w.writerows(rows)
+        w.writerow([csv_cell(h) for h in headers])
+        w.writerows([csv_cell(v) for v in row] for row in rows)
     return path

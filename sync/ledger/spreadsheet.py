@@ -11,6 +11,13 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from kiosk.core.text import escape
+
+# A cell starting with one of these is a formula to Excel and WPS (OWASP, CSV injection):
+# "=HYPERLINK(...)" in a name would become a live link in a community worker's 台账.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 class SheetError(ValueError):
@@ -52,6 +59,35 @@ def _cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel stores phone numbers and ids as floats
     return str(value).strip()
+
+
+def safe_text(value: str) -> str:
+    """A text as it may be written out: controls escaped (``\\u0007``), so no stored value
+    can break a file."""
+    return escape(value)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: text escaped, and a text that would start a formula
+    prefixed with ``'`` as OWASP describes. Numbers stay numbers."""
+    if isinstance(value, str):
+        value = escape(value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
+    return value
+
+
+def xlsx_cell(cell: Any, value: Any) -> None:
+    """Put a value in an openpyxl cell: text is always a text cell (never a formula), with
+    Excel's own quote prefix where it would otherwise read as one, so it stays text when
+    a worker edits it."""
+    if isinstance(value, str):
+        cell.value = escape(value)
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
 
 
 def read_table(path: str | Path) -> list[list[str]]:

@@ -10,6 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from kiosk.core.text import bad_char, line_ok
 from sync.protocol import EVENT_TYPES
 
 from .wirejson import ENC_DIGEST, event_bytes
@@ -275,6 +276,11 @@ def stored_offset(ev: dict) -> int:
 
 
 def _fast_ok(ev: dict, kiosk_id: str) -> bool:
+    """True only where ``check_full`` would return None (the shape, then the texts)."""
+    return _fast_shape_ok(ev, kiosk_id) and _texts_fast(ev)
+
+
+def _fast_shape_ok(ev: dict, kiosk_id: str) -> bool:
     """True only where ``check_full`` would return None, for the shapes kiosks send all day
     (one pass, no helper calls). False means "not sure": ``check_full`` decides."""
     if not ev.keys() <= _WIRE_SET or ev.get("kiosk_id") != kiosk_id:
@@ -369,6 +375,47 @@ def _fast_ok(ev: dict, kiosk_id: str) -> bool:
     return False
 
 
+# Payload fields that may hold a note over several lines; every other text is one line.
+_MULTILINE = frozenset({"note"})
+
+
+def _texts_fast(ev: dict) -> bool:
+    """True only if the actor and every payload value are clean one-line text or not text
+    (flat payloads: a nested one is left to ``_text_fault``)."""
+    if not line_ok(ev["actor"]):
+        return False
+    for v in ev["payload"].values():
+        t = type(v)
+        if t is str:
+            if not line_ok(v):
+                return False
+        elif t is dict or t is list:
+            return False
+    return True
+
+
+def _text_fault(where: str, v: Any, depth: int = 0) -> str | None:
+    """The first text in ``v`` that may not be stored (kiosk.core.text), as a reason."""
+    t = type(v)
+    if t is str:
+        bad = bad_char(v, multiline=where.rsplit(".", 1)[-1] in _MULTILINE)
+        return f"{where} contains a control character ({bad})" if bad else None
+    if depth >= MAX_DEPTH:
+        return None
+    if t is dict:
+        for k, x in v.items():
+            if type(k) is str and (bad := bad_char(k)):
+                return f"{where} has a key with a control character ({bad})"
+            name = k[:20] if type(k) is str else brief(k, 20)
+            if r := _text_fault(f"{where}.{name}", x, depth + 1):
+                return r
+    elif t is list:
+        for i, x in enumerate(v[:1000]):
+            if r := _text_fault(f"{where}[{i}]", x, depth + 1):
+                return r
+    return None
+
+
 def check(ev: dict, kiosk_id: str) -> str | None:
     """None if the event is well formed, else why not."""
     if _fast_ok(ev, kiosk_id):
@@ -408,4 +455,7 @@ def check_full(ev: dict, kiosk_id: str) -> str | None:
     payload = ev.get("payload")
     if type(payload) is not dict:
         return "payload must be an object"
-    return _PAYLOAD_CHECKS[etype](ev, payload)
+    if r := _PAYLOAD_CHECKS[etype](ev, payload):
+        return r
+    # Text a person will read in the 台账 (a name, an item, a reason): no control characters.
+    return _text_fault("actor", ev["actor"]) or _text_fault("payload", payload)

@@ -240,3 +240,10 @@ def test_durability_pragmas(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+@pytest.mark.parametrize("bad", ["毛巾\x07", "towel\x00", "a\u202eb", "two\nlines"])
+def test_staff_catalog_text_with_control_characters_is_refused(kiosk, store, bad):
+    out = kiosk.upsert_catalog_item("S0001", "towel", {"zh-Hans": bad}, 30)
+    assert not out.ok and out.reason == "bad_value"
+    assert store.event_count() == 0
