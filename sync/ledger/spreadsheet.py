@@ -1,4 +1,4 @@
-"""Reading the spreadsheets community workers keep: .xlsx, or .csv in UTF-8 or GBK.
+"""Reading the spreadsheets community workers keep: .xlsx, or .csv in UTF-8, GBK or Big5.
 
 Headers may be Chinese or English; each table declares its columns with every name a
 worker might write, and rows come back as dicts keyed by the canonical column name,
@@ -42,15 +42,147 @@ def _norm(text: str) -> str:
     return "".join(str(text).split()).lower().replace("_", "").replace("-", "")
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # gb18030 is a superset of GBK and GB 2312
+# Limits on what a spreadsheet may make the ledger do. A community's roster is at most
+# some tens of thousands of rows of short cells; a file beyond these is refused with a
+# message before it can take the server's memory (a 106 KB .xlsx claiming column XFD,
+# one 300 MB cell in a 310 KB file).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_COLUMNS = 100
+MAX_CELL_CHARS = 2_000
+MAX_XLSX_MEMBERS = 500
+MAX_XLSX_MEMBER_BYTES = 40 * 1024 * 1024  # one part of the workbook, decompressed
+MAX_XLSX_TOTAL_BYTES = 80 * 1024 * 1024
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_MB = 1024 * 1024
+
+
+def _common_hanzi(ch: str) -> bool:
+    """A character of everyday names: GB 2312's hanzi, or Big5's common ones (常用字)."""
+    for encoding, lead in (("gb2312", (0xB0, 0xF7)), ("big5", (0xA4, 0xC6))):
         try:
-            return raw.decode(encoding)
+            b = ch.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if len(b) == 2 and lead[0] <= b[0] <= lead[1]:
+            return True
+    return False
+
+
+def _plausibility(text: str) -> float:
+    """How much of the non-ASCII text is everyday hanzi. Big5 read as GBK comes out as kana,
+    Greek and private-use characters; GBK read as Big5 as rare traditional ones."""
+    sample = [c for c in text[:20_000] if ord(c) > 127]
+    return sum(map(_common_hanzi, sample)) / len(sample) if sample else 1.0
+
+
+def detect_encoding(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else GB 18030 (a superset of GBK and
+    GB 2312) or Big5 (with the Hong Kong characters), whichever reads as names."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                raw.decode(encoding)
+                return encoding
+            except UnicodeDecodeError:
+                break  # not what its first bytes claim: try the others
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores = {}
+    for encoding in ("gb18030", "big5hkscs"):
+        try:
+            scores[encoding] = _plausibility(raw.decode(encoding))
         except UnicodeDecodeError:
             continue
-    raise SheetError(
-        "CSV 文件既不是 UTF-8 也不是 GBK 编码 / the CSV file is neither UTF-8 nor GBK text"
+    if not scores:
+        raise SheetError(
+            "CSV 文件不是 UTF-8、GBK/GB18030 或 Big5 编码，请在 Excel 中另存为“CSV UTF-8”"
+            " / the CSV file is not UTF-8, GBK/GB18030 or Big5 text: save it as 'CSV UTF-8'"
+        )
+    # A tie (a file with few Chinese characters) goes to GB 18030: this is the mainland.
+    return max(scores, key=lambda e: (scores[e], e == "gb18030"))
+
+
+def _suspect(ch: str) -> bool:
+    o = ord(ch)
+    return o == 0xFFFD or 0xE000 <= o <= 0xF8FF or o >= 0xF0000
+
+
+def _decode(raw: bytes) -> str:
+    encoding = detect_encoding(raw)
+    text = raw.decode(encoding)
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if any(_suspect(c) for c in line):
+            raise SheetError(
+                f"第 {line_no} 行有无法识别的字符（按 {encoding} 读取），文件可能不是这种编码；"
+                f"请在 Excel 中另存为“CSV UTF-8”后再导入 / line {line_no} has characters that"
+                f" cannot be right (read as {encoding}): save the file as 'CSV UTF-8' and try again"
+            )
+    return text
+
+
+def _too_long(row: int, col: int) -> SheetError:
+    return SheetError(
+        f"第 {row} 行第 {col} 列的内容超过 {MAX_CELL_CHARS} 个字符 / row {row}, column {col}:"
+        f" the cell is longer than {MAX_CELL_CHARS} characters"
     )
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SheetError(
+            f"{path.name} 太大（{size / _MB:.0f} MB），上限 {MAX_FILE_BYTES // _MB} MB"
+            f" / {path.name} is too large ({size / _MB:.0f} MB; at most {MAX_FILE_BYTES // _MB} MB)"
+        )
+
+
+def _check_zip(path: Path) -> None:
+    """The workbook's parts, by the sizes the zip directory declares, before anything is
+    decompressed; the reader below stops at the same sizes if they were understated."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SheetError(
+            f"无法作为 Excel 工作簿打开 {path.name}（文件已损坏或不是 .xlsx）"
+            f" / cannot open {path.name} as an Excel workbook (damaged, or not .xlsx)"
+        ) from exc
+    total = sum(m.file_size for m in members)
+    if (
+        len(members) > MAX_XLSX_MEMBERS
+        or max((m.file_size for m in members), default=0) > MAX_XLSX_MEMBER_BYTES
+        or total > MAX_XLSX_TOTAL_BYTES
+    ):
+        raise SheetError(
+            f"{path.name} 解压后太大（{total / _MB:.0f} MB），上限 {MAX_XLSX_TOTAL_BYTES // _MB} MB；"
+            f"请只保留需要导入的表格 / {path.name} is too large once unpacked ({total / _MB:.0f} MB;"
+            f" at most {MAX_XLSX_TOTAL_BYTES // _MB} MB): keep only the sheet to import"
+        )
+
+
+def _rows_capped(rows, row_offset: int = 1):
+    """Rows as lists of stripped text, refusing more rows or longer cells than the limits."""
+    out = []
+    for i, row in enumerate(rows):
+        if i >= MAX_ROWS:
+            raise SheetError(
+                f"表格超过 {MAX_ROWS:,} 行，请分成几个文件 / more than {MAX_ROWS:,} rows: split the file"
+            )
+        cells = []
+        for j, v in enumerate(row[:MAX_COLUMNS]):
+            text = _cell(v)
+            if len(text) > MAX_CELL_CHARS:
+                raise _too_long(i + row_offset, j + 1)
+            cells.append(text)
+        out.append(cells)
+    return out
 
 
 def _cell(value: object) -> str:
@@ -94,15 +226,24 @@ def read_table(path: str | Path) -> list[list[str]]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        _check_size(path)
         text = _decode(path.read_bytes())
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        reader = csv.reader(io.StringIO(text), dialect)
+        try:
+            return _rows_capped(reader)
+        except csv.Error as exc:  # a field over the csv module's limit, a stray quote
+            raise SheetError(
+                f"第 {reader.line_num} 行无法读取（{exc}）/ line {reader.line_num} cannot be read: {exc}"
+            ) from exc
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
+        _check_size(path)
+        _check_zip(path)
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
@@ -111,7 +252,16 @@ def read_table(path: str | Path) -> list[list[str]]:
             ) from exc
         try:
             ws = wb.worksheets[0]
-            return [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            # Read-only mode pads every row to the width the sheet claims: ask for no more
+            # than the columns a table can have, and no more rows than the limit allows.
+            rows = ws.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 1, values_only=True)
+            return _rows_capped(rows)
+        except SheetError:
+            raise
+        except Exception as exc:
+            raise SheetError(
+                f"{path.name} 的内容无法读取 / the contents of {path.name} cannot be read: {exc}"
+            ) from exc
         finally:
             wb.close()
     raise SheetError(
