@@ -151,8 +151,8 @@ def _check_zip(path: Path) -> None:
             members = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SheetError(
-            f"无法作为 Excel 工作簿打开 {path.name}（文件已损坏或不是 .xlsx）"
-            f" / cannot open {path.name} as an Excel workbook (damaged, or not .xlsx)"
+            f"无法作为 Excel 工作簿打开 {path.name} / cannot open {path.name} as an Excel"
+            " workbook (damaged, or not .xlsx)"
         ) from exc
     total = sum(m.file_size for m in members)
     if (
