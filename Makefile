@@ -11,7 +11,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON
 
-.PHONY: demo test test-fast test-clock bench lint screenshots deps sysdeps clean
+.PHONY: demo test test-fast test-clock bench lint screenshots docs-images deps sysdeps clean
 
 sysdeps:
 	@missing=""; \
@@ -66,12 +66,17 @@ LINT_PATHS := kiosk sync tests bench deploy devtools
 lint: deps
 	$(VPY) -m ruff check $(LINT_PATHS)
 	$(VPY) -m ruff format --check $(LINT_PATHS)
+	$(VPY) -m mypy
 
 # `make screenshots SIZE=1024x600` (the 7-inch touch display) writes test-output/screenshots-1024x600.
 SIZE ?= 1280x800
 screenshots: deps
 	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m kiosk.ui.screenshots --size $(SIZE) \
 	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
+
+# The pictures in README.md and docs/images (commit them after a screen changed).
+docs-images: screenshots
+	$(VPY) -m devtools.docs_images --shots test-output/screenshots --out docs/images
 
 demo: deps
 	bash deploy/demo.sh

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,11 @@ class PointsRule:
             raise ValueError("points rule round_minutes must be at least 1")
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> PointsRule:
+    def from_dict(cls, data: Mapping[str, Any] | None) -> PointsRule:
         data = data or {}
         return cls(**{k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
