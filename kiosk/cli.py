@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from kiosk import __version__
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.config import ConfigError, KioskConfig, default_data_dir, load_config
 from kiosk.logs import setup_logging
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="Volunteer check-in and points kiosk"
     )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("scan", parents=[common], help="act as if TEXT was shown at the home screen")

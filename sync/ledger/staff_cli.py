@@ -89,7 +89,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         a.add_argument("--" + key.replace("_", "-"), default="")
     a.add_argument("--capacity", default="")
     a.add_argument("--signup", default="", help="volunteer ids, separated by commas")
-    a = asub.add_parser("list", parents=[common])
+    a = asub.add_parser("list", parents=[common], help="list activities, a line each")
     a.add_argument("--month", default=None, help="YYYY-MM")
     a.add_argument("--site", default=None)
     a.add_argument("--json", action="store_true")
@@ -114,7 +114,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     state = a.add_mutually_exclusive_group()
     state.add_argument("--inactive", action="store_true", help="hide it at the kiosks")
     state.add_argument("--active", action="store_true", help="show it again")
-    a = csub.add_parser("list", parents=[common])
+    a = csub.add_parser("list", parents=[common], help="list rewards with their stock per site")
     a.add_argument("--json", action="store_true")
     a = csub.add_parser(
         "set-stock", parents=[common], help="set a site's count after counting the shelf"
