@@ -6,12 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := libzbar0 xvfb xauth libgl1-mesa-dri libmtdev1 fonts-noto-cjk shellcheck systemd caddy git
+# libpango/libpangoft2/libharfbuzz-subset0: WeasyPrint's text layout and font subsetting
+# (make docs, kiosk-ledger poster).
+DEB_PACKAGES := libzbar0 xvfb xauth libgl1-mesa-dri libmtdev1 fonts-noto-cjk shellcheck systemd caddy git \
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON
 
-.PHONY: demo test test-fast test-clock bench lint screenshots docs-images deps sysdeps clean
+.PHONY: demo test test-fast test-clock bench lint screenshots docs docs-images deps sysdeps clean
 
 sysdeps:
 	@missing=""; \
@@ -73,6 +76,10 @@ SIZE ?= 1280x800
 screenshots: deps
 	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m kiosk.ui.screenshots --size $(SIZE) \
 	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
+
+# The Chinese manual for community workers as an A4 PDF (CJK font embedded), in docs/build.
+docs: deps
+	$(VPY) -m devtools.docbuild --out docs/build
 
 # The pictures in README.md and docs/images (commit them after a screen changed).
 docs-images: screenshots

@@ -250,7 +250,8 @@ def test_commands_named_in_the_docs_exist(page):
             if error:
                 problems.append(f"{text!r}: {error}")
                 continue
-            allowed = command.options | TREES[program].options | common_options(TREES[program])
+            tree = TREES[program]
+            allowed = command.options | tree.options | common_options(tree) | {"--help"}
             for option in OPTION.findall(" ".join(words)):
                 if option not in allowed:
                     problems.append(f"{text!r}: `{command.name}` takes no {option}")
