@@ -14,12 +14,14 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
+from kiosk import __version__
 from kiosk.core import reasons
 from kiosk.core.correction import CorrectionRefusal
 from kiosk.ui import flows
 from kiosk.ui.i18n import LANGS, short_date, time_text
 from kiosk.ui.screens import pick
 from kiosk.ui.widgets import KButton, KLabel, Row
+from sync.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -1264,6 +1266,15 @@ class StaffController:
         row.add_widget(self._button("-", "idle_down", -10, self._bump_idle, width=dp(84)))
         row.add_widget(self._button("+", "idle_up", 10, self._bump_idle, width=dp(84)))
         content.add_widget(row)
+        # What a staff member reads out on the phone when asking for help (constants: no disk).
+        self._note(
+            self.t(
+                "staff.settings.version",
+                version=__version__,
+                schema=self.app.kiosk.store.schema_version,
+                protocol=PROTOCOL_VERSION,
+            )
+        )
         self.screen.ids.toolbar.add_widget(
             self._button(
                 self.t("common.save"),

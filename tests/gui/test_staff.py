@@ -180,6 +180,17 @@ def test_staff_settings_change_the_start_language(gui, roster):
     assert gui.app.lang == "en" and "Show your volunteer card" in gui.texts()
 
 
+def test_the_settings_page_shows_the_version(gui, roster):
+    from kiosk import __version__
+    from sync.protocol import PROTOCOL_VERSION
+
+    login(gui, roster)
+    gui.press("tab", "settings")
+    gui.settle()
+    text = gui.texts()
+    assert f"软件版本 {__version__}" in text and f"同步协议 {PROTOCOL_VERSION}" in text
+
+
 def test_a_card_shown_during_staff_mode_is_not_a_sign_in(gui, roster):
     login(gui, roster)
     gui.wedge(roster["V000101"]["code"])
