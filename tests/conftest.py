@@ -16,6 +16,8 @@ from kiosk.core.codes import generate_keypair
 from kiosk.service import Kiosk
 from kiosk.store import Store, apply_changes
 from sync import demo
+from tests import pg
+from tests.pg import backend, ledger_url, pg_databases, pg_url  # noqa: F401 (fixtures)
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_DAY = date(2026, 11, 30)
@@ -26,6 +28,14 @@ DEMO_DAY = date(2026, 11, 30)
 settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_configure(config):
+    pg.configure(config)  # the run's PostgreSQL server starts while pytest collects
+
+
+def pytest_unconfigure(config):
+    pg.unconfigure()
 
 
 class FakeClock:
