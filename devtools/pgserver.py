@@ -79,7 +79,9 @@ def free_port() -> int:
 def _die_with_parent() -> None:
     # A server started by a test run stops when the run dies, however it dies.
     with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+            1, signal.SIGINT
+        )  # PR_SET_PDEATHSIG: fast shutdown
 
 
 class PgServer:
@@ -245,6 +247,17 @@ class PgServer:
             "--no-sync",
         )
         return replica
+
+    def reconfigure(self, **settings: str) -> None:
+        """ALTER SYSTEM and reload: settings that a running server takes without a restart
+        (synchronous_standby_names once its standby is up, for instance)."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            for key, value in settings.items():
+                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+        self.settings.update(settings)
 
     def promote(self, timeout: float = 60.0) -> None:
         self._run("pg_ctl", "promote", "-w", "-t", str(int(timeout)), "-D", str(self.data))

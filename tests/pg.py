@@ -143,7 +143,9 @@ class Databases:
         name = f"{self.prefix}_{next(self._n)}"
         # FILE_COPY: a copy of the template's files, quicker than WAL_LOG on a server
         # that does not fsync.
-        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+        self._admin.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY'
+        )
         return _with_db(self.url, name)
 
     def drop(self, url: str) -> None:
