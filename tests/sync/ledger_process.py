@@ -79,6 +79,15 @@ class LedgerProcess:
             stderr=self.log,
             env=env,
         )
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()  # never leave a half-started server behind a failed test
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -87,7 +96,7 @@ class LedgerProcess:
                 )
             try:
                 if requests.get(self.url + "/v1/health", timeout=0.5).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.05)  # polling for a server to come up: there is no event to wait on
