@@ -1,3 +1,5 @@
 """The volunteer kiosk: on-site check-in and points-redemption terminal."""
 
-__version__ = "0.1.0"
+from kiosk.core.version import VERSION as __version__
+
+__all__ = ["__version__"]

@@ -11,9 +11,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from kiosk import __version__
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
+from kiosk.core.version import VERSION
 from sync.ledger_config import LedgerConfig, LedgerConfigError, load_ledger_config
 
 from . import backup as backup_mod
@@ -37,7 +37,7 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-ledger", description="Central ledger for volunteer kiosks"
     )
-    parser.add_argument("--version", action="version", version=f"kiosk-ledger {__version__}")
+    parser.add_argument("--version", action="version", version=f"kiosk-ledger {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "init", parents=[common], help="create the database, signing keys and the staff token"
