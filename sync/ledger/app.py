@@ -28,7 +28,9 @@ from sync.protocol import (
 )
 
 from . import protocol_compat, wirejson
+from .bodylimit import BodyLimit, BodyTooLarge, too_large_body
 from .security import bearer
+from .spreadsheet import MAX_FILE_BYTES
 from .storage import EnrollError, LedgerStore
 from .validate import slot
 
@@ -50,10 +52,39 @@ def error(status: int, code: str, message: str) -> Response:
     return _json({"error": code, "message": message}, status)
 
 
+# Bodies by route, enforced while reading (bodylimit.py). Enrollment needs no token, so
+# whoever can reach the port can send it: a few KB is all a code and a name need.
+MAX_ENROLL_BODY = 16 * 1024
+UPLOAD_PATHS = (
+    "/v1/admin/roster/import",
+    "/v1/admin/activities/import",
+    "/v1/admin/catalog/import",
+)
+
+
+def body_limit(method: str, path: str) -> int:
+    if path == "/v1/enroll":
+        return MAX_ENROLL_BODY
+    if path in UPLOAD_PATHS or (path.startswith("/v1/admin/catalog/") and path.endswith("/image")):
+        return MAX_FILE_BYTES
+    return MAX_BODY
+
+
 def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
     app.state.store = store
     app.state.clock = clock or system_clock()
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_request: Request, exc: BodyTooLarge) -> Response:
+        log.warning("request body refused: over %s bytes", exc.limit)
+        return Response(
+            too_large_body(exc.limit),
+            status_code=413,
+            media_type="application/json",
+            headers={"Connection": "close"},
+        )
 
     def now() -> datetime:
         return app.state.clock()
