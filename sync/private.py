@@ -34,11 +34,14 @@ def _chmod(path: Path, mode: int) -> None:
         log.warning("cannot make %s private: %s", path, exc)
 
 
-def private_dir(path: str | Path) -> Path:
-    """Create the folder (and its parents) if needed; make the folder itself 0700."""
+def private_dir(path: str | Path, *, tighten: bool = True) -> Path:
+    """Create the folder (and its parents) if needed, 0700. ``tighten``: make an existing
+    folder 0700 too (a folder of the program's own, not a worker's current directory)."""
     path = Path(path)
+    existed = path.is_dir()
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    _chmod(path, DIR_MODE)
+    if tighten or not existed:
+        _chmod(path, DIR_MODE)
     return path
 
 
@@ -52,12 +55,12 @@ def private_file(path: str | Path) -> Path:
     return path
 
 
-def private_sqlite(path: str | Path, *, make_dir: bool = False) -> Path:
+def private_sqlite(path: str | Path, *, make_dir: bool = False, tighten_dir: bool = True) -> Path:
     """Before opening a SQLite file: the file 0600 (so its WAL and SHM follow), and any
     sidecars an older version left readable made 0600 too."""
     path = Path(path)
     if make_dir:
-        private_dir(path.parent)
+        private_dir(path.parent, tighten=tighten_dir)
     private_file(path)
     for suffix in SQLITE_SIDECARS:
         _chmod(path.with_name(path.name + suffix), FILE_MODE)

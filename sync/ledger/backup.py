@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.clock import system_clock
+from sync.private import private_dir, private_file, private_sqlite
 
 STAMP_FORMAT = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6})\.(?P<micro>\d{6})Z\.sqlite3$")
@@ -107,13 +108,14 @@ def backup(
         )
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
-    dest.mkdir(parents=True, exist_ok=True)
+    private_dir(dest)  # a backup holds everything the database does
     final = dest / backup_name(db_path, now or system_clock()())
     if final.exists():
         raise BackupError(f"{final} already exists")
     partial = final.with_name(final.name + ".partial")
     try:
         # A backup is one self-contained file: no -wal beside it to lose in a copy.
+        private_file(partial)
         _copy(db_path, partial, "PRAGMA journal_mode = DELETE")
         check(partial)
         with open(partial, "rb") as fh:
@@ -187,12 +189,13 @@ def restore(
             f"{db_path} exists: refusing to overwrite a live database (use force, "
             "after stopping the service)"
         )
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent, tighten=False)
     if force and db_path.exists():
         _set_aside_if_damaged(db_path, now or system_clock()())
     try:
         # Written through SQLite, not as a file copy: a -wal file left beside the old
         # database would otherwise be replayed onto the restored one and corrupt it.
+        private_sqlite(db_path)
         _copy(backup_file, db_path, "PRAGMA wal_checkpoint(TRUNCATE)", timeout=10)
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from None

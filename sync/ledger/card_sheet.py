@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from sync.cards import card_image
+from sync.private import open_private
 
 DPI = 300
 MM = DPI / 25.4
@@ -80,7 +81,9 @@ def write_pdf(holders: Iterable[CardHolder], out: str | Path) -> int:
         raise ValueError("no cards to print")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rendered[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=rendered[1:])
+    # Every card on the sheet is a working credential: the owner's alone until printed.
+    with open_private(out, "wb") as fh:
+        rendered[0].save(fh, "PDF", resolution=DPI, save_all=True, append_images=rendered[1:])
     return len(rendered)
 
 
@@ -90,6 +93,7 @@ def write_pngs(holders: Iterable[CardHolder], out_dir: str | Path) -> list[Path]
     paths = []
     for holder in holders:
         path = out_dir / f"{holder.subject_id}.png"
-        card_image(holder.code, holder.name, holder.subject_id, holder.kind).save(path)
+        with open_private(path, "wb") as fh:
+            card_image(holder.code, holder.name, holder.subject_id, holder.kind).save(fh, "PNG")
         paths.append(path)
     return paths

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sync.private import private_sqlite
+
 from . import effects, security
 from .schema import migrate
 from .validate import check, digest_and_fault, sanitized, stored_offset
@@ -113,7 +115,9 @@ class LedgerStore:
         if synchronous.upper() not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Phone numbers live here: the file, its WAL and SHM are the owner's alone (and a
+        # folder made for it is too; an existing one, say the current directory, is left).
+        private_sqlite(self.path, make_dir=True, tighten_dir=False)
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, timeout=10
