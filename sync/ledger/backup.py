@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.clock import system_clock
+from sync.cli_types import bounded
 from sync.private import private_dir, private_file, private_sqlite
 
 STAMP_FORMAT = "%Y%m%dT%H%M%S"
@@ -235,12 +236,23 @@ def add_backup_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dest", type=Path, required=True, help="folder for the backups (ideally another disk)"
     )
-    p.add_argument("--keep", type=int, default=7, help="keep this many newest backups (default 7)")
     p.add_argument(
-        "--daily", type=int, default=0, help="also keep the newest of each of the last N days"
+        "--keep",
+        type=bounded(int, 1, 10_000),
+        default=7,
+        help="keep this many newest backups (default 7)",
     )
     p.add_argument(
-        "--weekly", type=int, default=0, help="also keep the newest of each of the last N weeks"
+        "--daily",
+        type=bounded(int, 0, 10_000),
+        default=0,
+        help="also keep the newest of each of the last N days",
+    )
+    p.add_argument(
+        "--weekly",
+        type=bounded(int, 0, 10_000),
+        default=0,
+        help="also keep the newest of each of the last N weeks",
     )
 
 

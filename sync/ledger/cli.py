@@ -14,6 +14,7 @@ from pathlib import Path
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
 from kiosk.core.version import VERSION
+from sync.cli_types import bounded
 from sync.ledger_config import LedgerConfig, LedgerConfigError, load_ledger_config
 
 from . import backup as backup_mod
@@ -45,7 +46,7 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     p.add_argument("--new-admin-token", action="store_true", help="replace the staff (admin) token")
     p = sub.add_parser("serve", parents=[common], help="run the HTTP service")
     p.add_argument("--host", default=cfg.host)
-    p.add_argument("--port", type=int, default=cfg.port)
+    p.add_argument("--port", type=bounded(int, 1, 65535), default=cfg.port)
     p.add_argument(
         "--synchronous",
         default=cfg.synchronous,
@@ -57,7 +58,12 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
         "enroll-code", parents=[common], help="print a one-time enrollment code for a site"
     )
     p.add_argument("--site", required=True)
-    p.add_argument("--ttl-hours", type=float, default=cfg.enrollment_code_hours)
+    p.add_argument(
+        "--ttl-hours",
+        type=bounded(float, 0.05, 24 * 31, "小时/hours"),
+        default=cfg.enrollment_code_hours,
+        help="how long the code can be used (default from the config; at most a month)",
+    )
     p = sub.add_parser(
         "demo-data", parents=[common], help="load demo people, activities and catalog"
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.clock import system_clock
+from sync.cli_types import bounded
 
 from . import admin_store, card_sheet, exports
 from .activity_import import RULE_KEYS, check_activity, parse_activities
@@ -21,6 +22,7 @@ from .admin_store import AdminError
 from .catalog_import import import_catalog, parse_catalog
 from .roster_import import parse_roster
 from .storage import LedgerStore
+from .validate import MAX_AMOUNT
 
 COMMANDS = {
     "import-roster",
@@ -103,10 +105,13 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     a.add_argument("--name", default=None, help="Chinese (simplified) name")
     a.add_argument("--name-zh-hant", default=None)
     a.add_argument("--name-en", default=None)
-    a.add_argument("--cost", type=int, default=None, help="points")
+    a.add_argument("--cost", type=bounded(int, 0, MAX_AMOUNT), default=None, help="points")
     a.add_argument("--kind", default=None, choices=admin_store.KINDS)
     a.add_argument(
-        "--monthly-limit", type=int, default=None, help="per volunteer per month; 0 = no limit"
+        "--monthly-limit",
+        type=bounded(int, 0, MAX_AMOUNT),
+        default=None,
+        help="per volunteer per month; 0 = no limit",
     )
     a.add_argument(
         "--image", type=Path, default=None, help="a photo (JPG/PNG): resized to 256x256 PNG"
@@ -120,7 +125,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         "set-stock", parents=[common], help="set a site's count after counting the shelf"
     )
     a.add_argument("item_id")
-    a.add_argument("qty", type=int)
+    a.add_argument("qty", type=bounded(int, 0, MAX_AMOUNT))
     a.add_argument("--site", required=True)
     a.add_argument("--note", default="")
 
