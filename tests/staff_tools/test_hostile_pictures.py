@@ -79,10 +79,7 @@ def _mutations():
     return st.one_of(
         st.binary(max_size=2000),
         st.tuples(seeds, flips, st.integers(0, 2000)).map(
-            lambda t: bytes(
-                dict(t[1]).get(i, b)
-                for i, b in enumerate(t[0][: t[2] or None])
-            )
+            lambda t: bytes(dict(t[1]).get(i, b) for i, b in enumerate(t[0][: t[2] or None]))
         ),
     )
 
