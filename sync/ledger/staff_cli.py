@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.clock import system_clock
+from kiosk.core.codes import sign
+from kiosk.core.pins import PinFormatError, check_pin_format, hash_pin
 from sync.cli_types import bounded
+from sync.private import open_private
 
 from . import admin_store, card_sheet, exports
 from .activity_import import RULE_KEYS, check_activity, parse_activities
@@ -32,6 +35,7 @@ COMMANDS = {
     "catalog",
     "cards",
     "reissue",
+    "staff-pin",
     "export",
     "export-ivolunteer",
 }
@@ -150,6 +154,13 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument(
         "--out", type=Path, default=None, help="also write the new card: .pdf (A4 sheet) or .png"
     )
+
+    p = sub.add_parser(
+        "staff-pin",
+        parents=[common],
+        help="set a staff member's PIN for their current staff card (asked twice, or read from stdin)",
+    )
+    p.add_argument("staff_id")
 
     p = sub.add_parser("export", parents=[common], help="the month's 台账 as XLSX (or CSV files)")
     p.add_argument("--month", required=True, help="YYYY-MM")
@@ -296,12 +307,22 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
                 from sync.cards import card_image
 
                 h = holders[0]
-                card_image(h.code, h.name, h.subject_id, h.kind).save(args.out)
+                with open_private(args.out, "wb") as fh:
+                    card_image(h.code, h.name, h.subject_id, h.kind).save(fh, "PNG")
             else:
                 card_sheet.write_pdf(holders, args.out)
             result["card"] = str(args.out)
+        entry = store.volunteer(vid)
+        if entry is not None and entry.get("kind") == "S":
+            # The PIN's hash was keyed by the old card: it does not open the new one.
+            sys.stderr.write(
+                f"这是员工卡：请用 kiosk-ledger staff-pin {vid} 为新卡设置 PIN"
+                f" / a staff card: set a PIN for the new card with kiosk-ledger staff-pin {vid}\n"
+            )
         _out(result)
         return 0
+    if cmd == "staff-pin":
+        return _staff_pin(store, db, args.staff_id.upper(), now)
     if cmd == "export":
         tables = exports.month_tables(store, args.month)
         counts = {t.name: len(t.rows) for t in tables}
@@ -326,6 +347,35 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         _out({"ok": True, "file": str(path), "rows": len(rows), "missing_ivolunteer_id": missing})
         return 0
     raise AssertionError(cmd)
+
+
+def _read_pin() -> str:
+    """Twice at a terminal, without echo; one line from a pipe (scripts, tests)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("新 PIN / new PIN: ")
+        if getpass.getpass("再输一次 / again: ") != first:
+            raise AdminError("两次输入的 PIN 不一样 / the two PINs differ")
+        return first
+    return sys.stdin.readline().strip()
+
+
+def _staff_pin(store: LedgerStore, db: Path, staff_id: str, now: datetime) -> int:
+    entry = store.volunteer(staff_id)
+    if entry is None or entry.get("kind") != "S":
+        return _err(f"没有员工 {staff_id} / no staff member {staff_id}", 1)
+    try:
+        pin = check_pin_format(_read_pin())
+    except PinFormatError as exc:
+        return _err(str(exc), 1)
+    version = int(entry["card_version"])
+    code = sign(admin_store.private_key(store, _key_path(db)), "S", staff_id, version)
+    pin_hash = hash_pin(pin, code.rsplit(".", 1)[1], version)
+    change = {"staff_id": staff_id, "pin_hash": pin_hash}
+    store.load_reference([{"kind": "staff_pin", "key": staff_id, "data": change}], now)
+    _out({"ok": True, "staff_id": staff_id, "card_version": version})
+    return 0
 
 
 def _key_path(db: Path) -> Path:

@@ -110,3 +110,31 @@ def test_a_missing_signing_key_is_explained(ledger):
     ledger.store.set_meta(private_key_path=str(ledger.db.with_name("gone")))
     code, _, err = ledger.run("cards", "--out", ledger.tmp / "c.pdf")
     assert code == 1 and "the card signing key file is missing" in err
+
+
+def test_staff_pin_sets_a_pin_for_the_current_card_and_a_reissue_needs_a_new_one(
+    ledger, monkeypatch
+):
+    import io
+
+    from kiosk.core.codes import sign
+    from kiosk.staff import StaffGate
+    from sync.ledger.admin_store import private_key
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("111111\n"))
+    code, _, err = ledger.run("staff-pin", "S0001")
+    assert code == 1 and "太容易猜" in err  # too easy to guess
+    monkeypatch.setattr("sys.stdin", io.StringIO("582046\n"))
+    code, out, err = ledger.run("staff-pin", "S0001")
+    assert code == 0, err
+    kiosk, _ = ledger.kiosk("front")
+    gate = StaffGate(kiosk)
+    card = sign(private_key(ledger.store), "S", "S0001", 1)
+    assert gate.try_pin(card, "246810").reason == "wrong_pin"  # the demo PIN is replaced
+    assert gate.try_pin(card, "582046").ok
+    gate.close()
+    code, _, err = ledger.run("reissue", "S0001")
+    assert code == 0 and "staff-pin S0001" in err
+    ledger.sync(kiosk)
+    new_card = sign(private_key(ledger.store), "S", "S0001", 2)
+    assert gate.try_pin(new_card, "582046").reason == "no_pin"
