@@ -129,7 +129,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         "set-stock", parents=[common], help="set a site's count after counting the shelf"
     )
     a.add_argument("item_id")
-    a.add_argument("qty", type=bounded(int, 0, MAX_AMOUNT))
+    a.add_argument("qty", type=bounded(int, -MAX_AMOUNT, MAX_AMOUNT))  # below 0: explained
     a.add_argument("--site", required=True)
     a.add_argument("--note", default="")
 
