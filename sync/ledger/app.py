@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -74,7 +75,25 @@ def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
     app.state.store = store
     app.state.clock = clock or system_clock()
-    app.add_middleware(BodyLimit, limit_for=body_limit)
+    # Every JSON body but a kiosk's push (its bad events are rejected one by one) and the
+    # uploads (a file, whatever the client calls it).
+    app.add_middleware(
+        BodyLimit,
+        limit_for=body_limit,
+        json_gate=lambda method, path: (
+            path != "/v1/events" and body_limit(method, path) != MAX_FILE_BYTES
+        ),
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error(
+            422,
+            "invalid_request",
+            f"请求参数不对：{where} / invalid request: {where}: {first.get('msg', 'invalid')}",
+        )
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(_request: Request, exc: BodyTooLarge) -> Response:
@@ -125,7 +144,8 @@ def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
             return error(
                 422,
                 "invalid_request",
-                f"expected {{enrollment_code, kiosk_name}}: {exc.errors()[0]['msg']}",
+                "请求应包含登记码和终端名称 / expected {enrollment_code, kiosk_name}: "
+                + str(exc.errors()[0]["msg"]),
             )
         try:
             done = store.enroll(req.enrollment_code, req.kiosk_name, now(), site_id=req.site_id)
