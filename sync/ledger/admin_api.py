@@ -78,15 +78,27 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
             "unsupported_file",
             "请上传 .xlsx 或 .csv 文件 / upload an .xlsx or .csv file (say which with ?filename=)",
         )
-    body = await request.body()
-    if len(body) > MAX_UPLOAD:
+    # Streamed to a private temporary file as it arrives, never held whole in memory,
+    # and cut off at the cap (the body-limit middleware stops the read there too).
+    size = 0
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD:
+                    break
+                fh.write(chunk)
+        except BaseException:
+            Path(fh.name).unlink(missing_ok=True)
+            raise
+    if size > MAX_UPLOAD:
+        Path(fh.name).unlink(missing_ok=True)
         return None, _error(
             413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large"
         )
-    if not body:
+    if size == 0:
+        Path(fh.name).unlink(missing_ok=True)
         return None, _error(422, "empty_file", "文件是空的 / the file is empty")
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
-        fh.write(body)
     return Path(fh.name), None
 
 

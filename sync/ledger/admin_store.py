@@ -472,15 +472,14 @@ def reference_sets(store: LedgerStore) -> tuple[dict[str, dict], set[str]]:
 def kiosk_image(raw: bytes, side: int = IMAGE_SIDE) -> bytes:
     """Any photo staff have (JPEG from a phone, PNG, WebP) as a square PNG for the kiosk: the
     whole picture fitted in, on white, upright as the phone showed it."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
+
+    from .pictures import PictureError, read_picture
 
     try:
-        img = Image.open(io.BytesIO(raw))
-        img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise AdminError(
-            "图片无法读取，请用 JPG 或 PNG / the picture cannot be read: use a JPG or PNG file"
-        ) from exc
+        img = read_picture(raw, fit=side)  # size limits before decoding: see pictures.py
+    except PictureError as exc:
+        raise AdminError(str(exc)) from exc
     img = ImageOps.exif_transpose(img)
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA")

@@ -93,3 +93,12 @@ def test_fuzz_the_picture_reader_refuses_cleanly(raw):
         assert " / " in str(exc)
     else:
         assert img.size[0] * img.size[1] <= 50_000_000
+
+
+def test_the_bomb_through_the_catalog_command_and_http(ledger, tmp_path):
+    bomb = png_of_size(13_000, 13_000)
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    code, _, err = ledger.run("catalog", "add", "towel", "--image", tmp_path / "bomb.png")
+    assert code == 1 and "图片尺寸太大" in err
+    r = ledger.client.put("/v1/admin/catalog/towel/image", content=bomb, headers=ledger.auth)
+    assert r.status_code == 422 and "too large" in r.json()["message"]
