@@ -17,6 +17,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.clock import Clock, system_clock
 from sync.protocol import (
@@ -84,6 +85,16 @@ def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
             path != "/v1/events" and body_limit(method, path) != MAX_FILE_BYTES
         ),
     )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        # No such route, or a method it does not take: the same {error, message} shape.
+        words = {
+            404: ("not_found", "没有这个地址 / no such path"),
+            405: ("method_not_allowed", "这个地址不接受这种请求 / method not allowed here"),
+        }
+        code, message = words.get(exc.status_code, ("http_error", f"请求出错 / {exc.detail}"))
+        return error(exc.status_code, code, message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
