@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.text import escape
+from kiosk.core.text import bad_char, escape
 
 # A cell starting with one of these is a formula to Excel and WPS (OWASP, CSV injection):
 # "=HYPERLINK(...)" in a name would become a live link in a community worker's 台账.
@@ -180,6 +180,11 @@ def _rows_capped(rows, row_offset: int = 1):
             text = _cell(v)
             if len(text) > MAX_CELL_CHARS:
                 raise _too_long(i + row_offset, j + 1)
+            if (bad := bad_char(text, multiline=True)) is not None:
+                raise SheetError(
+                    f"第 {i + row_offset} 行第 {j + 1} 列有不可见的控制字符 {bad}，请删除后再导入"
+                    f" / row {i + row_offset}, column {j + 1}: a control character ({bad}): remove it"
+                )
             cells.append(text)
         out.append(cells)
     return out

@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.clock import system_clock
 from kiosk.core.codes import sign
 from kiosk.core.pins import PinFormatError, check_pin_format, hash_pin
+from kiosk.core.text import bad_char
 from sync.cli_types import bounded
 from sync.private import open_private
 
@@ -207,8 +208,21 @@ def _errors(errors: list) -> None:
         sys.stderr.write(f"  ... 另有 {len(errors) - 200} 处 / and {len(errors) - 200} more\n")
 
 
+def _bad_text_option(args: argparse.Namespace) -> str | None:
+    """A name, title or note typed with a control character: refused before anything runs."""
+    for key, value in vars(args).items():
+        if isinstance(value, str) and (bad := bad_char(value, multiline=True)) is not None:
+            return (
+                f"--{key.replace('_', '-')} 有不可见的控制字符 {bad}，请删除"
+                f" / --{key.replace('_', '-')} holds a control character ({bad}): remove it"
+            )
+    return None
+
+
 def run(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
     now = now or system_clock()()
+    if (refused := _bad_text_option(args)) is not None:
+        return _err(refused, 1)
     store = LedgerStore(db)
     try:
         return _run(store, db, args, now)

@@ -163,3 +163,28 @@ def test_a_kiosk_event_with_a_control_character_is_rejected_and_the_queue_moves_
     ]
     code, _, err = ledger.run("export", "--month", "2026-11", "--out", tmp_path / "t.xlsx")
     assert code == 0, err
+
+
+def test_control_characters_are_refused_at_the_ledgers_entrances(ledger, tmp_path):
+    """Attack 2 at the ledger's own doors: a roster file, an activity typed at the command
+    line, a reward over HTTP. Each says where and which character; nothing is stored."""
+    path = tmp_path / "bel.csv"
+    path.write_text("姓名,志愿者编号\n张\x07明,V000150\n", encoding="utf-8")
+    code, _, err = ledger.run("import-roster", path)
+    assert code == 1 and "第 2 行第 1 列" in err and "U+0007" in err
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text("姓名,志愿者编号\n李\x00四,V000151\n", encoding="utf-8")
+    code, _, err = ledger.run("import-roster", csv_path)
+    assert code == 1 and "U+0000" in err
+    code, _, err = ledger.run(
+        "activities", "add", "--title", "帮厨\u202e", "--site", "service-center",
+        "--start", "2026-11-29 10:00", "--end", "12:00",
+    )  # fmt: skip
+    assert code == 1 and "--title" in err and "U+202E" in err
+    r = ledger.client.post(
+        "/v1/admin/catalog/towel",
+        content='{"names": {"zh-Hans": "毛巾\\u0007"}}'.encode(),
+        headers={**ledger.auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["error"] == "invalid_text"
+    assert ledger.store.volunteer("V000150") is None and ledger.store.volunteer("V000151") is None
