@@ -21,9 +21,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from sync.ledger import admin_store, card_sheet, exports
-from sync.ledger.cli import init
-from sync.ledger.roster_import import parse_roster
+from sync.ledger.ops.cli import init
+from sync.ledger.staff import card_sheet, cards, exports, roster
+from sync.ledger.staff.roster_import import parse_roster
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂喆昇彧文华建国玲红梅"
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         parsed, t_parse = timed("parse + validate .xlsx", parse_roster, work / "roster.xlsx")
         assert not parsed.errors, parsed.errors[:3]
         report, t_write = timed(
-            "upsert into the ledger (+ change feed)", admin_store.import_roster, store, parsed, now
+            "upsert into the ledger (+ change feed)", roster.import_roster, store, parsed, now
         )
         assert report.ok and len(report.added) == n, report.to_dict()
         total = t_parse + t_write
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         assert not parsed_csv.errors
         again, t_again = timed(
             "re-import unchanged (dry run of nothing)",
-            admin_store.import_roster,
+            roster.import_roster,
             store,
             parsed_csv,
             now,
@@ -126,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  => import-roster of {n} rows from GBK .csv, all unchanged: {t_csv + t_again:.2f} s"
         )
 
-        key = admin_store.private_key(store)
+        key = cards.private_key(store)
         holders, _ = timed(
             "sign 100 cards",
-            admin_store.card_holders,
+            cards.card_holders,
             store,
             key,
             ids=[f"V{i + 1:06d}" for i in range(1, 130) if i % 5][:100],
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [
             sys.executable,
             "-m",
-            "sync.ledger.cli",
+            "sync.ledger",
             "import-roster",
             str(work / "roster.xlsx"),
             "--db",

@@ -18,7 +18,7 @@ from kiosk.config import KioskConfig
 from kiosk.core.codes import generate_keypair, sign
 from kiosk.service import Kiosk
 from kiosk.store import Store, apply_changes
-from sync import demo
+from sync.ledger.ops import demo
 
 TZ = ZoneInfo("Asia/Shanghai")
 

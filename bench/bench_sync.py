@@ -52,8 +52,8 @@ import requests
 from kiosk.store import Store
 from kiosk.store.ids import uuid7
 from sync.agent import enroll, sync_once
-from sync.ledger.cli import main as ledger_main
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops.cli import main as ledger_main
 
 TARGETS = {"ingest": 20_000, "catchup": 5.0, "roster": 3.0}
 
@@ -333,7 +333,7 @@ class Ledger:
             [
                 sys.executable,
                 "-m",
-                "sync.ledger.cli",
+                "sync.ledger",
                 "serve",
                 "--db",
                 str(self.db),

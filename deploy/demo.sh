@@ -33,7 +33,7 @@ if "$BIN/kiosk-ledger" --help >/dev/null 2>&1; then
   "$BIN/kiosk" sync --once --data-dir "$KDATA" || echo "first sync failed: the kiosk keeps working offline"
 else
   echo "(no ledger yet: loading demo data straight into the kiosk)"
-  "$BIN/python" -m sync.demo --out "$DEMO/cards"
+  "$BIN/python" -m sync.ledger.ops.demo --out "$DEMO/cards"
   "$BIN/kiosk" load --data-dir "$KDATA" "$DEMO/cards/snapshot.json" --site "$SITE"
 fi
 

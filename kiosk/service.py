@@ -35,7 +35,7 @@ from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
 from kiosk.core.text import line_ok
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
-from sync.protocol import PROTOCOL_VERSION
+from sync.agent import PROTOCOL_VERSION
 
 log = logging.getLogger("kiosk.service")
 

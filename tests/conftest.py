@@ -15,7 +15,7 @@ from kiosk.config import KioskConfig
 from kiosk.core.codes import generate_keypair
 from kiosk.service import Kiosk
 from kiosk.store import Store, apply_changes
-from sync import demo
+from sync.ledger.ops import demo
 from tests import pg
 from tests.pg import backend, ledger_url, pg_databases, pg_url  # noqa: F401 (fixtures)
 

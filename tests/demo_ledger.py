@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from sync.ledger.cli import main as ledger_main
+from sync.ledger.ops.cli import main as ledger_main
 
 
 def make_demo_ledger(

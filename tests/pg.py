@@ -133,8 +133,9 @@ class Databases:
         # The ledger's schema, once per process rather than once per test. Until the
         # PostgreSQL backend exists there is nothing to migrate.
         try:
-            from sync.ledger.db import open_db
             from sync.ledger.db.postgres import open_postgres  # noqa: F401
+
+            from sync.ledger.db import open_db
         except ImportError:
             return
         open_db(url).close()

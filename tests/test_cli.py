@@ -127,7 +127,7 @@ def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, ros
     from fastapi.testclient import TestClient
 
     from sync.ledger.app import create_app
-    from sync.ledger.storage import LedgerStore
+    from sync.ledger.db.sqlite.store import LedgerStore
 
     ledger = LedgerStore(tmp_path / "ledger.db")
     ledger.set_admin_token("staff-token-for-test")

@@ -56,7 +56,7 @@ def test_an_instant_without_a_zone_or_a_date_is_refused(text):
 def test_the_ledger_command_takes_its_day_from_the_process_clock(tmp_path):
     """`demo-data` without --day makes the demo for "today": the clock's, not the machine's."""
     done = run(
-        "sync.ledger.cli",
+        "sync.ledger",
         "demo-data",
         "--db",
         str(tmp_path / "l.db"),
@@ -101,7 +101,7 @@ def test_a_kiosk_reports_its_age_of_pending_events_on_the_process_clock(tmp_path
 
 
 def test_a_bad_setting_is_a_clear_error_not_a_traceback(tmp_path):
-    done = run("sync.ledger.cli", "init", "--db", str(tmp_path / "l.db"), clock="next week")
+    done = run("sync.ledger", "init", "--db", str(tmp_path / "l.db"), clock="next week")
     assert done.returncode == 2 and ENV in done.stderr and "Traceback" not in done.stderr
     done = run("kiosk.cli", "status", "--data-dir", str(tmp_path / "k"), clock="noon")
     assert done.returncode != 0 and ENV in done.stdout + done.stderr

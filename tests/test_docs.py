@@ -15,8 +15,8 @@ from devtools.docs_images import PICTURES
 from kiosk import __version__
 from kiosk.cli import build_parser as kiosk_parser
 from kiosk.config import KioskConfig
-from sync.ledger.cli import build_parser as ledger_parser
-from sync.ledger_config import LedgerConfig
+from sync.ledger.ops.cli import build_parser as ledger_parser
+from sync.ledger.ops.config import LedgerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -261,7 +261,7 @@ def test_commands_named_in_the_docs_exist(page):
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_version(program, capsys):
     from kiosk.cli import main as kiosk_main
-    from sync.ledger.cli import main as ledger_main
+    from sync.ledger.ops.cli import main as ledger_main
 
     main = {"kiosk": kiosk_main, "kiosk-ledger": ledger_main}[program]
     with pytest.raises(SystemExit) as exit_:

@@ -84,7 +84,7 @@ install -d -m 0755 "$R$PREFIX/releases" "$R$CONF"
 install -d -m 0700 -o "$uid" -g "$gid" "$R$DATA" "$R$BACKUPS" "$R$BACKUPS/pre-upgrade"
 
 # -- release -----------------------------------------------------------------------
-build_release ledger "sync.ledger.cli, sync.ledger.backup, sync.ledger_config"
+build_release ledger "sync.ledger.ops.cli, sync.ledger.ops.backup, sync.ledger.ops.config"
 
 # -- configuration (written once: local edits stay) ----------------------------------
 if [ ! -f "$R$CONF/ledger.toml" ]; then
@@ -94,7 +94,7 @@ if [ ! -f "$R$CONF/ledger.toml" ]; then
       "$SOURCE/deploy/ledger/ledger.toml.example" > "$R$CONF/ledger.toml"
   chmod 0644 "$R$CONF/ledger.toml"
 fi
-"$R$REL/venv/bin/python" -c 'import sys; from sync.ledger_config import load_ledger_config as load; load(sys.argv[1])' \
+"$R$REL/venv/bin/python" -c 'import sys; from sync.ledger.ops.config import load_ledger_config as load; load(sys.argv[1])' \
   "$R$CONF/ledger.toml"
 
 # -- switch to the release -----------------------------------------------------------
@@ -106,7 +106,7 @@ PY="$R$PREFIX/current/venv/bin/python"
 # Never again after the first time: a second signing key would invalidate every card.
 if [ ! -f "$R$DB" ]; then
   say "creating the ledger database $DB"
-  out="$(umask 077 && "$PY" -m sync.ledger.cli init --db "$R$DB")"
+  out="$(umask 077 && "$PY" -m sync.ledger init --db "$R$DB")"
   token="$(printf '%s\n' "$out" | sed -n 's/^staff (admin) token: *//p')"
   printf '%s\n' "$out" | grep -v '^staff (admin) token:'
   if [ -n "$token" ]; then
@@ -126,9 +126,9 @@ cat > "$R/usr/local/bin/kiosk-ledger.new" <<WRAPPER
 set -eu
 py=$PREFIX/current/venv/bin/python
 if [ "\$(id -u)" = 0 ]; then
-  exec runuser -u $SVC_USER -- env KIOSK_LEDGER_DB=$DB KIOSK_LEDGER_CONFIG=$CONF/ledger.toml "\$py" -m sync.ledger.cli "\$@"
+  exec runuser -u $SVC_USER -- env KIOSK_LEDGER_DB=$DB KIOSK_LEDGER_CONFIG=$CONF/ledger.toml "\$py" -m sync.ledger "\$@"
 fi
-KIOSK_LEDGER_DB=$DB KIOSK_LEDGER_CONFIG=$CONF/ledger.toml exec "\$py" -m sync.ledger.cli "\$@"
+KIOSK_LEDGER_DB=$DB KIOSK_LEDGER_CONFIG=$CONF/ledger.toml exec "\$py" -m sync.ledger "\$@"
 WRAPPER
 chmod 0755 "$R/usr/local/bin/kiosk-ledger.new"
 mv "$R/usr/local/bin/kiosk-ledger.new" "$R/usr/local/bin/kiosk-ledger"

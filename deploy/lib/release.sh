@@ -128,7 +128,7 @@ switch_release() {
     changed=1
     if [ -f "$R$db" ]; then
       say "backing up $what before the upgrade"
-      "$R$REL/venv/bin/python" -m sync.ledger.backup backup --db "$R$db" --dest "$R$dest" --keep 5 >/dev/null
+      "$R$REL/venv/bin/python" -m sync.ledger.ops.backup backup --db "$R$db" --dest "$R$dest" --keep 5 >/dev/null
     fi
     ln -sfn "releases/$release_id" "$R$PREFIX/current.new"
     mv -T "$R$PREFIX/current.new" "$R$PREFIX/current"

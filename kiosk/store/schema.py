@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sync.sqlite_migrate import run_migrations
+from kiosk.sqlite_migrate import run_migrations
 
 MIGRATIONS: list[str] = [
     # 1: the event outbox, reference data from the ledger, projections of events

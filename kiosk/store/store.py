@@ -23,7 +23,7 @@ from kiosk.core.attendance import Activity, OpenSession
 from kiosk.core.codes import CodeKind, RosterEntry, mask_name
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem
-from sync.private import private_sqlite
+from kiosk.private import private_sqlite
 
 from . import projection
 from .errors import StoreError, classify

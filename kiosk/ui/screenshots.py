@@ -39,7 +39,7 @@ class Clock:
 
 def build_demo(work: Path):
     from kiosk.store import Store, apply_changes
-    from sync import demo
+    from sync.ledger.ops import demo
 
     data = demo.write(work / "demo", DAY)
     base = work / "base"

@@ -21,7 +21,7 @@ from kiosk.ui import flows
 from kiosk.ui.i18n import LANGS, short_date, time_text
 from kiosk.ui.screens import pick
 from kiosk.ui.widgets import KButton, KLabel, Row
-from sync.protocol import PROTOCOL_VERSION
+from sync.agent import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp

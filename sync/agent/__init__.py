@@ -1,5 +1,8 @@
 """The kiosk side of sync: ``enroll``, one ``sync_once`` round, and the background ``SyncAgent``."""
 
+# The protocol this agent speaks, for the kiosk's status (the kiosk imports nothing else of sync).
+from sync.protocol import PROTOCOL_VERSION
+
 from .backoff import Backoff
 from .client import LedgerClient, PermanentFailure, TemporaryFailure
 from .images import fetch_images, picture_path
@@ -9,6 +12,7 @@ from .worker import SyncAgent, SyncStatus, read_status
 __all__ = [
     "Backoff",
     "LedgerClient",
+    "PROTOCOL_VERSION",
     "PermanentFailure",
     "SyncAgent",
     "SyncStatus",

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from sync.sqlite_migrate import split_statements
+from kiosk.sqlite_migrate import split_statements
 
 ROWS_PER_TABLE = 3
 
@@ -17,7 +17,7 @@ ValueFor = Callable[[str, str, str, int, bool], Any]
 
 def build_at_version(path, migrations: list[str], version: int) -> sqlite3.Connection:
     """A database as the program of schema ``version`` left it: ``migrations[:version]`` run
-    one transaction each, as ``sync.sqlite_migrate`` runs them."""
+    one transaction each, as ``kiosk.sqlite_migrate`` runs them."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     for number in range(version):

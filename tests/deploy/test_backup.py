@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync.ledger import backup as bk
+from sync.ledger.ops import backup as bk
 
 # A separate process commits continuously, like the ledger serving kiosks: each
 # transaction appends an entry and moves the matching balance, so a torn copy would
@@ -209,7 +209,7 @@ def test_keep_must_protect_the_new_backup(tmp_path):
 def test_command_line_as_the_timer_runs_it(tmp_path):
     db = tmp_path / "ledger.db"
     _make_db(db, rows=20).close()
-    run = [sys.executable, "-m", "sync.ledger.backup"]
+    run = [sys.executable, "-m", "sync.ledger.ops.backup"]
     out = subprocess.run(
         [
             *run,

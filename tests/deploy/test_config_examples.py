@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import ConfigError, KioskConfig, load_config
-from sync.ledger_config import (
+from sync.ledger.ops.config import (
     LedgerConfig,
     LedgerConfigError,
     default_ledger_db,

@@ -27,8 +27,8 @@ import pytest
 import requests
 
 from kiosk.config import KioskConfig, load_config
-from sync.ledger import backup as bk
-from sync.ledger_config import load_ledger_config
+from sync.ledger.ops import backup as bk
+from sync.ledger.ops.config import load_ledger_config
 
 REPO = Path(__file__).resolve().parents[2]
 KIOSK_SH = REPO / "deploy" / "kiosk" / "install-kiosk.sh"
@@ -167,7 +167,7 @@ def ledger_server(ledger_root, tmp_path_factory):
         [
             py,
             "-m",
-            "sync.ledger.cli",
+            "sync.ledger",
             "demo-data",
             "--db",
             db,
@@ -182,7 +182,7 @@ def ledger_server(ledger_root, tmp_path_factory):
     )
     port = free_port()
     proc = subprocess.Popen(
-        [py, "-m", "sync.ledger.cli", "serve", "--db", db, "--port", str(port)],
+        [py, "-m", "sync.ledger", "serve", "--db", db, "--port", str(port)],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -209,7 +209,7 @@ def enroll_code(server) -> str:
         [
             server["py"],
             "-m",
-            "sync.ledger.cli",
+            "sync.ledger",
             "enroll-code",
             "--db",
             server["db"],

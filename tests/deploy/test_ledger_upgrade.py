@@ -2,7 +2,7 @@
 version opens with the current ``LedgerStore``, reaches ``SCHEMA_VERSION`` with every row
 kept, and then takes events from kiosks as before.
 
-Written over ``sync.ledger.schema.MIGRATIONS`` generically, like the kiosk store's
+Written over ``sync.ledger.db.sqlite.schema.MIGRATIONS`` generically, like the kiosk store's
 upgrade test: each appended migration is tested against databases built by all the
 earlier ones, with no change here. A migration that reshapes a table on purpose
 registers how its rows are expected to come out in ``RESHAPED``.
@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from kiosk.core.codes import generate_keypair
-from sync import demo
-from sync.ledger import schema
-from sync.ledger.schema import MIGRATIONS, SCHEMA_VERSION
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite import schema
+from sync.ledger.db.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops import demo
 from tests.deploy import schema_fill
 from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
 

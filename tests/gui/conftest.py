@@ -28,7 +28,7 @@ from kiosk.ui import env
 env.prepare()
 
 TZ = ZoneInfo("Asia/Shanghai")
-DAY = date(2026, 11, 30)  # a Monday; activities in sync.demo are built for this day
+DAY = date(2026, 11, 30)  # a Monday; activities in sync.ledger.ops.demo are built for this day
 GUI_DIR = Path(__file__).resolve().parent
 
 
@@ -69,7 +69,7 @@ class FakeClock:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory):
     from kiosk.store import Store, apply_changes
-    from sync import demo
+    from sync.ledger.ops import demo
 
     out = tmp_path_factory.mktemp("demo")
     data = demo.write(out, DAY)

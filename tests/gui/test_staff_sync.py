@@ -13,7 +13,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import SyncAgent, enroll, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 from tests.gui.test_staff import login
 from tests.sync.sim_transport import Wire, session_for
 

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 
 
 def rows_in_main_file(db, tmp_path) -> int:

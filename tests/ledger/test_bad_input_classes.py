@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)

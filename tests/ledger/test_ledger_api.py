@@ -19,7 +19,7 @@ with (
 
 from kiosk.core.codes import verify
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -206,7 +206,7 @@ def test_change_feed_cursor_pages_and_reset(env):
 def test_cli_init_enroll_code_and_demo_roster(tmp_path):
     db = tmp_path / "x.db"
     out = subprocess.run(
-        [sys.executable, "-m", "sync.ledger.cli", "init", "--db", str(db)],
+        [sys.executable, "-m", "sync.ledger", "init", "--db", str(db)],
         capture_output=True,
         text=True,
         check=True,
@@ -216,7 +216,7 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
         [
             sys.executable,
             "-m",
-            "sync.ledger.cli",
+            "sync.ledger",
             "demo-data",
             "--db",
             str(db),
@@ -239,7 +239,7 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
         [
             sys.executable,
             "-m",
-            "sync.ledger.cli",
+            "sync.ledger",
             "enroll-code",
             "--db",
             str(db),
@@ -252,7 +252,7 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
     ).stdout
     assert len(code.strip()) == 14 and code.count("\n") == 1
     bad = subprocess.run(
-        [sys.executable, "-m", "sync.ledger.cli", "enroll-code", "--db", str(db), "--site", "x"],
+        [sys.executable, "-m", "sync.ledger", "enroll-code", "--db", str(db), "--site", "x"],
         capture_output=True,
         text=True,
     )
@@ -262,9 +262,9 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
 def test_ledger_imports_no_kiosk_ui_or_camera():
     # Only the pure core and the stdlib-only config and logging helpers are shared.
     code = (
-        "import sys, sync.ledger.app, sync.ledger.cli, kiosk.logs;"
+        "import sys, sync.ledger.app, sync.ledger.ops.cli, kiosk.logs;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('kivy', 'cv2')"
-        " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs', 'kiosk.clock')"
+        " or (m.startswith('kiosk') and not (m in ('kiosk', 'kiosk.tomlconfig', 'kiosk.logs', 'kiosk.clock', 'kiosk.sqlite_migrate', 'kiosk.private')"
         " or m.startswith('kiosk.core')))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -278,7 +278,7 @@ def test_loading_reference_data_again_keeps_balances(env):
     from datetime import date
 
     from kiosk.core.codes import generate_keypair
-    from sync import demo
+    from sync.ledger.ops import demo
 
     store, client, clock, _ = env
     _, kiosk = _enroll(store, client, clock)

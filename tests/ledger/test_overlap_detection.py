@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.ledger.effects import LONG_SESSION_MS
-from sync.ledger.schema import MIGRATIONS
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.effects import LONG_SESSION_MS
+from sync.ledger.db.sqlite.schema import MIGRATIONS
+from sync.ledger.db.sqlite.store import LedgerStore
 from tests.deploy.schema_fill import build_at_version
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, fetch_exceptions, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 from tests.demo_ledger import make_demo_ledger
 from tests.sync.sim_transport import Wire, session_for
 

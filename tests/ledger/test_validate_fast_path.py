@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.ledger.validate import MAX_AMOUNT, MAX_CLOCK_OFFSET_MS, _fast_ok, check, check_full
+from sync.ledger.rules.validate import MAX_AMOUNT, MAX_CLOCK_OFFSET_MS, _fast_ok, check, check_full
 
 KIOSK = "K-SC-01"
 TYPES = [

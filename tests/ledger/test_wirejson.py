@@ -8,7 +8,7 @@ import json
 import random
 
 from sync.ledger import wirejson
-from sync.ledger.validate import WIRE_FIELDS, event_digest
+from sync.ledger.rules.validate import WIRE_FIELDS, event_digest
 
 TRICKY = [
     0,

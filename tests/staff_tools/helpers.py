@@ -32,10 +32,10 @@ from kiosk.scanner import DecodePipeline
 from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, sync_once
-from sync.ledger import card_sheet
 from sync.ledger.app import create_app
-from sync.ledger.cli import main as ledger_main
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops.cli import main as ledger_main
+from sync.ledger.staff import card_sheet
 from tests.demo_ledger import make_demo_ledger
 
 TZ = ZoneInfo("Asia/Shanghai")

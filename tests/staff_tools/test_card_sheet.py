@@ -6,8 +6,8 @@ import pypdfium2 as pdfium
 
 from kiosk.core.codes import verify
 from kiosk.scanner import DecodePipeline
-from sync.ledger import card_sheet
-from sync.ledger.card_sheet import CardHolder
+from sync.ledger.staff import card_sheet
+from sync.ledger.staff.card_sheet import CardHolder
 from tests.staff_tools.helpers import decode_pdf
 
 

@@ -9,7 +9,7 @@ import cv2
 
 from kiosk.core.codes import sign, verify
 from kiosk.scanner import DecodePipeline
-from sync.ledger.admin_store import private_key
+from sync.ledger.staff.cards import private_key
 from tests.staff_tools.helpers import decode_pdf, xlsx
 
 
@@ -119,7 +119,7 @@ def test_staff_pin_sets_a_pin_for_the_current_card_and_a_reissue_needs_a_new_one
 
     from kiosk.core.codes import sign
     from kiosk.staff import StaffGate
-    from sync.ledger.admin_store import private_key
+    from sync.ledger.staff.cards import private_key
 
     monkeypatch.setattr("sys.stdin", io.StringIO("111111\n"))
     code, _, err = ledger.run("staff-pin", "S0001")

@@ -13,9 +13,9 @@ from PIL import Image
 
 from kiosk.core.codes import sign
 from kiosk.store import apply_changes
-from sync.ledger import exports
-from sync.ledger.admin_store import private_key
-from sync.ledger.catalog_import import parse_catalog, site_names, slug, stock_column
+from sync.ledger.staff import exports
+from sync.ledger.staff.cards import private_key
+from sync.ledger.staff.catalog_import import parse_catalog, site_names, slug, stock_column
 from tests.staff_tools.helpers import xlsx
 
 HEAD = [

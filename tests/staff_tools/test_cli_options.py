@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from sync.ledger.cli import main as ledger_main
+from sync.ledger.ops.cli import main as ledger_main
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,10 @@ import pytest
 from openpyxl import load_workbook
 
 from kiosk.core.codes import sign
-from sync.ledger import exports
-from sync.ledger.admin_store import private_key, set_stock
-from sync.ledger.exports import IVOLUNTEER_COLUMNS
+from sync.ledger.staff import exports
+from sync.ledger.staff.cards import private_key
+from sync.ledger.staff.catalog import set_stock
+from sync.ledger.staff.exports import IVOLUNTEER_COLUMNS
 from tests.staff_tools.helpers import TZ, month_after, xlsx
 
 SHEETS = ["考勤明细", "志愿者汇总", "活动汇总", "积分流水", "兑换记录", "库存变动", "异常记录"]

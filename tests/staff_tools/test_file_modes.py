@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from sync.ledger import backup
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops import backup
 
 
 def mode(path) -> int:

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from sync.ledger import spreadsheet
-from sync.ledger.activity_import import parse_activities
-from sync.ledger.catalog_import import parse_catalog
-from sync.ledger.roster_import import parse_roster
-from sync.ledger.spreadsheet import SheetError, detect_encoding, read_table
+from sync.ledger.staff import spreadsheet
+from sync.ledger.staff.activity_import import parse_activities
+from sync.ledger.staff.catalog_import import parse_catalog
+from sync.ledger.staff.roster_import import parse_roster
+from sync.ledger.staff.spreadsheet import SheetError, detect_encoding, read_table
 
 try:
     import resource

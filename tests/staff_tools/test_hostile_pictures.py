@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from sync.ledger.pictures import MAX_PICTURE_BYTES, PictureError, read_picture
+from sync.ledger.staff.pictures import MAX_PICTURE_BYTES, PictureError, read_picture
 
 
 def peak_mb() -> float:

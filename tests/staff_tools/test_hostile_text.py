@@ -14,7 +14,7 @@ from datetime import datetime
 from openpyxl import Workbook, load_workbook
 
 from kiosk.core.codes import sign
-from sync.ledger.admin_store import private_key
+from sync.ledger.staff.cards import private_key
 from tests.staff_tools.helpers import TZ
 
 LINK = '=HYPERLINK("http://x","click")'

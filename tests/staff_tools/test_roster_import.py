@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.ledger.roster_import import parse_roster
+from sync.ledger.staff.roster_import import parse_roster
 from tests.staff_tools.helpers import xlsx
 
 

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from kiosk.core.codes import sign
-from sync.ledger.admin_store import private_key
+from sync.ledger.staff.cards import private_key
 from tests.staff_tools.helpers import xlsx
 
 HEAD = ["姓名", "手机", "志愿者编号", "队伍", "i志愿 ID", "状态"]

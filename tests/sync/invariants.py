@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from kiosk.store import Store
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 
 
 def opening(snapshot: dict) -> tuple[Counter, Counter]:

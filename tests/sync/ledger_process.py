@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import requests
 
 from kiosk.clock import env_for as clock_env
-from sync.ledger.cli import main as ledger_main
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops.cli import main as ledger_main
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAY = date(2026, 11, 29)
@@ -68,7 +68,7 @@ class LedgerProcess:
             [
                 sys.executable,
                 "-m",
-                "sync.ledger.cli",
+                "sync.ledger",
                 "serve",
                 "--db",
                 str(self.db),

@@ -158,7 +158,7 @@ def test_kiosk_killed_mid_push(ledger, make_site, tmp_path):
     ids=["morning", "new-year"],
 )
 def test_three_kiosks_at_once_with_skewed_clocks(make_site, tmp_path, start):
-    from sync.demo import activities_for
+    from sync.ledger.ops.demo import activities_for
 
     ledger = LedgerProcess(tmp_path / "skew-ledger", day=start.date(), start=start).start()
     try:

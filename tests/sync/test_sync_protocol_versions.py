@@ -15,9 +15,9 @@ from invariants import assert_exactly_once, assert_figures_match
 
 from sync.agent import client as agent_client
 from sync.agent import read_status, sync_once
-from sync.ledger import protocol_compat
+from sync.ledger.api import protocol_compat
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 with (

@@ -54,7 +54,7 @@ def check(ledger: LedgerProcess, sites) -> None:
 
 def ledger_cli(ledger: LedgerProcess, *args: str | Path) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "sync.ledger.cli", *map(str, args)],
+        [sys.executable, "-m", "sync.ledger", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,

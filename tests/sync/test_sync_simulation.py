@@ -25,10 +25,10 @@ from sim_transport import Wire, session_for
 from kiosk.config import KioskConfig
 from kiosk.service import Kiosk
 from kiosk.store import Store
-from sync import demo
 from sync.agent import enroll, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops import demo
 
 # 600 seeds: about 30 s with -n 2. Seed 930 found a real bug (an overdraft left unlisted)
 SEEDS = int(os.environ.get("VK_SIM_SEEDS", "600"))

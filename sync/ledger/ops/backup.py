@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.clock import system_clock
-from sync.cli_types import bounded
-from sync.private import private_dir, private_file, private_sqlite
+from kiosk.private import private_dir, private_file, private_sqlite
+from sync.ledger.ops.cli_types import bounded
 
 STAMP_FORMAT = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6})\.(?P<micro>\d{6})Z\.sqlite3$")
@@ -229,7 +229,7 @@ def _set_aside_if_damaged(db_path: Path, now: datetime) -> None:
             path.rename(path.with_name(db_path.name + suffix + extra))
 
 
-# -- command line: `kiosk-ledger backup|restore`, and `python -m sync.ledger.backup` ------
+# -- command line: `kiosk-ledger backup|restore`, and `python -m sync.ledger.ops.backup` ------
 
 
 def add_backup_arguments(p: argparse.ArgumentParser) -> None:
@@ -287,7 +287,7 @@ def run_restore(db: Path, args: argparse.Namespace, now: datetime | None = None)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sync.ledger.backup",
+        prog="python -m sync.ledger.ops.backup",
         description="online backup and restore of a SQLite database",
     )
     sub = parser.add_subparsers(dest="command", required=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from sync.cards import card_image
-from sync.private import open_private
+from kiosk.private import open_private
+from sync.ledger.staff.card_image import card_image
 
 DPI = 300
 MM = DPI / 25.4

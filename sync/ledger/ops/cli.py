@@ -14,12 +14,11 @@ from pathlib import Path
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
 from kiosk.core.version import VERSION
-from sync.cli_types import bounded
-from sync.ledger_config import LedgerConfig, LedgerConfigError, load_ledger_config
-
-from . import backup as backup_mod
-from .security import new_token
-from .storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops import backup as backup_mod
+from sync.ledger.ops.cli_types import bounded
+from sync.ledger.ops.config import LedgerConfig, LedgerConfigError, load_ledger_config
+from sync.ledger.security import new_token
 
 
 def key_path_for(db: Path) -> Path:
@@ -78,7 +77,7 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
         "restore", parents=[common], help="restore a backup (stop the service first)"
     )
     backup_mod.add_restore_arguments(p)
-    from . import staff_cli
+    from sync.ledger.ops import staff_cli
 
     staff_cli.add_parsers(sub, common)
     return parser
@@ -166,7 +165,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
             )
         sys.stdout.write(code + "\n")
         return 0
-    from . import staff_cli
+    from sync.ledger.ops import staff_cli
 
     if args.command in staff_cli.COMMANDS:
         return staff_cli.run(db, args, now=clock())
@@ -195,7 +194,7 @@ def _new_feed_epoch(db: Path) -> None:
 def _serve(db: Path, args: argparse.Namespace, clock: Clock) -> int:
     import uvicorn
 
-    from .app import create_app
+    from sync.ledger.app import create_app
 
     store = LedgerStore(db, synchronous=args.synchronous)
     if not store.public_key:
@@ -208,7 +207,7 @@ def _serve(db: Path, args: argparse.Namespace, clock: Clock) -> int:
 
 
 def _demo(db: Path, args: argparse.Namespace, clock: Clock) -> int:
-    from sync import demo
+    from sync.ledger.ops import demo
 
     store, keys = init(db, out=sys.stderr)
     now = clock()

@@ -16,8 +16,7 @@ from PIL import Image, ImageDraw
 from kiosk.clock import system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, sign
 from kiosk.core.pins import hash_pin
-
-from .cards import card_image, font
+from sync.ledger.staff.card_image import card_image, font
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -326,10 +325,10 @@ def write(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sync.demo --out DIR``: demo data without a ledger (a fresh key pair)."""
+    """``python -m sync.ledger.ops.demo --out DIR``: demo data without a ledger (a fresh key pair)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m sync.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sync.ledger.ops.demo", description=__doc__)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--date", default=None, help="YYYY-MM-DD (default: today in Asia/Shanghai)")
     args = parser.parse_args(argv)

@@ -20,11 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import admin_store, effects
-from .admin_store import ITEM_ID, AdminError, kiosk_image
-from .roster_import import RowError
-from .spreadsheet import Column, SheetError, _norm, read_table
-from .storage import LedgerStore
+from sync.ledger.db.sqlite import effects
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.staff import catalog
+from sync.ledger.staff.catalog import ITEM_ID, kiosk_image
+from sync.ledger.staff.errors import AdminError
+from sync.ledger.staff.roster_import import RowError
+from sync.ledger.staff.spreadsheet import Column, SheetError, _norm, read_table
 
 CATALOG_COLUMNS = [
     Column("item_id", ("编号", "物品编号", "奖品编号", "礼品编号", "item id", "id", "item")),
@@ -410,7 +412,7 @@ def slug(names: dict[str, str]) -> str:
 
 
 def _differences(old: dict[str, Any] | None, r: CatalogRow) -> dict[str, Any]:
-    """What ``admin_store.write_item`` must be given to make the ledger's item match the row."""
+    """What ``catalog.write_item`` must be given to make the ledger's item match the row."""
     names = {k: v for k, v in r.names.items() if v}
     wanted: dict[str, Any] = {
         "names": names,
@@ -521,7 +523,7 @@ def import_catalog(
             if "png" in change:
                 report.images.append(item_id)
             if change and not dry_run:
-                admin_store.write_item(c, item_id, now, **change)
+                catalog.write_item(c, item_id, now, **change)
             if (r.kind or (old or {}).get("kind", "goods")) != "goods":
                 continue
             for site, qty in r.stock.items():
@@ -532,7 +534,7 @@ def import_catalog(
                     {"item_id": item_id, "site_id": site, "before": before, "qty": qty}
                 )
                 if not dry_run:
-                    admin_store.write_stock(c, site, item_id, qty, now, note)
+                    catalog.write_stock(c, site, item_id, qty, now, note)
                     touched.add((site, item_id))
         if touched:
             effects.emit_dirty(c, effects.Dirty(stock=touched))

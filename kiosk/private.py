@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-log = logging.getLogger("sync.private")
+log = logging.getLogger("kiosk.private")
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.core.text import bad_char, line_ok
+from sync.ledger.wirejson import ENC_DIGEST, event_bytes
 from sync.protocol import EVENT_TYPES
-
-from .wirejson import ENC_DIGEST, event_bytes
 
 _TYPES = frozenset(EVENT_TYPES)
 WIRE_FIELDS = (

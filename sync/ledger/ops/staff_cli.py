@@ -17,16 +17,15 @@ from kiosk.clock import system_clock
 from kiosk.core.codes import sign
 from kiosk.core.pins import PinFormatError, check_pin_format, hash_pin
 from kiosk.core.text import bad_char
-from sync.cli_types import bounded
-from sync.private import open_private
-
-from . import admin_store, card_sheet, exports
-from .activity_import import RULE_KEYS, check_activity, parse_activities
-from .admin_store import AdminError
-from .catalog_import import import_catalog, parse_catalog
-from .roster_import import parse_roster
-from .storage import LedgerStore
-from .validate import MAX_AMOUNT
+from kiosk.private import open_private
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.ops.cli_types import bounded
+from sync.ledger.rules.validate import MAX_AMOUNT
+from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
+from sync.ledger.staff.activity_import import RULE_KEYS, check_activity, parse_activities
+from sync.ledger.staff.catalog_import import import_catalog, parse_catalog
+from sync.ledger.staff.errors import AdminError
+from sync.ledger.staff.roster_import import parse_roster
 
 COMMANDS = {
     "import-roster",
@@ -111,7 +110,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     a.add_argument("--name-zh-hant", default=None)
     a.add_argument("--name-en", default=None)
     a.add_argument("--cost", type=bounded(int, 0, MAX_AMOUNT), default=None, help="points")
-    a.add_argument("--kind", default=None, choices=admin_store.KINDS)
+    a.add_argument("--kind", default=None, choices=catalog.KINDS)
     a.add_argument(
         "--monthly-limit",
         type=bounded(int, 0, MAX_AMOUNT),
@@ -239,7 +238,7 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
     if cmd == "import-roster":
         if not args.file.exists():
             return _err(f"找不到文件 / no such file: {args.file}")
-        report = admin_store.import_roster(
+        report = roster.import_roster(
             store, parse_roster(args.file), now, dry_run=args.dry_run, full=args.full
         )
         if not report.ok:
@@ -250,14 +249,14 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
     if cmd == "import-activities":
         if not args.file.exists():
             return _err(f"找不到文件 / no such file: {args.file}")
-        sites, vids = admin_store.reference_sets(store)
+        sites, vids = reference.reference_sets(store)
         parsed = parse_activities(args.file, sites, vids)
         if parsed.errors:
             _errors(parsed.errors)
             return 1
-        admin_store.number_activities(store, parsed.activities)
+        activities.number_activities(store, parsed.activities)
         if not args.dry_run:
-            admin_store.upsert_activities(store, parsed.activities, now)
+            activities.upsert_activities(store, parsed.activities, now)
         _out(
             {
                 "ok": True,
@@ -273,7 +272,7 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         if args.images is not None and not args.images.is_dir():
             return _err(f"找不到图片文件夹 / no such folder: {args.images}")
         folders = [f for f in (args.images, args.file.parent) if f is not None]
-        sites, _ = admin_store.reference_sets(store)
+        sites, _ = reference.reference_sets(store)
         report = import_catalog(
             store,
             parse_catalog(args.file, sites, folders),
@@ -291,8 +290,8 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
     if cmd == "catalog":
         return _catalog(store, args, now)
     if cmd == "cards":
-        key = admin_store.private_key(store, _key_path(db))
-        holders = admin_store.card_holders(
+        key = cards.private_key(store, _key_path(db))
+        holders = cards.card_holders(
             store,
             key,
             ids=[i.upper() for i in args.ids] or None,
@@ -311,14 +310,14 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         return 0
     if cmd == "reissue":
         vid = args.volunteer_id.upper()
-        version = admin_store.reissue(store, vid, now, args.reason)
+        version = cards.reissue(store, vid, now, args.reason)
         result: dict[str, Any] = {"ok": True, "volunteer_id": vid, "card_version": version}
         if args.out:
-            key = admin_store.private_key(store, _key_path(db))
-            holders = admin_store.card_holders(store, key, ids=[vid])
+            key = cards.private_key(store, _key_path(db))
+            holders = cards.card_holders(store, key, ids=[vid])
             if args.out.suffix.lower() == ".png":
                 args.out.parent.mkdir(parents=True, exist_ok=True)
-                from sync.cards import card_image
+                from sync.ledger.staff.card_image import card_image
 
                 h = holders[0]
                 with open_private(args.out, "wb") as fh:
@@ -384,7 +383,7 @@ def _staff_pin(store: LedgerStore, db: Path, staff_id: str, now: datetime) -> in
     except PinFormatError as exc:
         return _err(str(exc), 1)
     version = int(entry["card_version"])
-    code = sign(admin_store.private_key(store, _key_path(db)), "S", staff_id, version)
+    code = sign(cards.private_key(store, _key_path(db)), "S", staff_id, version)
     pin_hash = hash_pin(pin, code.rsplit(".", 1)[1], version)
     change = {"staff_id": staff_id, "pin_hash": pin_hash}
     store.load_reference([{"kind": "staff_pin", "key": staff_id, "data": change}], now)
@@ -398,7 +397,7 @@ def _key_path(db: Path) -> Path:
 
 def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
     if args.action == "list":
-        acts = admin_store.activities(store, month=args.month, site=args.site)
+        acts = activities.list_activities(store, month=args.month, site=args.site)
         if args.json:
             _out(acts)
         else:
@@ -409,7 +408,7 @@ def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> 
                     f"/{a.get('capacity') or '-'}\n"
                 )
         return 0
-    sites, vids = admin_store.reference_sets(store)
+    sites, vids = reference.reference_sets(store)
     values = {
         "activity_id": args.id,
         "title_zh": args.title,
@@ -434,15 +433,15 @@ def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> 
             sys.stderr.write(f"kiosk-ledger: {e.column}: {e.message}\n")
         return 1
     assert act is not None
-    admin_store.number_activities(store, [act])
-    admin_store.upsert_activities(store, [act], now)
+    activities.number_activities(store, [act])
+    activities.upsert_activities(store, [act], now)
     _out({"ok": True, **act})
     return 0
 
 
 def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
     if args.action == "list":
-        items = admin_store.catalog(store)
+        items = catalog.list_items(store)
         if args.json:
             _out(items)
         else:
@@ -455,7 +454,7 @@ def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int
                 )
         return 0
     if args.action == "set-stock":
-        before = admin_store.set_stock(store, args.site, args.item_id, args.qty, now, args.note)
+        before = catalog.set_stock(store, args.site, args.item_id, args.qty, now, args.note)
         _out(
             {
                 "ok": True,
@@ -472,7 +471,7 @@ def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int
             return _err(f"找不到图片 / no such picture: {args.image}")
         image = args.image.read_bytes()
     names = {"zh-Hans": args.name, "zh-Hant": args.name_zh_hant, "en": args.name_en}
-    data = admin_store.upsert_item(
+    data = catalog.upsert_item(
         store,
         args.item_id,
         now,

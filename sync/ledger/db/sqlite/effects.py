@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from .validate import occurred_ms, text_ok
-from .wirejson import dumps_sorted, dumps_sorted_plain, plain
+from sync.ledger.rules.validate import occurred_ms, text_ok
+from sync.ledger.wirejson import dumps_sorted, dumps_sorted_plain, plain
 
 ISSUED = "community:issued"  # points earned by volunteering come from here
 REDEEMED = "community:redeemed"  # points spent on rewards go here
@@ -70,25 +70,6 @@ class Dirty:
         )
 
 
-def exception(
-    c: sqlite3.Connection,
-    kind: str,
-    ref: str,
-    at: str,
-    *,
-    volunteer_id: str | None = None,
-    site_id: str | None = None,
-    kiosk_id: str | None = None,
-    event_id: str | None = None,
-    detail: dict | None = None,
-) -> None:
-    c.execute(
-        "INSERT OR IGNORE INTO exceptions (kind, ref, volunteer_id, site_id, kiosk_id, event_id, detail, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, ref, volunteer_id, site_id, kiosk_id, event_id, _dumps(detail or {}), at),
-    )
-
-
 def post(
     c: sqlite3.Connection,
     debit: str,
@@ -126,14 +107,6 @@ def _add_balance(c: sqlite3.Connection, volunteer_id: str, points: int, minutes:
         " DO UPDATE SET balance = balance + excluded.balance, minutes_total = minutes_total + excluded.minutes_total"
         " RETURNING balance",
         (volunteer_id, points, minutes),
-    ).fetchone()[0]
-
-
-def _add_stock(c: sqlite3.Connection, site_id: str, item_id: str, delta: int) -> int:
-    return c.execute(
-        "INSERT INTO stock (site_id, item_id, qty) VALUES (?, ?, ?) ON CONFLICT (site_id, item_id)"
-        " DO UPDATE SET qty = qty + excluded.qty RETURNING qty",
-        (site_id, item_id, delta),
     ).fetchone()[0]
 
 
@@ -900,15 +873,6 @@ HANDLERS = {
     "staff.session_open": _staff_session,
     "staff.session_close": _staff_session,
 }
-
-
-def apply(c: sqlite3.Connection, kiosk_id: str, ev: dict, at: str, dirty: Dirty) -> str | None:
-    """Apply one well-formed event on its own; None if accepted, else the reason it is rejected.
-    (Ingest uses one ``Batch`` for the whole batch.)"""
-    batch = Batch(c, kiosk_id, at, dirty)
-    reason = batch.apply(ev)
-    batch.flush()
-    return reason
 
 
 # -- the change feed ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .spreadsheet import Column, SheetError, read_sheet
+from sync.ledger.staff.spreadsheet import Column, SheetError, read_sheet
 
 ROSTER_COLUMNS = [
     Column("name", ("姓名", "name", "名字", "volunteer name"), required=True),

@@ -1,5 +1,4 @@
-"""Staff endpoints on the ledger (staff/admin token), the HTTP twin of the staff commands,
-plus the reward pictures kiosks fetch.
+"""Staff endpoints on the ledger (staff/admin token), the HTTP twin of the staff commands.
 
 Uploads are the raw file as the request body (``?filename=名册.xlsx`` says which kind), so
 a browser ``fetch`` or ``curl --data-binary @file`` works without multipart support.
@@ -16,7 +15,6 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,44 +22,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from . import admin_store, card_sheet, exports
-from .activity_import import check_activity, parse_activities
-from .admin_store import AdminError
-from .catalog_import import import_catalog, parse_catalog
-from .roster_import import parse_roster
-from .security import bearer
-from .storage import LedgerStore
+from sync.ledger.api.deps import error, json_response, now_of, staff_only, store_of
+from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
+from sync.ledger.staff.activity_import import check_activity, parse_activities
+from sync.ledger.staff.catalog_import import import_catalog, parse_catalog
+from sync.ledger.staff.errors import AdminError
+from sync.ledger.staff.roster_import import parse_roster
 
 MAX_UPLOAD = 20 * 1024 * 1024  # a 25,000-row roster is about 1 MB as xlsx
 UPLOAD_TYPES = (".xlsx", ".xlsm", ".csv")
 
 router = APIRouter()
-
-
-def _json(obj: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str),
-        status_code=status,
-        media_type="application/json",
-    )
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> Response:
-    return _json({"error": code, "message": message, **extra}, status)
-
-
-def _store(request: Request) -> LedgerStore:
-    return request.app.state.store
-
-
-def _now(request: Request) -> datetime:
-    return request.app.state.clock()
-
-
-def _staff(request: Request) -> Response | None:
-    if not _store(request).is_admin(bearer(request.headers.get("authorization"))):
-        return _error(401, "unauthorized", "the staff (admin) token is required")
-    return None
 
 
 def _download(content: bytes, filename: str, media_type: str) -> Response:
@@ -73,7 +44,7 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
 async def _upload(request: Request, filename: str) -> tuple[Path | None, Response | None]:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        return None, _error(
+        return None, error(
             415,
             "unsupported_file",
             "请上传 .xlsx 或 .csv 文件 / upload an .xlsx or .csv file (say which with ?filename=)",
@@ -93,12 +64,12 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
             raise
     if size > MAX_UPLOAD:
         Path(fh.name).unlink(missing_ok=True)
-        return None, _error(
+        return None, error(
             413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large"
         )
     if size == 0:
         Path(fh.name).unlink(missing_ok=True)
-        return None, _error(422, "empty_file", "文件是空的 / the file is empty")
+        return None, error(422, "empty_file", "文件是空的 / the file is empty")
     return Path(fh.name), None
 
 
@@ -106,7 +77,7 @@ async def _parse_upload(
     request: Request, filename: str, parse: Callable[[Path], Any]
 ) -> tuple[Any, Response | None]:
     """Staff only: the body kept as a temporary file named like ``filename``, parsed, removed."""
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return None, denied
     path, err = await _upload(request, filename)
     if err:
@@ -121,24 +92,6 @@ def _row_errors(errors: list) -> list[dict[str, Any]]:
     return [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
 
 
-# -- pictures for kiosks ---------------------------------------------------------------------
-
-
-@router.get("/v1/images/{item_id}.png")
-def item_image(item_id: str, request: Request) -> Response:
-    store = _store(request)
-    token = bearer(request.headers.get("authorization"))
-    if store.kiosk_for_token(token) is None and not store.is_admin(token):
-        return _error(401, "unauthorized", "a kiosk or staff token is required")
-    found = admin_store.image(store, item_id)
-    if found is None:
-        return _error(404, "no_image", f"no picture for item {item_id}")
-    png, sha = found
-    return Response(
-        png, media_type="image/png", headers={"ETag": f'"{sha}"', "Cache-Control": "no-cache"}
-    )
-
-
 # -- roster and cards ---------------------------------------------------------------------------
 
 
@@ -149,28 +102,30 @@ async def roster_import(
     parsed, err = await _parse_upload(request, filename, parse_roster)
     if err:
         return err
-    report = admin_store.import_roster(
-        _store(request), parsed, _now(request), dry_run=dry_run, full=full
+    report = roster.import_roster(
+        store_of(request), parsed, now_of(request), dry_run=dry_run, full=full
     )
-    return _json(report.to_dict(), 200 if report.ok else 422)
+    return json_response(report.to_dict(), 200 if report.ok else 422)
 
 
 @router.get("/v1/admin/volunteers")
 def roster_list(request: Request, with_phone: bool = False) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
-    return _json({"volunteers": admin_store.volunteers(_store(request), include_phone=with_phone)})
+    return json_response(
+        {"volunteers": roster.list_volunteers(store_of(request), include_phone=with_phone)}
+    )
 
 
 @router.post("/v1/admin/volunteers/{volunteer_id}/reissue")
 def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     try:
-        version = admin_store.reissue(_store(request), volunteer_id.upper(), _now(request), reason)
+        version = cards.reissue(store_of(request), volunteer_id.upper(), now_of(request), reason)
     except AdminError as exc:
-        return _error(404, "unknown_volunteer", str(exc))
-    return _json(
+        return error(404, "unknown_volunteer", str(exc))
+    return json_response(
         {
             "volunteer_id": volunteer_id.upper(),
             "card_version": version,
@@ -180,8 +135,8 @@ def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
 
 
 def _holders(request: Request, **kw: Any) -> list[card_sheet.CardHolder]:
-    store = _store(request)
-    return admin_store.card_holders(store, admin_store.private_key(store), **kw)
+    store = store_of(request)
+    return cards.card_holders(store, cards.private_key(store), **kw)
 
 
 @router.get("/v1/admin/cards.pdf")
@@ -192,7 +147,7 @@ def cards_pdf(
     staff: bool = False,
     include_inactive: bool = False,
 ) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     wanted = [i.strip().upper() for i in ids.split(",") if i.strip()] or None
     try:
@@ -200,9 +155,9 @@ def cards_pdf(
             request, ids=wanted, team=team, staff=staff, include_inactive=include_inactive
         )
     except AdminError as exc:
-        return _error(422, "cannot_make_cards", str(exc))
+        return error(422, "cannot_make_cards", str(exc))
     if not holders:
-        return _error(404, "no_cards", "没有需要制卡的人 / nobody to make cards for")
+        return error(404, "no_cards", "没有需要制卡的人 / nobody to make cards for")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cards.pdf"
         card_sheet.write_pdf(holders, out)
@@ -211,14 +166,14 @@ def cards_pdf(
 
 @router.get("/v1/admin/cards/{volunteer_id}.png")
 def card_png(volunteer_id: str, request: Request) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
-    from sync.cards import card_image
+    from sync.ledger.staff.card_image import card_image
 
     try:
         (h,) = _holders(request, ids=[volunteer_id.upper()])
     except AdminError as exc:
-        return _error(404, "unknown_volunteer", str(exc))
+        return error(404, "unknown_volunteer", str(exc))
     buf = io.BytesIO()
     card_image(h.code, h.name, h.subject_id, h.kind).save(buf, "PNG")
     return Response(buf.getvalue(), media_type="image/png")
@@ -231,54 +186,56 @@ def card_png(volunteer_id: str, request: Request) -> Response:
 async def activities_import(
     request: Request, filename: str = "", dry_run: bool = False
 ) -> Response:
-    store = _store(request)
+    store = store_of(request)
     parsed, err = await _parse_upload(
-        request, filename, lambda path: parse_activities(path, *admin_store.reference_sets(store))
+        request, filename, lambda path: parse_activities(path, *reference.reference_sets(store))
     )
     if err:
         return err
     if parsed.errors:
-        return _json({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
-    admin_store.number_activities(store, parsed.activities)
+        return json_response({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
+    activities.number_activities(store, parsed.activities)
     if not dry_run:
-        admin_store.upsert_activities(store, parsed.activities, _now(request))
-    return _json({"ok": True, "dry_run": dry_run, "activities": parsed.activities})
+        activities.upsert_activities(store, parsed.activities, now_of(request))
+    return json_response({"ok": True, "dry_run": dry_run, "activities": parsed.activities})
 
 
 @router.get("/v1/admin/activities")
 def activities_list(
     request: Request, month: str | None = None, site: str | None = None
 ) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
-    return _json({"activities": admin_store.activities(_store(request), month=month, site=site)})
+    return json_response(
+        {"activities": activities.list_activities(store_of(request), month=month, site=site)}
+    )
 
 
 @router.post("/v1/admin/activities")
 async def activity_add(request: Request) -> Response:
     """Body: the spreadsheet's columns by their English keys (title_zh, site, start, end,
     points_per_hour, capacity, signup, ...); values as text or numbers."""
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     try:
         body = json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return _error(400, "malformed_json", "the body is not valid JSON")
+        return error(400, "malformed_json", "the body is not valid JSON")
     if not isinstance(body, dict):
-        return _error(422, "invalid_request", "expected a JSON object")
+        return error(422, "invalid_request", "expected a JSON object")
     values = {
         k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
         for k, v in body.items()
         if v is not None
     }
-    store = _store(request)
-    sites, vids = admin_store.reference_sets(store)
+    store = store_of(request)
+    sites, vids = reference.reference_sets(store)
     act, errors = check_activity(values, 0, {}, sites, vids)
     if errors:
-        return _json({"ok": False, "errors": _row_errors(errors)}, 422)
-    admin_store.number_activities(store, [act])
-    admin_store.upsert_activities(store, [act], _now(request))
-    return _json({"ok": True, "activity": act})
+        return json_response({"ok": False, "errors": _row_errors(errors)}, 422)
+    activities.number_activities(store, [act])
+    activities.upsert_activities(store, [act], now_of(request))
+    return json_response({"ok": True, "activity": act})
 
 
 # -- catalog and stock --------------------------------------------------------------------------
@@ -286,9 +243,9 @@ async def activity_add(request: Request) -> Response:
 
 @router.get("/v1/admin/catalog")
 def catalog_list(request: Request) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
-    return _json({"items": admin_store.catalog(_store(request))})
+    return json_response({"items": catalog.list_items(store_of(request))})
 
 
 @router.post(
@@ -297,28 +254,28 @@ def catalog_list(request: Request) -> Response:
 async def catalog_import(request: Request, filename: str = "", dry_run: bool = False) -> Response:
     """The sheet of ``kiosk-ledger import-catalog`` as the body. Pictures do not travel with
     it: picture cells are listed in ``images_not_read`` (use PUT .../image for those)."""
-    store = _store(request)
+    store = store_of(request)
     parsed, err = await _parse_upload(
         request,
         filename,
-        lambda path: parse_catalog(path, admin_store.reference_sets(store)[0], None),
+        lambda path: parse_catalog(path, reference.reference_sets(store)[0], None),
     )
     if err:
         return err
     try:
         report = import_catalog(
-            store, parsed, _now(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}"
+            store, parsed, now_of(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}"
         )
     except AdminError as exc:
-        return _error(422, "invalid_item", str(exc))
-    return _json(report.to_dict(), 200 if report.ok else 422)
+        return error(422, "invalid_item", str(exc))
+    return json_response(report.to_dict(), 200 if report.ok else 422)
 
 
 @router.post("/v1/admin/catalog/{item_id}")
 async def catalog_upsert(item_id: str, request: Request) -> Response:
     """Body: {names: {zh-Hans, zh-Hant, en}, cost, kind, monthly_limit, active, image_base64};
     fields left out keep their value."""
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     try:
         body = json.loads(await request.body())
@@ -329,10 +286,10 @@ async def catalog_upsert(item_id: str, request: Request) -> Response:
             if body.get("image_base64")
             else None
         )
-        data = admin_store.upsert_item(
-            _store(request),
+        data = catalog.upsert_item(
+            store_of(request),
             item_id,
-            _now(request),
+            now_of(request),
             names=body.get("names"),
             cost=body.get("cost"),
             kind=body.get("kind"),
@@ -341,46 +298,46 @@ async def catalog_upsert(item_id: str, request: Request) -> Response:
             image=image,
         )
     except AdminError as exc:
-        return _error(422, "invalid_item", str(exc))
+        return error(422, "invalid_item", str(exc))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        return _error(422, "invalid_request", f"cannot read the item: {exc}")
-    return _json({"ok": True, "item": data})
+        return error(422, "invalid_request", f"cannot read the item: {exc}")
+    return json_response({"ok": True, "item": data})
 
 
 @router.put("/v1/admin/catalog/{item_id}/image")
 async def catalog_image(item_id: str, request: Request) -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     body = await request.body()
     if len(body) > MAX_UPLOAD:
-        return _error(413, "file_too_large", "图片太大 / the picture is too large")
+        return error(413, "file_too_large", "图片太大 / the picture is too large")
     try:
-        data = admin_store.upsert_item(_store(request), item_id, _now(request), image=body)
+        data = catalog.upsert_item(store_of(request), item_id, now_of(request), image=body)
     except AdminError as exc:
-        return _error(422, "invalid_item", str(exc))
-    return _json({"ok": True, "item": data})
+        return error(422, "invalid_item", str(exc))
+    return json_response({"ok": True, "item": data})
 
 
 @router.post("/v1/admin/stock")
 async def stock_set(request: Request) -> Response:
     """Body: {site_id, item_id, qty, note}: the count staff found on the shelf."""
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     try:
         body = json.loads(await request.body())
-        before = admin_store.set_stock(
-            _store(request),
+        before = catalog.set_stock(
+            store_of(request),
             str(body["site_id"]),
             str(body["item_id"]),
             int(body["qty"]),
-            _now(request),
+            now_of(request),
             str(body.get("note", "")),
         )
     except AdminError as exc:
-        return _error(422, "invalid_stock", str(exc))
+        return error(422, "invalid_stock", str(exc))
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        return _error(422, "invalid_request", f"expected {{site_id, item_id, qty, note}}: {exc}")
-    return _json({"ok": True, "before": before, "qty": int(body["qty"])})
+        return error(422, "invalid_request", f"expected {{site_id, item_id, qty, note}}: {exc}")
+    return json_response({"ok": True, "before": before, "qty": int(body["qty"])})
 
 
 # -- exports ------------------------------------------------------------------------------------
@@ -388,12 +345,12 @@ async def stock_set(request: Request) -> Response:
 
 @router.get("/v1/admin/export")
 def export_month(request: Request, month: str, format: str = "xlsx") -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     try:
-        tables = exports.month_tables(_store(request), month)
+        tables = exports.month_tables(store_of(request), month)
     except exports.MonthError as exc:
-        return _error(422, "bad_month", str(exc))
+        return error(422, "bad_month", str(exc))
     with tempfile.TemporaryDirectory() as tmp:
         if format == "csv":
             buf = io.BytesIO()
@@ -411,14 +368,14 @@ def export_month(request: Request, month: str, format: str = "xlsx") -> Response
 
 @router.get("/v1/admin/export-ivolunteer")
 def export_ivolunteer(request: Request, month: str, encoding: str = "utf-8-sig") -> Response:
-    if (denied := _staff(request)) is not None:
+    if (denied := staff_only(request)) is not None:
         return denied
     if encoding not in ("utf-8-sig", "gbk"):
-        return _error(422, "bad_encoding", "encoding is utf-8-sig or gbk")
+        return error(422, "bad_encoding", "encoding is utf-8-sig or gbk")
     try:
-        headers, rows = exports.ivolunteer_rows(_store(request), month)
+        headers, rows = exports.ivolunteer_rows(store_of(request), month)
     except exports.MonthError as exc:
-        return _error(422, "bad_month", str(exc))
+        return error(422, "bad_month", str(exc))
     with tempfile.TemporaryDirectory() as tmp:
         path = exports.write_ivolunteer(headers, rows, Path(tmp) / "iv.csv", encoding)
         return _download(path.read_bytes(), f"i志愿时长-{month}.csv", "text/csv")

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.private import open_private
-
-from .spreadsheet import csv_cell, xlsx_cell
-from .storage import LedgerStore
+from kiosk.private import open_private
+from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.staff.spreadsheet import csv_cell, xlsx_cell
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[3] / "assets"
 FONT = ASSETS / "fonts" / "NotoSansSC-Kiosk.otf"
 FONT_BOLD = ASSETS / "fonts" / "NotoSansSC-Kiosk-Bold.otf"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .roster_import import RowError
-from .spreadsheet import Column, SheetError, read_sheet
+from sync.ledger.staff.roster_import import RowError
+from sync.ledger.staff.spreadsheet import Column, SheetError, read_sheet
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .storage import LedgerStore
+from sync.ledger.db.sqlite.store import LedgerStore
 
 KIOSK_LIMIT = 200  # the newest rows; the staff page is a glance, the 台账 has them all
 DETAIL_KEYS = (

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sync.private import private_sqlite
-
-from . import effects, security
-from .schema import migrate
-from .validate import check, digest_and_fault, sanitized, stored_offset
-from .wirejson import dumps_sorted
+from kiosk.private import private_sqlite
+from sync.ledger import security
+from sync.ledger.db.sqlite import effects
+from sync.ledger.db.sqlite.schema import migrate
+from sync.ledger.rules.validate import check, digest_and_fault, sanitized, stored_offset
+from sync.ledger.wirejson import dumps_sorted
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 

@@ -1,0 +1,195 @@
+"""The kiosk wire (DESIGN section 5): enroll, push events, pull changes, a volunteer's
+figures, exceptions, health. Handlers are thin: they check the caller, parse the body and
+hand over to the store.
+
+Push bodies are parsed with ``json`` and checked by hand rather than through pydantic
+per event: a batch of 500 is the hot path, and a bad event must become a per-event
+rejection, not a 422 for the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from sync.ledger import wirejson
+from sync.ledger.api import protocol_compat
+from sync.ledger.api.deps import (
+    error,
+    is_staff,
+    json_response,
+    kiosk_of,
+    kiosk_or_staff,
+    now_of,
+    store_of,
+)
+from sync.ledger.db.sqlite.store import EnrollError
+from sync.ledger.rules.site_exceptions import for_site
+from sync.ledger.rules.validate import slot
+from sync.protocol import (
+    MAX_BATCH,
+    PROTOCOL_VERSION,
+    ChangesResponse,
+    EnrollRequest,
+    EnrollResponse,
+    PushResponse,
+)
+
+log = logging.getLogger("sync.ledger")
+
+MAX_BODY = 4 * 1024 * 1024  # 500 events at the largest sensible payloads fit easily
+MAX_PAGE = 20_000
+
+router = APIRouter()
+
+
+async def body_of(request: Request) -> tuple[Any, Response | None]:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return None, error(413, "body_too_large", f"request body over {MAX_BODY} bytes")
+    try:
+        return json.loads(raw), None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: JSONDecodeError, huge ints
+        return None, error(400, "malformed_json", f"the body is not valid JSON: {exc}")
+
+
+@router.get("/v1/health")
+async def health(request: Request) -> dict:
+    return {
+        "status": "ok",
+        "protocol": PROTOCOL_VERSION,
+        "server_time": now_of(request).isoformat(),
+        **store_of(request).counts(),
+    }
+
+
+@router.post("/v1/enroll", responses={200: {"model": EnrollResponse}})
+async def enroll(request: Request) -> Response:
+    data, err = await body_of(request)
+    if err:
+        return err
+    try:
+        req = EnrollRequest.model_validate(data)
+    except ValidationError as exc:
+        return error(
+            422,
+            "invalid_request",
+            "请求应包含登记码和终端名称 / expected {enrollment_code, kiosk_name}: "
+            + str(exc.errors()[0]["msg"]),
+        )
+    try:
+        done = store_of(request).enroll(
+            req.enrollment_code, req.kiosk_name, now_of(request), site_id=req.site_id
+        )
+    except EnrollError as exc:
+        log.warning("enrollment refused: %s", exc.code)
+        if exc.code == "site_mismatch":
+            return error(409, "site_mismatch", exc.message)
+        return error(403 if exc.code != "unknown" else 404, f"code_{exc.code}", exc.message)
+    log.info("kiosk %s enrolled at %s", done.kiosk_id, done.site_id)
+    return json_response(
+        EnrollResponse(
+            kiosk_id=done.kiosk_id,
+            token=done.token,
+            site_id=done.site_id,
+            public_key=done.public_key,
+        ).model_dump()
+    )
+
+
+@router.post("/v1/events", responses={200: {"model": PushResponse}})
+async def push(request: Request) -> Response:
+    kiosk = kiosk_of(request)
+    if kiosk is None:
+        return error(
+            401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)"
+        )
+    data, err = await body_of(request)
+    if err:
+        return err
+    if (refused := protocol_compat.accept_push(request.headers, data)) is not None:
+        return refused  # a kiosk protocol this ledger does not take (README: the sync protocol)
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        return error(422, "invalid_request", "expected an object {kiosk_id, events: [...]}")
+    if data.get("kiosk_id") != kiosk.kiosk_id:
+        return error(
+            403,
+            "wrong_kiosk",
+            f"this token belongs to kiosk {kiosk.kiosk_id}, not {data.get('kiosk_id')!r}",
+        )
+    events = data["events"]
+    if len(events) > MAX_BATCH:
+        return error(
+            413, "batch_too_large", f"{len(events)} events in one batch; at most {MAX_BATCH}"
+        )
+    for i, ev in enumerate(events):
+        if slot(ev) is None:
+            return error(
+                422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored"
+            )
+    results, acked = store_of(request).ingest(kiosk.kiosk_id, events, now_of(request))
+    # The same bytes json_response would send, serialised faster (500 results per batch).
+    return Response(
+        wirejson.dumps_wire(
+            {"results": results, "acked_seq": acked, "server_time": now_of(request).isoformat()}
+        ),
+        media_type="application/json",
+    )
+
+
+@router.get("/v1/changes", responses={200: {"model": ChangesResponse}})
+async def changes(
+    request: Request, since: str | None = None, limit: int = Query(5000, ge=1, le=MAX_PAGE)
+) -> Response:
+    if (denied := kiosk_or_staff(request)) is not None:
+        return denied
+    store = store_of(request)
+    page = store.changes_since(since, limit)
+    return json_response(
+        {
+            "changes": page.changes,
+            "next_cursor": page.next_cursor,
+            "reset": page.reset,
+            "server_time": now_of(request).isoformat(),
+            "public_key": store.public_key,
+        }
+    )
+
+
+@router.get("/v1/volunteers/{volunteer_id}")
+async def volunteer(volunteer_id: str, request: Request) -> Response:
+    if (denied := kiosk_or_staff(request)) is not None:
+        return denied
+    found = store_of(request).volunteer(volunteer_id)
+    if found is None:
+        return error(404, "unknown_volunteer", f"no volunteer {volunteer_id}")
+    return json_response(found)
+
+
+@router.get("/v1/exceptions")
+async def exceptions(request: Request, kind: str | None = None) -> Response:
+    store = store_of(request)
+    if is_staff(request):
+        return json_response(
+            {"exceptions": store.exceptions(kind), "server_time": now_of(request).isoformat()}
+        )
+    kiosk = kiosk_of(request)
+    if kiosk is None:
+        return error(401, "unauthorized", "a kiosk or staff (admin) token is required")
+    # A kiosk's staff page: its own site's exceptions only, volunteer ids, no personal data.
+    return json_response(
+        {
+            "exceptions": for_site(store, kiosk.site_id, kind),
+            "site_id": kiosk.site_id,
+            "server_time": now_of(request).isoformat(),
+        }
+    )

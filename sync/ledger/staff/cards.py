@@ -1,0 +1,87 @@
+"""Volunteer and staff cards: who gets one, the signing key, a new card for a lost one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.core.codes import sign
+from sync.ledger.db.sqlite.store import LedgerStore, iso
+from sync.ledger.staff.card_sheet import CardHolder
+from sync.ledger.staff.errors import AdminError
+from sync.ledger.staff.roster import emit_volunteers
+
+
+def private_key(store: LedgerStore, default_path: Path | None = None) -> str:
+    """The ledger's card signing key, read from the file ``kiosk-ledger init`` wrote."""
+    path = Path(store.meta("private_key_path") or default_path or "")
+    if not str(path) or not path.is_file():
+        raise AdminError(
+            f"找不到发卡密钥 / the card signing key file is missing ({path}):"
+            " run `kiosk-ledger init` on this ledger, or restore the key from its backup"
+        )
+    return path.read_text(encoding="ascii").strip()
+
+
+def card_holders(
+    store: LedgerStore,
+    key: str,
+    *,
+    ids: list[str] | None = None,
+    team: str | None = None,
+    include_inactive: bool = False,
+    staff: bool = False,
+) -> list[CardHolder]:
+    """Who gets a card: the named ids, else every active volunteer (of a team); staff on request."""
+    with store.transaction() as c:
+        rows = c.execute(
+            "SELECT volunteer_id, kind, display_name, status, card_version, team FROM volunteers"
+            " ORDER BY volunteer_id"
+        ).fetchall()
+    by_id = {r[0]: r for r in rows}
+    if ids:
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise AdminError(f"台账中没有这些编号 / not in the ledger: {', '.join(unknown)}")
+        chosen = [by_id[i] for i in ids]
+    else:
+        chosen = [
+            r
+            for r in rows
+            if (r[1] == "V" or staff)
+            and (include_inactive or r[3] == "active")
+            and (team is None or r[5] == team)
+        ]
+    return [
+        CardHolder(vid, name, sign(key, kind, vid, version), kind)
+        for vid, kind, name, _, version, _ in chosen
+    ]
+
+
+def reissue(store: LedgerStore, volunteer_id: str, now: datetime, reason: str = "") -> int:
+    """A new card version: every kiosk refuses the old card once it has pulled this change."""
+    with store.transaction() as c:
+        row = c.execute(
+            "SELECT kind, display_name, team, status, card_version FROM volunteers"
+            " WHERE volunteer_id = ?",
+            (volunteer_id,),
+        ).fetchone()
+        if row is None:
+            raise AdminError(
+                f"台账中没有 {volunteer_id} / no volunteer {volunteer_id} in the ledger"
+            )
+        kind, name, team, status, version = row
+        version += 1
+        c.execute(
+            "UPDATE volunteers SET card_version = ? WHERE volunteer_id = ?", (version, volunteer_id)
+        )
+        c.execute(
+            "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
+            (volunteer_id, version, iso(now)),
+        )
+        c.execute(
+            "INSERT INTO card_reissues (volunteer_id, version, reason, at) VALUES (?, ?, ?, ?)",
+            (volunteer_id, version, reason, iso(now)),
+        )
+        emit_volunteers(c, [(volunteer_id, kind, name, team, status, version)])
+    return version
