@@ -23,6 +23,7 @@ from kiosk.scanner.evidence import BurstReader
 from kiosk.scanner.pipeline import DecodePipeline, FrameDecode
 from kiosk.scanner.result import CameraStatus, ScanResult
 from kiosk.scanner.sources import FrameSource, SourceUnavailable
+from kiosk.scanner.threads import name_os_thread
 from kiosk.scanner.wedge import WedgeDecoder
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class Scanner:
         self._threads: list[threading.Thread] = []
         self.frames_captured = 0
         self.frames_decoded = 0
+        # The scanner's clock at the latest frame that differed from the one before: the
+        # preview redraws at the camera's rate while the scene moves (kiosk.ui: PreviewPacer).
+        self.last_motion = clock()
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -109,6 +113,15 @@ class Scanner:
             return None
         return cv2.flip(frame, 1) if self.mirror_preview else frame
 
+    @property
+    def frame_seq(self) -> int:
+        """The number of the newest captured frame (counts up from 1)."""
+        return self._frame_seq
+
+    @property
+    def pipeline(self) -> DecodePipeline:
+        return self._reader.pipeline
+
     def feed_key(self, key: str, timestamp: float | None = None) -> ScanResult | None:
         """A key press from the app-wide keyboard hook, for USB keyboard-wedge scanners."""
         return self.wedge.feed(key, timestamp)
@@ -116,6 +129,7 @@ class Scanner:
     # --- threads --------------------------------------------------------------------
 
     def _capture_loop(self) -> None:
+        name_os_thread("kiosk-capture")
         delay = self.backoff_s[0]
         self._set_status(CameraStatus.STARTING, "")
         while not self._stop.is_set():
@@ -166,6 +180,7 @@ class Scanner:
                 self._stop.wait(max(0.0, next_due - time.monotonic()))
 
     def _decode_loop(self) -> None:
+        name_os_thread("kiosk-decode")
         done_seq = 0
         while not self._stop.is_set():
             with self._new_frame:
@@ -180,9 +195,11 @@ class Scanner:
                 log.exception("decoding a frame failed")
                 continue
             self.frames_decoded += 1
+            now = self._clock()
+            if self._reader.moving:
+                self.last_motion = now
             if self.on_decoded is not None:
                 self.on_decoded(decoded)
-            now = self._clock()
             for code in decoded.codes:
                 if self.debouncer.admit(code.text, now):
                     self._deliver(

@@ -148,7 +148,7 @@ class NumberedSource:
         if self.count >= 20:
             self.enough.set()
         frame = np.zeros((8, 8, 3), np.uint8)
-        frame[0, 0, 0] = min(self.count, 255)
+        frame[0, 0] = min(self.count, 255)  # every channel: the decoder sees it in grey too
         return frame
 
     def close(self):
@@ -163,8 +163,8 @@ class SlowPipeline:
         self.seen: list[int] = []
         self.second = threading.Event()
 
-    def decode(self, frame):
-        self.seen.append(int(frame[0, 0, 0]))
+    def decode(self, frame, **_hints):
+        self.seen.append(int(np.ravel(frame[0, 0])[0]))
         if len(self.seen) == 1:
             self.source.enough.wait(WAIT)
         else:
