@@ -1,15 +1,22 @@
-"""UI latency: from a camera frame handed to the simulated camera to the result screen
-drawn, over 50 scans, in a real window (run under xvfb-run). Target: p95 <= 100 ms.
+"""UI latency: from a camera frame handed to the simulated camera to the answer drawn on
+the result screen, over 50 scans, in a real window (run under xvfb-run). Target: p95 <=
+66 ms from the home screen on a quiet machine (issue 14); back to back on the result
+screen, p95 <= 100 ms.
 
-    xvfb-run -a -s '-screen 0 1280x800x24' python bench/bench_ui.py [--scans 50] [--json] [--start home|result]
+    xvfb-run -a -s '-screen 0 1280x800x24' python bench/bench_ui.py [--scans 50] [--json]
+        [--start home|result] [--burn]
 
 Scans start from the home screen, where the camera preview is live, as a volunteer meets
 the kiosk (``--start result``: back to back on the result screen, no preview).
+``--burn`` runs a CPU burner beside, so the kiosk has one core of the two.
 
 Each scan shows a different card (sign-ins, then sign-outs as the clock moves on), so
-every one goes through decode, the store's fsync'd write and a redraw. Reported per
-scan: decode (frame shown -> result on the UI thread), store (-> outcome back), and
-draw (-> the first buffer swap showing the result screen).
+every one goes through decode, the store's fsync'd write and a redraw. The answer is
+drawn once decided, while its commit runs; the confirmation (words, colour, sound)
+once committed (kiosk.service.Kiosk.attend, ``decided``). Reported per scan: to the UI
+thread (frame shown -> scan on the UI thread), decide (-> the answer, before commit),
+commit wait (-> committed), draw (answer -> the first buffer swap showing it), and both
+totals: the answer drawn (the target) and the confirmation drawn.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +37,17 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+# p95 targets (ms) by (start screen, burner): issue 14 asks for 66 ms from the home screen
+# on a quiet machine; back to back on the result screen the earlier 100 ms stands; with
+# the other core busy the figure is reported against none.
+TARGETS = {
+    ("home", False): 66,
+    ("result", False): 100,
+    ("home", True): None,
+    ("result", True): None,
+}
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
@@ -38,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, default=50)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--burn",
+        action="store_true",
+        help="with one CPU burner running beside (the other core busy)",
+    )
     parser.add_argument(
         "--start",
         choices=["home", "result"],
@@ -53,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
+    from bench import figures
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.ui.app import KioskApp
     from kiosk.ui.driver import Driver, code_frame, start_embedded
@@ -73,78 +98,123 @@ def main(argv: list[str] | None = None) -> int:
 
     flips: list[float] = []
     Window.bind(on_flip=lambda *_a: flips.append(time.perf_counter()))
-    shown_at: list[float] = []
+    shows: list[tuple[float, bool]] = []  # (time, committed) of every result screen shown
     original_show = app.show
 
-    def timed_show(shown):
-        original_show(shown)
-        shown_at.append(time.perf_counter())
+    def timed_show(shown, committed=True):
+        original_show(shown, committed)
+        shows.append((time.perf_counter(), committed))
 
     app.show = timed_show
 
-    total, decode, store, draw = [], [], [], []
-    for i in range(args.scans):
-        g.take_away()
-        g.forget_scans()
-        if args.start == "home":
-            app.go_home()
-        if i and i % len(codes) == 0:
-            clock.now += timedelta(minutes=20)
-        for _ in range(3):
-            EventLoop.idle()
-        n_scans, n_shown = len(app.scan_log), len(shown_at)
-        t0 = time.perf_counter()
-        g.show(frames[i % len(frames)])
-        while len(shown_at) == n_shown or not flips or flips[-1] < shown_at[-1]:
-            EventLoop.idle()
-            if time.perf_counter() - t0 > 10:
-                raise SystemExit(f"scan {i} not answered in 10 s (screen {app.sm.current})")
-        t_scan = app.scan_log[n_scans][0] if len(app.scan_log) > n_scans else t0
-        t_flip = next(f for f in flips if f >= shown_at[-1])
-        # scan_log holds time.monotonic(); convert to the perf_counter timeline.
-        t_scan_pc = t_scan - time.monotonic() + time.perf_counter()
-        total.append((t_flip - t0) * 1000)
-        decode.append(max(0.0, (t_scan_pc - t0) * 1000))
-        store.append(max(0.0, (shown_at[-1] - t_scan_pc) * 1000))
-        draw.append((t_flip - shown_at[-1]) * 1000)
+    burner = _burn() if args.burn else None
+    rows = []
+    try:
+        for i in range(args.scans):
+            g.take_away()
+            g.forget_scans()
+            if args.start == "home":
+                app.go_home()
+            if i and i % len(codes) == 0:
+                clock.now += timedelta(minutes=20)
+            for _ in range(3):
+                EventLoop.idle()
+            n_scans, n_shows = len(app.scan_log), len(shows)
+            t0 = time.perf_counter()
+            g.show(frames[i % len(frames)])
+            while not _confirmed_drawn(shows[n_shows:], flips):
+                EventLoop.idle()
+                if time.perf_counter() - t0 > 10:
+                    raise SystemExit(f"scan {i} not answered in 10 s (screen {app.sm.current})")
+            mine = shows[n_shows:]
+            t_first = mine[0][0]
+            t_commit = next(t for t, committed in mine if committed)
+            t_scan = app.scan_log[n_scans][0] if len(app.scan_log) > n_scans else t0
+            # scan_log holds time.monotonic(); convert to the perf_counter timeline.
+            t_scan_pc = t_scan - time.monotonic() + time.perf_counter()
+            answer = next(f for f in flips if f >= t_first)
+            confirmed = next(f for f in flips if f >= t_commit)
+            rows.append(
+                {
+                    "answer": (answer - t0) * 1000,
+                    "confirmed": (confirmed - t0) * 1000,
+                    "to_ui": max(0.0, (t_scan_pc - t0) * 1000),
+                    "decide": max(0.0, (t_first - t_scan_pc) * 1000),
+                    "commit_wait": (t_commit - t_first) * 1000,
+                    "draw": (answer - t_first) * 1000,
+                    "early": t_first < t_commit,
+                }
+            )
+    finally:
+        if burner is not None:
+            burner.kill()
+            burner.wait()
     app.stop()
-    kinds = app.screen("result").kind
+    col = {k: [r[k] for r in rows] for k in rows[0] if k != "early"}
     report = {
         "scans": args.scans,
         "start": args.start,
+        "burn": args.burn,
         "window": list(Window.size),
-        "last_result": kinds,
-        "total_ms": {
-            "p50": round(pct(total, 50), 1),
-            "p95": round(pct(total, 95), 1),
-            "max": round(max(total), 1),
+        "last_result": app.screen("result").kind,
+        "load_average": os.getloadavg()[0],
+        "answered_before_commit": sum(r["early"] for r in rows),
+        **{
+            f"{k}_ms": {"p50": round(pct(v, 50), 1), "p95": round(pct(v, 95), 1)}
+            for k, v in col.items()
         },
-        "to_ui_thread_ms_p50": round(pct(decode, 50), 1),
-        "store_ms_p50": round(pct(store, 50), 1),
-        "draw_ms_p50": round(pct(draw, 50), 1),
-        "target_p95_ms": 100,
-        "to_ui_thread_ms_p95": round(pct(decode, 95), 1),
-        "store_ms_p95": round(pct(store, 95), 1),
-        "draw_ms_p95": round(pct(draw, 95), 1),
+        "max_answer_ms": round(max(col["answer"]), 1),
     }
+    target = TARGETS[(args.start, args.burn)]
+    name = f"scan-to-screen from the {args.start} screen" + (
+        ", other core busy" if args.burn else ""
+    )
+    parts = f"p50 to UI thread {report['to_ui_ms']['p50']} ms, decide {report['decide_ms']['p50']} ms, draw {report['draw_ms']['p50']} ms"
+    figures.report(
+        "ui",
+        name + ", p95",
+        report["answer_ms"]["p95"],
+        "ms",
+        target=("<=", target) if target else None,
+        reference=f"p50 {report['answer_ms']['p50']} ms; confirmed p95 {report['confirmed_ms']['p95']} ms;"
+        f" {parts}; load {report['load_average']:.1f}",
+    )
     if args.json:
         print(json.dumps(report))
     else:
         print(
             f"UI scan latency over {args.scans} scans from the {args.start} screen"
-            f" ({Window.size[0]}x{Window.size[1]}):"
-            f" p50 {report['total_ms']['p50']} ms, p95 {report['total_ms']['p95']} ms,"
-            f" max {report['total_ms']['max']} ms (target p95 <= 100 ms)"
+            f" ({Window.size[0]}x{Window.size[1]}{', the other core busy' if args.burn else ''}):"
+            f" answer drawn p50 {report['answer_ms']['p50']} ms, p95 {report['answer_ms']['p95']} ms,"
+            f" max {report['max_answer_ms']} ms"
+            + (f" (target p95 <= {target} ms)" if target else "")
         )
         print(
-            f"  camera frame -> UI thread p50 {report['to_ui_thread_ms_p50']} ms;"
-            f" store action p50 {report['store_ms_p50']} ms; draw p50 {report['draw_ms_p50']} ms"
+            f"  confirmed (committed, drawn) p50 {report['confirmed_ms']['p50']} ms,"
+            f" p95 {report['confirmed_ms']['p95']} ms; {report['answered_before_commit']} of"
+            f" {args.scans} answers were drawn before their commit ended"
         )
-        print(
-            f"  p95s: to UI thread {report['to_ui_thread_ms_p95']} ms; store {report['store_ms_p95']} ms;"
-            f" draw {report['draw_ms_p95']} ms"
-        )
+        for key, label in (
+            ("to_ui", "camera frame shown -> scan on the UI thread"),
+            ("decide", "-> answer decided (store, before commit)"),
+            ("commit_wait", "-> commit done"),
+            ("draw", "answer -> drawn"),
+        ):
+            print(
+                f"  {label:<46} p50 {report[key + '_ms']['p50']:6.1f} ms  p95 {report[key + '_ms']['p95']:6.1f} ms"
+            )
+        print(f"  (load average {report['load_average']:.2f})")
     return 0
+
+
+def _confirmed_drawn(shows: list[tuple[float, bool]], flips: list[float]) -> bool:
+    committed = [t for t, c in shows if c]
+    return bool(committed) and bool(flips) and flips[-1] >= committed[0]
+
+
+def _burn() -> subprocess.Popen:
+    """One process spinning on a core: the other engineer's build, the sync agent's catch-up."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
 if __name__ == "__main__":

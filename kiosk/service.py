@@ -179,8 +179,9 @@ class Kiosk:
         at: datetime | None = None,
         activity_id: str | None = None,
         assisted_by: str | None = None,
+        decided: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
-        """What showing a code at the home screen does."""
+        """What showing a code at the home screen does. ``decided``: see ``attend``."""
         try:
             code = self.check(text)
         except CodeRefused as exc:
@@ -199,7 +200,13 @@ class Kiosk:
                 volunteer_id=code.subject_id,
                 name=mask_name(self.store.roster_entry(code.subject_id).display_name),
             )
-        return self.attend(code.subject_id, at=at, activity_id=activity_id, assisted_by=assisted_by)
+        return self.attend(
+            code.subject_id,
+            at=at,
+            activity_id=activity_id,
+            assisted_by=assisted_by,
+            decided=decided,
+        )
 
     def attend(
         self,
@@ -208,7 +215,12 @@ class Kiosk:
         at: datetime | None = None,
         activity_id: str | None = None,
         assisted_by: str | None = None,
+        decided: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
+        """Sign in or out. ``decided(outcome)`` is called with the outcome once it is decided
+        and written, but before the commit (the fsync): the screen may draw the answer
+        meanwhile, and confirms it only when this returns, that is, once it has committed.
+        If the commit fails this raises, and the action is not recorded."""
         now = self.now()
         when = at.astimezone(self.config.tz) if at is not None else now
         entry = self.store.roster_entry(volunteer_id)
@@ -354,20 +366,26 @@ class Kiosk:
                 )
                 kind = "signed_in"
                 result = dict(activity_id=chosen.activity_id, activity_title=_titles(chosen))
-        balance = self.store.balance(volunteer_id)
+            # Read in the transaction: the balance with this action's own points in it.
+            outcome = Outcome(
+                kind,
+                True,
+                volunteer_id=volunteer_id,
+                name=name,
+                at=iso(when),
+                balance=self.store.balance(volunteer_id),
+                forgotten=forgotten,
+                event_ids=[e.id for e in events],
+                candidates=[a.activity_id for a in candidates] if kind == "signed_in" else [],
+                **result,
+            )
+            if decided is not None:
+                try:
+                    decided(outcome)
+                except Exception:  # the screen's trouble must not undo the sign-in
+                    log.exception("showing a decided outcome failed")
         log.info("%s %s events=%s", kind, volunteer_id, [e.seq for e in events])
-        return Outcome(
-            kind,
-            True,
-            volunteer_id=volunteer_id,
-            name=name,
-            at=iso(when),
-            balance=balance,
-            forgotten=forgotten,
-            event_ids=[e.id for e in events],
-            candidates=[a.activity_id for a in candidates] if kind == "signed_in" else [],
-            **result,
-        )
+        return outcome
 
     def close_forgotten_sessions(self, now: datetime | None = None) -> list[Outcome]:
         """Close every session whose activity ended more than the grace ago, or from an earlier day."""

@@ -284,9 +284,7 @@ class DecodePipeline:
             evidence = work._texture >= CODE_TEXTURE
         else:
             evidence = None
-        return FrameDecode(
-            codes, (self._clock() - t0) * 1000.0, tuple(work.near_misses), evidence
-        )
+        return FrameDecode(codes, (self._clock() - t0) * 1000.0, tuple(work.near_misses), evidence)
 
     def choose(self, cands: list[Candidate]) -> tuple[Decoded, ...]:
         seen: dict[str, Decoded] = {}

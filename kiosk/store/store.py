@@ -311,6 +311,15 @@ class Store:
     def activity(self, activity_id: str) -> Activity | None:
         return self.cached("activities", self._all_activities).get(activity_id)
 
+    def activity_titles(self, activity_id: str) -> tuple[str, str, str] | None:
+        """(zh-Hans, zh-Hant, English) titles; a plain read, so it works inside a transaction."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT title_zh, title_zh_hant, title_en FROM activities WHERE activity_id = ?",
+                (activity_id,),
+            ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
     def catalog(self, include_inactive: bool = False) -> list[CatalogItem]:
         with self._lock:
             rows = list(self.db.query("SELECT * FROM catalog ORDER BY cost, item_id"))

@@ -31,6 +31,7 @@ from kiosk import watchdog  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.scanner.camera import Scanner  # noqa: E402
 from kiosk.scanner.pipeline import DecodePipeline  # noqa: E402
+from kiosk.scanner.preview import PreviewPacer  # noqa: E402
 from kiosk.scanner.result import CameraStatus, ScanResult  # noqa: E402
 from kiosk.scanner.sources import FrameSource, SimulatedCamera, open_source  # noqa: E402
 from kiosk.service import Kiosk, Outcome  # noqa: E402
@@ -44,7 +45,7 @@ from kiosk.ui.screens import pick  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
 from kiosk.ui.staffui import StaffController  # noqa: E402
 from kiosk.ui.theme import TONES, density_for, room_for  # noqa: E402
-from kiosk.ui.worker import Worker  # noqa: E402
+from kiosk.ui.worker import Worker, call_on_ui  # noqa: E402
 
 log = logging.getLogger("kiosk.ui")
 
@@ -123,14 +124,15 @@ class KioskApp(App):
         self.last_shown: flows.Shown | None = None
         self.exit_code = 0
         self._last_input = time.monotonic()
-        self._last_frame_id = 0
-        self._frame_ref: Any = None
+        # The camera's rate while the scene moves, two frames a second when it is still.
+        self.preview_pacer = PreviewPacer()
         self._choice_deadline = 0.0
         self._preview_hold_until = 0.0
         self._camera_detail = ""
         self._events: list[Any] = []
         self.scan_log: list[tuple[float, str]] = []  # (monotonic, text) of the latest scans handled
         self.outcomes_shown = 0
+        self.frames_drawn = 0  # window redraws (buffer swaps): tests check what redraws
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -180,10 +182,12 @@ class KioskApp(App):
             on_key_down=self._on_key_down,
             on_touch_down=self._on_any_touch,
             on_request_close=self._on_request_close,
+            on_flip=self._on_flip,
         )
         self._events = [
             Clock.schedule_interval(self._tick, 0.5),
-            Clock.schedule_interval(self._update_preview, 1 / 20),
+            # Every frame (at most maxfps); the pacer decides which camera frames to draw.
+            Clock.schedule_interval(self._update_preview, 0),
             Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
             Clock.schedule_interval(lambda _dt: self.staff.sync_tick(), 2),
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
@@ -212,6 +216,7 @@ class KioskApp(App):
             on_key_down=self._on_key_down,
             on_touch_down=self._on_any_touch,
             on_request_close=self._on_request_close,
+            on_flip=self._on_flip,
             size=self._on_window_size,
         )
         if self.scanner is not None:
@@ -223,6 +228,9 @@ class KioskApp(App):
                 self.sync_agent.stop()
             except Exception:
                 log.exception("stopping the sync agent failed")
+
+    def _on_flip(self, *_a) -> None:
+        self.frames_drawn += 1
 
     def _on_request_close(self, *_a, **_k) -> bool:
         # Only the staff "leave kiosk mode" button closes the app (it sets this flag).
@@ -248,7 +256,7 @@ class KioskApp(App):
         self.last_shown = None
         if self.scanner is not None:
             self.scanner.debouncer.reset()
-            self.scanner._reader.pipeline.public_key = self._public_key()
+            self.scanner.pipeline.public_key = self._public_key()
         self.disk_ok = True
         self.go_home()
         self.refresh_sync()
@@ -419,7 +427,7 @@ class KioskApp(App):
     # -- camera, preview and banner ---------------------------------------------------
 
     def _status_from_thread(self, status: CameraStatus, detail: str) -> None:
-        Clock.schedule_once(lambda _dt: self._set_camera_status(status, detail))
+        call_on_ui(self._set_camera_status, status, detail)
 
     def _set_camera_status(self, status: CameraStatus, detail: str) -> None:
         self.camera_status = status.value
@@ -435,14 +443,17 @@ class KioskApp(App):
         self.banner_text = "   ·   ".join(parts)
 
     def _update_preview(self, _dt: float) -> None:
-        if self.scanner is None or self.sm.current not in ("home", "rewards_scan"):
+        scanner = self.scanner
+        if scanner is None or self.sm.current not in ("home", "rewards_scan"):
+            self.preview_pacer.restart()  # shown again: the first frame is drawn at once
             return
         if time.monotonic() < self._preview_hold_until:
             return
-        frame = self.scanner.latest_frame()
-        if frame is None or frame is self._frame_ref:
+        if not self.preview_pacer.due(scanner.frame_seq, scanner.last_motion):
             return
-        self._frame_ref = frame
+        frame = scanner.latest_frame()
+        if frame is None:
+            return
         h, w = frame.shape[:2]
         tex = self.preview_texture
         if tex is None or tex.size != (w, h):
@@ -457,7 +468,7 @@ class KioskApp(App):
     # -- scans ------------------------------------------------------------------------
 
     def _scan_from_thread(self, result: ScanResult) -> None:
-        Clock.schedule_once(lambda _dt: self.on_scan(result))
+        call_on_ui(self.on_scan, result)
 
     def _on_key_down(
         self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]
@@ -497,8 +508,15 @@ class KioskApp(App):
     def _attendance(self, text: str) -> None:
         kiosk = self.kiosk
         self.run_job(
-            lambda: flows.attendance(kiosk, text), lambda r: self._attendance_done(r, text)
+            lambda: flows.attendance(kiosk, text, decided=self._decided_from_thread),
+            lambda r: self._attendance_done(r, text),
         )
+
+    def _decided_from_thread(self, shown: flows.Shown) -> None:
+        """A sign-in or sign-out decided and written, its commit (the fsync) under way: the
+        answer is drawn now, and confirmed (words, colour, sound) when the job returns
+        committed. A failed commit returns an error instead, which replaces it."""
+        call_on_ui(self.show, shown, False)
 
     def _attendance_done(self, result: flows.Shown | flows.Choice, text: str = "") -> None:
         if isinstance(result, flows.Choice):
@@ -527,19 +545,27 @@ class KioskApp(App):
 
         def job():
             return flows.attendance(
-                kiosk, activity_id=activity_id, assisted_by=choice.assisted_by, **who
+                kiosk,
+                activity_id=activity_id,
+                assisted_by=choice.assisted_by,
+                decided=self._decided_from_thread,
+                **who,
             )
 
         self.run_job(job, self.show)
 
-    def show(self, shown: flows.Shown) -> None:
-        self.last_shown = shown
-        self.outcomes_shown += 1
+    def show(self, shown: flows.Shown, committed: bool = True) -> None:
+        """The result screen; ``committed=False``: decided, not yet on disk, so drawn without
+        the words, colour and sound that confirm it (kiosk.ui.screens.ResultScreen)."""
         scr = self.screen("result")
+        self.last_shown = shown
         scr.shown = shown
+        scr.committed = committed
         scr.render()
         self.go("result")
-        self.sound.play(TONES[scr.tone][2])
+        if committed:
+            self.outcomes_shown += 1
+            self.sound.play(TONES[scr.tone][2])
 
     # -- rewards ----------------------------------------------------------------------
 

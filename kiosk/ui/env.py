@@ -14,6 +14,7 @@ FONT_BOLD = ASSETS / "fonts" / "NotoSansSC-Kiosk-Bold.otf"
 SOUNDS = ASSETS / "sounds"
 IMAGES = ASSETS / "images"
 
+MAX_FPS = 30
 _prepared = False
 
 
@@ -44,7 +45,15 @@ def prepare(
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
-    Config.set("graphics", "maxfps", "60")
+    # At most 30 frames a second: the camera's rate, the fastest anything on a kiosk moves
+    # (screens switch without animation). Under software GL each frame costs the CPU
+    # tens of milliseconds, and a redraw happens only when something changed anyway.
+    Config.set("graphics", "maxfps", str(MAX_FPS))
+    # "free_all": a result handed over from the scanner or the store worker thread
+    # (Clock.schedule_once_free, kiosk.ui.worker.call_on_ui) wakes the loop at once instead
+    # of waiting out the frame, and ordinary events stay paced by maxfps, so an interval-0
+    # event (Kivy's image Loader schedules one) cannot spin the loop as with "interrupt".
+    Config.set("kivy", "kivy_clock", "free_all")
     # Escape must not close a kiosk: the only way out is through staff mode.
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")

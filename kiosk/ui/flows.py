@@ -5,6 +5,7 @@ UI thread never reads SQLite. Kivy-free: the tests can call these directly too."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,11 +30,7 @@ Titles = dict[str, str]
 def activity_titles(kiosk: Kiosk, activity_id: str | None) -> Titles:
     if not activity_id:
         return {}
-    with kiosk.store.transaction() as conn:
-        row = conn.execute(
-            "SELECT title_zh, title_zh_hant, title_en FROM activities WHERE activity_id = ?",
-            (activity_id,),
-        ).fetchone()
+    row = kiosk.store.activity_titles(activity_id)
     if row is None:
         return {"zh-Hans": activity_id, "zh-Hant": activity_id, "en": activity_id}
     zh, hant, en = row
@@ -80,12 +77,16 @@ def attendance(
     volunteer_id: str | None = None,
     activity_id: str | None = None,
     assisted_by: str | None = None,
+    decided: Callable[[Shown], None] | None = None,
 ) -> Shown | Choice:
     """A scan at the home screen (``text``) or a staff-assisted sign-in (``volunteer_id``).
 
     When several activities run now and the scan would sign in, the volunteer chooses
-    first; a scan that signs out or is refused answers at once.
+    first; a scan that signs out or is refused answers at once. ``decided(shown)``: the
+    sign-in or sign-out as decided, before its commit (Kiosk.attend); the return value
+    is the committed one.
     """
+    early = None if decided is None else (lambda outcome: decided(_shown(kiosk, outcome)))
     if activity_id is None:
         vid = volunteer_id
         if text is not None:
@@ -101,10 +102,12 @@ def attendance(
                 choice.assisted_by = assisted_by
                 return choice
     if text is not None:
-        return _shown(kiosk, kiosk.scan(text, activity_id=activity_id, assisted_by=assisted_by))
-    return _shown(
-        kiosk, kiosk.attend(volunteer_id or "", activity_id=activity_id, assisted_by=assisted_by)
-    )
+        outcome = kiosk.scan(text, activity_id=activity_id, assisted_by=assisted_by, decided=early)
+    else:
+        outcome = kiosk.attend(
+            volunteer_id or "", activity_id=activity_id, assisted_by=assisted_by, decided=early
+        )
+    return _shown(kiosk, outcome)
 
 
 def _choice_needed(kiosk: Kiosk, text: str, vid: str, display_name: str) -> Choice | None:

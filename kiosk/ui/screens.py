@@ -119,12 +119,17 @@ class ResultScreen(Screen):
     next_step = StringProperty("")
     kind = StringProperty("")  # the outcome kind and reason, for tests: "refused:bad_signature"
     shown = ObjectProperty(None, allownone=True)
+    # False while the action's commit is under way: the answer is drawn (who, what), but
+    # not the words, colour and sound that say it is done; kind is "recording:<kind>".
+    committed = BooleanProperty(True)
 
     def render(self) -> None:
         if self.shown is None:
             return
         a = app()
         words = describe(self.shown, a.lang, a.t)
+        if not self.committed:
+            words = {**words, "tone": "info", "title": a.t("result.recording.title"), "next": ""}
         self.tone = words["tone"]
         self.bg, self.ink, _sound = TONES[self.tone]
         self.title = words["title"]
@@ -133,7 +138,9 @@ class ResultScreen(Screen):
         self.notice = words.get("notice", "")
         self.next_step = words.get("next", "")
         o = self.shown.outcome
-        self.kind = o.kind + (f":{o.reason}" if o.reason else "")
+        self.kind = (
+            ("" if self.committed else "recording:") + o.kind + (f":{o.reason}" if o.reason else "")
+        )
 
 
 REFUSAL_TONE = {

@@ -1,6 +1,6 @@
 """One background thread for store actions: the UI thread never waits on SQLite's
 fsync, a PIN hash or a slow disk. Results come back on the UI thread through
-``Clock.schedule_once``, in the order the jobs were submitted."""
+``call_on_ui``, in the order the jobs were submitted."""
 
 from __future__ import annotations
 
@@ -12,9 +12,21 @@ from typing import Any
 
 from kivy.clock import Clock
 
+from kiosk.scanner.threads import name_os_thread
+
 log = logging.getLogger("kiosk.ui.worker")
 
 _STOP = object()
+
+
+def call_on_ui(fn: Callable[..., Any], *args: Any) -> None:
+    """Run ``fn(*args)`` on the UI thread, from any thread, as soon as the loop can.
+
+    A "free" event wakes Kivy's loop from its sleep between frames (the kiosk runs the
+    ``free_all`` clock, kiosk.ui.env), so an answer is not held back by up to a frame.
+    """
+    schedule = getattr(Clock, "schedule_once_free", Clock.schedule_once)
+    schedule(lambda _dt: fn(*args), 0)
 
 
 class Worker:
@@ -45,6 +57,7 @@ class Worker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        name_os_thread(self._thread.name)
         while True:
             job = self._jobs.get()
             if job is _STOP:
@@ -55,12 +68,12 @@ class Worker:
             except BaseException as exc:  # a failed job must never kill the only worker
                 log.exception("store job failed")
                 if failed is not None:
-                    Clock.schedule_once(lambda _dt, e=exc, f=failed: self._deliver(f, e))
+                    call_on_ui(self._deliver, failed, exc)
                 else:
                     self._finish()
                 continue
             if done is not None:
-                Clock.schedule_once(lambda _dt, r=result, d=done: self._deliver(d, r))
+                call_on_ui(self._deliver, done, result)
             else:
                 self._finish()
 

@@ -300,10 +300,11 @@ def test_the_preview_pauses_while_a_scan_is_answered_then_comes_back(gui, roster
     gui.take_away()
     gui.press("ok")
     gui.wait_screen("home")
-    held = app._frame_ref
+    drawn = app.preview_pacer.shown
     app._preview_hold_until = time.monotonic() + 60  # as just after a scan
-    gui.wait_until(lambda: app.scanner.latest_frame() is not held, what="a new camera frame")
+    seq = app.scanner.frame_seq
+    gui.wait_until(lambda: app.scanner.frame_seq > seq + 1, what="new camera frames")
     app._update_preview(0)
-    assert app._frame_ref is held  # paused
+    assert app.preview_pacer.shown == drawn  # paused
     app._preview_hold_until = time.monotonic() - 1  # the answer is on screen
-    gui.wait_until(lambda: app._frame_ref is not held, what="the preview back")
+    gui.wait_until(lambda: app.preview_pacer.shown > drawn, what="the preview back")
