@@ -63,10 +63,6 @@ def test_still_scene_draws_few_frames_and_motion_draws_every_frame(gui):
     # Every new frame the UI loop gets to is drawn (however slowly this machine draws),
     # but for the first, before the decoder has seen the motion.
     assert moving["drawn"] >= moving["offered"] - 2, moving
-    assert moving["drawn"] > still["drawn"] * moving["offered"] / max(1, still["offered"]), (
-        moving,
-        still,
-    )
     gui.take_away()
 
 
