@@ -41,7 +41,17 @@ CATEGORIES: tuple[str, ...] = (
     "occlusion",
     "inverted",
     "empty",
+    # The single frames where every decoder failed (issue 14, item 5), after "empty" so
+    # that the categories above keep their seeds and pixels: defocus past half a module,
+    # long motion blur, and a thumb over 15 % of a code printed as the ledger prints cards
+    # (error correction level M; the categories above use segno's default, L).
+    "defocus",
+    "motion_long",
+    "thumb",
 )
+# The hard single frames, reported apart from the everyday ones in the benchmarks.
+HARD: tuple[str, ...] = ("defocus", "motion_long", "thumb")
+EVERYDAY: tuple[str, ...] = tuple(c for c in CATEGORIES if c not in HARD)
 
 SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))
 
@@ -70,9 +80,10 @@ def demo_codes(count: int = 8, seed: int = 0) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def qr_modules(text: str) -> np.ndarray:
-    """Module matrix (1 = dark) without quiet zone, as the card printer would make it."""
-    qr = segno.make(text, micro=False)
+def qr_modules(text: str, error: str | None = None) -> np.ndarray:
+    """Module matrix (1 = dark) without quiet zone; ``error="m"`` as sync/cards.py prints
+    cards, None for segno's default (L, boosted where it fits)."""
+    qr = segno.make(text, micro=False, error=error)
     modules = np.array([list(row) for row in qr.matrix], dtype=np.uint8)
     modules.flags.writeable = False  # shared by the cache
     return modules
@@ -211,6 +222,7 @@ class _Shot:
     moire: float = 0.0
     occlusion: float = 0.0
     has_code: bool = True
+    error: str | None = None  # the code's error correction level (None: segno's default)
 
 
 def _plan(category: str, height: int, rng: np.random.Generator) -> _Shot:
@@ -261,6 +273,13 @@ def _plan(category: str, height: int, rng: np.random.Generator) -> _Shot:
             shot.phone = rng.random() < 0.6
         case "empty":
             shot.has_code = False
+        case "defocus":
+            shot.blur_modules = u(0.6, 0.9)
+        case "motion_long":
+            shot.motion_modules = u(2.5, 4.0)
+        case "thumb":
+            shot.occlusion = u(0.15, 0.3)
+            shot.error = "m"
         case _:
             raise ValueError(f"unknown category {category!r}")
     return shot
@@ -285,7 +304,7 @@ def render(
     shot = _plan(category, h, rng)
     if text is None:
         text = _code_for(seed)
-    modules = qr_modules(text)
+    modules = qr_modules(text, shot.error)
     n = modules.shape[0]
     # Render at ~2x and downsample later; big modules need no more than 8 px to stay sharp.
     obj_mpx = max(2, min(8, int(np.ceil(shot.module_px * 2))))

@@ -30,6 +30,7 @@ from kiosk.scanner.pipeline import (
     FrameDecode,
     Quad,
     Work,
+    stage_pyzbar_threshold,
     stage_roi,
     stage_zxing,
     to_gray,
@@ -119,8 +120,10 @@ class BurstReader:
         if len(self._frames) < 2:
             return result
         mean = cv2.convertScaleAbs(np.mean(np.stack(self._frames), axis=0))
+        # The single frames of a still scene skip the whole-frame fallback once searched;
+        # the average, with less noise than any of them, gets it instead.
         work = Work(mean, [])
-        found = stage_zxing(work) or stage_roi(work)
+        found = stage_zxing(work) or stage_roi(work) or stage_pyzbar_threshold(work)
         return self._evidence_read(result, found, "stack", t0) or result
 
     def _tracked(self, gray: np.ndarray, result: FrameDecode) -> FrameDecode | None:
