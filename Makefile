@@ -59,12 +59,12 @@ test-clock: deps
 test-fast: deps
 	$(VPY) -m pytest -n 2 --ignore=tests/gui -q -x
 
+# Every benchmark, each in its own process, on to the end even when one misses its target,
+# then one summary of every figure against its target (bench/run_all.py).
+# `make bench BENCH_ARGS=--quick` for fewer samples; `BENCH_ARGS="--only idle"` for one.
+BENCH_ARGS ?=
 bench: deps
-	$(VPY) bench/bench_store.py
-	@for b in bench/bench_decode.py bench/bench_sync.py bench/bench_staff_tools.py bench/bench_pin.py; do \
-	  if [ -f $$b ]; then echo "== $$b"; $(VPY) $$b || exit 1; fi; done
-	@if [ -f bench/bench_ui.py ]; then echo "== bench/bench_ui.py"; $(XVFB) $(VPY) bench/bench_ui.py; \
-	  $(XVFB) $(VPY) bench/bench_ui.py --start result; fi
+	$(XVFB) $(VPY) bench/run_all.py $(BENCH_ARGS)
 
 LINT_PATHS := kiosk sync tests bench deploy devtools
 lint: deps

@@ -7,13 +7,18 @@ Run: .venv/bin/python bench/bench_store.py [--n 2000]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from bench import figures
 from kiosk.config import KioskConfig
 from kiosk.core.codes import generate_keypair, sign
 from kiosk.service import Kiosk
@@ -69,6 +74,14 @@ def main() -> None:
             print(
                 f"store {name:9} n={len(values):5}  p50 {statistics.median(values):6.3f} ms"
                 f"  p95 {percentile(values, 95):6.3f} ms  max {max(values):6.2f} ms  (target p95 <= 2 ms)"
+            )
+            figures.report(
+                "store",
+                f"{name}, commit included, p95",
+                percentile(values, 95),
+                "ms",
+                target=("<=", 2.0),
+                reference=f"p50 {statistics.median(values):.3f} ms, n={len(values)}",
             )
 
 

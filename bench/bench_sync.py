@@ -47,8 +47,11 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import requests
 
+from bench import figures
 from kiosk.store import Store
 from kiosk.store.ids import uuid7
 from sync.agent import enroll, sync_once
@@ -548,6 +551,14 @@ def main() -> int:
             f" ({rates[0]:,.0f}-{rates[-1]:,.0f}; target >= {TARGETS['ingest']:,}; CPU while pushing:"
             f" {_cpu(server_cpu, client_cpu)}; {kinds.get('overlapping_sessions', 0):,} overlapping sessions)"
         )
+        figures.report(
+            "sync",
+            "ledger ingest, realistic day, median",
+            rate,
+            "events/s",
+            target=(">=", TARGETS["ingest"]),
+            reference=f"raw sqlite executemany {raw:,.0f} rows/s; runs {rates[0]:,.0f}-{rates[-1]:,.0f}",
+        )
         if args.history:
             grown = Ledger(root / "history", args.synchronous)
             try:
@@ -576,6 +587,20 @@ def main() -> int:
             )
             print(
                 f"roster pull, 25,000 volunteers into a fresh kiosk: {roster:6.2f} s  (target <= {TARGETS['roster']} s)"
+            )
+            figures.report(
+                "sync",
+                "catch-up, 10,000 pending events",
+                catchup,
+                "s",
+                target=("<=", TARGETS["catchup"]),
+            )
+            figures.report(
+                "sync",
+                "roster pull, 25,000 volunteers",
+                roster,
+                "s",
+                target=("<=", TARGETS["roster"]),
             )
     return 0
 
