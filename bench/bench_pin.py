@@ -12,11 +12,15 @@ import argparse
 import hashlib
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import figures
 from kiosk.config import KioskConfig
 from kiosk.core.codes import generate_keypair, sign
 from kiosk.core.pins import PIN_KDF, check_pin, hash_pin, parse_hash
@@ -85,6 +89,13 @@ def main() -> None:
         f" (old hash: {statistics.median(pbkdf2) * 1e6 / 3600:.1f} hours)"
     )
     print(f"  load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    ref = f"old PBKDF2 guess {statistics.median(pbkdf2):.3f} s; load {os.getloadavg()[0]:.1f}"
+    figures.report(
+        "pin", "one guess, median", statistics.median(guess), "s", target=(">=", 0.5), reference=ref
+    )
+    figures.report(
+        "pin", "right PIN at the kiosk, max", max(right), "s", target=("<=", 1.0), reference=ref
+    )
 
 
 if __name__ == "__main__":
