@@ -132,6 +132,7 @@ class KioskApp(App):
         self._events: list[Any] = []
         self.scan_log: list[tuple[float, str]] = []  # (monotonic, text) of the latest scans handled
         self.outcomes_shown = 0
+        self._screen_now = "home"
         self.frames_drawn = 0  # window redraws (buffer swaps): tests check what redraws
 
     # -- life cycle ---------------------------------------------------------------------
@@ -288,6 +289,7 @@ class KioskApp(App):
 
     def go(self, name: str) -> None:
         self.sm.current = name
+        self._screen_now = name  # a plain copy the scanner's thread may read
         self._last_input = time.monotonic()
 
     def go_home(self, *, next_visitor: bool = False) -> None:
@@ -468,7 +470,20 @@ class KioskApp(App):
     # -- scans ------------------------------------------------------------------------
 
     def _scan_from_thread(self, result: ScanResult) -> None:
-        call_on_ui(self.on_scan, result)
+        """From the scanner's thread. The answer is on its way: the preview is held at once
+        (a preview frame drawn now would keep the UI thread from the answer), and a scan
+        that signs in or out starts its store job here, so the decision is made while the
+        UI thread finishes the frame it may be drawing."""
+        self._preview_hold_until = time.monotonic() + PREVIEW_HOLD_S
+        if self._routes_to_attendance(self._screen_now):
+            self._attendance(result.text)
+            call_on_ui(self._note_scan, result)
+        else:
+            call_on_ui(self.on_scan, result)
+
+    @staticmethod
+    def _routes_to_attendance(screen: str) -> bool:
+        return screen not in ("staff", "pin", "rewards_scan", "catalog", "confirm")
 
     def _on_key_down(
         self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]
@@ -487,13 +502,16 @@ class KioskApp(App):
             return True
         return False
 
-    def on_scan(self, result: ScanResult) -> None:
+    def _note_scan(self, result: ScanResult) -> None:
         self._last_input = time.monotonic()
         # The answer is on its way: no preview frames until it is on screen (or half a second),
         # so the UI thread is free the moment the store's answer comes back.
         self._preview_hold_until = self._last_input + PREVIEW_HOLD_S
         self.scan_log.append((time.monotonic(), result.text))
         del self.scan_log[:-100]
+
+    def on_scan(self, result: ScanResult) -> None:
+        self._note_scan(result)
         current = self.sm.current
         if current == "staff":
             self.staff.scanned(result.text)  # picks a volunteer on the points page; never a sign-in
