@@ -105,7 +105,7 @@ def prepare(work: Path) -> tuple[Path, list[str]]:
     env = {**os.environ, "KIOSK_CLOCK": INSTANT}
     cards = work / "cards"
     subprocess.run(
-        [sys.executable, "-m", "sync.demo", "--out", str(cards), "--date", DAY],
+        [sys.executable, "-m", "sync.ledger.ops.demo", "--out", str(cards), "--date", DAY],
         check=True,
         env=env,
         stdout=subprocess.DEVNULL,

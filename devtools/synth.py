@@ -81,8 +81,8 @@ def demo_codes(count: int = 8, seed: int = 0) -> list[str]:
 
 @lru_cache(maxsize=64)
 def qr_modules(text: str, error: str | None = None) -> np.ndarray:
-    """Module matrix (1 = dark) without quiet zone; ``error="m"`` as sync/cards.py prints
-    cards, None for segno's default (L, boosted where it fits)."""
+    """Module matrix (1 = dark) without quiet zone; ``error="m"`` as the ledger prints cards
+    (sync/ledger/staff/card_image.py), None for segno's default (L, boosted where it fits)."""
     qr = segno.make(text, micro=False, error=error)
     modules = np.array([list(row) for row in qr.matrix], dtype=np.uint8)
     modules.flags.writeable = False  # shared by the cache
