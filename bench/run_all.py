@@ -92,13 +92,9 @@ def summary(rows: list[dict], failed: list[str], loads: tuple[str, str]) -> bool
     return ok
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--quick", action="store_true", help="fewer samples in every benchmark")
-    ap.add_argument("--only", nargs="*", help="benchmark names to run (default: all)")
-    args = ap.parse_args(argv)
+def run(benches: list[tuple[str, list[str], list[str]]], quick: bool, only=None) -> bool:
+    """Run ``benches`` one after another, each to its end whatever the others did, then
+    print the summary; True if every figure met its target and none failed."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -108,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         env["BENCH_FIGURES"] = str(figures_file)
         failed = []
         loads = (load(), "")
-        for name, full, quick in BENCHES:
-            if args.only and name not in args.only:
+        for name, full, quick_args in benches:
+            if only and name not in only:
                 continue
-            cmd = [PY, *(quick if args.quick else full)]
+            cmd = [PY, *(quick_args if quick else full)]
             print(f"\n== {name}: {' '.join(cmd[1:])}   (load average {load()})", flush=True)
             started = time.monotonic()
             before = len(_rows(figures_file))
@@ -124,8 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             elif code != 0 and not any(r["verdict"] == "MISSED" for r in new):
                 # Exit 1 with a figure missed is a miss (listed); otherwise it broke.
                 failed.append(f"{name}: exit {code} (a crash or a failed check: see its output)")
-        ok = summary(_rows(figures_file), failed, (loads[0], load()))
-    return 0 if ok else 1
+        return summary(_rows(figures_file), failed, (loads[0], load()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer samples in every benchmark")
+    ap.add_argument("--only", nargs="*", help="benchmark names to run (default: all)")
+    args = ap.parse_args(argv)
+    return 0 if run(BENCHES, args.quick, args.only) else 1
 
 
 if __name__ == "__main__":
