@@ -55,7 +55,7 @@ from bench import figures
 from kiosk.store import Store
 from kiosk.store.ids import uuid7
 from sync.agent import enroll, sync_once
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from sync.ledger.ops.cli import main as ledger_main
 
 TARGETS = {"ingest": 20_000, "catchup": 5.0, "roster": 3.0}
@@ -358,7 +358,7 @@ class Ledger:
         raise RuntimeError("ledger did not start")
 
     def enroll_raw(self, site: str) -> tuple[str, str]:
-        store = LedgerStore(self.db)
+        store = open_db(self.db)
         code = store.create_enrollment_code(site, datetime.now(UTC))
         store.close()
         r = requests.post(
@@ -383,7 +383,7 @@ def process_cpu(pid: int) -> float | None:
 def load_history(db: Path, batches: list[tuple[str, list[dict]]]) -> None:
     """Put earlier events into the ledger as ingest would (in-process, not timed), the kiosks'
     batches taking turns as they do when pushed."""
-    store = LedgerStore(db)
+    store = open_db(db)
     try:
         for kid, events in batches:
             store.ingest(kid, events, datetime.now(UTC))
@@ -446,7 +446,7 @@ def bench_ingest(
 
 def bench_catchup(ledger: Ledger, root: Path, n: int = 10_000) -> float:
     store = Store(root / "catchup" / "kiosk.db", create=True)
-    store_code = LedgerStore(ledger.db).create_enrollment_code("xiangshan-study", datetime.now(UTC))
+    store_code = open_db(ledger.db).create_enrollment_code("xiangshan-study", datetime.now(UTC))
     assert enroll(store, ledger.url, store_code, "catch-up")["ok"]
     now = datetime.now(UTC)
     with store.transaction() as conn:
@@ -468,7 +468,7 @@ def bench_catchup(ledger: Ledger, root: Path, n: int = 10_000) -> float:
 
 
 def bench_roster(ledger: Ledger, root: Path, n: int = 25_000) -> float:
-    held = LedgerStore(ledger.db)
+    held = open_db(ledger.db)
     changes = []
     for i in range(n):
         vid = f"V{200000 + i:06d}"

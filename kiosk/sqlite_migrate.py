@@ -1,4 +1,4 @@
-"""Forward-only SQLite migrations, shared by the kiosk store and the ledger.
+"""Forward-only SQLite migrations, shared by the kiosk store and the ledger's SQLite backend.
 
 ``PRAGMA user_version`` holds how many migrations have run. Each migration runs in its
 own ``BEGIN IMMEDIATE`` transaction with the version bump, so a crash mid-upgrade
@@ -23,16 +23,21 @@ def run_migrations(conn: sqlite3.Connection, migrations: list[str], label: str) 
             f"{label} schema version {version} is newer than this program ({target})"
         )
     for number in range(version, target):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in split_statements(migrations[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        apply_step(conn, number + 1, migrations[number])
     return target
+
+
+def apply_step(conn: sqlite3.Connection, version: int, script: str) -> None:
+    """Run one migration's script and set ``user_version`` to ``version``, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in split_statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def split_statements(script: str) -> list[str]:

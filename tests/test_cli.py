@@ -127,9 +127,9 @@ def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, ros
     from fastapi.testclient import TestClient
 
     from sync.ledger.app import create_app
-    from sync.ledger.db.sqlite.store import LedgerStore
+    from sync.ledger.db import open_db
 
-    ledger = LedgerStore(tmp_path / "ledger.db")
+    ledger = open_db(tmp_path / "ledger.db")
     ledger.set_admin_token("staff-token-for-test")
     ledger.load_reference(demo_data.snapshot["changes"], AT)
     ledger.set_keys(demo_data.keys.public_key, str(tmp_path / "key"))

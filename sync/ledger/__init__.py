@@ -23,8 +23,10 @@ from typing import Any
 
 _PUBLIC = {
     "create_app": "sync.ledger.app",
-    "EnrollError": "sync.ledger.db.sqlite.store",
-    "LedgerStore": "sync.ledger.db.sqlite.store",
+    "open_db": "sync.ledger.db",
+    "LedgerDB": "sync.ledger.db",
+    "EnrollError": "sync.ledger.db",
+    "KioskRow": "sync.ledger.db",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -15,7 +15,7 @@ from sync.ledger.api import sync as kiosk_wire
 from sync.ledger.api.bodylimit import BodyLimit, BodyTooLarge, too_large_body
 from sync.ledger.api.deps import error
 from sync.ledger.api.sync import MAX_BODY
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB
 from sync.ledger.staff.spreadsheet import MAX_FILE_BYTES
 from sync.protocol import PROTOCOL_VERSION
 
@@ -39,7 +39,7 @@ def body_limit(method: str, path: str) -> int:
     return MAX_BODY
 
 
-def create_app(store: LedgerStore, clock: Clock | None = None) -> FastAPI:
+def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
     app.state.store = store
     app.state.clock = clock or system_clock()

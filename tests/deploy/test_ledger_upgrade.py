@@ -1,8 +1,8 @@
 """Upgrading the ledger never loses its records: a database left at ANY earlier schema
-version opens with the current ``LedgerStore``, reaches ``SCHEMA_VERSION`` with every row
+version opens with the current SQLite backend, reaches ``SCHEMA_VERSION`` with every row
 kept, and then takes events from kiosks as before.
 
-Written over ``sync.ledger.db.sqlite.schema.MIGRATIONS`` generically, like the kiosk store's
+Written over ``sync.ledger.db.schema.MIGRATIONS`` (their SQLite text) generically, like the kiosk store's
 upgrade test: each appended migration is tested against databases built by all the
 earlier ones, with no change here. A migration that reshapes a table on purpose
 registers how its rows are expected to come out in ``RESHAPED``.
@@ -18,9 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from kiosk.core.codes import generate_keypair
-from sync.ledger.db.sqlite import schema
-from sync.ledger.db.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db, schema
+from sync.ledger.db.schema import MIGRATIONS, SCHEMA_VERSION, Migration
 from sync.ledger.ops import demo
 from tests.deploy import schema_fill
 from tests.deploy.schema_fill import ROWS_PER_TABLE, fill, table_rows
@@ -42,7 +41,7 @@ NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 def build_at_version(path, version: int) -> sqlite3.Connection:
     """A ledger database as the program of schema ``version`` left it."""
-    return schema_fill.build_at_version(path, schema.MIGRATIONS, version)
+    return schema_fill.build_at_version(path, [m.sqlite for m in schema.MIGRATIONS], version)
 
 
 def _value(table: str, column: str, decl: str, i: int, pk: bool):
@@ -64,7 +63,7 @@ def _value(table: str, column: str, decl: str, i: int, pk: bool):
     return f"{column}-{i}-张"
 
 
-def ingest_after_upgrade(store: LedgerStore) -> None:
+def ingest_after_upgrade(store: LedgerDB) -> None:
     """The upgraded ledger does its job: demo reference data loads, a kiosk enrolls, its
     events are applied to balances, stock and the journal, and a resend is a duplicate."""
     keys = generate_keypair()
@@ -130,7 +129,7 @@ def check_upgrade(path, version: int, target: int) -> None:
         )
     conn.close()
 
-    store = LedgerStore(path)
+    store = open_db(path)
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == target
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -165,7 +164,7 @@ def check_upgrade(path, version: int, target: int) -> None:
         store.close()
 
     # Opening again migrates nothing more.
-    LedgerStore(path).close()
+    open_db(path).close()
     reopened = sqlite3.connect(path)
     assert reopened.execute("PRAGMA user_version").fetchone()[0] == target
     reopened.close()
@@ -189,14 +188,14 @@ def test_the_check_catches_data_through_an_appended_migration(tmp_path, monkeypa
     CREATE TABLE kiosk_notes (kiosk_id TEXT PRIMARY KEY, note TEXT NOT NULL);
     CREATE INDEX events_by_type ON events (type, kiosk_id, seq);
     """
-    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, future])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, Migration(sqlite=future)])
     for version in range(SCHEMA_VERSION + 1):
         check_upgrade(tmp_path / f"ledger-{version}.db", version, SCHEMA_VERSION + 1)
 
 
 def test_the_check_notices_a_migration_that_loses_rows(tmp_path, monkeypatch):
     losing = "DELETE FROM volunteers WHERE volunteer_id LIKE '%-2-%';"
-    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, losing])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, Migration(sqlite=losing)])
     with pytest.raises(AssertionError, match="volunteers"):
         check_upgrade(tmp_path / "ledger.db", SCHEMA_VERSION, SCHEMA_VERSION + 1)
 
@@ -209,7 +208,7 @@ def test_a_database_from_a_newer_program_is_refused_untouched(tmp_path):
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(RuntimeError, match="newer than this program"):
-        LedgerStore(path)
+        open_db(path)
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     check.close()

@@ -13,7 +13,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import SyncAgent, enroll, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from tests.gui.test_staff import login
 from tests.sync.sim_transport import Wire, session_for
 
@@ -21,7 +21,7 @@ from tests.sync.sim_transport import Wire, session_for
 @pytest.fixture
 def ledger_world(gui, demo_dir, tmp_path):
     _, data = demo_dir
-    ledger = LedgerStore(tmp_path / "ledger.db", synchronous="OFF")
+    ledger = open_db(tmp_path / "ledger.db", synchronous="OFF")
     ledger.set_keys(data.keys.public_key, "")
     ledger.load_reference(data.snapshot["changes"], gui.clock().astimezone(UTC))
     wire = Wire(create_app(ledger, clock=lambda: gui.clock().astimezone(UTC)), random.Random(5))

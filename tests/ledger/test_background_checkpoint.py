@@ -8,7 +8,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 
 
 def rows_in_main_file(db, tmp_path) -> int:
@@ -26,8 +26,8 @@ def rows_in_main_file(db, tmp_path) -> int:
 
 def test_committed_rows_reach_the_main_file_without_an_autocheckpoint(tmp_path, demo_data):
     db = tmp_path / "ledger.db"
-    store = LedgerStore(db)
-    stop = store.checkpoint_in_background(interval_s=0.05)
+    store = open_db(db)
+    stop = store.start_maintenance(interval_s=0.05)
     try:
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
         store.load_reference(demo_data.snapshot["changes"], datetime(2026, 11, 30, 1, tzinfo=UTC))

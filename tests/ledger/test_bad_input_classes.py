@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ ACT = '{"title":"x","site":"service-center","start":"2026-11-29 09:00","end":"10
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad-input")
     admin = make_demo_ledger(root / "l.db", root / "demo", "2026-11-29", lambda: T0)
-    store = LedgerStore(root / "l.db")
+    store = open_db(root / "l.db")
     client = TestClient(create_app(store, clock=lambda: T0), raise_server_exceptions=False)
     yield store, client, admin
     store.close()

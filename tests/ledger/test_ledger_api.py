@@ -19,7 +19,7 @@ with (
 
 from kiosk.core.codes import verify
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ class Clock:
 @pytest.fixture
 def env(tmp_path):
     admin = make_demo_ledger(tmp_path / "l.db", tmp_path / "demo", "2026-11-29", lambda: T0)
-    store = LedgerStore(tmp_path / "l.db")
+    store = open_db(tmp_path / "l.db")
     clock = Clock()
     client = TestClient(create_app(store, clock=clock))
     yield store, client, clock, admin
@@ -229,7 +229,7 @@ def test_cli_init_enroll_code_and_demo_roster(tmp_path):
     )
     assert json.loads(r.stdout)["ok"]
     roster = json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
-    store = LedgerStore(db)
+    store = open_db(db)
     for person in roster:
         assert {"volunteer_id", "name", "kind", "code", "card"} <= set(person)
         assert verify(person["code"], store.public_key).subject_id == person["volunteer_id"]

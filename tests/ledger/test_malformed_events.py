@@ -24,7 +24,7 @@ with warnings.catch_warnings():
 
 from kiosk.store.ids import uuid7
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "ac
 def ledger(tmp_path_factory):
     root = tmp_path_factory.mktemp("malformed")
     make_demo_ledger(root / "l.db", root / "demo", "2026-11-29", lambda: T0)
-    store = LedgerStore(root / "l.db")
+    store = open_db(root / "l.db")
     client = TestClient(create_app(store, clock=lambda: T0), raise_server_exceptions=False)
     code = store.create_enrollment_code(SITE, T0)
     enrolled = client.post(

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.ledger.db.sqlite.effects import LONG_SESSION_MS
-from sync.ledger.db.sqlite.schema import MIGRATIONS
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db
+from sync.ledger.db.schema import MIGRATIONS
+from sync.ledger.db.sqlite.ingest import LONG_SESSION_MS
 from tests.deploy.schema_fill import build_at_version
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -22,8 +22,8 @@ BASE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 SITES = ("service-center", "xiangshan-study")
 
 
-def _ledger(path) -> tuple[LedgerStore, list[str]]:
-    store = LedgerStore(path)
+def _ledger(path) -> tuple[LedgerDB, list[str]]:
+    store = open_db(path)
     store.load_reference(
         [{"kind": "site", "key": s, "data": {"site_id": s}} for s in SITES]
         + [
@@ -189,7 +189,7 @@ def test_a_session_longer_than_a_day_at_another_kiosk_is_still_found(tmp_path):
 def test_upgrade_fills_volunteer_kiosks_from_existing_sessions(tmp_path):
     """A ledger at schema 3 (before the table existed) gets it filled when it opens."""
     path = tmp_path / "old.db"
-    conn = build_at_version(path, MIGRATIONS, 3)
+    conn = build_at_version(path, [m.sqlite for m in MIGRATIONS], 3)
     rows = [
         (f"s{i}", f"V{i % 4}", f"K-{i % 3}", "site", "A", "2026-11-20T08:00:00+08:00", 1000 * i)
         for i in range(30)
@@ -200,7 +200,7 @@ def test_upgrade_fills_volunteer_kiosks_from_existing_sessions(tmp_path):
         rows,
     )
     conn.close()
-    store = LedgerStore(path)
+    store = open_db(path)
     held = set(store.conn.execute("SELECT volunteer_id, kiosk_id FROM volunteer_kiosks"))
     assert held == {(v, k) for _, v, k, *_ in rows} and len(held) == 12
     store.close()

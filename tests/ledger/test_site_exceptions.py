@@ -22,7 +22,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, fetch_exceptions, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from tests.demo_ledger import make_demo_ledger
 from tests.sync.sim_transport import Wire, session_for
 
@@ -45,7 +45,7 @@ def world(tmp_path):
         p["volunteer_id"]: p["code"]
         for p in json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
     }
-    ledger = LedgerStore(tmp_path / "l.db")
+    ledger = open_db(tmp_path / "l.db")
     clock = Clock()
     app = create_app(ledger, clock=lambda: clock.now.astimezone(UTC))
     wire = Wire(app, random.Random(1))

@@ -33,7 +33,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db
 from sync.ledger.ops.cli import main as ledger_main
 from sync.ledger.staff import card_sheet
 from tests.demo_ledger import make_demo_ledger
@@ -83,7 +83,7 @@ class _Adapter(BaseAdapter):
 @dataclass
 class Ledger:
     db: Path
-    store: LedgerStore
+    store: LedgerDB
     client: TestClient
     clock: Clock
     admin: str
@@ -131,7 +131,7 @@ def ledger(tmp_path):
     db = tmp_path / "ledger.db"
     clock = Clock(datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
     admin = make_demo_ledger(db, tmp_path / "demo", DAY, clock)
-    store = LedgerStore(db)
+    store = open_db(db)
     client = TestClient(create_app(store, clock=clock))
     opened: list[Kiosk] = []
     led = Ledger(db, store, client, clock, admin, tmp_path)

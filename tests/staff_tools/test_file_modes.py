@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from sync.ledger.ops import backup
 
 
@@ -25,7 +25,7 @@ def loose_umask():
 
 
 def test_a_new_ledger_database_and_its_wal_are_private(tmp_path, loose_umask):
-    store = LedgerStore(tmp_path / "srv" / "ledger.db")
+    store = open_db(tmp_path / "srv" / "ledger.db")
     store.conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
     assert mode(tmp_path / "srv") == 0o700
     for name in ("ledger.db", "ledger.db-wal", "ledger.db-shm"):

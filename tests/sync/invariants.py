@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from kiosk.store import Store
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB
 
 
 def opening(snapshot: dict) -> tuple[Counter, Counter]:
@@ -39,7 +39,7 @@ def replay(
     return balances, stock
 
 
-def assert_exactly_once(ledger: LedgerStore, stores: list[Store]) -> None:
+def assert_exactly_once(ledger: LedgerDB, stores: list[Store]) -> None:
     held = ledger.events()
     by_kiosk: dict[str, list[dict]] = {}
     for ev in held:
@@ -66,7 +66,7 @@ def assert_exactly_once(ledger: LedgerStore, stores: list[Store]) -> None:
     assert not by_kiosk, f"events from unknown kiosks: {list(by_kiosk)}"
 
 
-def assert_figures_match(ledger: LedgerStore, stores: list[Store], snapshot: dict) -> None:
+def assert_figures_match(ledger: LedgerDB, stores: list[Store], snapshot: dict) -> None:
     balances, stock = replay(snapshot, stores)
     held_balances = ledger.balances()
     for vid in set(balances) | set(held_balances):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from kiosk.clock import env_for as clock_env
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db
 from sync.ledger.ops.cli import main as ledger_main
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -122,8 +122,8 @@ class LedgerProcess:
                 self.proc.wait(10)
         self.log.close()
 
-    def store(self) -> LedgerStore:
-        return LedgerStore(self.db)
+    def store(self) -> LedgerDB:
+        return open_db(self.db)
 
     def enroll_code(self, site: str) -> str:
         store = self.store()

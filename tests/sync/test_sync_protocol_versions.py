@@ -17,7 +17,7 @@ from sync.agent import client as agent_client
 from sync.agent import read_status, sync_once
 from sync.ledger.api import protocol_compat
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import open_db
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 with (
@@ -126,7 +126,7 @@ def test_a_kiosk_too_old_gets_426(tmp_path, monkeypatch):
     monkeypatch.setattr(protocol_compat, "PROTOCOL_VERSION", PROTOCOL_VERSION + 1)
     monkeypatch.setattr(protocol_compat, "OLDEST", PROTOCOL_VERSION)
     monkeypatch.setitem(protocol_compat.UPGRADES, PROTOCOL_VERSION, lambda body: None)
-    store = LedgerStore(tmp_path / "ledger.db")
+    store = open_db(tmp_path / "ledger.db")
     at = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
     try:
         store.load_reference([{"kind": "site", "key": "s", "data": {"site_id": "s"}}], at)

@@ -27,7 +27,7 @@ from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, sync_once
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db
 from sync.ledger.ops import demo
 
 # 600 seeds: about 30 s with -n 2. Seed 930 found a real bug (an overdraft left unlisted)
@@ -69,8 +69,8 @@ class World:
     def ledger_clock(self) -> datetime:
         return self.now.astimezone(UTC)
 
-    def _open_ledger(self) -> LedgerStore:
-        return LedgerStore(self.root / "ledger.db", synchronous="OFF")
+    def _open_ledger(self) -> LedgerDB:
+        return open_db(self.root / "ledger.db", synchronous="OFF")
 
     def _open_store(self, k: dict) -> None:
         k["store"] = Store(self.root / f"k{k['n']}.db", create=True)

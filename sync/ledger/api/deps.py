@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from sync.ledger.db.sqlite.store import KioskRow, LedgerStore
+from sync.ledger.db import KioskRow, LedgerDB
 from sync.ledger.security import bearer
 
 
@@ -26,7 +26,7 @@ def error(status: int, code: str, message: str, **extra: Any) -> Response:
     return json_response({"error": code, "message": message, **extra}, status)
 
 
-def store_of(request: Request) -> LedgerStore:
+def store_of(request: Request) -> LedgerDB:
     return request.app.state.store
 
 
@@ -39,7 +39,39 @@ def token_of(request: Request) -> str | None:
 
 
 def kiosk_of(request: Request) -> KioskRow | None:
-    return store_of(request).kiosk_for_token(token_of(request))
+    """The kiosk of the request's token, if it is one and not revoked."""
+    kiosk = store_of(request).kiosk_for_token(token_of(request))
+    return None if kiosk is None or kiosk.revoked else kiosk
+
+
+def revoked_answer(kiosk: KioskRow) -> Response:
+    """What a revoked kiosk hears, on every request: its staff sync page shows the message."""
+    when = (kiosk.revoked_at or "")[:10]
+    why = f"：{kiosk.revoked_reason}" if kiosk.revoked_reason else ""
+    why_en = f" ({kiosk.revoked_reason})" if kiosk.revoked_reason else ""
+    return error(
+        401,
+        "kiosk_revoked",
+        f"本终端 {kiosk.kiosk_id} 的登记已被工作人员撤销{('（' + when + '）') if when else ''}{why}。"
+        "请向工作人员要新的登记码，重新登记；未上传的记录保留在本机。"
+        f" / This kiosk's enrollment ({kiosk.kiosk_id}) was revoked by staff"
+        f"{(' on ' + when) if when else ''}{why_en}: ask staff for a new enrollment code and"
+        " enroll again. Records not yet sent stay on this kiosk.",
+        kiosk_id=kiosk.kiosk_id,
+        revoked_at=kiosk.revoked_at,
+    )
+
+
+def kiosk_only(request: Request) -> tuple[KioskRow | None, Response | None]:
+    """(the calling kiosk, None), or (None, the 401 to send)."""
+    kiosk = store_of(request).kiosk_for_token(token_of(request))
+    if kiosk is None:
+        return None, error(
+            401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)"
+        )
+    if kiosk.revoked:
+        return None, revoked_answer(kiosk)
+    return kiosk, None
 
 
 def is_staff(request: Request) -> bool:
@@ -55,6 +87,11 @@ def staff_only(request: Request) -> Response | None:
 
 def kiosk_or_staff(request: Request) -> Response | None:
     """None for a kiosk token or the staff token, else the 401 to send."""
-    if kiosk_of(request) is None and not is_staff(request):
+    if is_staff(request):
+        return None
+    kiosk = store_of(request).kiosk_for_token(token_of(request))
+    if kiosk is None:
         return error(401, "unauthorized", "a kiosk or staff token is required")
+    if kiosk.revoked:
+        return revoked_answer(kiosk)
     return None

@@ -24,11 +24,12 @@ from sync.ledger.api.deps import (
     is_staff,
     json_response,
     kiosk_of,
+    kiosk_only,
     kiosk_or_staff,
     now_of,
     store_of,
 )
-from sync.ledger.db.sqlite.store import EnrollError
+from sync.ledger.db import EnrollError
 from sync.ledger.rules.site_exceptions import for_site
 from sync.ledger.rules.validate import slot
 from sync.protocol import (
@@ -108,11 +109,9 @@ async def enroll(request: Request) -> Response:
 
 @router.post("/v1/events", responses={200: {"model": PushResponse}})
 async def push(request: Request) -> Response:
-    kiosk = kiosk_of(request)
+    kiosk, refused = kiosk_only(request)
     if kiosk is None:
-        return error(
-            401, "unauthorized", "a valid kiosk token is required (Authorization: Bearer ...)"
-        )
+        return refused
     data, err = await body_of(request)
     if err:
         return err
@@ -182,9 +181,10 @@ async def exceptions(request: Request, kind: str | None = None) -> Response:
         return json_response(
             {"exceptions": store.exceptions(kind), "server_time": now_of(request).isoformat()}
         )
+    if (refused := kiosk_or_staff(request)) is not None:
+        return refused
     kiosk = kiosk_of(request)
-    if kiosk is None:
-        return error(401, "unauthorized", "a kiosk or staff (admin) token is required")
+    assert kiosk is not None
     # A kiosk's staff page: its own site's exceptions only, volunteer ids, no personal data.
     return json_response(
         {

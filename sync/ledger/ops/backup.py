@@ -1,5 +1,6 @@
 """Backups of a live SQLite database (the ledger; the installer uses it for a kiosk's store
-too), and their restore.
+too), their retention, and their restore. The file-level SQLite work is in
+``db/sqlite/files.py``.
 
 A copy is taken with SQLite's online backup API in a single step: in WAL mode that
 reads one consistent snapshot while writers carry on (a stepwise copy would restart
@@ -15,48 +16,26 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sqlite3
 import sys
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.clock import system_clock
 from kiosk.private import private_dir, private_file, private_sqlite
+from sync.ledger.db.sqlite.files import (
+    STAMP_FORMAT,
+    BackupError,
+    CopyFailed,
+    check,
+    copy_into_place,
+    copy_to_backup,
+    set_aside_if_damaged,
+)
 from sync.ledger.ops.cli_types import bounded
 
-STAMP_FORMAT = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6})\.(?P<micro>\d{6})Z\.sqlite3$")
 PARTIAL_MAX_AGE_S = 24 * 3600
-
-
-class BackupError(Exception):
-    pass
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    # Read-only through a URI, so checking a file can never create or change it.
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-
-
-def check(path: str | Path) -> int:
-    """Raise BackupError unless ``path`` is a sound SQLite database; return its user_version."""
-    path = Path(path)
-    if not path.is_file():
-        raise BackupError(f"no such file: {path}")
-    try:
-        conn = _connect_ro(path)
-        try:
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path} is not a readable SQLite database: {exc}") from None
-    if rows != ["ok"]:
-        raise BackupError(f"{path} failed the integrity check: {'; '.join(rows[:5])}")
-    return int(version)
 
 
 def backup_name(db_path: Path, at: datetime) -> str:
@@ -117,13 +96,13 @@ def backup(
     try:
         # A backup is one self-contained file: no -wal beside it to lose in a copy.
         private_file(partial)
-        _copy(db_path, partial, "PRAGMA journal_mode = DELETE")
+        copy_to_backup(db_path, partial)
         check(partial)
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(partial, final)
         _fsync_dir(dest)
-    except sqlite3.Error as exc:
+    except CopyFailed as exc:
         partial.unlink(missing_ok=True)
         raise BackupError(f"backup of {db_path} failed: {exc}") from None
     except BaseException:
@@ -192,41 +171,16 @@ def restore(
         )
     private_dir(db_path.parent, tighten=False)
     if force and db_path.exists():
-        _set_aside_if_damaged(db_path, now or system_clock()())
+        set_aside_if_damaged(db_path, now or system_clock()())
     try:
         # Written through SQLite, not as a file copy: a -wal file left beside the old
         # database would otherwise be replayed onto the restored one and corrupt it.
         private_sqlite(db_path)
-        _copy(backup_file, db_path, "PRAGMA wal_checkpoint(TRUNCATE)", timeout=10)
-    except sqlite3.Error as exc:
+        copy_into_place(backup_file, db_path)
+    except CopyFailed as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from None
     check(db_path)
     return db_path
-
-
-def _copy(src_path: Path, dst_path: Path, then: str, timeout: float = 5.0) -> None:
-    """Copy a database page by page through SQLite's online backup, then run ``then`` on the copy."""
-    with (
-        closing(_connect_ro(src_path)) as src,
-        closing(sqlite3.connect(dst_path, isolation_level=None, timeout=timeout)) as dst,
-    ):
-        src.backup(dst, pages=-1)
-        dst.execute(then).fetchone()
-
-
-def _set_aside_if_damaged(db_path: Path, now: datetime) -> None:
-    """A damaged database (the usual reason to restore) cannot be written into: move it
-    and its -wal/-shm aside, keeping them for whoever investigates the failure."""
-    try:
-        check(db_path)
-        return
-    except BackupError:
-        pass
-    suffix = ".damaged-" + now.strftime(STAMP_FORMAT)
-    for extra in ("", "-wal", "-shm"):
-        path = db_path.with_name(db_path.name + extra)
-        if path.exists():
-            path.rename(path.with_name(db_path.name + suffix + extra))
 
 
 # -- command line: `kiosk-ledger backup|restore`, and `python -m sync.ledger.ops.backup` ------

@@ -14,15 +14,25 @@ from pathlib import Path
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
 from kiosk.core.version import VERSION
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger import db as ledger_db
+from sync.ledger.db import LedgerDB, open_db
+from sync.ledger.db.sqlite.files import new_feed_epoch
 from sync.ledger.ops import backup as backup_mod
 from sync.ledger.ops.cli_types import bounded
-from sync.ledger.ops.config import LedgerConfig, LedgerConfigError, load_ledger_config
+from sync.ledger.ops.config import (
+    LedgerConfig,
+    LedgerConfigError,
+    default_ledger_db,
+    load_ledger_config,
+)
 from sync.ledger.security import new_token
 
 
-def key_path_for(db: Path) -> Path:
-    return db.with_name(db.name + ".signing-key")
+def key_path_for(db: str | Path) -> Path:
+    """The card signing key's file: beside a SQLite ledger; for a server database, in the
+    user data folder (where ``--db``'s default would put a file)."""
+    path = ledger_db.sqlite_path(db) or default_ledger_db()
+    return path.with_name(path.name + ".signing-key")
 
 
 def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
@@ -30,9 +40,9 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        type=Path,
         default=None,
-        help="the ledger database (default: $KIOSK_LEDGER_DB, else the user data folder)",
+        help="the ledger database: a file, or postgresql://... (default: $KIOSK_LEDGER_DB,"
+        " else ledger.db in the user data folder)",
     )
     parser = argparse.ArgumentParser(
         prog="kiosk-ledger", description="Central ledger for volunteer kiosks"
@@ -83,14 +93,22 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+_NOT_FILE = (
+    "{db} is a database server: `kiosk-ledger {what}` copies a SQLite file; back a server up"
+    " with its own tools (pg_dump / pg_restore)"
+)
+
+
 def _err(message: str, code: int = 2) -> int:
     sys.stderr.write(f"kiosk-ledger: {message}\n")
     return code
 
 
-def init(db: Path, *, new_admin_token: bool = False, out=sys.stdout) -> tuple[LedgerStore, KeyPair]:
+def init(
+    db: str | Path, *, new_admin_token: bool = False, out=sys.stdout
+) -> tuple[LedgerDB, KeyPair]:
     """Create what is missing: database, signing key pair, staff token. Never replaces a key."""
-    store = LedgerStore(db)
+    store = open_db(db)
     key_file = key_path_for(db)
     if key_file.exists():
         private = key_file.read_text(encoding="ascii").strip()
@@ -137,26 +155,32 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         max_bytes=cfg.log_max_bytes,
         backups=cfg.log_backups,
     )
-    db: Path = args.db or cfg.db_path()
+    db = str(args.db or cfg.db_path())
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
-        restored = backup_mod.run_restore(db, args, now=clock())
+        path = ledger_db.sqlite_path(db)
+        if path is None:
+            return _err(_NOT_FILE.format(db=db, what="restore"))
+        restored = backup_mod.run_restore(path, args, now=clock())
         if restored == 0:
-            _new_feed_epoch(db)
+            new_feed_epoch(path)
         return restored
     if args.command == "init":
         init(db, new_admin_token=args.new_admin_token)
         return 0
     if args.command == "demo-data":
         return _demo(db, args, clock)
-    if not db.exists():
+    if not ledger_db.exists(db):
         return _err(f"no ledger database at {db}: run `kiosk-ledger init --db {db}` first")
     if args.command == "serve":
         return _serve(db, args, clock)
     if args.command == "backup":
-        return backup_mod.run_backup(db, args, now=clock())
+        path = ledger_db.sqlite_path(db)
+        if path is None:
+            return _err(_NOT_FILE.format(db=db, what="backup"))
+        return backup_mod.run_backup(path, args, now=clock())
     if args.command == "enroll-code":
-        store = LedgerStore(db)
+        store = open_db(db)
         try:
             code = store.create_enrollment_code(args.site, clock(), timedelta(hours=args.ttl_hours))
         except KeyError:
@@ -172,41 +196,23 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     raise AssertionError(args.command)
 
 
-def _new_feed_epoch(db: Path) -> None:
-    """A restored ledger is another change feed: a kiosk's cursor may point past what the
-    backup holds, or at numbers the feed hands out anew, so every cursor must get a reset."""
-    import secrets
-    import sqlite3
-
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        if conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone():
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('feed_epoch', ?)",
-                (secrets.token_hex(4),),
-            )
-    finally:
-        conn.close()
-
-
-def _serve(db: Path, args: argparse.Namespace, clock: Clock) -> int:
+def _serve(db: str, args: argparse.Namespace, clock: Clock) -> int:
     import uvicorn
 
     from sync.ledger.app import create_app
 
-    store = LedgerStore(db, synchronous=args.synchronous)
+    options = {} if ledger_db.is_postgres(db) else {"synchronous": args.synchronous}
+    store = open_db(db, **options)
     if not store.public_key:
         return _err(f"ledger {db} has no signing key: run `kiosk-ledger init --db {db}`")
-    store.checkpoint_in_background()
+    store.start_maintenance()
     app = create_app(store, clock)
     logging.getLogger("sync.ledger").info("serving %s on %s:%s", db, args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 
 
-def _demo(db: Path, args: argparse.Namespace, clock: Clock) -> int:
+def _demo(db: str, args: argparse.Namespace, clock: Clock) -> int:
     from sync.ledger.ops import demo
 
     store, keys = init(db, out=sys.stderr)

@@ -18,7 +18,8 @@ from kiosk.core.codes import sign
 from kiosk.core.pins import PinFormatError, check_pin_format, hash_pin
 from kiosk.core.text import bad_char
 from kiosk.private import open_private
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db import LedgerDB, open_db
+from sync.ledger.ops.cli import key_path_for
 from sync.ledger.ops.cli_types import bounded
 from sync.ledger.rules.validate import MAX_AMOUNT
 from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
@@ -218,11 +219,11 @@ def _bad_text_option(args: argparse.Namespace) -> str | None:
     return None
 
 
-def run(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
+def run(db: str, args: argparse.Namespace, now: datetime | None = None) -> int:
     now = now or system_clock()()
     if (refused := _bad_text_option(args)) is not None:
         return _err(refused, 1)
-    store = LedgerStore(db)
+    store = open_db(db)
     try:
         return _run(store, db, args, now)
     except AdminError as exc:
@@ -233,7 +234,7 @@ def run(db: Path, args: argparse.Namespace, now: datetime | None = None) -> int:
         store.close()
 
 
-def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) -> int:
+def _run(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> int:
     cmd = args.command
     if cmd == "import-roster":
         if not args.file.exists():
@@ -290,7 +291,7 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
     if cmd == "catalog":
         return _catalog(store, args, now)
     if cmd == "cards":
-        key = cards.private_key(store, _key_path(db))
+        key = cards.private_key(store, key_path_for(db))
         holders = cards.card_holders(
             store,
             key,
@@ -313,7 +314,7 @@ def _run(store: LedgerStore, db: Path, args: argparse.Namespace, now: datetime) 
         version = cards.reissue(store, vid, now, args.reason)
         result: dict[str, Any] = {"ok": True, "volunteer_id": vid, "card_version": version}
         if args.out:
-            key = cards.private_key(store, _key_path(db))
+            key = cards.private_key(store, key_path_for(db))
             holders = cards.card_holders(store, key, ids=[vid])
             if args.out.suffix.lower() == ".png":
                 args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -374,7 +375,7 @@ def _read_pin() -> str:
     return sys.stdin.readline().strip()
 
 
-def _staff_pin(store: LedgerStore, db: Path, staff_id: str, now: datetime) -> int:
+def _staff_pin(store: LedgerDB, db: str, staff_id: str, now: datetime) -> int:
     entry = store.volunteer(staff_id)
     if entry is None or entry.get("kind") != "S":
         return _err(f"没有员工 {staff_id} / no staff member {staff_id}", 1)
@@ -383,7 +384,7 @@ def _staff_pin(store: LedgerStore, db: Path, staff_id: str, now: datetime) -> in
     except PinFormatError as exc:
         return _err(str(exc), 1)
     version = int(entry["card_version"])
-    code = sign(cards.private_key(store, _key_path(db)), "S", staff_id, version)
+    code = sign(cards.private_key(store, key_path_for(db)), "S", staff_id, version)
     pin_hash = hash_pin(pin, code.rsplit(".", 1)[1], version)
     change = {"staff_id": staff_id, "pin_hash": pin_hash}
     store.load_reference([{"kind": "staff_pin", "key": staff_id, "data": change}], now)
@@ -391,11 +392,7 @@ def _staff_pin(store: LedgerStore, db: Path, staff_id: str, now: datetime) -> in
     return 0
 
 
-def _key_path(db: Path) -> Path:
-    return db.with_name(db.name + ".signing-key")
-
-
-def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
+def _activities(store: LedgerDB, args: argparse.Namespace, now: datetime) -> int:
     if args.action == "list":
         acts = activities.list_activities(store, month=args.month, site=args.site)
         if args.json:
@@ -439,7 +436,7 @@ def _activities(store: LedgerStore, args: argparse.Namespace, now: datetime) -> 
     return 0
 
 
-def _catalog(store: LedgerStore, args: argparse.Namespace, now: datetime) -> int:
+def _catalog(store: LedgerDB, args: argparse.Namespace, now: datetime) -> int:
     if args.action == "list":
         items = catalog.list_items(store)
         if args.json:

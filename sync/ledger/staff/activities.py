@@ -2,41 +2,34 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.ledger.db.sqlite import effects
-from sync.ledger.db.sqlite.store import LedgerStore, iso
+from sync.ledger.db.base import LedgerDB
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def upsert_activities(store: LedgerStore, activities: list[dict[str, Any]], now: datetime) -> int:
-    with store.transaction() as c:
+def upsert_activities(store: LedgerDB, activities: list[dict[str, Any]], now: datetime) -> int:
+    with store.write() as tx:
         for act in activities:
-            effects.load_one(c, "activity", act["activity_id"], act, iso(now))
+            tx.put_activity(act, now.isoformat(timespec="milliseconds"))
     return len(activities)
 
 
-def next_activity_id(store: LedgerStore, day: str, taken: set[str] = frozenset()) -> str:
+def next_activity_id(store: LedgerDB, day: str, taken: set[str] = frozenset()) -> str:
     """``A-YYYYMMDD-NN``, the numbering the demo data and staff already use."""
     prefix = f"A-{day.replace('-', '')}-"
-    with store.transaction() as c:
-        existing = {
-            r[0]
-            for r in c.execute(
-                "SELECT activity_id FROM activities WHERE activity_id LIKE ?", (prefix + "%",)
-            )
-        }
+    with store.read() as tx:
+        existing = tx.activity_ids(prefix)
     n = 1
     while f"{prefix}{n:02d}" in existing or f"{prefix}{n:02d}" in taken:
         n += 1
     return f"{prefix}{n:02d}"
 
 
-def number_activities(store: LedgerStore, acts: list[dict[str, Any]]) -> None:
+def number_activities(store: LedgerDB, acts: list[dict[str, Any]]) -> None:
     """Activities without an id get the next A-YYYYMMDD-NN of their day (in place)."""
     taken = {a["activity_id"] for a in acts if a["activity_id"]}
     for a in acts:
@@ -47,12 +40,10 @@ def number_activities(store: LedgerStore, acts: list[dict[str, Any]]) -> None:
 
 
 def list_activities(
-    store: LedgerStore, *, month: str | None = None, site: str | None = None
+    store: LedgerDB, *, month: str | None = None, site: str | None = None
 ) -> list[dict[str, Any]]:
-    with store.transaction() as c:
-        rows = [
-            json.loads(d) for (d,) in c.execute("SELECT data FROM activities ORDER BY activity_id")
-        ]
+    with store.read() as tx:
+        rows = tx.activities()
     out = []
     for a in rows:
         if site and a.get("site_id") != site:

@@ -6,13 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 from kiosk.core.codes import sign
-from sync.ledger.db.sqlite.store import LedgerStore, iso
+from sync.ledger.db.base import LedgerDB
 from sync.ledger.staff.card_sheet import CardHolder
 from sync.ledger.staff.errors import AdminError
-from sync.ledger.staff.roster import emit_volunteers
 
 
-def private_key(store: LedgerStore, default_path: Path | None = None) -> str:
+def private_key(store: LedgerDB, default_path: Path | None = None) -> str:
     """The ledger's card signing key, read from the file ``kiosk-ledger init`` wrote."""
     path = Path(store.meta("private_key_path") or default_path or "")
     if not str(path) or not path.is_file():
@@ -24,7 +23,7 @@ def private_key(store: LedgerStore, default_path: Path | None = None) -> str:
 
 
 def card_holders(
-    store: LedgerStore,
+    store: LedgerDB,
     key: str,
     *,
     ids: list[str] | None = None,
@@ -33,11 +32,11 @@ def card_holders(
     staff: bool = False,
 ) -> list[CardHolder]:
     """Who gets a card: the named ids, else every active volunteer (of a team); staff on request."""
-    with store.transaction() as c:
-        rows = c.execute(
-            "SELECT volunteer_id, kind, display_name, status, card_version, team FROM volunteers"
-            " ORDER BY volunteer_id"
-        ).fetchall()
+    with store.read() as tx:
+        rows = [
+            (p.volunteer_id, p.kind, p.display_name, p.status, p.card_version, p.team)
+            for p in tx.people()
+        ]
     by_id = {r[0]: r for r in rows}
     if ids:
         unknown = [i for i in ids if i not in by_id]
@@ -58,30 +57,12 @@ def card_holders(
     ]
 
 
-def reissue(store: LedgerStore, volunteer_id: str, now: datetime, reason: str = "") -> int:
+def reissue(store: LedgerDB, volunteer_id: str, now: datetime, reason: str = "") -> int:
     """A new card version: every kiosk refuses the old card once it has pulled this change."""
-    with store.transaction() as c:
-        row = c.execute(
-            "SELECT kind, display_name, team, status, card_version FROM volunteers"
-            " WHERE volunteer_id = ?",
-            (volunteer_id,),
-        ).fetchone()
-        if row is None:
+    with store.write() as tx:
+        try:
+            return tx.reissue_card(volunteer_id, now.isoformat(timespec="milliseconds"), reason)
+        except KeyError:
             raise AdminError(
                 f"台账中没有 {volunteer_id} / no volunteer {volunteer_id} in the ledger"
-            )
-        kind, name, team, status, version = row
-        version += 1
-        c.execute(
-            "UPDATE volunteers SET card_version = ? WHERE volunteer_id = ?", (version, volunteer_id)
-        )
-        c.execute(
-            "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
-            (volunteer_id, version, iso(now)),
-        )
-        c.execute(
-            "INSERT INTO card_reissues (volunteer_id, version, reason, at) VALUES (?, ?, ?, ?)",
-            (volunteer_id, version, reason, iso(now)),
-        )
-        emit_volunteers(c, [(volunteer_id, kind, name, team, status, version)])
-    return version
+            ) from None

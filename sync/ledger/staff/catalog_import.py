@@ -12,7 +12,6 @@ nothing to the kiosks.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,8 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sync.ledger.db.sqlite import effects
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db.base import LedgerDB
 from sync.ledger.staff import catalog
 from sync.ledger.staff.catalog import ITEM_ID, kiosk_image
 from sync.ledger.staff.errors import AdminError
@@ -436,7 +434,7 @@ def _differences(old: dict[str, Any] | None, r: CatalogRow) -> dict[str, Any]:
 
 
 def import_catalog(
-    store: LedgerStore,
+    store: LedgerDB,
     parsed: CatalogFile,
     now: datetime,
     *,
@@ -448,9 +446,9 @@ def import_catalog(
     if report.errors:
         return report
     id_column = parsed.headers.get("item_id") or parsed.headers.get("name_zh", "名称")
-    with store.transaction() as c:
-        items = {k: json.loads(d) for k, d in c.execute("SELECT item_id, data FROM catalog")}
-        levels = {(s, i): q for s, i, q in c.execute("SELECT site_id, item_id, qty FROM stock")}
+    with store.read() if dry_run else store.write() as tx:
+        items = tx.catalog()
+        levels = tx.stock()
         by_name: dict[str, list[str]] = {}
         for item_id, data in sorted(items.items()):
             by_name.setdefault(data.get("names", {}).get("zh-Hans", ""), []).append(item_id)
@@ -508,7 +506,6 @@ def import_catalog(
         if report.errors:
             return report
 
-        touched: set[tuple[str, str]] = set()
         for item_id, r in plan:
             old = items.get(item_id)
             change = _differences(old, r)
@@ -523,7 +520,7 @@ def import_catalog(
             if "png" in change:
                 report.images.append(item_id)
             if change and not dry_run:
-                catalog.write_item(c, item_id, now, **change)
+                catalog.write_item(tx, item_id, now, **change)
             if (r.kind or (old or {}).get("kind", "goods")) != "goods":
                 continue
             for site, qty in r.stock.items():
@@ -534,8 +531,5 @@ def import_catalog(
                     {"item_id": item_id, "site_id": site, "before": before, "qty": qty}
                 )
                 if not dry_run:
-                    catalog.write_stock(c, site, item_id, qty, now, note)
-                    touched.add((site, item_id))
-        if touched:
-            effects.emit_dirty(c, effects.Dirty(stock=touched))
+                    catalog.write_stock(tx, site, item_id, qty, now, note)
     return report

@@ -10,7 +10,6 @@ exceptions) by when the ledger recorded them.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.private import open_private
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db.base import LedgerDB, StaffRead
 from sync.ledger.staff.spreadsheet import csv_cell, xlsx_cell
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -140,24 +139,13 @@ def _window(start: datetime, end: datetime) -> tuple[str, str]:
 class _Ref:
     """Names for ids: volunteers, activities, sites, items."""
 
-    def __init__(self, c) -> None:
+    def __init__(self, tx: StaffRead) -> None:
         self.people = {
-            v: (n, t, izy or "")
-            for v, n, t, izy in c.execute(
-                "SELECT volunteer_id, display_name, team, izhiyuan_id FROM volunteers"
-            )
+            p.volunteer_id: (p.display_name, p.team, p.izhiyuan_id or "") for p in tx.people()
         }
-        self.activities = {
-            a: json.loads(d) for a, d in c.execute("SELECT activity_id, data FROM activities")
-        }
-        self.sites = {
-            s: json.loads(d).get("name_zh", s)
-            for s, d in c.execute("SELECT site_id, data FROM sites")
-        }
-        self.items = {
-            i: json.loads(d).get("names", {}).get("zh-Hans", i)
-            for i, d in c.execute("SELECT item_id, data FROM catalog")
-        }
+        self.activities = {a["activity_id"]: a for a in tx.activities()}
+        self.sites = {s: d.get("name_zh", s) for s, d in tx.sites().items()}
+        self.items = {i: d.get("names", {}).get("zh-Hans", i) for i, d in tx.catalog().items()}
 
     def name(self, vid: str | None) -> str:
         return self.people.get(vid or "", ("", "", ""))[0]
@@ -169,25 +157,27 @@ class _Ref:
         return self.sites.get(sid or "", sid or "")
 
 
-def _attendance(c, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _attendance(tx: StaffRead, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, Any]]:
     lo, hi = _window(start, end)
-    corrected = {
-        r[0]
-        for r in c.execute(
-            "SELECT json_extract(payload, '$.session_id') FROM events WHERE type = 'attendance.correct'"
-            " AND status = 'accepted'"
-        )
-    }
-    overlapping: set[str] = set()
-    for (detail,) in c.execute("SELECT detail FROM exceptions WHERE kind = 'overlapping_sessions'"):
-        overlapping.update(json.loads(detail).get("sessions", []))
+    corrected = tx.corrected_sessions()
+    overlapping = tx.overlapping_sessions()
     out = []
-    for sid, vid, kiosk, site, aid, t_in, t_out, minutes, credited, points, status in c.execute(
-        "SELECT session_id, volunteer_id, kiosk_id, site_id, activity_id, signed_in_at, signed_out_at,"
-        " minutes, credited_minutes, points, status FROM sessions WHERE signed_in_at >= ? AND signed_in_at < ?"
-        " ORDER BY signed_in_at, session_id",
-        (lo, hi),
-    ):
+    for s in tx.sessions_from(lo, hi):
+        sid, vid, kiosk, site, aid = (
+            s["session_id"],
+            s["volunteer_id"],
+            s["kiosk_id"],
+            s["site_id"],
+            s["activity_id"],
+        )
+        t_in, t_out, minutes, credited, points, status = (
+            s["signed_in_at"],
+            s["signed_out_at"],
+            s["minutes"],
+            s["credited_minutes"],
+            s["points"],
+            s["status"],
+        )
         when = datetime.fromisoformat(t_in)
         if not start <= when.astimezone(TZ) < end:
             continue
@@ -215,26 +205,21 @@ def _attendance(c, ref: _Ref, start: datetime, end: datetime) -> list[dict[str, 
     return out
 
 
-def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _journal(tx: StaffRead, start: datetime, end: datetime) -> list[dict[str, Any]]:
     out = []
-    for (
-        entry,
-        debit,
-        credit,
-        amount,
-        memo,
-        jref,
-        reverses,
-        posted,
-        occurred,
-        kiosk,
-        actor,
-        reason,
-    ) in c.execute(
-        "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
-        " e.occurred_at, e.kiosk_id, e.actor, json_extract(e.payload, '$.reason')"
-        " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
-    ):
+    for j in tx.journal():
+        entry, debit, credit, amount, memo, jref, reverses, posted = (
+            j["entry_id"],
+            j["debit"],
+            j["credit"],
+            j["amount"],
+            j["memo"],
+            j["ref"],
+            j["reverses"],
+            j["posted_at"],
+        )
+        occurred, kiosk, actor = j["occurred_at"], j["kiosk_id"], j["actor"]
+        reason = j["payload"].get("reason") if isinstance(j["payload"], dict) else None
         when = datetime.fromisoformat(occurred or posted).astimezone(TZ)
         if not start <= when < end:
             continue
@@ -264,46 +249,31 @@ def _journal(c, start: datetime, end: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def _events(c, types: tuple[str, ...], start: datetime, end: datetime) -> list[tuple]:
+def _events(tx: StaffRead, types: tuple[str, ...], start: datetime, end: datetime) -> list[tuple]:
     lo, hi = _window(start, end)
-    marks = ",".join("?" * len(types))
-    rows = c.execute(
-        f"SELECT id, kiosk_id, type, occurred_at, actor, payload FROM events WHERE status = 'accepted'"
-        f" AND type IN ({marks}) AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, kiosk_id, seq",
-        (*types, lo, hi),
-    ).fetchall()
     return [
-        (i, k, t, o, a, json.loads(p))
-        for i, k, t, o, a, p in rows
-        if start <= datetime.fromisoformat(o).astimezone(TZ) < end
+        row
+        for row in tx.accepted_events(types, lo, hi)
+        if start <= datetime.fromisoformat(row[3]).astimezone(TZ) < end
     ]
 
 
-def month_tables(store: LedgerStore, month: str) -> list[Table]:
+def month_tables(store: LedgerDB, month: str) -> list[Table]:
     start, end = month_bounds(month)
-    with store.transaction() as c:
-        ref = _Ref(c)
-        sessions = _attendance(c, ref, start, end)
-        journal = _journal(c, start, end)
-        redemptions = _events(c, ("redemption.create",), start, end)
-        redemption_rows = {
-            r[0]: r[1:]
-            for r in c.execute("SELECT redemption_id, status, site_id, item_id FROM redemptions")
-        }
+    with store.read() as tx:
+        ref = _Ref(tx)
+        sessions = _attendance(tx, ref, start, end)
+        journal = _journal(tx, start, end)
+        redemptions = _events(tx, ("redemption.create",), start, end)
+        redemption_rows = tx.redemptions()
         stock_events = _events(
-            c,
+            tx,
             ("stock.restock", "stock.adjust", "redemption.create", "redemption.cancel"),
             start,
             end,
         )
-        settings = c.execute(
-            "SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
-            " ORDER BY setting_id"
-        ).fetchall()
-        exceptions = c.execute(
-            "SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
-            " created_at FROM exceptions ORDER BY exception_id"
-        ).fetchall()
+        settings = tx.stock_settings()
+        exceptions = tx.exception_rows()
 
     tables = []
     tables.append(
@@ -691,19 +661,15 @@ def write_csvs(tables: list[Table], out_dir: str | Path, prefix: str) -> list[Pa
 
 
 def ivolunteer_rows(
-    store: LedgerStore, month: str, *, with_phone: bool = False
+    store: LedgerDB, month: str, *, with_phone: bool = False
 ) -> tuple[list[str], list[list[Any]]]:
     """Hours per volunteer per activity, one row each, for bulk entry into i志愿. Only closed
     sessions that earned time count; open ones are left for next month's file."""
     start, end = month_bounds(month)
-    with store.transaction() as c:
-        ref = _Ref(c)
-        sessions = _attendance(c, ref, start, end)
-        phones = (
-            dict(c.execute("SELECT volunteer_id, phone FROM volunteer_private"))
-            if with_phone
-            else {}
-        )
+    with store.read() as tx:
+        ref = _Ref(tx)
+        sessions = _attendance(tx, ref, start, end)
+        phones = tx.phones() if with_phone else {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for s in sessions:
         if s["status"] != "open" and s["credited"] > 0:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db.base import LedgerDB
 
 
-def reference_sets(store: LedgerStore) -> tuple[dict[str, dict], set[str]]:
+def reference_sets(store: LedgerDB) -> tuple[dict[str, dict], set[str]]:
     """Sites (id -> data) and volunteer ids, for validating imports."""
-    with store.transaction() as c:
-        sites = {k: json.loads(d) for k, d in c.execute("SELECT site_id, data FROM sites")}
-        vids = {r[0] for r in c.execute("SELECT volunteer_id FROM volunteers")}
+    with store.read() as tx:
+        sites = tx.sites()
+        vids = {p.volunteer_id for p in tx.people()}
     return sites, vids

@@ -7,43 +7,16 @@ Phone numbers are the one piece of personal data kept here beyond a name. They s
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from kiosk.core.codes import mask_name
-from sync.ledger.db.sqlite.store import LedgerStore, iso
+from sync.ledger.db.base import LedgerDB, Person
 from sync.ledger.staff.roster_import import RosterFile, RowError
 
 _VID = re.compile(r"^V(\d{6})$")
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def volunteer_feed(
-    vid: str, kind: str, name: str, team: str, status: str, version: int
-) -> dict[str, Any]:
-    """Exactly what a kiosk learns about a person (the same fields ``effects.load_one`` sends)."""
-    return {
-        "volunteer_id": vid,
-        "kind": kind,
-        "display_name": name,
-        "team": team,
-        "status": status,
-        "card_version": version,
-    }
-
-
-def emit_volunteers(c: sqlite3.Connection, rows: list[tuple[str, str, str, str, str, int]]) -> None:
-    c.executemany(
-        "INSERT OR REPLACE INTO changes (kind, key, data, deleted) VALUES ('volunteer', ?, ?, 0)",
-        [(r[0], _dumps(volunteer_feed(*r))) for r in rows],
-    )
 
 
 @dataclass
@@ -88,9 +61,14 @@ class _Person:
     version: int
     izhiyuan: str
 
+    def row(self, vid: str) -> Person:
+        return Person(
+            vid, self.kind, self.name, self.team, self.status, self.version, self.izhiyuan or None
+        )
+
 
 def import_roster(
-    store: LedgerStore,
+    store: LedgerDB,
     parsed: RosterFile,
     now: datetime,
     *,
@@ -106,17 +84,14 @@ def import_roster(
         return report
     head = parsed.headers
     has = {key: key in head for key in ("team", "ivolunteer_id", "status", "phone")}
-    with store.transaction() as c:
+    with store.read() if dry_run else store.write() as tx:
         people = {
-            vid: _Person(kind, name, team, status, version, izy or "")
-            for vid, kind, name, team, status, version, izy in c.execute(
-                "SELECT volunteer_id, kind, display_name, team, status, card_version,"
-                " izhiyuan_id FROM volunteers"
+            p.volunteer_id: _Person(
+                p.kind, p.display_name, p.team, p.status, p.card_version, p.izhiyuan_id or ""
             )
+            for p in tx.people()
         }
-        phones = dict(
-            c.execute("SELECT volunteer_id, phone FROM volunteer_private WHERE phone != ''")
-        )
+        phones = tx.phones()
         phone_owner = {p: v for v, p in phones.items()}
         izy_owner = {p.izhiyuan: v for v, p in people.items() if p.izhiyuan}
 
@@ -198,11 +173,9 @@ def import_roster(
             if (m := _VID.match(v))
         }
         next_no = max(used, default=0) + 1
-        at = iso(now)
-        upserts: list[tuple] = []
-        feed: list[tuple[str, str, str, str, str, int]] = []
-        private: list[tuple[str, str, str]] = []
-        new_versions: list[tuple[str, int, str]] = []
+        at = now.isoformat(timespec="milliseconds")
+        upserts: list[Person] = []
+        private: list[tuple[str, str]] = []
         for vid, r in zip(resolved, parsed.rows, strict=True):
             if not vid:
                 while next_no in used:
@@ -213,7 +186,6 @@ def import_roster(
             if old is None:
                 person = _Person("V", r.name, r.team, r.status or "active", 1, r.ivolunteer_id)
                 report.added.append(vid)
-                new_versions.append((vid, 1, at))
             else:
                 status = r.status or old.status
                 if full and not r.status and old.status == "inactive":
@@ -232,74 +204,38 @@ def import_roster(
                 if person != old or r.phone != phones.get(vid):
                     report.updated.append(vid)
             if person != old:
-                upserts.append(
-                    (
-                        vid,
-                        person.kind,
-                        person.name,
-                        person.team,
-                        person.status,
-                        person.version,
-                        person.izhiyuan or None,
-                    )
-                )
-                feed.append(
-                    (vid, person.kind, person.name, person.team, person.status, person.version)
-                )
+                upserts.append(person.row(vid))
             if r.phone and r.phone != phones.get(vid):
-                private.append((vid, r.phone, at))
+                private.append((vid, r.phone))
         if full:
             listed = set(row_of) | set(report.added)
             for vid, p in people.items():
                 if p.kind == "V" and vid not in listed and p.status != "inactive":
                     report.deactivated.append(vid)
-                    upserts.append(
-                        (vid, p.kind, p.name, p.team, "inactive", p.version, p.izhiyuan or None)
-                    )
-                    feed.append((vid, p.kind, p.name, p.team, "inactive", p.version))
+                    upserts.append(replace(p, status="inactive").row(vid))
         if dry_run:
             return report
-        c.executemany(
-            "INSERT INTO volunteers (volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (volunteer_id) DO UPDATE SET display_name ="
-            " excluded.display_name, team = excluded.team, status = excluded.status,"
-            " izhiyuan_id = excluded.izhiyuan_id",
-            upserts,
-        )
-        c.executemany(
-            "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
-            new_versions,
-        )
-        c.executemany(
-            "INSERT INTO volunteer_private (volunteer_id, phone, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (volunteer_id) DO UPDATE SET phone = excluded.phone,"
-            " updated_at = excluded.updated_at",
-            private,
-        )
-        emit_volunteers(c, feed)
+        tx.put_people(upserts, at)
+        tx.put_phones(private, at)
     return report
 
 
-def list_volunteers(store: LedgerStore, *, include_phone: bool = False) -> list[dict[str, Any]]:
+def list_volunteers(store: LedgerDB, *, include_phone: bool = False) -> list[dict[str, Any]]:
     """The roster for staff. Phone numbers only when asked for (staff screens, not kiosks)."""
-    with store.transaction() as c:
-        rows = c.execute(
-            "SELECT v.volunteer_id, v.kind, v.display_name, v.team, v.status, v.card_version, v.izhiyuan_id,"
-            " p.phone FROM volunteers v LEFT JOIN volunteer_private p USING (volunteer_id)"
-            " ORDER BY v.volunteer_id"
-        ).fetchall()
+    with store.read() as tx:
+        people, phones = tx.people(), tx.phones() if include_phone else {}
     out = []
-    for vid, kind, name, team, status, version, izy, phone in rows:
+    for p in people:
         d = {
-            "volunteer_id": vid,
-            "kind": kind,
-            "name": name,
-            "team": team,
-            "status": status,
-            "card_version": version,
-            "ivolunteer_id": izy or "",
+            "volunteer_id": p.volunteer_id,
+            "kind": p.kind,
+            "name": p.display_name,
+            "team": p.team,
+            "status": p.status,
+            "card_version": p.card_version,
+            "ivolunteer_id": p.izhiyuan_id or "",
         }
         if include_phone:
-            d["phone"] = phone or ""
+            d["phone"] = phones.get(p.volunteer_id, "")
         out.append(d)
     return out

@@ -1,18 +1,31 @@
-"""The ledger's SQLite schema, as forward-only migrations (``PRAGMA user_version``).
+"""The ledger's schema, as forward-only migrations, one list for every backend.
 
-Events are append-only (triggers refuse UPDATE and DELETE). Points live in a
-double-entry journal: each row moves ``amount`` from ``debit`` to ``credit``, so
-the sum over all accounts is zero by construction; a correction is a new entry
-with the accounts swapped (``reverses`` names the entry it undoes).
+Migration N has the same meaning on each backend: its ``sqlite`` text for the SQLite file,
+its ``postgres`` text for PostgreSQL (None where that backend's text is not written yet: the
+runner refuses to run it). A database holds how many migrations have run (SQLite in
+``PRAGMA user_version``, as every earlier version of this program kept it).
+
+Events are append-only (each backend refuses UPDATE and DELETE on them). Points live in a
+double-entry journal: each row moves ``amount`` from ``debit`` to ``credit``, so the sum over
+all accounts is zero by construction; a correction is a new entry with the accounts swapped
+(``reverses`` names the entry it undoes).
 """
 
 from __future__ import annotations
 
-import sqlite3
+from dataclasses import dataclass
 
-from kiosk.sqlite_migrate import run_migrations
 
-MIGRATIONS: list[str] = [
+@dataclass(frozen=True)
+class Migration:
+    sqlite: str
+    postgres: str | None = None
+
+    def text(self, dialect: str) -> str | None:
+        return self.sqlite if dialect == "sqlite" else self.postgres
+
+
+_SQLITE: list[str] = [
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 
@@ -234,9 +247,21 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+
+MIGRATIONS: list[Migration] = [Migration(sqlite=s) for s in _SQLITE] + [
+    # Kiosk tokens can be revoked (who did it, when and why are kept); staff may be limited to
+    # some sites (a staff member with no row here may act at every site, as before).
+    Migration(
+        sqlite="""
+        ALTER TABLE kiosks ADD COLUMN revoked_at TEXT;
+        ALTER TABLE kiosks ADD COLUMN revoked_reason TEXT NOT NULL DEFAULT '';
+        CREATE TABLE staff_sites (
+            staff_id TEXT NOT NULL,
+            site_id TEXT NOT NULL,
+            PRIMARY KEY (staff_id, site_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
+]
+
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Run the migrations this file has not yet run; return the version reached."""
-    return run_migrations(conn, MIGRATIONS, "ledger")

@@ -1,0 +1,323 @@
+"""What staff tools read and write on SQLite (``LedgerDB.read()`` and ``.write()``): the
+roster, cards, activities, catalog, stock counts, and the rows of the month's 台账.
+
+Phone numbers sit in ``volunteer_private``, which nothing that builds feed rows or kiosk
+answers reads (Personal Information Protection Law: data minimisation).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from sync.ledger.db.base import Person
+from sync.ledger.db.ingest import Dirty
+from sync.ledger.db.sqlite.ingest import emit, emit_dirty, load_one
+from sync.ledger.wirejson import dumps_sorted
+
+_PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
+
+
+def volunteer_feed(p: Person) -> dict[str, Any]:
+    """Exactly what a kiosk learns about a person (the same fields reference loading sends)."""
+    return {
+        "volunteer_id": p.volunteer_id,
+        "kind": p.kind,
+        "display_name": p.display_name,
+        "team": p.team,
+        "status": p.status,
+        "card_version": p.card_version,
+    }
+
+
+class SQLiteStaffRead:
+    def __init__(self, c: sqlite3.Connection):
+        self.c = c
+
+    # -- reference data ---------------------------------------------------------------------
+
+    def people(self) -> list[Person]:
+        return [
+            Person(*r)
+            for r in self.c.execute(f"SELECT {_PERSON} FROM volunteers ORDER BY volunteer_id")
+        ]
+
+    def phones(self) -> dict[str, str]:
+        return dict(
+            self.c.execute("SELECT volunteer_id, phone FROM volunteer_private WHERE phone != ''")
+        )
+
+    def sites(self) -> dict[str, dict[str, Any]]:
+        return {k: json.loads(d) for k, d in self.c.execute("SELECT site_id, data FROM sites")}
+
+    def staff_sites(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for staff, site in self.c.execute("SELECT staff_id, site_id FROM staff_sites"):
+            out.setdefault(staff, set()).add(site)
+        return out
+
+    def activities(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(d)
+            for (d,) in self.c.execute("SELECT data FROM activities ORDER BY activity_id")
+        ]
+
+    def activity_ids(self, prefix: str) -> set[str]:
+        return {
+            r[0]
+            for r in self.c.execute(
+                "SELECT activity_id FROM activities WHERE substr(activity_id, 1, ?) = ?",
+                (len(prefix), prefix),
+            )
+        }
+
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        return {
+            k: json.loads(d)
+            for k, d in self.c.execute("SELECT item_id, data FROM catalog ORDER BY item_id")
+        }
+
+    def catalog_item(self, item_id: str) -> dict[str, Any] | None:
+        row = self.c.execute("SELECT data FROM catalog WHERE item_id = ?", (item_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def stock(self) -> dict[tuple[str, str], int]:
+        return {
+            (s, i): q
+            for s, i, q in self.c.execute(
+                "SELECT site_id, item_id, qty FROM stock ORDER BY site_id, item_id"
+            )
+        }
+
+    def image(self, item_id: str) -> tuple[bytes, str] | None:
+        row = self.c.execute(
+            "SELECT png, sha256 FROM catalog_images WHERE item_id = ?", (item_id,)
+        ).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
+
+    # -- the month's 台账 --------------------------------------------------------------------
+
+    def sessions_from(self, lo: str, hi: str) -> list[dict[str, Any]]:
+        """Sessions whose sign-in text sorts in [lo, hi), by sign-in time."""
+        keys = (
+            "session_id",
+            "volunteer_id",
+            "kiosk_id",
+            "site_id",
+            "activity_id",
+            "signed_in_at",
+            "signed_out_at",
+            "minutes",
+            "credited_minutes",
+            "points",
+            "status",
+        )
+        return [
+            dict(zip(keys, r, strict=True))
+            for r in self.c.execute(
+                f"SELECT {', '.join(keys)} FROM sessions WHERE signed_in_at >= ? AND signed_in_at < ?"
+                " ORDER BY signed_in_at, session_id",
+                (lo, hi),
+            )
+        ]
+
+    def corrected_sessions(self) -> set[str]:
+        """Sessions an accepted ``attendance.correct`` changed."""
+        found = set()
+        for (payload,) in self.c.execute(
+            "SELECT payload FROM events WHERE type = 'attendance.correct' AND status = 'accepted'"
+        ):
+            sid = json.loads(payload).get("session_id")
+            if isinstance(sid, str):
+                found.add(sid)
+        return found
+
+    def overlapping_sessions(self) -> set[str]:
+        found: set[str] = set()
+        for (detail,) in self.c.execute(
+            "SELECT detail FROM exceptions WHERE kind = 'overlapping_sessions'"
+        ):
+            found.update(json.loads(detail).get("sessions", []))
+        return found
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Every journal entry, with the kiosk event that made it (if any), by entry id."""
+        keys = (
+            "entry_id",
+            "debit",
+            "credit",
+            "amount",
+            "memo",
+            "ref",
+            "reverses",
+            "posted_at",
+            "occurred_at",
+            "kiosk_id",
+            "actor",
+            "payload",
+        )
+        out = []
+        for r in self.c.execute(
+            "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
+            " e.occurred_at, e.kiosk_id, e.actor, e.payload"
+            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
+        ):
+            d = dict(zip(keys, r, strict=True))
+            d["payload"] = json.loads(d["payload"]) if d["payload"] else {}
+            out.append(d)
+        return out
+
+    def accepted_events(
+        self, types: tuple[str, ...], lo: str, hi: str
+    ) -> list[tuple[str, str, str, str, str, Any]]:
+        """(id, kiosk_id, type, occurred_at, actor, payload) of accepted events of these
+        types whose time text sorts in [lo, hi), by time, kiosk and seq."""
+        marks = ",".join("?" * len(types))
+        found = self.c.execute(
+            f"SELECT id, kiosk_id, type, occurred_at, actor, payload FROM events WHERE status = 'accepted'"
+            f" AND type IN ({marks}) AND occurred_at >= ? AND occurred_at < ?"
+            " ORDER BY occurred_at, kiosk_id, seq",
+            (*types, lo, hi),
+        ).fetchall()
+        return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in found]
+
+    def redemptions(self) -> dict[str, tuple[str, str, str]]:
+        """redemption_id -> (status, site_id, item_id)."""
+        return {
+            r[0]: r[1:]
+            for r in self.c.execute(
+                "SELECT redemption_id, status, site_id, item_id FROM redemptions"
+            )
+        }
+
+    def stock_settings(self) -> list[tuple[str, str, int, int, str, str]]:
+        """(site_id, item_id, qty_before, qty_after, note, set_at), in the order they were set."""
+        return self.c.execute(
+            "SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
+            " ORDER BY setting_id"
+        ).fetchall()
+
+    def exception_rows(self) -> list[tuple]:
+        """(exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail JSON,
+        created_at), oldest first."""
+        return self.c.execute(
+            "SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
+            " created_at FROM exceptions ORDER BY exception_id"
+        ).fetchall()
+
+
+class SQLiteStaffWrite(SQLiteStaffRead):
+    """Inside the writer's transaction; ``finish`` sends the stock levels set to the feed."""
+
+    def __init__(self, c: sqlite3.Connection):
+        super().__init__(c)
+        self._stock_set: set[tuple[str, str]] = set()
+
+    def put_people(self, people: list[Person], at: str) -> None:
+        """Add or change people. An existing person keeps their kind and card version."""
+        self.c.executemany(
+            f"INSERT INTO volunteers ({_PERSON}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (volunteer_id) DO UPDATE SET display_name = excluded.display_name,"
+            " team = excluded.team, status = excluded.status, izhiyuan_id = excluded.izhiyuan_id",
+            [
+                (
+                    p.volunteer_id,
+                    p.kind,
+                    p.display_name,
+                    p.team,
+                    p.status,
+                    p.card_version,
+                    p.izhiyuan_id,
+                )
+                for p in people
+            ],
+        )
+        self.c.executemany(
+            "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
+            [(p.volunteer_id, p.card_version, at) for p in people],
+        )
+        held = {
+            p.volunteer_id: p
+            for p in self.people()
+            if p.volunteer_id in {q.volunteer_id for q in people}
+        }
+        self.c.executemany(
+            "INSERT OR REPLACE INTO changes (kind, key, data, deleted) VALUES ('volunteer', ?, ?, 0)",
+            [(vid, dumps_sorted(volunteer_feed(p))) for vid, p in held.items()],
+        )
+
+    def put_phones(self, phones: list[tuple[str, str]], at: str) -> None:
+        self.c.executemany(
+            "INSERT INTO volunteer_private (volunteer_id, phone, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (volunteer_id) DO UPDATE SET phone = excluded.phone,"
+            " updated_at = excluded.updated_at",
+            [(vid, phone, at) for vid, phone in phones],
+        )
+
+    def reissue_card(self, volunteer_id: str, at: str, reason: str = "") -> int:
+        """The next card version (raises KeyError for an unknown id)."""
+        row = self.c.execute(
+            f"SELECT {_PERSON} FROM volunteers WHERE volunteer_id = ?", (volunteer_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(volunteer_id)
+        person = Person(*row)
+        version = person.card_version + 1
+        self.c.execute(
+            "UPDATE volunteers SET card_version = ? WHERE volunteer_id = ?", (version, volunteer_id)
+        )
+        self.c.execute(
+            "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
+            (volunteer_id, version, at),
+        )
+        self.c.execute(
+            "INSERT INTO card_reissues (volunteer_id, version, reason, at) VALUES (?, ?, ?, ?)",
+            (volunteer_id, version, reason, at),
+        )
+        emit(
+            self.c,
+            "volunteer",
+            volunteer_id,
+            volunteer_feed(Person(**{**person.__dict__, "card_version": version})),
+        )
+        return version
+
+    def put_activity(self, activity: dict[str, Any], at: str) -> None:
+        load_one(self.c, "activity", activity["activity_id"], activity, at)
+
+    def put_catalog_item(self, item_id: str, data: dict[str, Any]) -> None:
+        self.c.execute(
+            "INSERT OR REPLACE INTO catalog (item_id, data) VALUES (?, ?)",
+            (item_id, dumps_sorted(data)),
+        )
+        emit(self.c, "catalog_item", item_id, data)
+
+    def put_image(self, item_id: str, png: bytes, sha256: str, at: str) -> None:
+        self.c.execute(
+            "INSERT OR REPLACE INTO catalog_images (item_id, png, sha256, updated_at) VALUES (?, ?, ?, ?)",
+            (item_id, png, sha256, at),
+        )
+
+    def set_stock(self, site_id: str, item_id: str, qty: int, note: str, at: str) -> int:
+        """Set a site's count (kept for the 台账 with the count before); returns that count."""
+        before = self.c.execute(
+            "SELECT qty FROM stock WHERE site_id = ? AND item_id = ?", (site_id, item_id)
+        ).fetchone()
+        before_qty = before[0] if before else 0
+        self.c.execute(
+            "INSERT INTO stock (site_id, item_id, qty) VALUES (?, ?, ?) ON CONFLICT (site_id, item_id)"
+            " DO UPDATE SET qty = excluded.qty",
+            (site_id, item_id, qty),
+        )
+        self.c.execute(
+            "INSERT INTO stock_settings (site_id, item_id, qty_before, qty_after, note, set_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (site_id, item_id, before_qty, qty, note, at),
+        )
+        self._stock_set.add((site_id, item_id))
+        return before_qty
+
+    def finish(self) -> None:
+        if self._stock_set:
+            emit_dirty(self.c, Dirty(stock=self._stock_set))
