@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,39 @@ def test_every_ledger_module_imports():
         if rel.name == "__main__":
             continue
         importlib.import_module(".".join(rel.parts).removesuffix(".__init__"))
+
+
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BEGIN|WITH)\b")
+
+
+def _sql_strings(path: Path) -> list[str]:
+    """String constants that read like SQL statements (docstrings aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    return [
+        node.value.strip()[:60]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and _SQL.match(node.value)
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in modules("sync.ledger") if "db" not in p.relative_to(ROOT / "sync/ledger").parts],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_sql_outside_the_storage_package(path):
+    # DESIGN section 9: db/ is the only place with SQL, so a second backend is a second db/.
+    assert not _sql_strings(path), f"{path.name} holds SQL: move it behind sync.ledger.db"
+
+
+def test_the_sql_check_finds_sql():
+    assert _sql_strings(ROOT / "sync/ledger/db/sqlite/store.py")

@@ -203,15 +203,8 @@ def test_exceptions_need_a_kiosk_or_staff_token(world):
     for token in ("not-a-token", kiosks["a"]["token"][:-2] + "xx"):
         r = client.get("/v1/exceptions", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401 and r.json()["error"] == "unauthorized"
-    with ledger.transaction() as c:  # a revoked kiosk reads nothing more
-        c.execute(
-            "UPDATE kiosks SET revoked = 1 WHERE kiosk_id = ?",
-            (kiosks["b"]["store"].setting("kiosk_id"),),
-        )
-    assert (
-        client.get(
-            "/v1/exceptions", headers={"Authorization": f"Bearer {kiosks['b']['token']}"}
-        ).status_code
-        == 401
-    )
+    # a revoked kiosk reads nothing more
+    ledger.revoke_kiosk(kiosks["b"]["store"].setting("kiosk_id"), clock())
+    r = client.get("/v1/exceptions", headers={"Authorization": f"Bearer {kiosks['b']['token']}"})
+    assert r.status_code == 401 and r.json()["error"] == "kiosk_revoked"
     assert len(listed(client, admin)["exceptions"]) >= 5

@@ -2,8 +2,9 @@
 
 Uploads are the raw file as the request body (``?filename=名册.xlsx`` says which kind), so
 a browser ``fetch`` or ``curl --data-binary @file`` works without multipart support.
-Handlers are plain ``def``: FastAPI runs them in its thread pool, so a 25,000-row import or
-a month's export never blocks kiosks syncing through the event loop.
+Handlers are plain ``def`` (FastAPI runs them in its thread pool), or read the body on the
+event loop and hand everything else to the thread pool: a 25,000-row import or a month's
+export never blocks kiosks syncing through the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from sync.ledger.api.deps import error, json_response, now_of, staff_only, store_of
 from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
@@ -73,19 +75,28 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
     return Path(fh.name), None
 
 
-async def _parse_upload(
-    request: Request, filename: str, parse: Callable[[Path], Any]
-) -> tuple[Any, Response | None]:
-    """Staff only: the body kept as a temporary file named like ``filename``, parsed, removed."""
+async def _with_upload(
+    request: Request, filename: str, work: Callable[[Path], Response]
+) -> Response:
+    """Staff only: the body kept as a temporary file named like ``filename``, handed to
+    ``work`` in the thread pool (parsing a sheet and importing it block), then removed."""
     if (denied := staff_only(request)) is not None:
-        return None, denied
+        return denied
     path, err = await _upload(request, filename)
     if err:
-        return None, err
+        return err
     try:
-        return parse(path), None
+        return await run_in_threadpool(work, path)
     finally:
         path.unlink(missing_ok=True)
+
+
+async def _with_body(request: Request, work: Callable[[bytes], Response]) -> Response:
+    """Staff only: the body, handed to ``work`` in the thread pool (it reads and writes the
+    store, decodes pictures)."""
+    if (denied := staff_only(request)) is not None:
+        return denied
+    return await run_in_threadpool(work, await request.body())
 
 
 def _row_errors(errors: list) -> list[dict[str, Any]]:
@@ -99,13 +110,13 @@ def _row_errors(errors: list) -> list[dict[str, Any]]:
 async def roster_import(
     request: Request, filename: str = "", dry_run: bool = False, full: bool = False
 ) -> Response:
-    parsed, err = await _parse_upload(request, filename, parse_roster)
-    if err:
-        return err
-    report = roster.import_roster(
-        store_of(request), parsed, now_of(request), dry_run=dry_run, full=full
-    )
-    return json_response(report.to_dict(), 200 if report.ok else 422)
+    def work(path: Path) -> Response:
+        report = roster.import_roster(
+            store_of(request), parse_roster(path), now_of(request), dry_run=dry_run, full=full
+        )
+        return json_response(report.to_dict(), 200 if report.ok else 422)
+
+    return await _with_upload(request, filename, work)
 
 
 @router.get("/v1/admin/volunteers")
@@ -187,17 +198,17 @@ async def activities_import(
     request: Request, filename: str = "", dry_run: bool = False
 ) -> Response:
     store = store_of(request)
-    parsed, err = await _parse_upload(
-        request, filename, lambda path: parse_activities(path, *reference.reference_sets(store))
-    )
-    if err:
-        return err
-    if parsed.errors:
-        return json_response({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
-    activities.number_activities(store, parsed.activities)
-    if not dry_run:
-        activities.upsert_activities(store, parsed.activities, now_of(request))
-    return json_response({"ok": True, "dry_run": dry_run, "activities": parsed.activities})
+
+    def work(path: Path) -> Response:
+        parsed = parse_activities(path, *reference.reference_sets(store))
+        if parsed.errors:
+            return json_response({"ok": False, "errors": _row_errors(parsed.errors)}, 422)
+        activities.number_activities(store, parsed.activities)
+        if not dry_run:
+            activities.upsert_activities(store, parsed.activities, now_of(request))
+        return json_response({"ok": True, "dry_run": dry_run, "activities": parsed.activities})
+
+    return await _with_upload(request, filename, work)
 
 
 @router.get("/v1/admin/activities")
@@ -215,10 +226,12 @@ def activities_list(
 async def activity_add(request: Request) -> Response:
     """Body: the spreadsheet's columns by their English keys (title_zh, site, start, end,
     points_per_hour, capacity, signup, ...); values as text or numbers."""
-    if (denied := staff_only(request)) is not None:
-        return denied
+    return await _with_body(request, lambda raw: _activity_add(request, raw))
+
+
+def _activity_add(request: Request, raw: bytes) -> Response:
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return error(400, "malformed_json", "the body is not valid JSON")
     if not isinstance(body, dict):
@@ -255,30 +268,34 @@ async def catalog_import(request: Request, filename: str = "", dry_run: bool = F
     """The sheet of ``kiosk-ledger import-catalog`` as the body. Pictures do not travel with
     it: picture cells are listed in ``images_not_read`` (use PUT .../image for those)."""
     store = store_of(request)
-    parsed, err = await _parse_upload(
-        request,
-        filename,
-        lambda path: parse_catalog(path, reference.reference_sets(store)[0], None),
-    )
-    if err:
-        return err
-    try:
-        report = import_catalog(
-            store, parsed, now_of(request), dry_run=dry_run, note=f"目录导入 {Path(filename).name}"
-        )
-    except AdminError as exc:
-        return error(422, "invalid_item", str(exc))
-    return json_response(report.to_dict(), 200 if report.ok else 422)
+
+    def work(path: Path) -> Response:
+        parsed = parse_catalog(path, reference.reference_sets(store)[0], None)
+        try:
+            report = import_catalog(
+                store,
+                parsed,
+                now_of(request),
+                dry_run=dry_run,
+                note=f"目录导入 {Path(filename).name}",
+            )
+        except AdminError as exc:
+            return error(422, "invalid_item", str(exc))
+        return json_response(report.to_dict(), 200 if report.ok else 422)
+
+    return await _with_upload(request, filename, work)
 
 
 @router.post("/v1/admin/catalog/{item_id}")
 async def catalog_upsert(item_id: str, request: Request) -> Response:
     """Body: {names: {zh-Hans, zh-Hant, en}, cost, kind, monthly_limit, active, image_base64};
     fields left out keep their value."""
-    if (denied := staff_only(request)) is not None:
-        return denied
+    return await _with_body(request, lambda raw: _catalog_upsert(item_id, request, raw))
+
+
+def _catalog_upsert(item_id: str, request: Request, raw: bytes) -> Response:
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
         if not isinstance(body, dict):
             raise ValueError("expected a JSON object")
         image = (
@@ -306,9 +323,10 @@ async def catalog_upsert(item_id: str, request: Request) -> Response:
 
 @router.put("/v1/admin/catalog/{item_id}/image")
 async def catalog_image(item_id: str, request: Request) -> Response:
-    if (denied := staff_only(request)) is not None:
-        return denied
-    body = await request.body()
+    return await _with_body(request, lambda raw: _catalog_image(item_id, request, raw))
+
+
+def _catalog_image(item_id: str, request: Request, body: bytes) -> Response:
     if len(body) > MAX_UPLOAD:
         return error(413, "file_too_large", "图片太大 / the picture is too large")
     try:
@@ -321,10 +339,12 @@ async def catalog_image(item_id: str, request: Request) -> Response:
 @router.post("/v1/admin/stock")
 async def stock_set(request: Request) -> Response:
     """Body: {site_id, item_id, qty, note}: the count staff found on the shelf."""
-    if (denied := staff_only(request)) is not None:
-        return denied
+    return await _with_body(request, lambda raw: _stock_set(request, raw))
+
+
+def _stock_set(request: Request, raw: bytes) -> Response:
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
         before = catalog.set_stock(
             store_of(request),
             str(body["site_id"]),

@@ -88,6 +88,7 @@ class SQLiteLedger:
         self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
         migrate(_Target(self.conn))
         self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._local = threading.local()
         with self._write() as c:
             if self._meta(c, "feed_epoch") is None:
@@ -110,7 +111,7 @@ class SQLiteLedger:
         if conn is None:
             conn = self._local.conn = self._connect()
             conn.execute("PRAGMA cache_size = -16384")
-            with self._lock:
+            with self._readers_lock:  # not the writer's lock: a read never waits for a write
                 self._readers.append(conn)
         return conn
 
@@ -158,7 +159,7 @@ class SQLiteLedger:
         return stop
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()

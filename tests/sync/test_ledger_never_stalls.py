@@ -1,0 +1,51 @@
+"""A real ``kiosk-ledger serve`` keeps answering while one request waits on storage: every
+blocking call runs in the thread pool, never on the event loop (DESIGN section 9), and
+reads never take the write lock.
+
+The write lock is held from outside the process (a second SQLite connection in a write
+transaction), so the ledger's own writer waits on it for as long as the test says.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import requests
+
+
+def test_health_and_the_feed_answer_while_a_write_waits_for_the_lock(ledger, make_site):
+    site = make_site(ledger, "service-center")
+    token = {"Authorization": f"Bearer {site.store.setting('ledger_token')}"}
+    holder = sqlite3.connect(ledger.db, isolation_level=None, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # the ledger's writer now waits (its busy timeout: 10 s)
+    answers: dict[str, requests.Response] = {}
+
+    def stock_count() -> None:  # a staff write: it needs the lock, so it waits
+        answers["write"] = requests.post(
+            ledger.url + "/v1/admin/stock",
+            json={"site_id": "service-center", "item_id": "towel", "qty": 9, "note": "盘点"},
+            headers=ledger.admin(),
+            timeout=30,
+        )
+
+    writer = threading.Thread(target=stock_count)
+    writer.start()
+    try:
+        # For two seconds of the write's wait, health and the change feed keep answering.
+        slowest = 0.0
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            t0 = time.monotonic()
+            assert requests.get(ledger.url + "/v1/health", timeout=5).status_code == 200
+            feed = requests.get(ledger.url + "/v1/changes", headers=token, timeout=5)
+            assert feed.status_code == 200 and feed.json()["changes"]
+            slowest = max(slowest, time.monotonic() - t0)
+        assert writer.is_alive() and "write" not in answers  # still waiting for the lock
+        assert slowest < 1.5, f"a read took {slowest:.2f} s while a write waited"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    writer.join(30)
+    assert answers["write"].status_code == 200 and answers["write"].json()["qty"] == 9
