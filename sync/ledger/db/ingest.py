@@ -214,10 +214,7 @@ class Batch:
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
         if amount:
-            if self._next_entry is None:
-                self._next_entry = self._first_entry_id()
-            entry = self._next_entry
-            self._next_entry += 1
+            entry = self._entry_id()
             self._journal.append(
                 (entry, event_id, debit, credit, amount, memo, ref, reverses, self.at)
             )
@@ -379,6 +376,16 @@ class Batch:
         ``sid`` aside, overlapping [t_in, t_out) (an open session has no end), ordered by
         kiosk, start and id. Sessions this batch made are already written when asked."""
         raise NotImplementedError
+
+    def _entry_id(self) -> int:
+        """The id of the next new journal entry. By default the batch's first entry takes
+        ``_first_entry_id`` and each next one +1 (a single writer); a backend with
+        concurrent writers hands out ids of its own (PostgreSQL: a sequence)."""
+        if self._next_entry is None:
+            self._next_entry = self._first_entry_id()
+        entry = self._next_entry
+        self._next_entry += 1
+        return entry
 
     def _first_entry_id(self) -> int:
         """The id the batch's first new journal entry gets (then +1 each)."""
