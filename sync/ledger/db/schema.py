@@ -248,7 +248,232 @@ _SQLITE: list[str] = [
 ]
 
 
-MIGRATIONS: list[Migration] = [Migration(sqlite=s) for s in _SQLITE] + [
+# The same migrations for PostgreSQL. Times stay ISO-8601 text and JSON stays text, as on
+# SQLite, so both backends hold the same values and compare them the same way; ids that
+# SQLite takes from MAX + 1 or AUTOINCREMENT come from sequences (concurrent writers).
+# Append-only tables refuse UPDATE and DELETE through a trigger, as SQLite's RAISE does.
+# Every text column compares byte by byte (COLLATE "C"), as SQLite's do, whatever the
+# server's locale: ISO times and ids sort and range the same on both backends.
+_POSTGRES: list[str] = [
+    """
+    CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT COLLATE "C");
+
+    CREATE TABLE sites (site_id TEXT COLLATE "C" PRIMARY KEY, data TEXT COLLATE "C" NOT NULL);
+    CREATE TABLE volunteers (
+        volunteer_id TEXT COLLATE "C" PRIMARY KEY,
+        kind TEXT COLLATE "C" NOT NULL DEFAULT 'V',
+        display_name TEXT COLLATE "C" NOT NULL DEFAULT '',
+        team TEXT COLLATE "C" NOT NULL DEFAULT '',
+        status TEXT COLLATE "C" NOT NULL DEFAULT 'active',
+        card_version INTEGER NOT NULL DEFAULT 1,
+        izhiyuan_id TEXT COLLATE "C"
+    );
+    CREATE TABLE card_versions (
+        volunteer_id TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        issued_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (volunteer_id, version)
+    );
+    CREATE TABLE staff_pins (staff_id TEXT COLLATE "C" PRIMARY KEY, pin_hash TEXT COLLATE "C" NOT NULL);
+    CREATE TABLE activities (activity_id TEXT COLLATE "C" PRIMARY KEY, site_id TEXT COLLATE "C" NOT NULL, data TEXT COLLATE "C" NOT NULL);
+    CREATE TABLE catalog (item_id TEXT COLLATE "C" PRIMARY KEY, data TEXT COLLATE "C" NOT NULL);
+
+    CREATE TABLE kiosks (
+        kiosk_id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL,
+        site_id TEXT COLLATE "C" NOT NULL,
+        token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+        acked_seq BIGINT NOT NULL DEFAULT 0,
+        enrolled_at TEXT COLLATE "C" NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE enrollment_codes (
+        code_hash TEXT COLLATE "C" PRIMARY KEY,
+        site_id TEXT COLLATE "C" NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL,
+        used_at TEXT COLLATE "C",
+        kiosk_id TEXT COLLATE "C"
+    );
+
+    CREATE TABLE events (
+        kiosk_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        type TEXT COLLATE "C" NOT NULL,
+        occurred_at TEXT COLLATE "C" NOT NULL,
+        clock_offset_ms BIGINT NOT NULL,
+        actor TEXT COLLATE "C" NOT NULL,
+        payload TEXT COLLATE "C" NOT NULL,
+        received_at TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        reason TEXT COLLATE "C",
+        digest TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (kiosk_id, seq)
+    );
+    CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+    END;
+    $$;
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        FOR EACH ROW EXECUTE FUNCTION refuse_change('events are append-only');
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION refuse_change('events are append-only');
+
+    CREATE TABLE conflicts (
+        kiosk_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        body TEXT COLLATE "C" NOT NULL,
+        digest TEXT COLLATE "C" NOT NULL,
+        received_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (kiosk_id, seq)
+    );
+
+    CREATE SEQUENCE journal_entry_id_seq;
+    CREATE TABLE journal (
+        entry_id BIGINT PRIMARY KEY DEFAULT nextval('journal_entry_id_seq'),
+        event_id TEXT COLLATE "C",
+        debit TEXT COLLATE "C" NOT NULL,
+        credit TEXT COLLATE "C" NOT NULL,
+        amount BIGINT NOT NULL CHECK (amount >= 0),
+        memo TEXT COLLATE "C" NOT NULL,
+        ref TEXT COLLATE "C",
+        reverses BIGINT REFERENCES journal (entry_id),
+        posted_at TEXT COLLATE "C" NOT NULL
+    );
+    ALTER SEQUENCE journal_entry_id_seq OWNED BY journal.entry_id;
+    CREATE INDEX journal_by_ref ON journal (ref);
+    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        FOR EACH ROW EXECUTE FUNCTION
+        refuse_change('journal entries are never changed: post a reversing entry');
+    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        FOR EACH ROW EXECUTE FUNCTION
+        refuse_change('journal entries are never deleted: post a reversing entry');
+
+    CREATE TABLE balances (
+        volunteer_id TEXT COLLATE "C" PRIMARY KEY,
+        balance BIGINT NOT NULL DEFAULT 0,
+        minutes_total BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE stock (
+        site_id TEXT COLLATE "C" NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        qty BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (site_id, item_id)
+    );
+    CREATE TABLE sessions (
+        session_id TEXT COLLATE "C" PRIMARY KEY,
+        volunteer_id TEXT COLLATE "C" NOT NULL,
+        kiosk_id TEXT COLLATE "C" NOT NULL,
+        site_id TEXT COLLATE "C" NOT NULL,
+        activity_id TEXT COLLATE "C" NOT NULL,
+        signed_in_at TEXT COLLATE "C" NOT NULL,
+        signed_out_at TEXT COLLATE "C",
+        minutes BIGINT,
+        credited_minutes BIGINT NOT NULL DEFAULT 0,
+        points BIGINT NOT NULL DEFAULT 0,
+        status TEXT COLLATE "C" NOT NULL DEFAULT 'open',
+        entry_id BIGINT,
+        t_in_ms BIGINT NOT NULL,
+        t_out_ms BIGINT
+    );
+    CREATE INDEX sessions_by_volunteer ON sessions (volunteer_id, signed_in_at);
+    CREATE TABLE redemptions (
+        redemption_id TEXT COLLATE "C" PRIMARY KEY,
+        volunteer_id TEXT COLLATE "C" NOT NULL,
+        kiosk_id TEXT COLLATE "C" NOT NULL,
+        site_id TEXT COLLATE "C" NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        cost BIGINT NOT NULL,
+        stocked INTEGER NOT NULL,
+        status TEXT COLLATE "C" NOT NULL DEFAULT 'done',
+        entry_id BIGINT NOT NULL
+    );
+
+    -- One row per (kind, key) at its latest cursor. Cursors come from one sequence, taken
+    -- under a transaction-level advisory lock held to commit, so they grow in commit order.
+    CREATE SEQUENCE changes_cursor_seq;
+    CREATE TABLE changes (
+        cursor BIGINT NOT NULL UNIQUE,
+        kind TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        data TEXT COLLATE "C" NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, key)
+    );
+
+    CREATE TABLE exceptions (
+        exception_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind TEXT COLLATE "C" NOT NULL,
+        ref TEXT COLLATE "C" NOT NULL,
+        volunteer_id TEXT COLLATE "C",
+        site_id TEXT COLLATE "C",
+        kiosk_id TEXT COLLATE "C",
+        event_id TEXT COLLATE "C",
+        detail TEXT COLLATE "C" NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        UNIQUE (kind, ref)
+    );
+    """,
+    """
+    CREATE TABLE volunteer_private (
+        volunteer_id TEXT COLLATE "C" PRIMARY KEY,
+        phone TEXT COLLATE "C" NOT NULL DEFAULT '',
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX volunteer_private_by_phone ON volunteer_private (phone);
+    CREATE TABLE catalog_images (
+        item_id TEXT COLLATE "C" PRIMARY KEY,
+        png BYTEA NOT NULL,
+        sha256 TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE stock_settings (
+        setting_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        site_id TEXT COLLATE "C" NOT NULL,
+        item_id TEXT COLLATE "C" NOT NULL,
+        qty_before BIGINT NOT NULL,
+        qty_after BIGINT NOT NULL,
+        note TEXT COLLATE "C" NOT NULL DEFAULT '',
+        set_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE card_reissues (
+        volunteer_id TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        reason TEXT COLLATE "C" NOT NULL DEFAULT '',
+        at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (volunteer_id, version)
+    );
+    """,
+    # A volunteer's sessions by start: the overlap check's range scan (PostgreSQL reads an
+    # index range by its second column directly; it needs no per-day seeks).
+    """
+    CREATE INDEX sessions_by_volunteer_start ON sessions (volunteer_id, t_in_ms);
+    DROP INDEX sessions_by_volunteer;
+    """,
+    """
+    CREATE TABLE volunteer_kiosks (
+        volunteer_id TEXT COLLATE "C" NOT NULL,
+        kiosk_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (volunteer_id, kiosk_id)
+    );
+    INSERT INTO volunteer_kiosks (volunteer_id, kiosk_id)
+        SELECT DISTINCT volunteer_id, kiosk_id FROM sessions ON CONFLICT DO NOTHING;
+    CREATE INDEX sessions_long ON sessions (volunteer_id)
+        WHERE t_out_ms IS NULL OR t_out_ms - t_in_ms > 86400000;
+    -- The month's 台账 reads sessions by sign-in time and events by type and time.
+    CREATE INDEX sessions_by_signed_in ON sessions (signed_in_at);
+    CREATE INDEX events_by_type_time ON events (type, occurred_at);
+    DROP INDEX journal_by_ref;
+    """,
+]
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(sqlite=s, postgres=pg) for s, pg in zip(_SQLITE, _POSTGRES, strict=True)
+] + [
     # Kiosk tokens can be revoked (who did it, when and why are kept); staff may be limited to
     # some sites (a staff member with no row here may act at every site, as before).
     Migration(
@@ -260,6 +485,15 @@ MIGRATIONS: list[Migration] = [Migration(sqlite=s) for s in _SQLITE] + [
             site_id TEXT NOT NULL,
             PRIMARY KEY (staff_id, site_id)
         ) WITHOUT ROWID;
+        """,
+        postgres="""
+        ALTER TABLE kiosks ADD COLUMN revoked_at TEXT COLLATE "C";
+        ALTER TABLE kiosks ADD COLUMN revoked_reason TEXT COLLATE "C" NOT NULL DEFAULT '';
+        CREATE TABLE staff_sites (
+            staff_id TEXT COLLATE "C" NOT NULL,
+            site_id TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (staff_id, site_id)
+        );
         """,
     ),
 ]

@@ -10,6 +10,7 @@ import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiosk.clock import Clock, ClockError, system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, public_key_of
@@ -29,9 +30,16 @@ from sync.ledger.security import new_token
 
 
 def key_path_for(db: str | Path) -> Path:
-    """The card signing key's file: beside a SQLite ledger; for a server database, in the
-    user data folder (where ``--db``'s default would put a file)."""
-    path = ledger_db.sqlite_path(db) or default_ledger_db()
+    """The card signing key's file: ``$KIOSK_LEDGER_KEY`` if set; else beside a SQLite
+    ledger; for a server database, ``<database name>.signing-key`` in the user data folder
+    (each API host that issues cards needs the file, or ``KIOSK_LEDGER_KEY`` pointing at it)."""
+    if os.environ.get("KIOSK_LEDGER_KEY"):
+        return Path(os.environ["KIOSK_LEDGER_KEY"])
+    path = ledger_db.sqlite_path(db)
+    if path is None:
+        name = urlsplit(str(db)).path.strip("/") or "ledger"
+        folder = default_ledger_db({k: v for k, v in os.environ.items() if k != "KIOSK_LEDGER_DB"})
+        path = folder.with_name(name)
     return path.with_name(path.name + ".signing-key")
 
 
@@ -63,6 +71,14 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
         help="SQLite durability: FULL survives power loss with every acknowledged batch",
     )
     p.add_argument("--log-level", default="warning")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API processes sharing the port (for a PostgreSQL ledger: several processes,"
+        " or several hosts, may serve one database)",
+    )
     p = sub.add_parser(
         "enroll-code", parents=[common], help="print a one-time enrollment code for a site"
     )
@@ -116,6 +132,7 @@ def init(
         out.write(f"ledger already initialised: {db}\n")
     else:
         keys = generate_keypair()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(keys.private_key + "\n")
@@ -205,6 +222,11 @@ def _serve(db: str, args: argparse.Namespace, clock: Clock) -> int:
     store = open_db(db, **options)
     if not store.public_key:
         return _err(f"ledger {db} has no signing key: run `kiosk-ledger init --db {db}`")
+    if args.workers > 1:
+        store.close()
+        from sync.ledger.ops import serve
+
+        return serve.run_workers(db, options, args)
     store.start_maintenance()
     app = create_app(store, clock)
     logging.getLogger("sync.ledger").info("serving %s on %s:%s", db, args.host, args.port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,11 @@ from sync.ledger.staff.errors import AdminError
 
 def private_key(store: LedgerDB, default_path: Path | None = None) -> str:
     """The ledger's card signing key, read from the file ``kiosk-ledger init`` wrote."""
-    path = Path(store.meta("private_key_path") or default_path or "")
+    # KIOSK_LEDGER_KEY first: API hosts sharing one server database each keep the file
+    # where their own setup puts it, whatever path the host that ran init recorded.
+    path = Path(
+        os.environ.get("KIOSK_LEDGER_KEY") or store.meta("private_key_path") or default_path or ""
+    )
     if not str(path) or not path.is_file():
         raise AdminError(
             f"找不到发卡密钥 / the card signing key file is missing ({path}):"

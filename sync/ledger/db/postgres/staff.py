@@ -1,0 +1,309 @@
+"""What staff tools read and write on PostgreSQL (``LedgerDB.read()`` and ``.write()``), the
+same rows as on SQLite. Phone numbers sit in ``volunteer_private``, which nothing that
+builds feed rows or kiosk answers reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sync.ledger.db.base import Person
+from sync.ledger.db.ingest import Dirty
+from sync.ledger.db.postgres.ingest import (
+    Feed,
+    emit_dirty,
+    lock_key,
+    put_activities,
+    put_catalog,
+    take_locks,
+)
+from sync.ledger.db.sqlite.staff import volunteer_feed
+from sync.ledger.wirejson import dumps_sorted
+
+_PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
+_SESSION_KEYS = (
+    "session_id",
+    "volunteer_id",
+    "kiosk_id",
+    "site_id",
+    "activity_id",
+    "signed_in_at",
+    "signed_out_at",
+    "minutes",
+    "credited_minutes",
+    "points",
+    "status",
+)
+_JOURNAL_KEYS = (
+    "entry_id",
+    "debit",
+    "credit",
+    "amount",
+    "memo",
+    "ref",
+    "reverses",
+    "posted_at",
+    "occurred_at",
+    "kiosk_id",
+    "actor",
+    "payload",
+)
+
+
+class PgStaffRead:
+    def __init__(self, cur):
+        self.cur = cur
+
+    def _all(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        self.cur.execute(sql, params)
+        return self.cur.fetchall()
+
+    # -- reference data ---------------------------------------------------------------------
+
+    def people(self) -> list[Person]:
+        return [
+            Person(*r) for r in self._all(f"SELECT {_PERSON} FROM volunteers ORDER BY volunteer_id")
+        ]
+
+    def phones(self) -> dict[str, str]:
+        return dict(
+            self._all("SELECT volunteer_id, phone FROM volunteer_private WHERE phone <> ''")
+        )
+
+    def sites(self) -> dict[str, dict[str, Any]]:
+        return {k: json.loads(d) for k, d in self._all("SELECT site_id, data FROM sites")}
+
+    def staff_sites(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for staff, site in self._all("SELECT staff_id, site_id FROM staff_sites"):
+            out.setdefault(staff, set()).add(site)
+        return out
+
+    def activities(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(d) for (d,) in self._all("SELECT data FROM activities ORDER BY activity_id")
+        ]
+
+    def activity_ids(self, prefix: str) -> set[str]:
+        return {
+            r[0]
+            for r in self._all(
+                "SELECT activity_id FROM activities WHERE left(activity_id, %s) = %s",
+                (len(prefix), prefix),
+            )
+        }
+
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        return {
+            k: json.loads(d)
+            for k, d in self._all("SELECT item_id, data FROM catalog ORDER BY item_id")
+        }
+
+    def catalog_item(self, item_id: str) -> dict[str, Any] | None:
+        rows = self._all("SELECT data FROM catalog WHERE item_id = %s", (item_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def stock(self) -> dict[tuple[str, str], int]:
+        return {
+            (s, i): q
+            for s, i, q in self._all(
+                "SELECT site_id, item_id, qty FROM stock ORDER BY site_id, item_id"
+            )
+        }
+
+    def image(self, item_id: str) -> tuple[bytes, str] | None:
+        rows = self._all("SELECT png, sha256 FROM catalog_images WHERE item_id = %s", (item_id,))
+        return (bytes(rows[0][0]), rows[0][1]) if rows else None
+
+    # -- the month's 台账 --------------------------------------------------------------------
+
+    def sessions_from(self, lo: str, hi: str) -> list[dict[str, Any]]:
+        return [
+            dict(zip(_SESSION_KEYS, r, strict=True))
+            for r in self._all(
+                f"SELECT {', '.join(_SESSION_KEYS)} FROM sessions"
+                " WHERE signed_in_at >= %s AND signed_in_at < %s"
+                " ORDER BY signed_in_at, session_id",
+                (lo, hi),
+            )
+        ]
+
+    def corrected_sessions(self) -> set[str]:
+        found = set()
+        for (payload,) in self._all(
+            "SELECT payload FROM events WHERE type = 'attendance.correct' AND status = 'accepted'"
+        ):
+            sid = json.loads(payload).get("session_id")
+            if isinstance(sid, str):
+                found.add(sid)
+        return found
+
+    def overlapping_sessions(self) -> set[str]:
+        found: set[str] = set()
+        for (detail,) in self._all(
+            "SELECT detail FROM exceptions WHERE kind = 'overlapping_sessions'"
+        ):
+            found.update(json.loads(detail).get("sessions", []))
+        return found
+
+    def journal(self) -> list[dict[str, Any]]:
+        out = []
+        for r in self._all(
+            "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses,"
+            " j.posted_at, e.occurred_at, e.kiosk_id, e.actor, e.payload"
+            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
+        ):
+            d = dict(zip(_JOURNAL_KEYS, r, strict=True))
+            d["payload"] = json.loads(d["payload"]) if d["payload"] else {}
+            out.append(d)
+        return out
+
+    def accepted_events(
+        self, types: tuple[str, ...], lo: str, hi: str
+    ) -> list[tuple[str, str, str, str, str, Any]]:
+        found = self._all(
+            "SELECT id, kiosk_id, type, occurred_at, actor, payload FROM events"
+            " WHERE status = 'accepted' AND type = ANY(%s) AND occurred_at >= %s"
+            " AND occurred_at < %s ORDER BY occurred_at, kiosk_id, seq",
+            (list(types), lo, hi),
+        )
+        return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in found]
+
+    def redemptions(self) -> dict[str, tuple[str, str, str]]:
+        return {
+            r[0]: tuple(r[1:])
+            for r in self._all("SELECT redemption_id, status, site_id, item_id FROM redemptions")
+        }
+
+    def stock_settings(self) -> list[tuple[str, str, int, int, str, str]]:
+        return self._all(
+            "SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
+            " ORDER BY setting_id"
+        )
+
+    def exception_rows(self) -> list[tuple]:
+        return self._all(
+            "SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
+            " created_at FROM exceptions ORDER BY exception_id"
+        )
+
+
+class PgStaffWrite(PgStaffRead):
+    """Inside one write transaction; ``finish`` sends the stock levels set to the feed."""
+
+    def __init__(self, cur):
+        super().__init__(cur)
+        self.feed = Feed(cur)
+        self._locks: set[int] = set()
+        self._stock_set: set[tuple[str, str]] = set()
+
+    def put_people(self, people: list[Person], at: str) -> None:
+        self.cur.executemany(
+            f"INSERT INTO volunteers ({_PERSON}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (volunteer_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
+            " team = EXCLUDED.team, status = EXCLUDED.status, izhiyuan_id = EXCLUDED.izhiyuan_id",
+            [
+                (
+                    p.volunteer_id,
+                    p.kind,
+                    p.display_name,
+                    p.team,
+                    p.status,
+                    p.card_version,
+                    p.izhiyuan_id,
+                )
+                for p in people
+            ],
+        )
+        self.cur.executemany(
+            "INSERT INTO card_versions (volunteer_id, version, issued_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(p.volunteer_id, p.card_version, at) for p in people],
+        )
+        ids = sorted({p.volunteer_id for p in people})
+        held = [
+            Person(*r)
+            for r in self._all(
+                f"SELECT {_PERSON} FROM volunteers WHERE volunteer_id = ANY(%s)", (ids,)
+            )
+        ]
+        self.feed.put(
+            [("volunteer", p.volunteer_id, dumps_sorted(volunteer_feed(p)), 0) for p in held]
+        )
+
+    def put_phones(self, phones: list[tuple[str, str]], at: str) -> None:
+        self.cur.executemany(
+            "INSERT INTO volunteer_private (volunteer_id, phone, updated_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (volunteer_id) DO UPDATE SET phone = EXCLUDED.phone,"
+            " updated_at = EXCLUDED.updated_at",
+            [(vid, phone, at) for vid, phone in phones],
+        )
+
+    def reissue_card(self, volunteer_id: str, at: str, reason: str = "") -> int:
+        rows = self._all(
+            f"SELECT {_PERSON} FROM volunteers WHERE volunteer_id = %s FOR UPDATE",
+            (volunteer_id,),
+        )
+        if not rows:
+            raise KeyError(volunteer_id)
+        person = Person(*rows[0])
+        version = person.card_version + 1
+        self.cur.execute(
+            "UPDATE volunteers SET card_version = %s WHERE volunteer_id = %s",
+            (version, volunteer_id),
+        )
+        self.cur.execute(
+            "INSERT INTO card_versions (volunteer_id, version, issued_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (volunteer_id, version, at),
+        )
+        self.cur.execute(
+            "INSERT INTO card_reissues (volunteer_id, version, reason, at) VALUES (%s, %s, %s, %s)",
+            (volunteer_id, version, reason, at),
+        )
+        self.feed.emit(
+            "volunteer",
+            volunteer_id,
+            volunteer_feed(Person(**{**person.__dict__, "card_version": version})),
+        )
+        return version
+
+    def put_activity(self, activity: dict[str, Any], at: str) -> None:
+        put_activities(self.cur, self.feed, [(activity["activity_id"], activity)])
+
+    def put_catalog_item(self, item_id: str, data: dict[str, Any]) -> None:
+        take_locks(self.cur, {lock_key("item", item_id)}, self._locks)
+        put_catalog(self.cur, self.feed, item_id, data)
+
+    def put_image(self, item_id: str, png: bytes, sha256: str, at: str) -> None:
+        self.cur.execute(
+            "INSERT INTO catalog_images (item_id, png, sha256, updated_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (item_id) DO UPDATE SET png = EXCLUDED.png, sha256 = EXCLUDED.sha256,"
+            " updated_at = EXCLUDED.updated_at",
+            (item_id, png, sha256, at),
+        )
+
+    def set_stock(self, site_id: str, item_id: str, qty: int, note: str, at: str) -> int:
+        # The same lock a kiosk's batch takes for this stock level: a count set by staff and
+        # a redemption at the kiosk never interleave.
+        take_locks(self.cur, {lock_key("stock", f"{site_id}/{item_id}")}, self._locks)
+        rows = self._all(
+            "SELECT qty FROM stock WHERE site_id = %s AND item_id = %s", (site_id, item_id)
+        )
+        before_qty = rows[0][0] if rows else 0
+        self.cur.execute(
+            "INSERT INTO stock (site_id, item_id, qty) VALUES (%s, %s, %s)"
+            " ON CONFLICT (site_id, item_id) DO UPDATE SET qty = EXCLUDED.qty",
+            (site_id, item_id, qty),
+        )
+        self.cur.execute(
+            "INSERT INTO stock_settings (site_id, item_id, qty_before, qty_after, note, set_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (site_id, item_id, before_qty, qty, note, at),
+        )
+        self._stock_set.add((site_id, item_id))
+        return before_qty
+
+    def finish(self) -> None:
+        if self._stock_set:
+            emit_dirty(self.cur, self.feed, Dirty(stock=self._stock_set))
