@@ -36,6 +36,12 @@ def backends() -> list[str]:
     return wanted or list(BACKENDS)
 
 
+def only(*names: str) -> list[str]:
+    """For ``@pytest.mark.parametrize("backend", only("postgres"))``: a test about one
+    backend's own machinery, run when KIOSK_TEST_BACKENDS includes it."""
+    return [b for b in backends() if b in names]
+
+
 class _Owner(threading.Thread):
     """Starts the run's server and stops it at the end. The thread lives as long as the
     server: the server gets SIGINT should the run die (PR_SET_PDEATHSIG follows the thread
@@ -133,15 +139,18 @@ class Databases:
         # The ledger's schema, once per process rather than once per test. Until the
         # PostgreSQL backend exists there is nothing to migrate.
         try:
-            from sync.ledger.db.postgres import open_postgres  # noqa: F401
-
             from sync.ledger.db import open_db
+            from sync.ledger.db.postgres import open_postgres  # noqa: F401
         except ImportError:
             return
         open_db(url).close()
 
-    def new(self) -> str:
+    def new(self, empty: bool = False) -> str:
+        """A fresh database: the template's copy (the ledger's schema), or ``empty``."""
         name = f"{self.prefix}_{next(self._n)}"
+        if empty:
+            self._admin.execute(f'CREATE DATABASE "{name}"')
+            return _with_db(self.url, name)
         # FILE_COPY: a copy of the template's files, quicker than WAL_LOG on a server
         # that does not fsync.
         self._admin.execute(
@@ -181,8 +190,11 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def ledger_url(backend: str, tmp_path: Path, request) -> str:
-    """Where this test's ledger lives: a fresh SQLite file, or a fresh PostgreSQL database."""
+def ledger_url(backend: str, tmp_path: Path, request, monkeypatch) -> str:
+    """Where this test's ledger lives: a fresh SQLite file (``tmp_path/ledger.db``), or a
+    fresh PostgreSQL database, whose card signing key is then ``tmp_path/ledger.db.signing-key``
+    too (KIOSK_LEDGER_KEY: a server database has no folder of its own for it)."""
     if backend == "sqlite":
         return str(tmp_path / "ledger.db")
+    monkeypatch.setenv("KIOSK_LEDGER_KEY", str(tmp_path / "ledger.db.signing-key"))
     return request.getfixturevalue("pg_url")

@@ -39,13 +39,13 @@ class Clock:
 
 
 @pytest.fixture
-def world(tmp_path):
-    admin = make_demo_ledger(tmp_path / "l.db", tmp_path / "demo", "2026-11-29", lambda: START)
+def world(tmp_path, ledger_url):
+    admin = make_demo_ledger(ledger_url, tmp_path / "demo", "2026-11-29", lambda: START)
     cards = {
         p["volunteer_id"]: p["code"]
         for p in json.loads((tmp_path / "demo" / "roster.json").read_text(encoding="utf-8"))
     }
-    ledger = open_db(tmp_path / "l.db")
+    ledger = open_db(ledger_url)
     clock = Clock()
     app = create_app(ledger, clock=lambda: clock.now.astimezone(UTC))
     wire = Wire(app, random.Random(1))

@@ -127,8 +127,9 @@ class Ledger:
 
 
 @pytest.fixture
-def ledger(tmp_path):
-    db = tmp_path / "ledger.db"
+def ledger(tmp_path, backend, ledger_url):
+    """The demo ledger on this test's storage backend (each test runs once per backend)."""
+    db = tmp_path / "ledger.db" if backend == "sqlite" else ledger_url
     clock = Clock(datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
     admin = make_demo_ledger(db, tmp_path / "demo", DAY, clock)
     store = open_db(db)

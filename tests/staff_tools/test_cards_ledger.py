@@ -105,9 +105,11 @@ def test_cards_pdf_over_http(ledger, tmp_path):
     ) == ["V000101", "V000102"]
 
 
-def test_a_missing_signing_key_is_explained(ledger):
-    ledger.db.with_name(ledger.db.name + ".signing-key").rename(ledger.db.with_name("moved-key"))
-    ledger.store.set_meta(private_key_path=str(ledger.db.with_name("gone")))
+def test_a_missing_signing_key_is_explained(ledger, monkeypatch):
+    key = ledger.tmp / "ledger.db.signing-key"  # where the fixture's ledger keeps it
+    key.rename(ledger.tmp / "moved-key")
+    monkeypatch.delenv("KIOSK_LEDGER_KEY", raising=False)
+    ledger.store.set_meta(private_key_path=str(ledger.tmp / "gone"))
     code, _, err = ledger.run("cards", "--out", ledger.tmp / "c.pdf")
     assert code == 1 and "the card signing key file is missing" in err
 

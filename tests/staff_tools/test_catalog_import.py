@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 
 from PIL import Image
 
@@ -42,11 +41,8 @@ SITES = {
 
 
 def _feed_top(ledger) -> int:
-    return (
-        sqlite3.connect(ledger.db)
-        .execute("SELECT COALESCE(MAX(cursor), 0) FROM changes")
-        .fetchone()[0]
-    )
+    """The change feed's newest cursor (a full pull's next cursor)."""
+    return int(ledger.store.changes_since(None, 1_000_000).next_cursor.rsplit(".", 1)[1])
 
 
 def _picture(path, colour, size=(900, 600), fmt="JPEG"):

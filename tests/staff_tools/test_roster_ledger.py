@@ -4,7 +4,6 @@ never a delete, errors by row and column, and phone numbers that never reach a k
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from kiosk.core.codes import sign
 from sync.ledger.staff.cards import private_key
@@ -20,11 +19,8 @@ def _people(ledger) -> dict[str, dict]:
 
 
 def _feed_top(ledger) -> int:
-    return (
-        sqlite3.connect(ledger.db)
-        .execute("SELECT COALESCE(MAX(cursor), 0) FROM changes")
-        .fetchone()[0]
-    )
+    """The change feed's newest cursor (a full pull's next cursor)."""
+    return int(ledger.store.changes_since(None, 1_000_000).next_cursor.rsplit(".", 1)[1])
 
 
 def test_round_trip_upserts_on_id_and_a_second_import_changes_nothing(ledger, tmp_path):

@@ -51,8 +51,10 @@ class Site:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path):
-    proc = LedgerProcess(tmp_path / "ledger", day=DAY).start()
+def ledger(tmp_path: Path, backend: str, ledger_url: str):
+    """A real ledger process on this test's storage backend (run once per backend)."""
+    db = ledger_url if backend != "sqlite" else None
+    proc = LedgerProcess(tmp_path / "ledger", day=DAY, db=db).start()
     yield proc
     proc.stop()
 

@@ -14,6 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from kiosk.ui import flows
 from sync.agent import picture_path, sync_once
+from tests.dbpeek import rows
 
 
 def photo(colour: str) -> bytes:
@@ -119,7 +120,7 @@ def test_an_unreachable_picture_never_fails_the_round(ledger, make_site):
     upload(ledger, "oil-1l", "yellow")
     # The ledger's picture row goes missing (a restore from an older backup): 404 for it.
     store = ledger.store()
-    store.conn.execute("DELETE FROM catalog_images WHERE item_id = 'oil-1l'")  # SQLite's own
+    rows(store, "DELETE FROM catalog_images WHERE item_id = 'oil-1l'")
     store.close()
     assert site.kiosk.restock("S0001", "oil-1l", 1).ok
     result = sync_once(site.store, clock=site.clock)

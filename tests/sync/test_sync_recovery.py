@@ -20,6 +20,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pytest
 from conftest import DAY, act
 from fault_proxy import FaultProxy
 from invariants import assert_exactly_once, assert_figures_match
@@ -31,6 +32,7 @@ from kiosk.config import KioskConfig
 from kiosk.service import Kiosk
 from kiosk.store import Store
 from sync.agent import enroll, read_status, sync_once
+from tests.pg import only
 
 SHORT = (2.0, 5.0)
 
@@ -85,7 +87,11 @@ def kiosk_status(site) -> dict:
     return json.loads(out.getvalue())
 
 
-def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(ledger, make_site, tmp_path):
+# kiosk-ledger backup and restore copy a SQLite file (PostgreSQL: pg_dump, a replica).
+@pytest.mark.parametrize("backend", only("sqlite"))
+def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(
+    backend, ledger, make_site, tmp_path
+):
     proxy = FaultProxy(ledger.port)
     a = make_site(ledger, "service-center", url=proxy.url)
     b = make_site(ledger, "xiangshan-study")
@@ -137,7 +143,9 @@ def test_restore_of_an_older_backup_kiosks_resend_what_it_lacks(ledger, make_sit
     proxy.close()
 
 
-def test_an_idle_kiosk_past_the_backup_gets_a_full_snapshot(ledger, make_site, tmp_path):
+# kiosk-ledger backup and restore copy a SQLite file (PostgreSQL: pg_dump, a replica).
+@pytest.mark.parametrize("backend", only("sqlite"))
+def test_an_idle_kiosk_past_the_backup_gets_a_full_snapshot(backend, ledger, make_site, tmp_path):
     """B records nothing after the backup but pulls A's changes; after the restore A
     resends so much that the feed's numbers pass B's old cursor. B must still be given
     a full snapshot (a restored ledger is another feed), never a stale tail."""
