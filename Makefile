@@ -66,6 +66,11 @@ BENCH_ARGS ?=
 bench: deps
 	$(XVFB) $(VPY) bench/run_all.py $(BENCH_ARGS)
 
+# bench/bench_district.py's size: 1 is the district of issue 12 (200,000 volunteers, 10
+# million events; the first run builds it, long, kept in .bench-cache/); 0.01 for a look.
+DISTRICT_SCALE ?= 1
+export DISTRICT_SCALE
+
 LINT_PATHS := kiosk sync tests bench deploy devtools
 lint: deps
 	$(VPY) -m ruff check $(LINT_PATHS)

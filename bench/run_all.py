@@ -44,6 +44,12 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["bench/bench_ui.py", "--start", "result", "--scans", "20"],
     ),
     ("idle", ["bench/bench_idle.py"], ["bench/bench_idle.py", "--seconds", "15"]),
+    ("postgres", ["bench/bench_postgres.py"], ["bench/bench_postgres.py", "--quick"]),
+    (
+        "district",
+        ["bench/bench_district.py", "--scale", os.environ.get("DISTRICT_SCALE", "1")],
+        ["bench/bench_district.py", "--scale", "0.01"],
+    ),
 ]
 
 
