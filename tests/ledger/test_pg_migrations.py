@@ -102,3 +102,14 @@ def test_processes_starting_together_migrate_once(backend, pg_databases):
         for db in opened:
             db.close()
         pg_databases.drop(url)
+
+
+def test_an_unreachable_database_gets_a_clear_answer(backend, capsys):
+    from devtools.pgserver import free_port
+    from sync.ledger.ops.cli import main as ledger_main
+
+    url = f"postgresql://kiosk:secret@127.0.0.1:{free_port()}/ledger"
+    assert ledger_main(["enroll-code", "--db", url, "--site", "service-center"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the ledger database" in err and "无法连接台账数据库" in err
+    assert "secret" not in err  # never the password

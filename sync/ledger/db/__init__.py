@@ -29,6 +29,10 @@ class UnsupportedDatabase(ValueError):
     pass
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The database server did not answer (down, wrong address, refused login)."""
+
+
 def is_postgres(url: str | Path) -> bool:
     return str(url).startswith(POSTGRES_SCHEMES)
 
@@ -80,6 +84,7 @@ __all__ = [
     "StaffRead",
     "StaffWrite",
     "UnknownKiosk",
+    "DatabaseUnreachable",
     "UnsupportedDatabase",
     "exists",
     "is_postgres",

@@ -173,6 +173,13 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         backups=cfg.log_backups,
     )
     db = str(args.db or cfg.db_path())
+    try:
+        return _run(db, args, clock)
+    except ledger_db.DatabaseUnreachable as exc:
+        return _err(str(exc))
+
+
+def _run(db: str, args: argparse.Namespace, clock: Clock) -> int:
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
         path = ledger_db.sqlite_path(db)

@@ -497,4 +497,15 @@ class PostgresLedger:
 
 
 def open_postgres(url: str, **options: Any) -> PostgresLedger:
-    return PostgresLedger(url, **options)
+    try:
+        return PostgresLedger(url, **options)
+    except psycopg.OperationalError as exc:
+        from sync.ledger.db import DatabaseUnreachable
+
+        where = psycopg.conninfo.conninfo_to_dict(url)
+        where.pop("password", None)
+        raise DatabaseUnreachable(
+            f"无法连接台账数据库 / cannot reach the ledger database"
+            f" (host {where.get('host', 'localhost')}, port {where.get('port', '5432')},"
+            f" database {where.get('dbname', '?')}): {str(exc).strip().splitlines()[0]}"
+        ) from None
