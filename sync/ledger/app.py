@@ -18,7 +18,7 @@ from sync.ledger.api import sync as kiosk_wire
 from sync.ledger.api.bodylimit import BodyLimit, BodyTooLarge, too_large_body
 from sync.ledger.api.deps import error
 from sync.ledger.api.sync import MAX_BODY
-from sync.ledger.db import LedgerDB
+from sync.ledger.db import DatabaseUnreachable, LedgerDB
 from sync.ledger.staff.spreadsheet import MAX_FILE_BYTES
 from sync.protocol import PROTOCOL_VERSION, EnrollRequest, PushRequest
 
@@ -89,6 +89,17 @@ def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
             status_code=413,
             media_type="application/json",
             headers={"Connection": "close"},
+        )
+
+    @app.exception_handler(DatabaseUnreachable)
+    async def _database_unreachable(_request: Request, exc: DatabaseUnreachable) -> Response:
+        # A PostgreSQL server gone (a failover in progress): nothing was stored, a kiosk
+        # retries the same batch (503 is a temporary failure, DESIGN section 5).
+        log.warning("%s", exc)
+        return error(
+            503,
+            "database_unavailable",
+            "台账数据库暂时无法连接，请稍后重试 / the ledger database is unreachable, try again shortly",
         )
 
     app.include_router(kiosk_wire.router)  # the kiosk wire (DESIGN section 5)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 from conftest import DAY, act
 from invariants import assert_exactly_once, assert_figures_match
 from ledger_process import LedgerProcess
@@ -103,6 +104,14 @@ def test_primary_killed_mid_push_replica_promoted_nothing_lost_or_doubled(
             time.sleep(0.02)  # the kiosks' progress is only visible in their stores
         acked_at_kill = [s.store.acked_seq() for s in sites]
         primary.kill()
+        # While no server takes writes, the ledger says so (a 503 kiosks retry), promptly.
+        token = sites[0].store.setting("ledger_token")
+        down = requests.get(
+            f"{ledger.url}/v1/volunteers/V000101",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert down.status_code == 503 and down.json()["error"] == "database_unavailable"
         for i, site in enumerate(sites):  # people go on using the kiosks meanwhile
             act(site, ledger, random.Random(800 + i), 10)
         time.sleep(1.0)  # an outage: the pushes of that second fail and are retried

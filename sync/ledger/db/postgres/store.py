@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sync.ledger import security
 from sync.ledger.db.base import ChangePage, Enrolled, EnrollError, KioskRow, UnknownKiosk
@@ -79,9 +79,11 @@ class PostgresLedger:
     """``LedgerDB`` on a PostgreSQL database (``url``: ``postgresql://...``, libpq's form,
     several hosts and ``target_session_attrs`` included)."""
 
-    def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 30.0):
+    def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 5.0):
+        """``timeout``: how long a request waits for a pooled connection before the API
+        answers 503 (a server down, a failover under way): kiosks retry sooner than later."""
         self.url = url
-        with psycopg.connect(url, autocommit=True, connect_timeout=int(timeout)) as conn:
+        with psycopg.connect(url, autocommit=True, connect_timeout=30) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
             try:
                 migrate(_Target(conn))
@@ -109,8 +111,24 @@ class PostgresLedger:
     # -- transactions ------------------------------------------------------------------------
 
     @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; a server that is gone is DatabaseUnreachable (the API's 503,
+        which kiosks retry), whatever the statement was."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except RETRIED:
+            raise  # deadlock, serialisation failure: OperationalErrors that _retrying runs again
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            from sync.ledger.db import DatabaseUnreachable
+
+            raise DatabaseUnreachable(
+                f"无法连接台账数据库 / the ledger database is unreachable: {exc}"
+            ) from exc
+
+    @contextmanager
     def _write(self) -> Iterator[psycopg.Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
     def _retrying(self, work: Callable[[psycopg.Cursor], T]) -> T:
@@ -129,16 +147,16 @@ class PostgresLedger:
     @contextmanager
     def _snapshot(self) -> Iterator[psycopg.Cursor]:
         """Several statements that see one committed state, without waiting for writers."""
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield cur
 
     def _one(self, sql: str, params: tuple = ()) -> tuple | None:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(sql, params).fetchone()
 
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(sql, params).fetchall()
 
     def start_maintenance(self) -> threading.Event:
