@@ -165,8 +165,12 @@ def bench_backend(backend: str, scale, server, args, root: Path) -> None:
     try:
         pull_s, people = full_pull(ledger, db, root / backend)
         print(f"  {backend:8} full pull into a new kiosk: {pull_s:7.2f} s ({people:,} people)")
+        # The last full month of the history; a short history (a small --scale): its month.
         last_day = district.START + timedelta(days=manifest.days - 1)
-        month = (last_day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        month_day = last_day.replace(day=1) - timedelta(days=1)
+        if month_day < district.START:
+            month_day = district.START
+        month = month_day.strftime("%Y-%m")
         print(f"  {backend:8} 台账 export of {month}: {month_export(db, key, month, root):7.2f} s")
         ledger_db = open_db(db)
         try:

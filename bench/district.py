@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # devtools, ben
 
 from kiosk.core.points import PointsRule, session_points
 
-VERSION = 1  # bump when the district changes: a kept district of another version is rebuilt
+VERSION = 2  # bump when the district changes: a kept district of another version is rebuilt
 TZ = timezone(timedelta(hours=8))
 START = date(2025, 6, 2)  # a Monday
 DAY_OPEN, DAY_CLOSE = 8, 17  # the kiosks' day, local time
@@ -505,13 +505,22 @@ def _ingest_kiosks(url: str, scale: Scale, kiosks: list[dict], report: bool) -> 
         d = sent = 0
         while any(gen.seq < scale.per_kiosk for gen in gens):
             for gen in gens:
-                events = gen.day(d)[: max(0, scale.per_kiosk - gen.seq)]
+                room = scale.per_kiosk - gen.seq  # a kiosk's last day is cut to its share
+                if room <= 0:
+                    continue
+                events = gen.day(d)[:room]
                 sent += len(events)
                 for i in range(0, len(events), BATCH):
                     batch = events[i : i + BATCH]
                     when = datetime.fromisoformat(batch[-1]["occurred_at"]) + timedelta(seconds=5)
                     results, _acked = db.ingest(gen.kiosk_id, batch, when)
                     rejected += sum(1 for r in results if r["status"] != "accepted")
+                    if any(r["status"] != "accepted" for r in results):
+                        print(
+                            "  not accepted:",
+                            [r for r in results if r["status"] != "accepted"][:3],
+                            file=sys.stderr,
+                        )
             d += 1
             if d >= scale.days - 30:
                 raise RuntimeError(
