@@ -222,6 +222,11 @@ class PgBatch(Batch):
 
     # -- writes ----------------------------------------------------------------------------
 
+    def flush(self) -> None:
+        # Only writes: in pipeline mode they go out together and the batch waits once.
+        with self.cur.connection.pipeline():
+            super().flush()
+
     def _write(self, journal: list[tuple], balances: list[tuple], stock: list[tuple]) -> None:
         cur = self.cur
         if journal:

@@ -350,13 +350,7 @@ class PostgresLedger:
     def ingest(
         self, kiosk_id: str, events: list[Any], now: datetime
     ) -> tuple[list[dict[str, Any]], int]:
-        def work(cur: psycopg.Cursor) -> tuple[list[dict[str, Any]], int]:
-            # Pipeline mode: writes go out without waiting for each answer; a read waits
-            # only for what came before it. A batch costs a few dozen round trips.
-            with cur.connection.pipeline():
-                return ingest(rows.PgIngestTx(cur), kiosk_id, events, iso(now))
-
-        return self._retrying(work)
+        return self._retrying(lambda cur: ingest(rows.PgIngestTx(cur), kiosk_id, events, iso(now)))
 
     # -- reading ------------------------------------------------------------------------------
 
