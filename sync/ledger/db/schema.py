@@ -472,7 +472,8 @@ _POSTGRES: list[str] = [
 
 
 MIGRATIONS: list[Migration] = [
-    Migration(sqlite=s, postgres=pg) for s, pg in zip(_SQLITE, _POSTGRES, strict=True)
+    Migration(sqlite=s, postgres=_POSTGRES[i] if i < len(_POSTGRES) else None)
+    for i, s in enumerate(_SQLITE)
 ] + [
     # Kiosk tokens can be revoked (who did it, when and why are kept); staff may be limited to
     # some sites (a staff member with no row here may act at every site, as before).
