@@ -13,9 +13,6 @@ from sync.ledger.db import EnrollError, LedgerDB, Person, open_db
 from sync.ledger.staff import exports
 from tests.demo_ledger import make_demo_ledger
 
-# The PostgreSQL backend joins these tests when it lands (its engineer removes this line).
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
 NOW = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 09:00 in China, the demo day
 DAY = "2026-11-29"
 

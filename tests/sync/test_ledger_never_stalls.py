@@ -2,8 +2,9 @@
 blocking call runs in the thread pool, never on the event loop (DESIGN section 9), and
 reads never take the write lock.
 
-The write lock is held from outside the process (a second SQLite connection in a write
-transaction), so the ledger's own writer waits on it for as long as the test says.
+The write lock is held from outside the process (SQLite: a second connection in a write
+transaction; PostgreSQL: a session holding the stock row the write changes), so the
+ledger's own writer waits on it for as long as the test says.
 """
 
 from __future__ import annotations
@@ -15,11 +16,21 @@ import time
 import requests
 
 
-def test_health_and_the_feed_answer_while_a_write_waits_for_the_lock(ledger, make_site):
+def test_health_and_the_feed_answer_while_a_write_waits_for_the_lock(backend, ledger, make_site):
     site = make_site(ledger, "service-center")
     token = {"Authorization": f"Bearer {site.store.setting('ledger_token')}"}
-    holder = sqlite3.connect(ledger.db, isolation_level=None, timeout=1)
-    holder.execute("BEGIN IMMEDIATE")  # the ledger's writer now waits (its busy timeout: 10 s)
+    if backend == "sqlite":
+        holder = sqlite3.connect(ledger.db, isolation_level=None, timeout=1)
+        holder.execute("BEGIN IMMEDIATE")  # the ledger's writer now waits (busy timeout: 10 s)
+    else:
+        import psycopg
+
+        holder = psycopg.connect(str(ledger.db), autocommit=True)
+        holder.execute("BEGIN")
+        holder.execute(
+            "SELECT qty FROM stock WHERE site_id = 'service-center' AND item_id = 'towel'"
+            " FOR UPDATE"
+        )  # the stock count below waits for this row
     answers: dict[str, requests.Response] = {}
 
     def stock_count() -> None:  # a staff write: it needs the lock, so it waits
