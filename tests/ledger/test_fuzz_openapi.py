@@ -28,7 +28,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from sync.ledger.app import create_app
-from sync.ledger.db.sqlite.store import LedgerStore
+from sync.ledger.db.sqlite.store import SQLiteLedger
 from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -82,7 +82,9 @@ def from_schema(schema: dict[str, Any], spec: dict[str, Any], depth: int = 0) ->
         required = schema.get("required", [])
         return st.fixed_dictionaries(
             {k: from_schema(props[k], spec, depth + 1) for k in required if k in props},
-            optional={k: from_schema(v, spec, depth + 1) for k, v in props.items()},
+            optional={
+                k: from_schema(v, spec, depth + 1) for k, v in props.items() if k not in required
+            },
         )
     return any_json
 
@@ -91,7 +93,7 @@ def from_schema(schema: dict[str, Any], spec: dict[str, Any], depth: int = 0) ->
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz-openapi")
     admin = make_demo_ledger(root / "l.db", root / "demo", "2026-11-29", lambda: T0)
-    store = LedgerStore(root / "l.db")
+    store = SQLiteLedger(root / "l.db")
     client = TestClient(create_app(store, clock=lambda: T0), raise_server_exceptions=False)
     code = store.create_enrollment_code("service-center", T0)
     kiosk = client.post("/v1/enroll", json={"enrollment_code": code, "kiosk_name": "fuzz"}).json()
@@ -103,7 +105,7 @@ def env(tmp_path_factory):
 def operations() -> list[tuple[str, str]]:
     """Every (method, path) the app publishes; the spec needs no data, only an app."""
     with TemporaryDirectory() as tmp:
-        s = LedgerStore(Path(tmp) / "spec.db")
+        s = SQLiteLedger(Path(tmp) / "spec.db")
         spec = create_app(s).openapi()
         s.close()
     return sorted((m.upper(), p) for p, ops in spec["paths"].items() for m in ops)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import re
-import sqlite3
 from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
 from kiosk.core.codes import sign
+from sync.ledger.db import sqlite_path
 from sync.ledger.staff.cards import private_key
+from tests.dbpeek import rows
 from tests.staff_tools.helpers import TZ
 
 LINK = '=HYPERLINK("http://x","click")'
@@ -115,13 +116,19 @@ def test_a_control_character_already_stored_does_not_stop_the_month(ledger, tmp_
     """Values written before the entrances refused them (or by an old kiosk) still reach the
     台账, escaped, instead of the whole month failing with IllegalCharacterError."""
     hostile_month(ledger, tmp_path)
-    conn = sqlite3.connect(ledger.db)
-    conn.execute(
-        "UPDATE volunteers SET display_name = ? WHERE volunteer_id = 'V000101'", ("张\x07明",)
+    # Raw SQL: the entrances refuse these values now, so only the database can still hold
+    # them. PostgreSQL cannot store a NUL at all; there the team's value ends in a BEL.
+    end, escaped_end = ("\x00", "\\u0000") if sqlite_path(ledger.store.url) else ("\x07", "\\u0007")
+    rows(
+        ledger.store,
+        "UPDATE volunteers SET display_name = ? WHERE volunteer_id = 'V000101'",
+        ("张\x07明",),
     )
-    conn.execute("UPDATE volunteers SET team = ? WHERE volunteer_id = 'V000102'", ("\t=5+5\x00",))
-    conn.commit()
-    conn.close()
+    rows(
+        ledger.store,
+        "UPDATE volunteers SET team = ? WHERE volunteer_id = 'V000102'",
+        ("\t=5+5" + end,),
+    )
     out = tmp_path / "tz.xlsx"
     code, _, err = ledger.run("export", "--month", "2026-11", "--out", out)
     assert code == 0, err
@@ -132,14 +139,14 @@ def test_a_control_character_already_stored_does_not_stop_the_month(ledger, tmp_
         for c in row
         if isinstance(c.value, str)
     }
-    assert "张\\u0007明" in texts and "\t=5+5\\u0000" in texts
+    assert "张\\u0007明" in texts and "\t=5+5" + escaped_end in texts
     code, _, err = ledger.run(
         "export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv"
     )
     assert code == 0, err
     with next((tmp_path / "csv").glob("*志愿者汇总.csv")).open(encoding="utf-8-sig") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
-    assert "'\t=5+5\\u0000" in cells
+    assert "'\t=5+5" + escaped_end in cells
     r = ledger.client.get("/v1/admin/export?month=2026-11", headers=ledger.auth)
     assert r.status_code == 200, r.text
 

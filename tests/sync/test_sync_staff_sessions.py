@@ -4,10 +4,11 @@ and a real demo PIN (Argon2id keyed by the card) opens staff mode at an enrolled
 
 from __future__ import annotations
 
-import sqlite3
+import json
 
 from kiosk.staff import StaffGate
 from sync.agent import sync_once
+from tests.dbpeek import rows
 
 
 def test_staff_sessions_are_accepted_and_kept_by_the_ledger(ledger, make_site):
@@ -22,13 +23,18 @@ def test_staff_sessions_are_accepted_and_kept_by_the_ledger(ledger, make_site):
     gate.close("idle")
     result = sync_once(site.store, clock=site.clock)
     assert result["ok"] and site.store.pending_count() == 0, result
-    conn = sqlite3.connect(ledger.db)
-    rows = conn.execute(
-        "SELECT type, actor, json_extract(payload, '$.session_id') FROM events"
-        " WHERE type LIKE 'staff.%' ORDER BY seq"
-    ).fetchall()
-    conn.close()
-    assert rows == [
+    store = ledger.store()
+    try:
+        staff_events = [
+            (type_, actor, json.loads(payload)["session_id"])
+            for type_, actor, payload in rows(
+                store,
+                "SELECT type, actor, payload FROM events WHERE substr(type, 1, 6) = 'staff.' ORDER BY seq",
+            )
+        ]
+    finally:
+        store.close()
+    assert staff_events == [
         ("staff.session_open", "S0001", verdict.session_id),
         ("staff.session_close", "S0001", verdict.session_id),
     ]

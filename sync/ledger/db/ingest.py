@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from kiosk.core.text import line_ok
 from sync.ledger.rules.validate import (
     check,
     digest_and_fault,
@@ -67,8 +68,9 @@ def vol(volunteer_id: str) -> str:
 
 
 def _key(v: Any) -> bool:
-    """Could be the id of a volunteer, site or item (what a malformed event holds may not be)."""
-    return type(v) is str and 0 < len(v) <= 64 and text_ok(v)
+    """Could be the id of a volunteer, site or item (what a malformed event holds may not be:
+    PostgreSQL cannot even bind a NUL, so a rejected event's ids are looked up only if sound)."""
+    return type(v) is str and 0 < len(v) <= 64 and line_ok(v)
 
 
 def _null(v: Any) -> bool:
