@@ -83,7 +83,8 @@ screenshots: deps
 	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m kiosk.ui.screenshots --size $(SIZE) \
 	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
 
-# The Chinese manual for community workers as an A4 PDF (CJK font embedded), in docs/build.
+# The Chinese manual for community workers and an example of the volunteers' poster, as
+# A4 PDFs (CJK font embedded), in docs/build.
 docs: deps
 	$(VPY) -m devtools.docbuild --out docs/build
 

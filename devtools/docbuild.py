@@ -1,6 +1,7 @@
 """Markdown pages to print-ready A4 PDFs, with the kiosk's own CJK font embedded:
 
-    python -m devtools.docbuild --out docs/build            # what `make docs` runs
+    python -m devtools.docbuild --out docs/build            # what `make docs` runs: the
+                                                            # manual and an example poster
     python -m devtools.docbuild --out DIR docs/社工操作手册.md  # one page
 
 markdown-it-py turns the page into HTML as GitHub shows it (CommonMark with tables: lists
@@ -104,13 +105,43 @@ def build(source: Path, out_dir: Path) -> Path:
     return target
 
 
+def build_example_poster(out_dir: Path) -> Path:
+    """The volunteers' poster, made as a community makes it: `kiosk-ledger poster` on a
+    ledger (here the demo one, in a temporary folder)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from sync.ledger.ops.cli import main as ledger
+
+    target = out_dir / "志愿者海报.pdf"
+    with tempfile.TemporaryDirectory(prefix="docs-poster-") as tmp:
+        db = str(Path(tmp) / "ledger.db")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            ok = ledger(["demo-data", "--db", db, "--out", str(Path(tmp) / "demo"), "--no-cards"])
+            ok = ok or ledger(
+                ["poster", "--db", db, "--site", "xiangshan-study", "--out", str(target)]
+                + [
+                    "--community",
+                    "博凯社区新时代文明实践站",
+                    "--contact",
+                    "社工 李老师 0760-8888 0000",
+                ]
+            )
+    if ok != 0:
+        raise SystemExit(f"kiosk-ledger poster failed ({ok})")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", nargs="*", type=Path, help="Markdown pages (default: the manual)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "build")
     args = parser.parse_args(argv)
-    for source in args.pages or MANUALS:
-        target = build(source, args.out)
+    targets = [build(source, args.out) for source in args.pages or MANUALS]
+    if not args.pages:
+        targets.append(build_example_poster(args.out))
+    for target in targets:
         print(f"{target}  {target.stat().st_size // 1024} KB")
     return 0
 

@@ -35,6 +35,14 @@ PICTURES: tuple[tuple[str, str, str, int], ...] = (
     ("zh-Hans", "40-staff-settings", "kiosk-staff-settings.png", 640),
     ("zh-Hans", "41-camera-banner", "kiosk-camera-banner.png", 640),
 )
+# The screens on the volunteers' poster (kiosk-ledger poster): shipped with the ledger,
+# which has no Kivy to take them. (screenshot, picture in POSTER_DIR, width)
+POSTER_DIR = Path(__file__).resolve().parents[1] / "sync" / "ledger" / "staff" / "poster_images"
+POSTER: tuple[tuple[str, str, int], ...] = (
+    ("03-signed-in", "signed-in.png", 560),
+    ("05-signed-out", "signed-out.png", 560),
+    ("15-catalog", "catalog.png", 560),
+)
 # Fast octree keeps small areas of colour (the amber sync dot, the red refusal bar) true:
 # median cut at this size turned the amber dot grey-green, and colours carry meaning here.
 COLOURS = 128
@@ -59,18 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = [
         f"{lang}/{name}.png"
-        for lang, name, _, _ in PICTURES
+        for lang, name in [(p[0], p[1]) for p in PICTURES] + [("zh-Hans", p[0]) for p in POSTER]
         if not (args.shots / lang / f"{name}.png").exists()
     ]
     if missing:
         sys.stderr.write(f"not in {args.shots} (run `make screenshots`): {', '.join(missing)}\n")
         return 1
+    jobs = [
+        (args.shots / lang / f"{name}.png", args.out / out, w) for lang, name, out, w in PICTURES
+    ]
+    jobs += [
+        (args.shots / "zh-Hans" / f"{name}.png", POSTER_DIR / out, w) for name, out, w in POSTER
+    ]
     total = 0
-    for lang, name, out, width in PICTURES:
-        size = optimise(args.shots / lang / f"{name}.png", args.out / out, width)
+    for src, dest, width in jobs:
+        size = optimise(src, dest, width)
         total += size
-        print(f"{args.out / out}  {size // 1024} KB")
-    print(f"{len(PICTURES)} pictures, {total // 1024} KB")
+        print(f"{dest}  {size // 1024} KB")
+    print(f"{len(jobs)} pictures, {total // 1024} KB")
     return 0
 
 

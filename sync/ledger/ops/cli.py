@@ -103,6 +103,19 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
         "restore", parents=[common], help="restore a backup (stop the service first)"
     )
     backup_mod.add_restore_arguments(p)
+    p = sub.add_parser(
+        "poster", parents=[common], help="the volunteers' A4 poster to hang beside a kiosk (PDF)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("志愿者海报.pdf"), help="the PDF (default 志愿者海报.pdf)"
+    )
+    p.add_argument("--site", default=None, help="the kiosk's site, id or name: its name is printed")
+    p.add_argument(
+        "--community",
+        default=None,
+        help="the community's name (default: the community_name setting)",
+    )
+    p.add_argument("--contact", default=None, help="whom to ask (default: the contact setting)")
     from sync.ledger.ops import staff_cli
 
     staff_cli.add_parsers(sub, common)
@@ -174,12 +187,12 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     )
     db = str(args.db or cfg.db_path())
     try:
-        return _run(db, args, clock)
+        return _run(db, args, clock, cfg)
     except ledger_db.DatabaseUnreachable as exc:
         return _err(str(exc))
 
 
-def _run(db: str, args: argparse.Namespace, clock: Clock) -> int:
+def _run(db: str, args: argparse.Namespace, clock: Clock, cfg: LedgerConfig) -> int:
     if args.command == "restore":
         # Before the existence check: restoring onto a missing database is the disk-died case.
         path = ledger_db.sqlite_path(db)
@@ -203,6 +216,8 @@ def _run(db: str, args: argparse.Namespace, clock: Clock) -> int:
         if path is None:
             return _err(_NOT_FILE.format(db=db, what="backup"))
         return backup_mod.run_backup(path, args, now=clock())
+    if args.command == "poster":
+        return _poster(db, cfg, args)
     if args.command == "enroll-code":
         store = open_db(db)
         try:
@@ -218,6 +233,40 @@ def _run(db: str, args: argparse.Namespace, clock: Clock) -> int:
     if args.command in staff_cli.COMMANDS:
         return staff_cli.run(db, args, now=clock())
     raise AssertionError(args.command)
+
+
+def _poster(db: str, cfg: LedgerConfig, args: argparse.Namespace) -> int:
+    from sync.ledger.staff.poster import PosterText, write_poster
+
+    community = (args.community if args.community is not None else cfg.community_name).strip()
+    if not community:
+        return _err(
+            "请先设置社区名称 / set the community's name first: community_name in the ledger's "
+            "settings file, or --community"
+        )
+    site_name = ""
+    if args.site:
+        store = open_db(db)
+        try:
+            with store.read() as tx:
+                sites = tx.sites()
+        finally:
+            store.close()
+        wanted = args.site.strip()
+        found = [
+            data
+            for site_id, data in sites.items()
+            if wanted in (site_id, data.get("name_zh"), data.get("name_en"))
+        ]
+        if not found:
+            return _err(
+                f"没有这个站点 / unknown site {wanted!r}; known: {', '.join(sites) or 'none'}"
+            )
+        site_name = found[0].get("name_zh") or wanted
+    contact = args.contact if args.contact is not None else cfg.contact
+    out = write_poster(PosterText(community, contact.strip(), site_name), args.out)
+    sys.stdout.write(json.dumps({"ok": True, "out": str(out)}, ensure_ascii=False) + "\n")
+    return 0
 
 
 def _serve(db: str, args: argparse.Namespace, clock: Clock) -> int:

@@ -35,6 +35,8 @@ class LedgerConfig:
     )
     admin_token_file: str = ""  # where the staff (admin) token is kept, mode 0600; "" = nowhere
     enrollment_code_hours: float = 24.0  # lifetime of a one-time kiosk enrollment code
+    community_name: str = ""  # on the volunteers' poster: 博凯社区新时代文明实践站
+    contact: str = ""  # whom volunteers ask, on the poster: 社工 李老师 0760-8888 0000
     backup_dir: str = "/var/backups/volunteer-kiosk-ledger"  # put it on another disk
     backup_keep: int = 7  # newest backups kept
     backup_keep_daily: int = 31  # plus the newest backup of each of this many days
