@@ -110,6 +110,10 @@ def _row_errors(errors: list) -> list[dict[str, Any]]:
 async def roster_import(
     request: Request, filename: str = "", dry_run: bool = False, full: bool = False
 ) -> Response:
+    """Staff token. A roster sheet (.xlsx or .csv) as the body, as ``kiosk-ledger
+    import-roster``: ``dry_run`` shows what would change, ``full`` makes volunteers missing
+    from it inactive. Errors list row, column and message; nothing is written then."""
+
     def work(path: Path) -> Response:
         report = roster.import_roster(
             store_of(request), parse_roster(path), now_of(request), dry_run=dry_run, full=full
@@ -121,6 +125,7 @@ async def roster_import(
 
 @router.get("/v1/admin/volunteers")
 def roster_list(request: Request, with_phone: bool = False) -> Response:
+    """Staff token. The roster; ``with_phone=true`` adds phone numbers."""
     if (denied := staff_only(request)) is not None:
         return denied
     return json_response(
@@ -130,6 +135,8 @@ def roster_list(request: Request, with_phone: bool = False) -> Response:
 
 @router.post("/v1/admin/volunteers/{volunteer_id}/reissue")
 def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
+    """Staff token. A new card version for a lost card: kiosks refuse the old one after
+    their next sync. Answers the new card version and where its picture is."""
     if (denied := staff_only(request)) is not None:
         return denied
     try:
@@ -158,6 +165,8 @@ def cards_pdf(
     staff: bool = False,
     include_inactive: bool = False,
 ) -> Response:
+    """Staff token. An A4 PDF of wallet cards (``ids``, ``team``, ``staff``), as
+    ``kiosk-ledger cards``."""
     if (denied := staff_only(request)) is not None:
         return denied
     wanted = [i.strip().upper() for i in ids.split(",") if i.strip()] or None
@@ -177,6 +186,7 @@ def cards_pdf(
 
 @router.get("/v1/admin/cards/{volunteer_id}.png")
 def card_png(volunteer_id: str, request: Request) -> Response:
+    """Staff token. One volunteer's card as a PNG, for sending to a phone."""
     if (denied := staff_only(request)) is not None:
         return denied
     from sync.ledger.staff.card_image import card_image
@@ -197,6 +207,7 @@ def card_png(volunteer_id: str, request: Request) -> Response:
 async def activities_import(
     request: Request, filename: str = "", dry_run: bool = False
 ) -> Response:
+    """Staff token. An activities sheet as the body, as ``kiosk-ledger import-activities``."""
     store = store_of(request)
 
     def work(path: Path) -> Response:
@@ -215,6 +226,7 @@ async def activities_import(
 def activities_list(
     request: Request, month: str | None = None, site: str | None = None
 ) -> Response:
+    """Staff token. The activities, optionally of one ``month`` and ``site``."""
     if (denied := staff_only(request)) is not None:
         return denied
     return json_response(
@@ -256,6 +268,7 @@ def _activity_add(request: Request, raw: bytes) -> Response:
 
 @router.get("/v1/admin/catalog")
 def catalog_list(request: Request) -> Response:
+    """Staff token. The rewards with their stock per site."""
     if (denied := staff_only(request)) is not None:
         return denied
     return json_response({"items": catalog.list_items(store_of(request))})
@@ -323,6 +336,8 @@ def _catalog_upsert(item_id: str, request: Request, raw: bytes) -> Response:
 
 @router.put("/v1/admin/catalog/{item_id}/image")
 async def catalog_image(item_id: str, request: Request) -> Response:
+    """Staff token. A reward's picture (JPG or PNG) as the body, fitted onto a white
+    256 x 256 PNG; kiosks fetch it after their next sync."""
     return await _with_body(request, lambda raw: _catalog_image(item_id, request, raw))
 
 
@@ -365,6 +380,8 @@ def _stock_set(request: Request, raw: bytes) -> Response:
 
 @router.get("/v1/admin/export")
 def export_month(request: Request, month: str, format: str = "xlsx") -> Response:
+    """Staff token. The month's 台账 (``month=YYYY-MM``) as XLSX, or with ``format=csv`` a
+    zip of one CSV per sheet, as ``kiosk-ledger export``."""
     if (denied := staff_only(request)) is not None:
         return denied
     try:
@@ -388,6 +405,8 @@ def export_month(request: Request, month: str, format: str = "xlsx") -> Response
 
 @router.get("/v1/admin/export-ivolunteer")
 def export_ivolunteer(request: Request, month: str, encoding: str = "utf-8-sig") -> Response:
+    """Staff token. The month's hours per volunteer per activity as a CSV for i志愿, as
+    ``kiosk-ledger export-ivolunteer``."""
     if (denied := staff_only(request)) is not None:
         return denied
     if encoding not in ("utf-8-sig", "gbk"):

@@ -13,6 +13,7 @@ router = APIRouter()
 
 @router.get("/v1/images/{item_id}.png")
 def item_image(item_id: str, request: Request) -> Response:
+    """Kiosk or staff token. A reward's picture, 256 x 256 PNG, with an ETag of its SHA-256."""
     if (denied := kiosk_or_staff(request)) is not None:
         return denied
     found = catalog.image(store_of(request), item_id)

@@ -83,6 +83,7 @@ def parse_json(raw: bytes) -> tuple[Any, Response | None]:
 
 @router.get("/v1/health")
 def health(request: Request) -> dict:
+    """No token. The service is up and its database answers: ``{status: "ok", ...}``."""
     return {
         "status": "ok",
         "protocol": PROTOCOL_VERSION,
@@ -95,6 +96,8 @@ def health(request: Request) -> dict:
     "/v1/enroll", responses={200: {"model": EnrollResponse}}, openapi_extra=_body(EnrollRequest)
 )
 async def enroll(request: Request) -> Response:
+    """A kiosk joins with a one-time enrollment code (``kiosk-ledger enroll-code``) and gets
+    its id, its token, its site and the community's public key. docs/protocol.md."""
     raw, err = await raw_body(request)
     if err:
         return err
@@ -138,6 +141,9 @@ def _enroll(request: Request, raw: bytes) -> Response:
     "/v1/events", responses={200: {"model": PushResponse}}, openapi_extra=_body(PushRequest)
 )
 async def push(request: Request) -> Response:
+    """Kiosk token. A batch of up to 500 events in seq order; each event's status, and
+    acked_seq, the highest contiguous seq the ledger holds. Idempotent: a resent batch
+    changes nothing. docs/protocol.md."""
     raw, err = await raw_body(request)
     if err:
         return err
@@ -185,6 +191,9 @@ def _push(request: Request, raw: bytes) -> Response:
 def changes(
     request: Request, since: str | None = None, limit: int = Query(5000, ge=1, le=MAX_PAGE)
 ) -> Response:
+    """Kiosk or staff token. The change feed after ``since``: roster, card versions,
+    activities, catalog, stock, balances, staff credentials. An unknown cursor answers
+    ``reset: true`` and a full snapshot. docs/protocol.md."""
     if (denied := kiosk_or_staff(request)) is not None:
         return denied
     store = store_of(request)
@@ -202,6 +211,7 @@ def changes(
 
 @router.get("/v1/volunteers/{volunteer_id}")
 def volunteer(volunteer_id: str, request: Request) -> Response:
+    """Kiosk or staff token. One volunteer's display name, balance and minutes."""
     if (denied := kiosk_or_staff(request)) is not None:
         return denied
     found = store_of(request).volunteer(volunteer_id)
@@ -212,6 +222,9 @@ def volunteer(volunteer_id: str, request: Request) -> Response:
 
 @router.get("/v1/exceptions")
 def exceptions(request: Request, kind: str | None = None) -> Response:
+    """Staff token: every exception (overdrafts, overlapping sessions, conflicts, rejected
+    events, stock below zero), optionally of one ``kind``. Kiosk token: its own site's
+    newest 200, cut to what the staff page shows."""
     store: LedgerDB = store_of(request)
     if is_staff(request):
         return json_response(
