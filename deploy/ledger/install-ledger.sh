@@ -47,7 +47,8 @@ DOMAIN=""
 PORT=8470
 KEEP_RELEASES=3
 UNITS=(volunteer-kiosk-ledger.service volunteer-kiosk-ledger-backup.service volunteer-kiosk-ledger-backup.timer)
-DEB_PACKAGES=(python3-venv sqlite3)
+# libpango*: WeasyPrint's text layout, for kiosk-ledger poster
+DEB_PACKAGES=(python3-venv sqlite3 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -111,6 +111,10 @@ def test_the_command_refuses_without_a_community_or_with_an_unknown_site(
     argv = ["poster", "--db", str(ledger.db), "--community", "博凯社区", "--site", "月球站"]
     assert main([*argv, "--out", str(out)]) == 2
     assert "unknown site" in capsys.readouterr().err and not out.exists()
+    # A folder that cannot be made: one line saying so, no traceback.
+    (tmp_path / "a-file").write_text("x")
+    assert main([*argv[:-2], "--out", str(tmp_path / "a-file" / "p.pdf")]) == 2
+    assert "cannot write the poster" in capsys.readouterr().err
 
 
 def test_the_poster_pictures_are_the_ones_the_docs_images_tool_makes():

@@ -264,7 +264,11 @@ def _poster(db: str, cfg: LedgerConfig, args: argparse.Namespace) -> int:
             )
         site_name = found[0].get("name_zh") or wanted
     contact = args.contact if args.contact is not None else cfg.contact
-    out = write_poster(PosterText(community, contact.strip(), site_name), args.out)
+    try:
+        out = write_poster(PosterText(community, contact.strip(), site_name), args.out)
+    except (ImportError, OSError) as exc:
+        # WeasyPrint missing, or Debian's Pango libraries (deploy/ledger/install-ledger.sh).
+        return _err(f"无法生成海报 / cannot write the poster: {exc}")
     sys.stdout.write(json.dumps({"ok": True, "out": str(out)}, ensure_ascii=False) + "\n")
     return 0
 
