@@ -44,7 +44,7 @@ def test_the_poster_is_one_a4_sheet_in_three_languages(tmp_path):
         "簽到",
         "Signin",
         "签退",
-        "積分兌換",
+        "換領",
         "Rewards",
         "颜色和声音",
         "绿色",
@@ -58,11 +58,23 @@ def test_the_poster_is_one_a4_sheet_in_three_languages(tmp_path):
     assert len(images) == 3, "a picture of the screen for each step"
 
 
+def test_the_poster_names_the_rewards_button_as_the_kiosk_shows_it():
+    """The ledger reads the label from the kiosk's catalogs without Kivy; compared here
+    with what the kiosk's own i18n reads, in each language."""
+    from kiosk.ui import i18n
+    from sync.ledger.staff.poster import REWARDS_BUTTON
+
+    page = poster_html(PosterText("博凯社区", ""))
+    for lang, quoted in (("zh-Hans", "“{}”"), ("zh-Hant", "「{}」"), ("en", "<b>{}</b>")):
+        label = {m.id: m.string for m in i18n.read_catalog(lang)}[REWARDS_BUTTON]
+        assert label and quoted.format(label) in page, (lang, label)
+
+
 def test_without_a_contact_it_sends_people_to_the_desk():
     page = poster_html(PosterText("博凯社区", ""))
     assert (
-        "请到服务台找工作人员" in page
-        and "Ask at the desk" in page
+        "请到前台找工作人员" in page
+        and "Ask staff at the front desk" in page
         and '<div class="where">博凯社区</div>' in page
     )
 

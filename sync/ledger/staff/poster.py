@@ -10,6 +10,7 @@ lays the page out and embeds the kiosk's CJK font, so it prints the same anywher
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,19 @@ FONTS = ASSETS / "fonts"
 PICTURES = Path(__file__).resolve().parent / "poster_images"
 # The screens the poster shows, made from `make screenshots` by devtools/docs_images.py.
 PICTURE_NAMES = ("signed-in.png", "signed-out.png", "catalog.png")
+# The kiosk's own catalogs: the poster names the home screen's button as the kiosk shows it.
+KIOSK_LOCALE = Path(__file__).resolve().parents[3] / "kiosk" / "ui" / "locale"
+REWARDS_BUTTON = "home.rewards"
+
+
+def kiosk_label(msgid: str, lang: str) -> str:
+    """One message of the kiosk's catalog (``zh_Hans``, ``zh_Hant``, ``en``), read from its
+    .po file: the ledger has no Kivy and no gettext set up for the kiosk's domain."""
+    po = (KIOSK_LOCALE / lang / "LC_MESSAGES" / "kiosk.po").read_text(encoding="utf-8")
+    found = re.search(rf'^msgid "{re.escape(msgid)}"\nmsgstr "((?:[^"\\]|\\.)*)"$', po, re.M)
+    if found is None:
+        raise LookupError(f"{msgid} is not in the kiosk's {lang} catalog")
+    return found.group(1).replace('\\"', '"')
 
 
 @dataclass(frozen=True)
@@ -48,20 +62,22 @@ def poster_html(text: PosterText) -> str:
         )
     else:
         ask = _lines(
-            "有问题、没有卡、卡丢了，请到服务台找工作人员",
-            "有問題、沒有卡、卡丟了，請到服務台找工作人員",
-            "Questions, no card, a lost card? Ask at the desk.",
+            "有问题、没有卡、卡丢了，请到前台找工作人员",
+            "有問題、沒有卡、卡丟了，請到櫃檯找工作人員",
+            "Questions, no card, a lost card? Ask staff at the front desk.",
         )
     pic = {name: (PICTURES / name).as_uri() for name in PICTURE_NAMES}
+    button = {lang: esc(kiosk_label(REWARDS_BUTTON, lang)) for lang in ("zh_Hans", "zh_Hant", "en")}
     steps = [
         (
             "1",
             pic["signed-in.png"],
-            _lines("签到：出示志愿者码", "簽到：出示志願者碼", "Sign in: show your volunteer card"),
+            _lines("签到：出示志愿者卡", "簽到：出示義工卡", "Sign in: show your volunteer card"),
             _lines(
-                "把卡上的二维码对准摄像头，或用扫码枪扫一下。屏幕变绿就签好了。",
-                "把卡上的二維碼對準鏡頭，或用掃碼槍掃一下。屏幕變綠就簽好了。",
-                "Hold the QR code up to the camera or the scanner. Green means done.",
+                "把卡上或手机上的二维码对准摄像头，或用扫码枪扫一下。屏幕变绿就签好了。",
+                "把卡上或手機上的二維碼對準鏡頭，或用掃描器掃一下。螢幕變綠就簽好了。",
+                "Hold the QR code, on the card or a phone, up to the camera or the scanner."
+                " Green means done.",
                 "small",
             ),
         ),
@@ -75,7 +91,7 @@ def poster_html(text: PosterText) -> str:
             ),
             _lines(
                 "屏幕显示服务时长和获得的积分。忘了签退？按活动结束时间计，请找工作人员核实。",
-                "屏幕顯示服務時長和獲得的積分。忘了簽退？按活動結束時間計，請找工作人員核實。",
+                "螢幕顯示服務時長和獲得的積分。忘了簽退？按活動結束時間計，請找工作人員核實。",
                 "You see your minutes and points. Forgot? It counts to the activity's end; ask staff.",
                 "small",
             ),
@@ -84,14 +100,14 @@ def poster_html(text: PosterText) -> str:
             "3",
             pic["catalog.png"],
             _lines(
-                "兑换：点“积分兑换”，再扫卡",
-                "兌換：點「積分兌換」，再掃卡",
-                "Rewards: tap 积分兑换, then scan",
+                f"兑换：点“{button['zh_Hans']}”，再扫卡",
+                f"換領：點「{button['zh_Hant']}」，再掃卡",
+                f"Rewards: tap <b>{button['en']}</b>, then scan your card",
             ),
             _lines(
-                "选奖品，确认，记下取货号，到服务台领取。",
-                "選獎品，確認，記下取貨號，到服務台領取。",
-                "Pick a reward, confirm, and show the pickup number at the desk.",
+                "选奖品，确认，记下取货号，到前台领取。",
+                "選禮品，確認，記下取貨號，到櫃檯領取。",
+                "Pick a reward, confirm, and show the pickup number at the front desk.",
                 "small",
             ),
         ),
@@ -112,7 +128,7 @@ def poster_html(text: PosterText) -> str:
         (
             "orange",
             "橙色 · 低沉的两声：看屏幕，照着做",
-            "橙色 · 低沉的兩聲：看屏幕，照著做",
+            "橙色 · 低沉的兩聲：看螢幕，照著做",
             "Orange, a low pair: read the screen, put it right",
         ),
         (
@@ -124,7 +140,7 @@ def poster_html(text: PosterText) -> str:
         (
             "blue",
             "浅蓝 · 一声：提示，比如已经签到过了",
-            "淺藍 · 一聲：提示，比如已經簽到過了",
+            "淺藍 · 一聲：提示，例如已經簽到過了",
             "Light blue, one note: a notice, e.g. already signed in",
         ),
     ]
@@ -177,7 +193,7 @@ footer .tri .zh {{ font-size: 17pt; }}
 {
         _lines(
             "志愿服务 自助签到 · 积分兑换",
-            "志願服務 自助簽到 · 積分兌換",
+            "義工服務 自助簽到 · 積分換領",
             "Volunteer check-in and rewards",
         )
     }
