@@ -403,3 +403,24 @@ def test_every_endpoint_is_in_the_docs_and_every_documented_one_exists(ledger_ap
     }
     assert served - documented == set(), f"not in docs/: {sorted(served - documented)}"
     assert documented - served == set(), f"documented, not served: {sorted(documented - served)}"
+
+
+def _make_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return {
+        name
+        for line in text.splitlines()
+        if (m := re.match(r"^([A-Za-z][\w .-]*?)\s*:(?!=)", line))
+        for name in m.group(1).split()
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_make_targets_named_in_the_docs_exist(page):
+    targets = _make_targets()
+    named = {
+        m.group(1)
+        for text in code_texts(page)
+        for m in re.finditer(r"(?<![\w-])make ([a-z][\w-]*)", text)
+    }
+    assert named <= targets, f"{page.name} names make targets the Makefile lacks: {named - targets}"
