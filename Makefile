@@ -80,7 +80,7 @@ lint: deps
 # `make screenshots SIZE=1024x600` (the 7-inch touch display) writes test-output/screenshots-1024x600.
 SIZE ?= 1280x800
 screenshots: deps
-	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m kiosk.ui.screenshots --size $(SIZE) \
+	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m devtools.screenshots --size $(SIZE) \
 	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
 
 # The Chinese manual for community workers and an example of the volunteers' poster, as

@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     from kivy.core.window import Window
 
     from bench import figures
+    from devtools.driver import Driver, code_frame, start_embedded
+    from devtools.screenshots import Clock, build_demo, fresh_kiosk
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.driver import Driver, code_frame, start_embedded
-    from kiosk.ui.screenshots import Clock, build_demo, fresh_kiosk
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     data = build_demo(work)

@@ -10,8 +10,6 @@ from pathlib import Path
 from setuptools import find_packages
 
 REPO = Path(__file__).resolve().parents[1]
-# Still in the product tree, moving to devtools/ with the staff UI rebuild (issue 14, item 6).
-MOVING = {"kiosk/ui/driver.py"}
 
 
 def test_wheel_packages_leave_devtools_out():
@@ -23,6 +21,15 @@ def test_wheel_packages_leave_devtools_out():
     assert not [p for p in packages if p.split(".")[0] == "devtools"]
     assert (REPO / "devtools" / "synth.py").is_file()
     assert not (REPO / "kiosk" / "scanner" / "synth.py").exists()
+    for tool in ("driver.py", "screenshots.py"):
+        assert (REPO / "devtools" / tool).is_file() and not (REPO / "kiosk" / "ui" / tool).exists()
+
+
+def test_every_kv_file_is_shipped():
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = data["package-data"]["kiosk"]
+    kv = sorted(p.relative_to(REPO / "kiosk") for p in (REPO / "kiosk").rglob("*.kv"))
+    assert kv and all(any(k.match(pat) for pat in patterns) for k in kv), kv
 
 
 def _imports(path: Path) -> set[str]:
@@ -40,6 +47,6 @@ def test_product_never_imports_devtools():
         str(p.relative_to(REPO))
         for top in ("kiosk", "sync")
         for p in (REPO / top).rglob("*.py")
-        if "devtools" in _imports(p) and str(p.relative_to(REPO)) not in MOVING
+        if "devtools" in _imports(p)
     ]
     assert offenders == []

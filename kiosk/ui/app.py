@@ -37,13 +37,11 @@ from kiosk.scanner.sources import FrameSource, SimulatedCamera, open_source  # n
 from kiosk.service import Kiosk, Outcome  # noqa: E402
 from kiosk.staff import StaffGate  # noqa: E402
 from kiosk.store import Store, StoreError  # noqa: E402
-from kiosk.ui import flows  # noqa: E402
+from kiosk.ui import flows, staff  # noqa: E402
 from kiosk.ui import screens as _screens  # noqa: E402,F401  (kv rules name these classes)
 from kiosk.ui import widgets as _widgets  # noqa: E402,F401
-from kiosk.ui.i18n import LANGS, Translator, date_text, time_text  # noqa: E402
-from kiosk.ui.screens import pick  # noqa: E402
+from kiosk.ui.i18n import LANGS, Translator, date_text, pick, time_text  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
-from kiosk.ui.staffui import StaffController  # noqa: E402
 from kiosk.ui.theme import TONES, density_for, room_for  # noqa: E402
 from kiosk.ui.worker import Worker, call_on_ui  # noqa: E402
 
@@ -85,6 +83,7 @@ class KioskApp(App):
     demo_mode = BooleanProperty(False)
     camera_status = StringProperty(CameraStatus.STOPPED.value)
     disk_ok = BooleanProperty(True)
+    staff_id = StringProperty("")  # who is in staff mode ("" outside it)
     # 0 on a window 600 dp high (the 7-inch 1024x600 display), 1 from 800 dp: the .kv file
     # sizes titles, big buttons and spacing by it (kiosk.ui.theme: sizes)
     room = NumericProperty(1.0)
@@ -118,7 +117,6 @@ class KioskApp(App):
         self.worker: Worker | None = None
         self.scanner: Scanner | None = None
         self.gate = StaffGate(kiosk)
-        self.staff: StaffController | None = None
         self.catalog_view: flows.CatalogView | None = None
         self.home_view: flows.HomeView | None = None
         self.last_shown: flows.Shown | None = None
@@ -139,12 +137,15 @@ class KioskApp(App):
 
     def load_kv(self, filename=None):
         # Kivy would look for "kiosk.kv" by the class name; load it explicitly, once.
+        # Kivy applies rules in the order they were loaded: the shared widgets' first.
         if str(KV) not in Builder.files:
             Builder.load_file(str(KV))
+            staff.load_kv()
         return True
 
     def build(self):
         env.register_fonts()
+        env.quiet_image_loader()
         self._fit_window()
         Window.bind(size=self._on_window_size)
         return Factory.KioskRoot()
@@ -169,12 +170,11 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.worker = Worker()
-        self.staff = StaffController(self)
         self.scanner = Scanner(
             self.source,
             on_result=self._scan_from_thread,
             on_status=self._status_from_thread,
-            pipeline=DecodePipeline(self._public_key()),
+            pipeline=DecodePipeline(None),  # the key is read on the worker, below
             debounce_s=self.config_kiosk.scan_debounce_seconds,
             mirror_preview=self.config_kiosk.mirror_preview,
         )
@@ -190,7 +190,7 @@ class KioskApp(App):
             # Every frame (at most maxfps); the pacer decides which camera frames to draw.
             Clock.schedule_interval(self._update_preview, 0),
             Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
-            Clock.schedule_interval(lambda _dt: self.staff.sync_tick(), 2),
+            Clock.schedule_interval(lambda _dt: self.screen("staff").tick(), 2),
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
             # Forgotten sign-outs close themselves at the activity's end plus the grace,
             # credited to the scheduled end and flagged, whether or not anyone scans.
@@ -201,6 +201,7 @@ class KioskApp(App):
         # so a frozen UI stops pinging and gets restarted. Nothing outside systemd.
         watchdog.attach(Clock.schedule_interval)
         self._tick(0)
+        self.run_job(self._public_key, self._use_public_key, failed=lambda _e: None)
         self.refresh_home()
         self.refresh_sync()
         self.run_job(self.gate.close_left_open, lambda _r: None)
@@ -241,11 +242,17 @@ class KioskApp(App):
         self._may_close = True
         self.stop()
 
-    def _public_key(self) -> str | None:
+    def _public_key(self) -> Any:
+        """On the worker: the community's public key (None before a roster is loaded)."""
         try:
             return self.kiosk.public_key()
         except StoreError:
             return None
+
+    def _use_public_key(self, key: Any) -> None:
+        # The decoder uses it to tell our card from others when a frame holds several.
+        if self.scanner is not None:
+            self.scanner.pipeline.public_key = key
 
     def use_kiosk(self, kiosk: Kiosk) -> None:
         """Swap the store and service (tests, and a site change): only while the worker is idle."""
@@ -257,7 +264,7 @@ class KioskApp(App):
         self.last_shown = None
         if self.scanner is not None:
             self.scanner.debouncer.reset()
-            self.scanner.pipeline.public_key = self._public_key()
+        self.run_job(self._public_key, self._use_public_key, failed=lambda _e: None)
         self.disk_ok = True
         self.go_home()
         self.refresh_sync()
@@ -271,6 +278,9 @@ class KioskApp(App):
         if lang in LANGS:
             self.lang = lang
 
+    def now(self):
+        return self.kiosk.now()
+
     def on_lang(self, *_a) -> None:
         if self.root is None:
             return
@@ -282,8 +292,6 @@ class KioskApp(App):
             scr = self.screen(name)
             if hasattr(scr, "render"):
                 scr.render()
-        if self.staff is not None:
-            self.staff.render()
 
     # -- navigation and idle ----------------------------------------------------------
 
@@ -295,8 +303,7 @@ class KioskApp(App):
     def go_home(self, *, next_visitor: bool = False) -> None:
         """Back to the home screen; ``next_visitor``: nobody has touched the kiosk for the
         idle timeout, so whoever comes next gets the start-up language."""
-        if self.staff is not None:
-            self.staff.end("idle" if next_visitor else "leave")
+        self.end_staff("idle" if next_visitor else "leave")
         self.catalog_view = None
         if next_visitor:
             self.lang = self.config_kiosk.language
@@ -488,7 +495,9 @@ class KioskApp(App):
     def _on_key_down(
         self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]
     ) -> bool:
-        if self.scanner is None or (self.sm.current == "staff" and not self.staff.takes_cards()):
+        if self.scanner is None or (
+            self.sm.current == "staff" and not self.screen("staff").takes_cards()
+        ):
             return False  # staff type into text fields there
         self._last_input = time.monotonic()
         if key in ENTER_KEYS:
@@ -514,7 +523,8 @@ class KioskApp(App):
         self._note_scan(result)
         current = self.sm.current
         if current == "staff":
-            self.staff.scanned(result.text)  # picks a volunteer on the points page; never a sign-in
+            # picks a volunteer on the points pages; never a sign-in
+            self.screen("staff").scanned(result.text)
             return
         if current == "pin":
             return  # staff are at work: a card shown now is not a sign-in
@@ -547,7 +557,7 @@ class KioskApp(App):
             self.sound.play("notice")
             return
         if result.outcome.kind == "staff_card":
-            self.staff.begin_login(result.outcome.volunteer_id, result.outcome.name, text)
+            self.screen("pin").begin(result.outcome.volunteer_id, result.outcome.name, text)
             return
         self.show(result)
 
@@ -632,8 +642,28 @@ class KioskApp(App):
 
     # -- staff ------------------------------------------------------------------------
 
-    def pin_key(self, action: str, value: str | None) -> None:
-        self.staff.pin_key(action, value)
+    def open_staff(self, staff_id: str) -> None:
+        """The PIN was right: staff mode, on its first page."""
+        self.staff_id = staff_id
+        self.go("staff")
+        self.sound.play("staff")
+        self.screen("staff").open("stock")
+
+    def end_staff(self, reason: str = "leave") -> None:
+        """Staff mode ends: by leaving it, or idle (``reason``, kept in the staff trail)."""
+        if self.staff_id:
+            gate = self.gate
+            self.run_job(lambda: gate.close(reason), lambda _r: None)
+            self.staff_id = ""
+            self.screen("staff").end()
+
+    def use_settings(self, config: KioskConfig) -> None:
+        """Settings staff saved (they are in the store already): used from now on."""
+        self.kiosk.config = config
+        self.config_kiosk = config
+        self.idle_timeout = float(config.idle_timeout_seconds)
+        self.lang = config.language
+        self.refresh_home()
 
     # -- demo cards -------------------------------------------------------------------
 

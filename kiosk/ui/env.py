@@ -74,3 +74,17 @@ def register_fonts() -> None:
     # Registering under Kivy's default name makes every Label use the CJK font.
     LabelBase.register(DEFAULT_FONT, fn_regular=str(FONT), fn_bold=str(FONT_BOLD))
     LabelBase.register("KioskFont", fn_regular=str(FONT), fn_bold=str(FONT_BOLD))
+
+
+def quiet_image_loader() -> None:
+    """Reward pictures load on Kivy's loader threads (AsyncImage); while one loads, and
+    when one cannot be read, show nothing rather than Kivy's animated spinner or broken
+    picture (the tile's drawn letter stands in)."""
+    from kivy.core.image import Image as CoreImage
+    from kivy.graphics.texture import Texture
+    from kivy.loader import Loader
+
+    blank = Texture.create(size=(1, 1), colorfmt="rgba")
+    blank.blit_buffer(b"\x00\x00\x00\x00", colorfmt="rgba", bufferfmt="ubyte")
+    Loader.loading_image = CoreImage(blank)
+    Loader.error_image = CoreImage(blank)

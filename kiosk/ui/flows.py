@@ -311,53 +311,41 @@ CORRECTION_DAYS = (
 )
 
 
-@dataclass
-class StaffView:
-    items: list[ItemView]
-    open_sessions: list[dict[str, Any]]
-    redemptions: list[dict[str, Any]]
-    sites: list[tuple[str, Titles]]
-    site_id: str
-    # Sign-ins staff may correct, newest first: the last CORRECTION_DAYS days, and every open one.
-    sessions: list[dict[str, Any]] = field(default_factory=list)
+def staff_items(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> list[ItemView]:
+    """Every catalog item, listed or not, with this site's stock: the stock and catalog pages."""
+    return catalog_items(kiosk, "", 0, True, 0, extra_dirs, include_inactive=True)
 
 
-def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
+def staff_sessions(kiosk: Kiosk) -> list[dict[str, Any]]:
+    """Sign-ins staff may correct, newest first: the last CORRECTION_DAYS days, and every
+    open one (``forgotten`` set on those left open past their activity's end)."""
     now = kiosk.now()
-    items = catalog_items(kiosk, "", 0, True, 0, extra_dirs, include_inactive=True)
-    sessions = []
     forgotten: set[str] = set()
+    open_ids: list[str] = []
     for s in kiosk.store.open_sessions():
-        entry = kiosk.store.roster_entry(s.volunteer_id)
-        act = kiosk.store.activity(s.activity_id)
-        is_forgotten = att.forgotten_reason(s, act, now, kiosk.policy) is not None
-        if is_forgotten:
+        open_ids.append(s.session_id)
+        if att.forgotten_reason(s, kiosk.store.activity(s.activity_id), now, kiosk.policy):
             forgotten.add(s.session_id)
-        sessions.append(
-            {
-                "session_id": s.session_id,
-                "volunteer_id": s.volunteer_id,
-                "name": mask_name(entry.display_name) if entry else s.volunteer_id,
-                "titles": activity_titles(kiosk, s.activity_id),
-                "since": s.signed_in_at.astimezone(kiosk.config.tz),
-                "forgotten": is_forgotten,
-            }
-        )
     since = (now.date() - timedelta(days=CORRECTION_DAYS - 1)).isoformat()
     recent = kiosk.store.recent_sessions(since)
     listed = {r["session_id"] for r in recent}
     recent += [
         row
-        for s in sessions
-        if s["session_id"] not in listed
-        for row in [kiosk.store.session(s["session_id"])]
+        for sid in open_ids
+        if sid not in listed
+        for row in [kiosk.store.session(sid)]
         if row is not None
     ]
     recent.sort(key=lambda r: (r["signed_in_at"], r["in_seq"]), reverse=True)
     for r in recent:
         r["forgotten"] = r["session_id"] in forgotten
+    return recent
+
+
+def staff_redemptions(kiosk: Kiosk, limit: int = 30) -> list[dict[str, Any]]:
+    """The latest redemptions at this kiosk, with the volunteer's masked name and the item's names."""
     reds = []
-    for r in kiosk.store.recent_redemptions(30):
+    for r in kiosk.store.recent_redemptions(limit):
         entry = kiosk.store.roster_entry(r["volunteer_id"])
         item = kiosk.store.catalog_item(r["item_id"])
         reds.append(
@@ -367,6 +355,11 @@ def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
                 "item_names": dict(item.names) if item else {"zh-Hans": r["item_id"]},
             }
         )
+    return reds
+
+
+def staff_sites(kiosk: Kiosk) -> tuple[list[tuple[str, Titles]], str]:
+    """Every site the kiosk knows, with its names, and the site it serves now."""
     with kiosk.store.transaction() as conn:
         rows = conn.execute(
             "SELECT site_id, name_zh, name_zh_hant, name_en FROM sites ORDER BY site_id"
@@ -375,7 +368,7 @@ def staff_view(kiosk: Kiosk, extra_dirs: tuple[Path, ...] = ()) -> StaffView:
         (r[0], {"zh-Hans": r[1] or r[0], "zh-Hant": r[2] or r[1] or r[0], "en": r[3] or r[0]})
         for r in rows
     ]
-    return StaffView(items, sessions, reds, sites, kiosk.site_id, recent)
+    return sites, kiosk.site_id
 
 
 @dataclass

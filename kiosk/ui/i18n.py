@@ -97,6 +97,16 @@ class Translator:
         return text
 
 
+def pick(titles: dict[str, str], lang: str) -> str:
+    """A name or title in ``lang``, else in zh-Hans, else in English, else any."""
+    return (
+        titles.get(lang)
+        or titles.get("zh-Hans")
+        or titles.get("en")
+        or next(iter(titles.values()), "")
+    )
+
+
 def date_text(dt: datetime, lang: str) -> str:
     return format_date(dt, format="full", locale=_BABEL[lang])
 

@@ -4,34 +4,17 @@ becomes words. Layout is in kiosk.kv; every word comes from the catalogs via app
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from kivy.app import App
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.service import Outcome
+from kiosk.ui.context import app
 from kiosk.ui.flows import CatalogView, Choice, ItemView, Shown
-from kiosk.ui.i18n import short_date, time_text
+from kiosk.ui.i18n import pick, short_date, time_text
 from kiosk.ui.theme import TONES, between
 from kiosk.ui.widgets import ItemTile, KButton, KLabel
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
-
-
-def app() -> KioskApp:
-    return App.get_running_app()  # type: ignore[return-value]
-
-
-def pick(titles: dict[str, str], lang: str) -> str:
-    return (
-        titles.get(lang)
-        or titles.get("zh-Hans")
-        or titles.get("en")
-        or next(iter(titles.values()), "")
-    )
 
 
 def _time(iso: str | None, lang: str) -> str:
@@ -347,60 +330,3 @@ class ConfirmScreen(Screen):
         )
         self.image = item.image
         self.glyph = pick(item.names, "zh-Hans")[:1]
-
-
-class PinScreen(Screen):
-    staff_id = StringProperty("")
-    staff_name = StringProperty("")
-    pin = StringProperty("")
-    dots = StringProperty("")
-    title = StringProperty("")
-    message = StringProperty("")
-    message_key = StringProperty("")
-    message_args = ObjectProperty({})
-    checking = BooleanProperty(False)
-
-    def on_pin(self, *_a) -> None:
-        self.dots = "● " * len(self.pin) if self.pin else "–"
-
-    def build_keypad(self) -> None:
-        pad = self.ids.keypad
-        if pad.children:
-            return
-        a = app()
-        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
-            if key == "clear":
-                btn = KButton(action="pin_clear", height=dp(96), bg="info", ink="info_ink")
-            elif key == "ok":
-                btn = KButton(action="pin_ok", height=dp(96), bg="success", ink="success_ink")
-            else:
-                btn = KButton(
-                    text=key,
-                    action="pin_digit",
-                    value=key,
-                    height=dp(96),
-                    font_size="40sp",
-                    bg="panel",
-                    ink="ink",
-                )
-            btn.bind(on_release=lambda b: a.pin_key(b.action, b.value))
-            pad.add_widget(btn)
-
-    def render(self) -> None:
-        a = app()
-        self.build_keypad()
-        for btn in self.ids.keypad.children:
-            if btn.action == "pin_clear":
-                btn.text = a.t("pin.clear")
-            elif btn.action == "pin_ok":
-                btn.text = a.t("common.ok")
-        self.title = a.t("pin.title", name=self.staff_name)
-        self.message = a.t(self.message_key, **self.message_args) if self.message_key else ""
-        self.on_pin()
-
-
-class StaffScreen(Screen):
-    tab = StringProperty("stock")
-    heading = StringProperty("")
-    message = StringProperty("")
-    message_ok = BooleanProperty(True)

@@ -20,6 +20,7 @@ class KLabel(Label):
     """Body text: wraps to its width and grows to its text's height."""
 
     ink = StringProperty("ink")
+    action = StringProperty("")  # what tests and the driver look a line up by
 
 
 class KButton(ButtonBehavior, Label):
@@ -66,10 +67,3 @@ class DemoCard(ButtonBehavior, BoxLayout):
     label = StringProperty("")
     image = StringProperty("")
     action = StringProperty("demo_card")
-
-
-class Row(BoxLayout):
-    """One line of a staff list: a text and its buttons."""
-
-    text = StringProperty("")
-    ink = StringProperty("ink")

@@ -121,9 +121,9 @@ def kivy_app(demo_dir, tmp_path_factory):
     renderer = glGetString(GL_RENDERER)
     if not renderer:
         pytest.exit("no OpenGL renderer", returncode=3)
+    from devtools.driver import start_embedded
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.ui.app import KioskApp, load_demo_cards
-    from kiosk.ui.driver import start_embedded
 
     out, _ = demo_dir
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=TZ))
@@ -156,7 +156,7 @@ def make_kiosk(demo_dir, tmp_path, clock):
 @pytest.fixture
 def gui(kivy_app, make_kiosk, clock):
     """A driver on the shared window with a fresh store, at 09:00 on the demo day."""
-    from kiosk.ui.driver import Driver
+    from devtools.driver import Driver
 
     d = Driver(kivy_app)
     d.settle()

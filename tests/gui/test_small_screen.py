@@ -112,15 +112,15 @@ def child() -> None:
     from kivy.uix.label import Label
     from kivy.uix.scrollview import ScrollView
 
+    from devtools.driver import Driver, start_embedded
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.ui.app import KioskApp, load_demo_cards
-    from kiosk.ui.driver import Driver, start_embedded
-    from kiosk.ui.staffui import TABS
+    from kiosk.ui.staff import MENU as TABS
     from kiosk.ui.widgets import PreviewFrame
     from tests.gui.conftest import TZ, FakeClock, new_kiosk
+    from tests.gui.staff.common import login
     from tests.gui.test_appearance import check_screen
     from tests.gui.test_attendance import result
-    from tests.gui.test_staff import login
 
     roster = {
         p["volunteer_id"]: p for p in json.loads((demo / "roster.json").read_text(encoding="utf-8"))
@@ -289,7 +289,7 @@ def child() -> None:
     found["staff"] = problems
     gui.press("leave_staff")
     gui.wait_screen("home")
-    found["left_staff_mode"] = app.sm.current == "home" and app.staff.staff_id is None
+    found["left_staff_mode"] = app.sm.current == "home" and app.staff_id == ""
     app.disk_ok = True
     gui.forget_scans()
     login(gui, roster)

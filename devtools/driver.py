@@ -17,12 +17,19 @@ from typing import Any
 from kivy.base import EventLoop, runTouchApp
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.input.motionevent import MotionEvent
 from kivy.lang import Builder
+from kivy.loader import Loader
 from kivy.uix.widget import Widget
 
 from kiosk.scanner.sources import SimulatedCamera
 from kiosk.ui.app import KioskApp
+
+# Kivy's Factory registers RecycleView from the module 'kivy.uix.recycleview.__init__', a
+# second copy of the class that `from kivy.uix.recycleview import RecycleView` is not:
+# a list made in kv (StaffList@RecycleView) is an instance of the Factory's.
+RecycleView = Factory.get("RecycleView")
 
 
 class Touch(MotionEvent):
@@ -93,8 +100,13 @@ class Driver:
             self.step(1, draw=False)
 
     def settle(self, timeout: float = 20.0) -> None:
-        """Until the store worker has nothing in flight, then one more drawn frame."""
-        self.wait_until(lambda: self.app.worker.outstanding == 0, timeout, "worker idle")
+        """Until the store worker has nothing in flight and every picture asked for is
+        loaded, then one more drawn frame."""
+        self.wait_until(
+            lambda: self.app.worker.outstanding == 0 and not Loader._client,
+            timeout,
+            "worker idle and pictures loaded",
+        )
         self.step(1, draw=False)
         self.step(1)
 
@@ -117,32 +129,62 @@ class Driver:
                 continue
             yield w
 
-    def find(self, action: str, value: Any = None, *, everywhere: bool = False) -> Widget:
+    def _matches(self, w: Widget, action: str, value: Any) -> bool:
+        return getattr(w, "action", None) == action and (
+            value is None or getattr(w, "value", None) == value
+        )
+
+    def _find_once(self, action: str, value: Any, everywhere: bool) -> Widget | None:
         widgets = self.app.root.walk(restrict=True) if everywhere else self.walk()
-        for w in list(widgets) + ([] if not everywhere else []):
-            if getattr(w, "action", None) == action and (
-                value is None or getattr(w, "value", None) == value
-            ):
+        for w in widgets:
+            if self._matches(w, action, value):
                 return w
         if not everywhere:
             for w in self.app.root.walk(restrict=True):
                 if w is self.app.root.ids.sm:
                     break
-                if getattr(w, "action", None) == action and (
-                    value is None or getattr(w, "value", None) == value
-                ):
+                if self._matches(w, action, value):
                     return w
+        return None
+
+    def find(self, action: str, value: Any = None, *, everywhere: bool = False) -> Widget:
+        """The widget with this ``action`` (and ``value``) on the current screen (and, with
+        ``everywhere``, the top bar). A list draws only the rows in view: as a person
+        would, scroll each list down a page at a time until the row shows."""
+        found = self._find_once(action, value, everywhere)
+        for _ in range(3):  # a list or a page just given its data lays out on the next frames
+            if found is not None:
+                return found
+            self.step(1, draw=False)
+            found = self._find_once(action, value, everywhere)
+        for rv in [w for w in self.walk() if isinstance(w, RecycleView)]:
+            content = rv.children[0].height if rv.children else 0
+            if content <= rv.height:
+                continue
+            page = rv.height / (content - rv.height)
+            y = 1.0
+            while found is None and y > 0:
+                y = max(0.0, y - page * 0.8)
+                rv.scroll_y = y
+                self.step(2, draw=False)
+                found = self._find_once(action, value, everywhere)
+            if found is not None:
+                return found
         raise LookupError(
             f"no widget with action={action!r} value={value!r} on {self.app.sm.current}"
         )
 
-    def texts(self) -> str:
-        """All text on the current screen (top bar included), for assertions."""
+    def texts(self, scrolled: bool = False) -> str:
+        """All text on the current screen (top bar included), for assertions; with
+        ``scrolled``, also every row of its lists that is scrolled out of view (what a
+        person reads by scrolling: a list draws only the rows in view)."""
         out = []
         for w in self.visible_walk():
             text = getattr(w, "text", None)
             if isinstance(text, str) and text and getattr(w, "opacity", 1) > 0:
                 out.append(text)
+            if scrolled and isinstance(w, RecycleView):
+                out += [str(row["text"]) for row in w.data if row.get("text")]
         return "\n".join(out)
 
     # -- touches ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Save every screen in each language as a PNG, for people to look at.
 
-    xvfb-run -a -s '-screen 0 1280x800x24' python -m kiosk.ui.screenshots --out test-output/screenshots
+    xvfb-run -a -s '-screen 0 1280x800x24' python -m devtools.screenshots --out test-output/screenshots
 
 ``--size 1024x600`` (the common 7-inch touch display) or ``--size 1920x1080`` gives the window
 that size instead of 1280x800 (the X screen must be at least as large).
@@ -92,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui import env
 
     env.prepare(width=args.size[0], height=args.size[1])
+    from devtools.driver import Driver, start_embedded
     from kiosk.core.codes import sign
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.store import iso
     from kiosk.ui.app import KioskApp, load_demo_cards
-    from kiosk.ui.driver import Driver, start_embedded
     from kiosk.ui.i18n import LANGS
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 g.press("correct_step", -60)
                 g.press("correct_step", -60)
                 g.press("confirm_correction")
-                g.wait_until(lambda: app.screen("staff").message, what="corrected")
+                g.wait_until(lambda: app.screen("staff").page.message, what="corrected")
                 shot("staff-corrected")
             elif tab == "points":
                 for d in "000105":
@@ -272,19 +272,21 @@ def main(argv: list[str] | None = None) -> int:
                 g.settle()
                 shot("staff-points-number")
                 g.press("points_go")
-                g.wait_until(lambda: app.staff.points_target is not None, what="volunteer found")
+                g.wait_until(
+                    lambda: app.screen("staff").page.name == "points_adjust", what="volunteer found"
+                )
                 for step in (10, 10, 1):
                     g.press("points_step", step)
                 g.press("points_reason", "bonus")
                 shot("staff-points-adjust")
                 g.press("confirm_points")
-                g.wait_until(lambda: app.screen("staff").message, what="adjusted")
+                g.wait_until(lambda: app.screen("staff").page.message, what="adjusted")
                 shot("staff-points-done")
                 for step in (-10, -10, -10, -10):
                     g.press("points_step", step)
                 g.press("points_reason", "mistake")
                 g.press("confirm_points")
-                g.wait_until(lambda: not app.screen("staff").message_ok, what="refused")
+                g.wait_until(lambda: not app.screen("staff").page.message_ok, what="refused")
                 shot("staff-points-refused")
         g.press("leave_staff")
         g.wait_screen("home")

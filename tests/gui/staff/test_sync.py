@@ -14,7 +14,7 @@ from kiosk.store import Store
 from sync.agent import SyncAgent, enroll, sync_once
 from sync.ledger.app import create_app
 from sync.ledger.db import open_db
-from tests.gui.test_staff import login
+from tests.gui.staff.common import login, page
 from tests.sync.sim_transport import Wire, session_for
 
 
@@ -87,8 +87,8 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
 
     login(gui, roster)
     gui.press("tab", "sync")
-    gui.wait_until(lambda: "积分透支" in gui.texts(), what="the overdraft listed")
-    text = gui.texts()
+    gui.wait_until(lambda: "积分透支" in gui.texts(scrolled=True), what="the overdraft listed")
+    text = gui.texts(scrolled=True)
     assert "总台账发现的问题" in text and "从总台账读取" in text
     assert "积分透支" in text and "V000109" in text and "兑换 30 分后余额 -25 分" in text
     assert "人工调整 -5 分后余额 -30 分" in text
@@ -100,9 +100,9 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     assert not {key for _lang, key in gui.app.translator.missing if key.startswith("staff.sync")}
 
     gui.app.lang = "en"
-    gui.app.staff.render()
+    page(gui).render()
     gui.settle()
-    text = gui.texts()
+    text = gui.texts(scrolled=True)
     assert "Exceptions from the ledger" in text and "Overdraft" in text and "Refused record" in text
     assert "balance -25 after redeeming for 30 points" in text
     assert "balance -30 after a staff adjustment of -5 points" in text

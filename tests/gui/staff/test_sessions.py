@@ -1,23 +1,13 @@
-"""Staff correct attendance and adjust points on the real screen: taps only, no keyboard.
-Each test checks what the screen says, the sound, the event written and the balance."""
+"""The sessions page: correct a sign-in with taps only, close forgotten ones. Each test
+checks what the screen says, the sound, the event written and the balance."""
 
 from __future__ import annotations
 
+from tests.gui.staff.common import login, page, wait_message
 from tests.gui.test_appearance import check_screen
 from tests.gui.test_attendance import events, result
-from tests.gui.test_staff import login
 
 CANTEEN = "A-20261130-01"  # 10:00-13:00, 15 points an hour
-
-
-def message(gui) -> str:
-    return gui.app.screen("staff").message
-
-
-def wait_message(gui, text: str) -> str:
-    gui.wait_until(lambda: text in message(gui), what=f"staff message {text!r}")
-    gui.settle()
-    return message(gui)
 
 
 def preview(gui, action: str = "correction_preview"):
@@ -75,7 +65,7 @@ def test_a_forgotten_sign_out_with_no_points_is_corrected_twice(gui, roster):
     ).selected  # preset for a forgotten one
     gui.press("confirm_correction")
     assert wait_message(gui, "已更正") == "已更正：陈*文 100 分钟，22 积分（+22），现有 67 积分"
-    assert gui.app.screen("staff").message_ok and gui.app.sound.played[-1] == "success"
+    assert page(gui).message_ok and gui.app.sound.played[-1] == "success"
     assert gui.store.balance("V000103") == 45 + 22
     [ev] = events(gui.store, "attendance.correct")
     assert ev.actor == "S0001" and ev.payload == {
@@ -139,92 +129,14 @@ def test_an_open_session_is_closed_at_the_time_staff_set(gui, roster):
     assert "09:00–12:00　180 分钟　30 积分" in gui.texts()
 
 
-def test_points_are_given_and_taken_with_a_reason_never_below_zero(gui, roster):
-    login(gui, roster)
-    gui.press("tab", "points")
-    for digit in "000105":
-        gui.press("points_digit", digit, settle=False)
-    gui.press("points_go")
-    gui.wait_until(lambda: "现有 15 积分" in gui.texts(), what="volunteer found")
-    assert "王*（V000105）　现有 15 积分" in gui.texts()
-    assert gui.find("confirm_points", everywhere=True).disabled  # nothing to confirm yet
-    assert check_screen(gui) == []
+def row_widgets(gui) -> list:
+    from kiosk.ui.staff.sessions import SessionRow
 
-    gui.press("points_step", -10)
-    gui.press("points_step", -10)
-    assert "调整 -20 积分" in gui.texts()
-    assert preview(gui, "points_preview").text == "积分不够：现有 15 积分，调整后不能少于零"
-    gui.press("confirm_points")
-    assert message(gui) == "请选择原因" and gui.app.sound.played[-1] == "refusal"
-    gui.press("points_reason", "mistake")
-    gui.press("confirm_points")
-    assert wait_message(gui, "积分不够") == "积分不够：调整后不能少于零"
-    assert not gui.app.screen("staff").message_ok and gui.app.sound.played[-1] == "refusal"
-    assert events(gui.store, "points.adjust") == [] and gui.store.balance("V000105") == 15
-
-    for _ in range(3):
-        gui.press("points_step", 10)  # -20 + 30 = +10
-    gui.press("points_reason", "bonus")
-    assert preview(gui, "points_preview").text == "调整后余额：25 积分"
-    gui.press("confirm_points")
-    assert wait_message(gui, "已调整") == "已调整：王* +10 积分，现有 25 积分"
-    assert gui.app.sound.played[-1] == "success"
-    assert "王*（V000105）　现有 25 积分" in gui.texts()  # the same person, for another change
-    [ev] = events(gui.store, "points.adjust")
-    assert ev.actor == "S0001" and ev.payload == {
-        "volunteer_id": "V000105",
-        "delta": 10,
-        "reason": "bonus",
-    }
-    assert gui.store.balance("V000105") == 25
-
-    # Another volunteer shows their card on this page: it picks them, it is not a sign-in.
-    gui.forget_scans()
-    gui.show_code(roster["V000102"]["code"])
-    gui.wait_until(
-        lambda: "李*英（V000102）　现有 260 积分" in gui.texts(), what="card picks the volunteer"
-    )
-    gui.take_away()
-    assert events(gui.store, "attendance.sign_in") == []
-    gui.press("points_other")
-    gui.forget_scans()
-    gui.wedge(roster["S0002"]["code"])  # a USB scanner works here too; a staff card is refused
-    wait_message(gui, "这是工作人员卡")
-    for digit in "999999":
-        gui.press("points_digit", digit, settle=False)
-    gui.press("points_go")
-    wait_message(gui, "没有这个编号的志愿者")
-    assert [e.type for e in events(gui.store)] == ["staff.session_open", "points.adjust"]
+    return [w for w in gui.walk() if isinstance(w, SessionRow)]
 
 
-def test_the_staff_menu_fits_beside_the_banner(gui, roster):
-    """Ten buttons on the left, with the disk warning banner shown: at 1280x800 all are in
-    view without scrolling (a shorter display scrolls the pages: test_small_screen.py)."""
-    login(gui, roster)
-    gui.app.disk_ok = False
-    gui.settle()
-    try:
-        ids = gui.app.screen("staff").ids
-        buttons = list(ids.nav.children) + list(ids.nav_exits.children)
-        assert len(buttons) == 10
-        assert gui.app.root.size == [1280, 800]  # the kiosk's screen (tests/gui/conftest.py)
-
-        def span(w):  # bottom and top in window coordinates (the scroll view moves its content)
-            return w.to_window(w.x, w.y)[1], w.to_window(w.x, w.top)[1]
-
-        low, high = span(ids.nav_scroll)
-        assert all(
-            low - 0.5 <= span(b)[0] and span(b)[1] <= high + 0.5 for b in ids.nav.children
-        ), f"a staff page button is cut off: {[span(b) for b in ids.nav.children]} in {low}..{high}"
-        assert all(span(b)[0] >= -0.5 for b in ids.nav_exits.children)
-        assert gui.app.banner_text
-    finally:
-        gui.app.disk_ok = True
-
-
-def test_the_editor_opened_from_far_down_the_list_is_in_view(gui, roster):
-    """A busy week fills 签到记录 past the screen: staff scroll down to a session and press
-    更正; the editor is drawn at the top of the page, so the page scrolls there with it."""
+def busy_week(gui, roster) -> None:
+    """Sixteen sign-ins and outs today: more than the page shows at once."""
     for hour in range(8, 12):
         for vid in ("V000101", "V000102", "V000103", "V000105"):
             gui.clock.set(hour, 0)
@@ -233,20 +145,51 @@ def test_the_editor_opened_from_far_down_the_list_is_in_view(gui, roster):
             ).ok
             gui.clock.set(hour, 40)
             assert gui.kiosk.scan(roster[vid]["code"]).kind == "signed_out"
+
+
+def test_a_long_list_draws_only_the_rows_in_view(gui, roster):
+    busy_week(gui, roster)
     login(gui, roster)
     gui.press("tab", "sessions")
-    scroll = gui.app.screen("staff").ids.content_scroll
-    gui.wait_until(
-        lambda: scroll.children[0].height > scroll.height, what="a list taller than the page"
-    )
-    scroll.scroll_y = 0  # staff scrolled to the oldest session
+    sessions = page(gui)
+    assert len(sessions.rows) == 16
+    drawn = row_widgets(gui)
+    assert 0 < len(drawn) < 16  # a RecycleView: rows out of view are not widgets at all
+    texts_before = {w.session_id for w in drawn}
+    sessions.ids.list.scroll_y = 0
+    gui.settle()
+    assert {w.session_id for w in row_widgets(gui)} != texts_before  # the oldest rows now
+
+
+def test_the_editor_opened_from_far_down_the_list_is_in_view(gui, roster):
+    """A busy week fills the sessions list past the screen: staff scroll down to a session
+    and press correct; the editor opens at its top, every row of it in view."""
+    busy_week(gui, roster)
+    login(gui, roster)
+    gui.press("tab", "sessions")
+    page(gui).ids.list.scroll_y = 0  # staff scrolled to the oldest session
+    gui.settle()
     oldest = gui.store.recent_sessions("2026-11-30")[-1]["session_id"]
     gui.press("correct_session", oldest)
-    assert out_time(gui) == "签退时间：08:40"
+    assert page(gui).name == "correct" and out_time(gui) == "签退时间：08:40"
+    scroll = page(gui).ids.scroll
     assert scroll.scroll_y == 1
     bottom, top = (scroll.parent.to_window(scroll.x, y)[1] for y in (scroll.y, scroll.top))
-    for widget in (
-        gui.find("correct_step", 15),
-        preview(gui),
-    ):  # the editor's rows, in the scrolled page
+    for widget in (gui.find("correct_step", 15), preview(gui)):
         assert bottom <= widget.to_window(*widget.center)[1] <= top  # on screen, not scrolled away
+
+
+def test_forgotten_sign_ins_are_closed_and_the_button_counts_them(gui, roster):
+    gui.wedge(roster["V000101"]["code"])  # 09:00, general duty until 23:59
+    result(gui, "signed_in")
+    gui.press("ok")
+    gui.clock.set(9, 0)
+    gui.clock.advance(days=1)  # the next morning, the session is forgotten
+    login(gui, roster)
+    gui.press("tab", "sessions")
+    assert "忘了签退" in gui.texts()
+    assert "（1）" in gui.find("close_forgotten").text
+    gui.press("close_forgotten")
+    assert wait_message(gui, "已关闭 1 个")
+    assert gui.store.open_session("V000101") is None
+    assert "（0）" in gui.find("close_forgotten").text

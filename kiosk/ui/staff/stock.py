@@ -1,0 +1,57 @@
+"""Stock: restock and adjust each stocked item's count at this site, with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import ListProperty, StringProperty
+
+from kiosk.core import reasons
+from kiosk.ui import flows
+from kiosk.ui.context import app
+from kiosk.ui.i18n import pick
+from kiosk.ui.staff.page import StaffPage
+from kiosk.ui.staff.parts import FitRow
+
+
+class StockRow(FitRow):
+    item_id = StringProperty("")
+
+
+class StockPage(StaffPage):
+    rows = ListProperty()
+    reason = StringProperty("delivery")
+    reasons = ListProperty()  # [(code, words)] for the reason choices
+
+    def load(self, kiosk: Any) -> list[flows.ItemView]:
+        return [i for i in flows.staff_items(kiosk, app().image_dirs) if i.stocked]
+
+    def loaded(self, items: list[flows.ItemView]) -> None:
+        self.items = items
+
+    def render(self) -> None:
+        super().render()
+        self.reasons = [(r, self.t(f"staff.reason.{r}")) for r in reasons.STOCK]
+        self.rows = [
+            {
+                "text": self.t("staff.stock.row", name=pick(i.names, self.lang), n=i.stock or 0),
+                "item_id": i.item_id,
+                "page": self,
+            }
+            for i in getattr(self, "items", [])
+        ]
+
+    def restock(self, item_id: str, qty: int) -> None:
+        a = app()
+        kiosk, staff, reason = a.kiosk, self.staff_id, self.reason
+        self.act(lambda: kiosk.restock(staff, item_id, qty, reason), "staff.done.restock", n=qty)
+
+    def adjust(self, item_id: str, delta: int) -> None:
+        if self.reason == "delivery":
+            self.say(self.t("staff.error.reason_for_decrease"), False, sound=False)
+            return
+        a = app()
+        kiosk, staff, reason = a.kiosk, self.staff_id, self.reason
+        self.act(
+            lambda: kiosk.adjust_stock(staff, item_id, delta, reason), "staff.done.adjust", n=delta
+        )
