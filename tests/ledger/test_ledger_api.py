@@ -306,6 +306,7 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
     _, a = _enroll(store, client, clock)
     _, b = _enroll(store, client, clock, "xiangshan-study")
     start = store.balances()["V000101"]
+    cost = json.loads(rows(store, "SELECT data FROM catalog WHERE item_id = 'towel'")[0][0])["cost"]
     at = "2026-11-29T10:00:00.000+08:00"
     spend = _ev(
         b["kiosk_id"],
@@ -318,11 +319,18 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
             "redemption_id": "r1",
             "item_id": "towel",
             "site_id": "xiangshan-study",
-            "cost": start,
-            "stocked": False,
+            "cost": cost,
+            "stocked": True,
         },
     )
-    assert store.ingest(b["kiosk_id"], [spend], clock.now)[0][0]["status"] == "accepted"
+    rest = _ev(
+        b["kiosk_id"],
+        2,
+        type="points.adjust",
+        payload={"volunteer_id": "V000101", "delta": cost - start, "reason": "spent elsewhere"},
+    )
+    results, _ = store.ingest(b["kiosk_id"], [spend, rest], clock.now)
+    assert {r["status"] for r in results} == {"accepted"}, results
     assert store.balances()["V000101"] == 0 and store.exceptions("overdraft") == []
     sign_in = _ev(
         a["kiosk_id"],
@@ -331,7 +339,11 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
         type="attendance.sign_in",
         actor="V000101",
         occurred_at=at,
-        payload={"session_id": "s1", "activity_id": "A", "site_id": "service-center"},
+        payload={
+            "session_id": "s1",
+            "activity_id": "GEN-SC-20261129",
+            "site_id": "service-center",
+        },
     )
     sign_out = _ev(
         a["kiosk_id"],
@@ -339,6 +351,7 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
         id="s1-out",
         type="attendance.sign_out",
         actor="V000101",
+        occurred_at="2026-11-29T12:00:00.000+08:00",
         payload={"session_id": "s1", "minutes": 120, "credited_minutes": 120, "points": 20},
     )
     take = _ev(
@@ -355,22 +368,24 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
         id="fix1",
         type="attendance.correct",
         actor="S0001",
+        occurred_at="2026-11-29T13:00:00.000+08:00",
         payload={
             "session_id": "s1",
+            "signed_out_at": "2026-11-29T10:30:00.000+08:00",
             "minutes": 30,
             "credited_minutes": 30,
-            "points": 0,
+            "points": 5,
             "reason": "wrong_time",
         },
     )
     results, acked = store.ingest(a["kiosk_id"], [sign_in, sign_out, take, fix], clock.now)
-    assert acked == 4 and {r["status"] for r in results} == {"accepted"}
-    assert store.balances()["V000101"] == -15
+    assert acked == 4 and {r["status"] for r in results} == {"accepted"}, results
+    assert store.balances()["V000101"] == -10
     found = {x["event_id"]: x for x in store.exceptions("overdraft")}
     assert set(found) == {
         "fix1"
     }  # after the adjustment the balance was 20 - 15 = 5: not below zero
-    assert found["fix1"]["detail"] == {"balance": -15, "delta": -20, "cause": "attendance.correct"}
+    assert found["fix1"]["detail"] == {"balance": -10, "delta": -15, "cause": "attendance.correct"}
     more = _ev(
         a["kiosk_id"],
         5,
@@ -382,7 +397,7 @@ def test_staff_taking_points_already_spent_elsewhere_is_an_overdraft(env):
     store.ingest(a["kiosk_id"], [more], clock.now)
     x = {x["event_id"]: x for x in store.exceptions("overdraft")}["adj2"]
     assert x["volunteer_id"] == "V000101" and x["kiosk_id"] == a["kiosk_id"]
-    assert x["detail"] == {"balance": -20, "delta": -5, "cause": "points.adjust"}
+    assert x["detail"] == {"balance": -15, "delta": -5, "cause": "points.adjust"}
     give = _ev(
         a["kiosk_id"],
         6,

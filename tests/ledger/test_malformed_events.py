@@ -29,6 +29,7 @@ from tests.demo_ledger import make_demo_ledger
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 SITE = "service-center"
+ACTIVITY = "GEN-SC-20261129"  # the demo's general duty that day
 FIELDS = ("id", "kiosk_id", "seq", "type", "occurred_at", "clock_offset_ms", "actor", "payload")
 
 
@@ -45,7 +46,7 @@ def ledger(tmp_path_factory):
     volunteers = [
         r[0]
         for r in store.conn.execute(
-            "SELECT volunteer_id FROM volunteers ORDER BY volunteer_id LIMIT 20"
+            "SELECT volunteer_id FROM volunteers WHERE kind = 'V' ORDER BY volunteer_id LIMIT 20"
         )
     ]
     state = {
@@ -70,18 +71,21 @@ def _post(client, state, events: list) -> object:
 
 
 def _base(state, kind: str, seq: int, minute: int) -> list[dict]:
-    """One or two well-formed events of ``kind`` (a sign-in comes with its sign-out)."""
+    """One or two well-formed events of ``kind`` (a sign-in comes with its sign-out), as an
+    honest kiosk sends them: the ledger's activity, the points rule's figures."""
     kid, vols = state["kiosk_id"], state["volunteers"]
     vid = vols[minute % len(vols)]
-    at = f"2026-11-29T09:{minute % 60:02d}:00.000+08:00"
+    at = f"2026-11-29T09:{minute % 50:02d}:00.000+08:00"
 
-    def ev(s: int, etype: str, actor: str, payload: dict, eid: str | None = None) -> dict:
+    def ev(
+        s: int, etype: str, actor: str, payload: dict, eid: str | None = None, later: int = 0
+    ) -> dict:
         return {
             "id": eid or uuid7(),
             "kiosk_id": kid,
             "seq": s,
             "type": etype,
-            "occurred_at": at,
+            "occurred_at": at.replace(f":{minute % 50:02d}:", f":{minute % 50 + later:02d}:"),
             "clock_offset_ms": 0,
             "actor": actor,
             "payload": payload,
@@ -94,14 +98,16 @@ def _base(state, kind: str, seq: int, minute: int) -> list[dict]:
                 seq,
                 "attendance.sign_in",
                 vid,
-                {"session_id": sid, "activity_id": "GEN", "site_id": SITE},
+                {"session_id": sid, "activity_id": ACTIVITY, "site_id": SITE},
                 sid,
             ),
+            # Under the rule's minimum: nothing credited, whatever the day's cap has left.
             ev(
                 seq + 1,
                 "attendance.sign_out",
                 vid,
-                {"session_id": sid, "minutes": 30, "credited_minutes": 30, "points": 5},
+                {"session_id": sid, "minutes": 9, "credited_minutes": 0, "points": 0},
+                later=9,
             ),
         ]
     if kind == "redeem":

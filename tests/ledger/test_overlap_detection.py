@@ -22,13 +22,29 @@ BASE = datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 SITES = ("service-center", "xiangshan-study")
 
 
+# Every minute counts and earns nothing (no minimum, no rounding, no cap to speak of): the
+# sessions' figures are their lengths, whatever else that volunteer did that day.
+RULE = {"points_per_hour": 0, "round_minutes": 1, "min_minutes": 0, "daily_cap_minutes": 10**9}
+
+
+def _activity(site: str) -> dict:
+    return {
+        "activity_id": f"A-{site}",
+        "site_id": site,
+        "start": "2026-01-01T00:00:00+08:00",
+        "end": "2027-12-31T23:59:00+08:00",
+        "general": True,
+        "rule": RULE,
+    }
+
+
 def _ledger(path) -> tuple[LedgerDB, list[str]]:
     store = open_db(path)
     store.load_reference(
         [{"kind": "site", "key": s, "data": {"site_id": s}} for s in SITES]
-        + [
-            {"kind": "volunteer", "key": v, "data": {"display_name": v}} for v in ("V1", "V2", "V3")
-        ],
+        + [{"kind": "volunteer", "key": v, "data": {"display_name": v}} for v in ("V1", "V2", "V3")]
+        + [{"kind": "volunteer", "key": "S0001", "data": {"kind": "S", "display_name": "staff"}}]
+        + [{"kind": "activity", "key": f"A-{s}", "data": _activity(s)} for s in SITES],
         NOW,
     )
     kiosks = []
@@ -64,7 +80,7 @@ def _events(kiosk: str, site: str, sessions: list[tuple]) -> list[dict]:
                     "type": "attendance.sign_in",
                     "actor": vid,
                     "clock_offset_ms": offset,
-                    "payload": {"session_id": sid, "activity_id": "A", "site_id": site},
+                    "payload": {"session_id": sid, "activity_id": f"A-{site}", "site_id": site},
                     "id": sid,
                 },
             )
@@ -80,7 +96,7 @@ def _events(kiosk: str, site: str, sessions: list[tuple]) -> list[dict]:
                         "clock_offset_ms": offset,
                         "payload": {
                             "session_id": sid,
-                            "activity_id": "A",
+                            "activity_id": f"A-{site}",
                             "minutes": length,
                             "credited_minutes": length,
                             "points": 0,
@@ -246,7 +262,7 @@ def test_a_correction_that_moves_the_sign_out_is_checked_at_the_new_time(tmp_pat
             "signed_out_at": out,
             "minutes": 150,
             "credited_minutes": 150,
-            "points": 20,
+            "points": 0,
             "reason": "wrong_time",
         },
     }

@@ -24,8 +24,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from kiosk.core.text import bad_char
 from sync.ledger.api.deps import error, json_response, now_of, staff_only, store_of
-from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
+from sync.ledger.staff import (
+    activities,
+    card_sheet,
+    cards,
+    catalog,
+    exports,
+    kiosks,
+    reference,
+    roster,
+)
 from sync.ledger.staff.activity_import import check_activity, parse_activities
 from sync.ledger.staff.catalog_import import import_catalog, parse_catalog
 from sync.ledger.staff.errors import AdminError
@@ -150,6 +160,30 @@ def reissue(volunteer_id: str, request: Request, reason: str = "") -> Response:
             "card": f"/v1/admin/cards/{volunteer_id.upper()}.png",
         }
     )
+
+
+@router.get("/v1/admin/kiosks")
+def kiosks_list(request: Request) -> Response:
+    """Every kiosk ever enrolled: site, name, last seq held, last push, whether revoked."""
+    if (denied := staff_only(request)) is not None:
+        return denied
+    return json_response({"kiosks": kiosks.list_kiosks(store_of(request))})
+
+
+@router.post("/v1/admin/kiosks/{kiosk_id}/revoke")
+def kiosk_revoke(kiosk_id: str, request: Request, reason: str = "") -> Response:
+    """Refuse the kiosk's token from now on; ``reason`` is shown on its sync page."""
+    if (denied := staff_only(request)) is not None:
+        return denied
+    if bad_char(reason, multiline=True) is not None:
+        return error(
+            422, "invalid_request", "原因含有控制字符 / the reason holds a control character"
+        )
+    try:
+        done = kiosks.revoke(store_of(request), kiosk_id, now_of(request), reason)
+    except AdminError as exc:
+        return error(404, "unknown_kiosk", str(exc))
+    return json_response(done)
 
 
 def _holders(request: Request, **kw: Any) -> list[card_sheet.CardHolder]:

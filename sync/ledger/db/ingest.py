@@ -16,9 +16,12 @@ row for row, as one statement per change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from kiosk.core.text import line_ok
+from sync.ledger.rules import trust
+from sync.ledger.rules.trust import PersonFacts
 from sync.ledger.rules.validate import (
     check,
     digest_and_fault,
@@ -28,6 +31,11 @@ from sync.ledger.rules.validate import (
     text_ok,
 )
 from sync.ledger.wirejson import dumps_sorted
+
+_CLOSING = frozenset(("attendance.sign_out", "attendance.auto_close", "attendance.correct"))
+# Sessions read around a closed one for its day's cap: a day either way, and the kiosk's
+# clock offset moving by up to a day between them.
+_DAY_WINDOW_MS = 4 * 86_400_000
 
 ISSUED = "community:issued"  # points earned by volunteering come from here
 REDEEMED = "community:redeemed"  # points spent on rewards go here
@@ -84,6 +92,7 @@ class Dirty:
 
     volunteers: set[str] = field(default_factory=set)
     stock: set[tuple[str, str]] = field(default_factory=set)
+    catalog: set[str] = field(default_factory=set)  # items a refused kiosk edit changed there
 
     def touch_event(self, ev: dict) -> None:
         """A rejected event may still have moved figures at its kiosk: re-send the ledger's
@@ -96,6 +105,8 @@ class Dirty:
                 self.volunteers.add(p["volunteer_id"])
             if _key(p.get("site_id")) and _key(p.get("item_id")):
                 self.stock.add((p["site_id"], p["item_id"]))
+            if ev.get("type") == "catalog.upsert" and _key(p.get("item_id")):
+                self.catalog.add(p["item_id"])
 
 
 class Batch:
@@ -106,8 +117,13 @@ class Batch:
     methods; nothing else may write these tables in the transaction until ``flush``.
     """
 
-    def __init__(self, kiosk_id: str, at: str, dirty: Dirty):
-        self.kiosk_id, self.at, self.dirty = kiosk_id, at, dirty
+    def __init__(self, kiosk_id: str, site_id: str, at: str, dirty: Dirty):
+        self.kiosk_id, self.site_id, self.at, self.dirty = kiosk_id, site_id, at, dirty
+        # The ledger's own reference rows the events name (read once per batch): who the
+        # actors are, the activities of sign-ins, the catalog items redeemed or counted.
+        self._people: dict[str, PersonFacts | None] = {}
+        self._activities: dict[str, dict | None] = {}
+        self._items: dict[str, dict | None] = {}
         self._balances: dict[
             str, list[int]
         ] = {}  # volunteer -> [balance, minutes_total]; [] if no row yet
@@ -135,6 +151,10 @@ class Batch:
             str, set[str]
         ] = {}  # volunteer -> kiosks in volunteer_kiosks (prefetched)
         self._new_pairs: dict[tuple[str, str], None] = {}  # (volunteer, kiosk) for volunteer_kiosks
+        self._sessions_of: dict[str, set[str]] = {}  # volunteer -> ids of the sessions held
+        # volunteer -> (lo, hi) t_in_ms: every session of theirs at this kiosk that began
+        # then is held (for the daily cap)
+        self._day_window: dict[str, tuple[int, int]] = {}
 
     # -- reading ahead ---------------------------------------------------------------------
 
@@ -143,6 +163,8 @@ class Batch:
         vids: set[str] = set()
         sids: set[str] = set()
         rids: set[str] = set()
+        aids: set[str] = set()
+        iids: set[str] = set()
         for ev in events:
             actor, p = ev.get("actor"), ev.get("payload")
             if type(actor) is str and text_ok(actor):
@@ -157,6 +179,12 @@ class Batch:
                 v = p.get("redemption_id")
                 if type(v) is str and text_ok(v):
                     rids.add(v)
+                v = p.get("activity_id")
+                if _key(v):
+                    aids.add(v)
+                v = p.get("item_id")
+                if _key(v):
+                    iids.add(v)
         unread = vids.difference(self._kiosks_of)
         for v in unread:
             self._kiosks_of[v] = set()
@@ -165,21 +193,103 @@ class Batch:
         if not self._sessions and not self._new_sessions:  # nothing of this batch applied yet
             here = {self.kiosk_id}
             self._one_kiosk.update(v for v in unread if self._kiosks_of[v] <= here)
-        vids.difference_update(self._balances)
         sids.difference_update(self._sessions)
         rids.difference_update(self._redemptions)
-        for v in vids:
-            self._balances[v] = []
-        for vid, balance, minutes in self._read_balances(sorted(vids)):
-            self._balances[vid] = [balance, minutes]
         for s in sids:
             self._sessions[s] = None
         for row in self._read_sessions(sorted(sids)):
-            self._sessions[row["session_id"]] = row
+            self._hold(row)
+            aids.add(row["activity_id"])
+            vids.add(row["volunteer_id"])
         for r in rids:
             self._redemptions[r] = None
         for row in self._read_redemptions(sorted(rids)):
             self._redemptions[row["redemption_id"]] = row
+        vids.difference_update(self._balances)
+        for v in vids:
+            self._balances[v] = []
+        for vid, balance, minutes in self._read_balances(sorted(vids)):
+            self._balances[vid] = [balance, minutes]
+        self._read_reference(vids, aids, iids)
+        self._prefetch_days(events)
+
+    def _prefetch_days(self, events: list[dict]) -> None:
+        """The sessions each closed session's daily cap counts (this kiosk's sessions of its
+        volunteers around then), one read for the batch."""
+        vids: set[str] = set()
+        lo = hi = None
+        for ev in events:
+            etype, p = ev.get("type"), ev.get("payload")
+            if type(etype) is not str or etype not in _CLOSING or type(p) is not dict:
+                continue
+            sid = p.get("session_id")
+            row = self._sessions.get(sid) if type(sid) is str else None
+            if row is None or row["kiosk_id"] != self.kiosk_id:
+                continue
+            vids.add(row["volunteer_id"])
+            t = row["t_in_ms"]
+            lo = t if lo is None or t < lo else lo
+            hi = t if hi is None or t > hi else hi
+        if not vids or lo is None or hi is None:
+            return
+        lo, hi = lo - _DAY_WINDOW_MS, hi + _DAY_WINDOW_MS
+        for row in self._read_sessions_window(sorted(vids), lo, hi):
+            self._hold(row)
+        for v in vids:
+            self._day_window[v] = (lo, hi)
+
+    def credited_on(self, volunteer: str, day: str, near_ms: int, exclude: str) -> int:
+        """Minutes credited to ``volunteer``'s closed sessions at this kiosk that began on
+        ``day`` (YYYY-MM-DD as the kiosk wrote it), ``exclude`` aside: what the kiosk's own
+        store counts for the daily cap. ``near_ms``: a time on that day (for the read)."""
+        window = self._day_window.get(volunteer)
+        lo, hi = near_ms - _DAY_WINDOW_MS // 2, near_ms + _DAY_WINDOW_MS // 2
+        if window is None or lo < window[0] or hi > window[1]:
+            self._flush_sessions()  # the read must see this batch's sessions
+            for row in self._read_sessions_window([volunteer], lo, hi):
+                self._hold(row)
+            self._day_window[volunteer] = (lo, hi)
+        total = 0
+        for sid in self._sessions_of.get(volunteer, ()):
+            row = self._sessions[sid]
+            if (
+                row is not None
+                and sid != exclude
+                and row["kiosk_id"] == self.kiosk_id
+                and row["status"] != "open"
+                and row["signed_in_at"][:10] == day
+            ):
+                total += row["credited_minutes"] or 0
+        return total
+
+    def _read_reference(self, vids: set[str], aids: set[str], iids: set[str]) -> None:
+        wanted = sorted(vids.difference(self._people))
+        found = self._read_people(wanted)
+        for v in wanted:
+            self._people[v] = found.get(v)
+        wanted = sorted(aids.difference(self._activities))
+        found_a = self._read_activities(wanted)
+        for a in wanted:
+            self._activities[a] = found_a.get(a)
+        wanted = sorted(iids.difference(self._items))
+        found_i = self._read_items(wanted)
+        for i in wanted:
+            self._items[i] = found_i.get(i)
+
+    def person(self, volunteer_id: str) -> PersonFacts | None:
+        if volunteer_id not in self._people:
+            self._read_reference({volunteer_id}, set(), set())
+        return self._people[volunteer_id]
+
+    def activity(self, activity_id: str) -> dict | None:
+        if activity_id not in self._activities:
+            self._read_reference(set(), {activity_id}, set())
+        return self._activities[activity_id]
+
+    def catalog_item(self, item_id: str) -> dict | None:
+        if item_id not in self._items:
+            self._read_reference(set(), set(), {item_id})
+        return self._items[item_id]
 
     # -- points, balances, stock ---------------------------------------------------------------
 
@@ -261,14 +371,26 @@ class Batch:
 
     # -- sessions and redemptions ----------------------------------------------------------------
 
+    def _hold(self, row: dict) -> dict:
+        """Keep a session row read from storage (the batch's own copy wins: it may be newer)."""
+        sid = row["session_id"]
+        held = self._sessions.get(sid)
+        if held is None:
+            self._sessions[sid] = held = row
+        self._sessions_of.setdefault(held["volunteer_id"], set()).add(sid)
+        return held
+
     def session(self, session_id: str) -> dict | None:
         if session_id not in self._sessions:
             rows = self._read_sessions([session_id])
-            self._sessions[session_id] = rows[0] if rows else None
+            self._sessions[session_id] = None
+            if rows:
+                self._hold(rows[0])
         return self._sessions[session_id]
 
     def new_session(self, row: dict) -> None:
         self._sessions[row["session_id"]] = self._new_sessions[row["session_id"]] = row
+        self._sessions_of.setdefault(row["volunteer_id"], set()).add(row["session_id"])
         volunteer, kiosk = row["volunteer_id"], row["kiosk_id"]
         self._pending_session_keys.setdefault(volunteer, set()).add(kiosk)
         known = self._kiosks_of.get(volunteer)
@@ -413,11 +535,29 @@ class Batch:
         a (kind, ref) already listed is kept as it was."""
         raise NotImplementedError
 
-    def catalog_item(self, item_id: str) -> dict | None:
+    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+        """Session rows (``SESSION_COLS``) at this batch's kiosk of these volunteers with
+        ``lo <= t_in_ms <= hi``."""
+        raise NotImplementedError
+
+    def _read_people(self, ids: list[str]) -> dict[str, PersonFacts]:
+        """Kind, status and (staff) sites of the roster entries with these ids."""
+        raise NotImplementedError
+
+    def _read_activities(self, ids: list[str]) -> dict[str, dict]:
+        """The activities' data (as loaded: site_id, start, end, rule, ...)."""
+        raise NotImplementedError
+
+    def _read_items(self, ids: list[str]) -> dict[str, dict]:
+        """The catalog items' data (cost, kind, names, owner_site, ...)."""
         raise NotImplementedError
 
     def put_catalog_item(self, item_id: str, data: dict) -> None:
-        """Store the item and send it to the change feed."""
+        """Store the item and send it to the change feed (then ``catalog_item`` is ``data``)."""
+        self._items[item_id] = data
+        self._write_catalog_item(item_id, data)
+
+    def _write_catalog_item(self, item_id: str, data: dict) -> None:
         raise NotImplementedError
 
     # -- events --------------------------------------------------------------------------------
@@ -450,6 +590,19 @@ class Ctx:
     def p(self) -> dict:
         return self.ev["payload"]
 
+    @property
+    def site(self) -> str:
+        """The site of the pushing kiosk: the only one its events may touch."""
+        return self.b.site_id
+
+    def staff_refusal(self) -> str | None:
+        """Why this event's actor may not act as staff at the kiosk's site (None: they may)."""
+        actor = self.ev["actor"]
+        return trust.staff_refusal(actor, self.b.person(actor), self.site)
+
+    def volunteer_refusal(self, volunteer_id: str) -> str | None:
+        return trust.volunteer_refusal(volunteer_id, self.b.person(volunteer_id))
+
     def stock(self, site_id: str, item_id: str, delta: int, why: str) -> None:
         qty = self.b.add_stock(site_id, item_id, delta)
         self.b.dirty.stock.add((site_id, item_id))
@@ -469,6 +622,13 @@ class Ctx:
 
 def _sign_in(x: Ctx) -> str | None:
     p = x.p
+    refused = (
+        trust.site_refusal("a sign-in", p["site_id"], x.site)
+        or trust.sign_in_refusal(p["activity_id"], x.b.activity(p["activity_id"]), x.site)
+        or x.volunteer_refusal(x.ev["actor"])
+    )
+    if refused:
+        return refused
     if x.b.session(p["session_id"]) is not None:
         return "a session with this id already exists"
     x.b.new_session(
@@ -510,7 +670,43 @@ def _close(x: Ctx, status: str) -> str | None:
         return f"session already {current}"
     if x.p.get("volunteer_id", x.ev["actor"]) != volunteer:
         return "session belongs to another volunteer"
+    if refused := _session_site(x, row) or _figures(x, row, status):
+        return refused
     return _settle(x, row, status)
+
+
+def _session_site(x: Ctx, row: dict) -> str | None:
+    return trust.site_refusal("a session", row["site_id"], x.site)
+
+
+def _figures(x: Ctx, row: dict, status: str) -> str | None:
+    """Why the event's minutes, credited minutes and points are not the rule's (None: they
+    are): the ledger works them out from its own activity and the session's times."""
+    p, sid, volunteer = x.p, row["session_id"], row["volunteer_id"]
+    try:
+        signed_in = datetime.fromisoformat(row["signed_in_at"])
+        now = datetime.fromisoformat(x.ev["occurred_at"])
+    except (TypeError, ValueError):
+        return "the session's times are not usable"
+    activity = trust.activity_of(x.b.activity(row["activity_id"]))
+    if status == "closed":
+        day, near = x.ev["occurred_at"][:10], occurred_ms(x.ev)
+        credited = x.b.credited_on(volunteer, day, near, sid)
+        return trust.sign_out_refusal(p, signed_in, now, trust.rule_of(activity), credited)
+    credited = x.b.credited_on(volunteer, row["signed_in_at"][:10], row["t_in_ms"], sid)
+    if status == "auto_closed":
+        session = trust.OpenSession(sid, volunteer, row["activity_id"], signed_in)
+        return trust.auto_close_refusal(p, session, activity, now, credited)
+    out = p.get("signed_out_at")
+    try:
+        signed_out = datetime.fromisoformat(out) if type(out) is str else None
+    except ValueError:
+        signed_out = None
+    if signed_out is None or signed_out.tzinfo is None:
+        return "a correction must give the sign-out time staff set (signed_out_at)"
+    return trust.correction_refusal(
+        p, signed_in, signed_out, now, trust.rule_of(activity), credited
+    )
 
 
 def _settle(x: Ctx, row: dict, status: str) -> str | None:
@@ -602,9 +798,13 @@ def _auto_close(x: Ctx) -> str | None:
 
 
 def _correct(x: Ctx) -> str | None:
+    if refused := x.staff_refusal():
+        return refused
     row = x.b.session(x.p["session_id"])
     if row is None:
         return "unknown session: its sign-in is not in the ledger"
+    if refused := _session_site(x, row) or _figures(x, row, "corrected"):
+        return refused
     return _settle(x, row, "corrected")
 
 
@@ -613,13 +813,38 @@ def _correct(x: Ctx) -> str | None:
 
 def _redeem(x: Ctx) -> str | None:
     p, volunteer = x.p, x.ev["actor"]
+    if refused := trust.site_refusal("a redemption", p["site_id"], x.site) or x.volunteer_refusal(
+        volunteer
+    ):
+        return refused
+    item = x.b.catalog_item(p["item_id"])
+    if item is None:
+        return f"unknown catalog item {p['item_id']}"
     if x.b.redemption(p["redemption_id"]) is not None:
         return "a redemption with this id already exists"
-    stocked = bool(p.get("stocked", True))
+    # The price and whether stock moves are the catalog's, not the kiosk's word; a kiosk
+    # that had an older price is charged the ledger's, and staff see the difference.
+    cost, stocked = trust.redemption_terms(item)
+    claimed = (p["cost"], bool(p.get("stocked", True)))
+    if claimed != (cost, stocked):
+        x.b.exception(
+            "figure_recomputed",
+            x.ev["id"],
+            volunteer_id=volunteer,
+            site_id=x.site,
+            kiosk_id=x.kiosk_id,
+            event_id=x.ev["id"],
+            detail={
+                "reason": f"the kiosk sent cost {claimed[0]}, stocked {claimed[1]}; the catalog"
+                f" says cost {cost}, stocked {stocked}: the catalog's figures were used",
+                "item_id": p["item_id"],
+                "cost": cost,
+            },
+        )
     entry, balance = x.b.post(
         vol(volunteer),
         REDEEMED,
-        p["cost"],
+        cost,
         "redeem",
         event_id=x.ev["id"],
         ref=f"redemption:{p['redemption_id']}",
@@ -631,7 +856,7 @@ def _redeem(x: Ctx) -> str | None:
             "kiosk_id": x.kiosk_id,
             "site_id": p["site_id"],
             "item_id": p["item_id"],
-            "cost": p["cost"],
+            "cost": cost,
             "stocked": int(stocked),
             "status": "done",
             "entry_id": entry or 0,
@@ -644,7 +869,7 @@ def _redeem(x: Ctx) -> str | None:
         x,
         volunteer,
         balance,
-        {"cost": p["cost"], "offline": bool(p.get("offline"))},
+        {"cost": cost, "offline": bool(p.get("offline"))},
         site_id=p["site_id"],
     )
     if stocked:
@@ -654,9 +879,13 @@ def _redeem(x: Ctx) -> str | None:
 
 def _cancel(x: Ctx) -> str | None:
     p = x.p
+    if refused := x.staff_refusal():
+        return refused
     row = x.b.redemption(p["redemption_id"])
     if row is None:
         return "unknown redemption"
+    if refused := trust.site_refusal("a redemption", row["site_id"], x.site):
+        return refused
     volunteer, site_id, item_id, cost, status, entry = (
         row["volunteer_id"],
         row["site_id"],
@@ -678,24 +907,40 @@ def _cancel(x: Ctx) -> str | None:
     )
     x.b.cancel_redemption(row)
     x.b.dirty.volunteers.add(volunteer)
-    # Same rule as the kiosk's projection, so both count the goods back the same way.
-    if p.get("restock", True) and p.get("stocked", True):
+    # Same rule as the kiosk's projection, so both count the goods back the same way (whether
+    # the goods had stock is the redemption's, as the ledger recorded it).
+    if p.get("restock", True) and row["stocked"]:
         x.stock(site_id, item_id, 1, "cancel")
     return None
 
 
+def _stock_refusal(x: Ctx) -> str | None:
+    p = x.p
+    if refused := trust.site_refusal("stock", p["site_id"], x.site) or x.staff_refusal():
+        return refused
+    if x.b.catalog_item(p["item_id"]) is None:
+        return f"unknown catalog item {p['item_id']}"
+    return None
+
+
 def _restock(x: Ctx) -> str | None:
+    if refused := _stock_refusal(x):
+        return refused
     x.stock(x.p["site_id"], x.p["item_id"], x.p["qty"], "restock")
     return None
 
 
 def _stock_adjust(x: Ctx) -> str | None:
+    if refused := _stock_refusal(x):
+        return refused
     x.stock(x.p["site_id"], x.p["item_id"], x.p["delta"], "adjust")
     return None
 
 
 def _points_adjust(x: Ctx) -> str | None:
     volunteer, delta = x.p["volunteer_id"], x.p["delta"]
+    if refused := x.staff_refusal() or x.volunteer_refusal(volunteer):
+        return refused
     _, balance = x.b.post(
         ADJUSTMENTS,
         vol(volunteer),
@@ -729,6 +974,8 @@ def _below_zero(
 
 def _catalog_upsert(x: Ctx) -> str | None:
     p = x.p
+    if refused := x.staff_refusal():
+        return refused
     data = dict(x.b.catalog_item(p["item_id"]) or {})
     data.update({k: v for k, v in p.items() if k != "reason"})
     x.b.put_catalog_item(p["item_id"], data)
@@ -736,7 +983,8 @@ def _catalog_upsert(x: Ctx) -> str | None:
 
 
 def _staff_session(x: Ctx) -> str | None:
-    return None  # kept in the events table: the trail of who had staff mode open, when
+    # Kept in the events table: the trail of who had staff mode open, when.
+    return x.staff_refusal()
 
 
 HANDLERS = {
@@ -761,8 +1009,9 @@ HANDLERS = {
 class IngestTx(Protocol):
     """A backend's open ingest transaction (see db/base.py for what it must guarantee)."""
 
-    def acked_seq(self, kiosk_id: str) -> int:
-        """The kiosk's acked_seq, locking the kiosk against a concurrent batch of its own."""
+    def kiosk(self, kiosk_id: str) -> tuple[int, str]:
+        """The kiosk's (acked_seq, site_id), locking the kiosk against a concurrent batch of
+        its own until the transaction ends."""
 
     def held(self, kiosk_id: str, lo: int, hi: int) -> dict[int, tuple[str, str, str]]:
         """seq -> (event id, digest, status) for the seqs lo..hi the ledger holds: events
@@ -771,7 +1020,7 @@ class IngestTx(Protocol):
     def known_ids(self, ids: list[str]) -> set[str]:
         """Which of these event ids are stored (at any kiosk)."""
 
-    def batch(self, kiosk_id: str, at: str, dirty: Dirty) -> Batch: ...
+    def batch(self, kiosk_id: str, site_id: str, at: str, dirty: Dirty) -> Batch: ...
 
     def add_events(self, rows: list[tuple]) -> None:
         """(kiosk_id, seq, id, type, occurred_at, clock_offset_ms, actor, payload JSON,
@@ -832,12 +1081,13 @@ def ingest(
     must have a slot (see ``validate.slot``); the caller refuses the batch otherwise."""
     ordered = sorted(events, key=lambda e: e["seq"])
     results: list[dict[str, Any]] = []
-    acked = start = tx.acked_seq(kiosk_id)
+    acked, site_id = tx.kiosk(kiosk_id)
+    start = acked
     old = [e["seq"] for e in ordered if e["seq"] <= acked]
     held = tx.held(kiosk_id, min(old), max(old)) if old else {}
     known_ids = tx.known_ids([e["id"] for e in ordered if e["seq"] > acked])
     dirty = Dirty()
-    batch = tx.batch(kiosk_id, received_at, dirty)
+    batch = tx.batch(kiosk_id, site_id, received_at, dirty)
     batch.prefetch([e for e in ordered if e["seq"] > acked])
     rows: list[tuple] = []
     for ev in ordered:

@@ -22,7 +22,16 @@ from sync.ledger.db import LedgerDB, open_db
 from sync.ledger.ops.cli import key_path_for
 from sync.ledger.ops.cli_types import bounded
 from sync.ledger.rules.validate import MAX_AMOUNT
-from sync.ledger.staff import activities, card_sheet, cards, catalog, exports, reference, roster
+from sync.ledger.staff import (
+    activities,
+    card_sheet,
+    cards,
+    catalog,
+    exports,
+    kiosks,
+    reference,
+    roster,
+)
 from sync.ledger.staff.activity_import import RULE_KEYS, check_activity, parse_activities
 from sync.ledger.staff.catalog_import import import_catalog, parse_catalog
 from sync.ledger.staff.errors import AdminError
@@ -34,6 +43,7 @@ COMMANDS = {
     "import-catalog",
     "activities",
     "catalog",
+    "kiosks",
     "cards",
     "reissue",
     "staff-pin",
@@ -100,6 +110,19 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     a.add_argument("--month", default=None, help="YYYY-MM")
     a.add_argument("--site", default=None)
     a.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("kiosks", help="enrolled kiosks: list them, revoke one")
+    ksub = p.add_subparsers(dest="action", required=True)
+    a = ksub.add_parser("list", parents=[common], help="list enrolled kiosks, revoked ones too")
+    a.add_argument("--json", action="store_true")
+    a = ksub.add_parser(
+        "revoke",
+        parents=[common],
+        help="refuse a kiosk's token from now on (a stolen or retired kiosk); its accepted"
+        " events stay",
+    )
+    a.add_argument("kiosk_id")
+    a.add_argument("--reason", default="", help="shown on the kiosk's sync page")
 
     p = sub.add_parser("catalog", help="rewards: add, list, set stock")
     csub = p.add_subparsers(dest="action", required=True)
@@ -290,6 +313,8 @@ def _run(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> i
         return _activities(store, args, now)
     if cmd == "catalog":
         return _catalog(store, args, now)
+    if cmd == "kiosks":
+        return _kiosks(store, args, now)
     if cmd == "cards":
         key = cards.private_key(store, key_path_for(db))
         holders = cards.card_holders(
@@ -389,6 +414,23 @@ def _staff_pin(store: LedgerDB, db: str, staff_id: str, now: datetime) -> int:
     change = {"staff_id": staff_id, "pin_hash": pin_hash}
     store.load_reference([{"kind": "staff_pin", "key": staff_id, "data": change}], now)
     _out({"ok": True, "staff_id": staff_id, "card_version": version})
+    return 0
+
+
+def _kiosks(store: LedgerDB, args: argparse.Namespace, now: datetime) -> int:
+    if args.action == "revoke":
+        _out({"ok": True, **kiosks.revoke(store, args.kiosk_id, now, args.reason)})
+        return 0
+    found = kiosks.list_kiosks(store)
+    if args.json:
+        _out(found)
+        return 0
+    for k in found:
+        state = f"已撤销/revoked {k['revoked_at'][:16]}" if k["revoked"] else "在用/active"
+        sys.stdout.write(
+            f"{k['kiosk_id']}\t{k['site_id']}\t{k['name']}\tseq {k['acked_seq']}\t"
+            f"{(k['last_push_at'] or '-')[:16]}\t{state}\n"
+        )
     return 0
 
 

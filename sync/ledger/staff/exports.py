@@ -64,6 +64,7 @@ EXCEPTION_KINDS = {
     "conflict": "数据冲突",
     "stock_below_zero": "库存为负",
     "rejected": "被拒绝的记录",
+    "figure_recomputed": "按目录重算的兑换",
 }
 STOCK_KINDS = {
     "stock.restock": "补货",

@@ -27,6 +27,7 @@ from sync.ledger.db.ingest import (
     Dirty,
     vol,
 )
+from sync.ledger.rules.trust import PersonFacts
 from sync.ledger.rules.validate import text_ok
 from sync.ledger.wirejson import dumps_sorted, dumps_sorted_plain, plain
 
@@ -90,8 +91,17 @@ def _ids(v: Any) -> bool:
 class PgBatch(Batch):
     """``Batch`` over one transaction's cursor; locks what the batch touches first."""
 
-    def __init__(self, cur, feed: Feed, kiosk_id: str, at: str, dirty: Dirty, locks: set[int]):
-        super().__init__(kiosk_id, at, dirty)
+    def __init__(
+        self,
+        cur,
+        feed: Feed,
+        kiosk_id: str,
+        site_id: str,
+        at: str,
+        dirty: Dirty,
+        locks: set[int],
+    ):
+        super().__init__(kiosk_id, site_id, at, dirty)
         self.cur, self.feed, self._locks = cur, feed, locks
         self._ids: list[int] = []
 
@@ -305,13 +315,48 @@ class PgBatch(Batch):
             rows,
         )
 
-    def catalog_item(self, item_id: str) -> dict | None:
-        self._lock("item", item_id)
-        self.cur.execute("SELECT data FROM catalog WHERE item_id = %s", (item_id,))
-        row = self.cur.fetchone()
-        return json.loads(row[0]) if row else None
+    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+        self.cur.execute(
+            f"SELECT {', '.join(SESSION_COLS)} FROM sessions WHERE volunteer_id = ANY(%s)"
+            " AND t_in_ms BETWEEN %s AND %s AND kiosk_id = %s",
+            (volunteer_ids, lo, hi, self.kiosk_id),
+        )
+        return [dict(zip(SESSION_COLS, r, strict=True)) for r in self.cur.fetchall()]
 
-    def put_catalog_item(self, item_id: str, data: dict) -> None:
+    def _read_people(self, ids: list[str]) -> dict[str, PersonFacts]:
+        if not ids:
+            return {}
+        self.cur.execute(
+            "SELECT staff_id, site_id FROM staff_sites WHERE staff_id = ANY(%s)", (ids,)
+        )
+        sites: dict[str, set[str]] = {}
+        for staff, site in self.cur.fetchall():
+            sites.setdefault(staff, set()).add(site)
+        self.cur.execute(
+            "SELECT volunteer_id, kind, status FROM volunteers WHERE volunteer_id = ANY(%s)", (ids,)
+        )
+        return {
+            v: PersonFacts(kind, status, frozenset(sites.get(v, ())))
+            for v, kind, status in self.cur.fetchall()
+        }
+
+    def _read_activities(self, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        self.cur.execute(
+            "SELECT activity_id, data FROM activities WHERE activity_id = ANY(%s)", (ids,)
+        )
+        return {a: json.loads(d) for a, d in self.cur.fetchall()}
+
+    def _read_items(self, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        for i in ids:  # an edit of the item waits for this batch (prefetch took most already)
+            self._lock("item", i)
+        self.cur.execute("SELECT item_id, data FROM catalog WHERE item_id = ANY(%s)", (ids,))
+        return {i: json.loads(d) for i, d in self.cur.fetchall()}
+
+    def _write_catalog_item(self, item_id: str, data: dict) -> None:
         put_catalog(self.cur, self.feed, item_id, data)
 
 
@@ -333,9 +378,12 @@ class PgIngestTx:
         self.feed = Feed(cur)
         self.locks: set[int] = set()
 
-    def acked_seq(self, kiosk_id: str) -> int:
-        self.cur.execute("SELECT acked_seq FROM kiosks WHERE kiosk_id = %s FOR UPDATE", (kiosk_id,))
-        return self.cur.fetchone()[0]
+    def kiosk(self, kiosk_id: str) -> tuple[int, str]:
+        self.cur.execute(
+            "SELECT acked_seq, site_id FROM kiosks WHERE kiosk_id = %s FOR UPDATE", (kiosk_id,)
+        )
+        acked, site = self.cur.fetchone()
+        return acked, site
 
     def held(self, kiosk_id: str, lo: int, hi: int) -> dict[int, tuple[str, str, str]]:
         self.cur.execute(
@@ -358,8 +406,8 @@ class PgIngestTx:
         self.cur.execute("SELECT id FROM events WHERE id = ANY(%s)", (ids,))
         return {r[0] for r in self.cur.fetchall()}
 
-    def batch(self, kiosk_id: str, at: str, dirty: Dirty) -> Batch:
-        return PgBatch(self.cur, self.feed, kiosk_id, at, dirty, self.locks)
+    def batch(self, kiosk_id: str, site_id: str, at: str, dirty: Dirty) -> Batch:
+        return PgBatch(self.cur, self.feed, kiosk_id, site_id, at, dirty, self.locks)
 
     def add_events(self, rows: list[tuple]) -> None:
         if rows:
@@ -446,6 +494,11 @@ def emit_dirty(cur, feed: Feed, dirty: Dirty, batch: Batch | None = None) -> Non
                 "as_of": as_of,
             }
             rows.append(("stock", f"{site_id}/{item_id}", dumps_sorted(data), 0))
+    if dirty.catalog:
+        cur.execute(
+            "SELECT item_id, data FROM catalog WHERE item_id = ANY(%s)", (sorted(dirty.catalog),)
+        )
+        rows.extend(("catalog_item", i, d, 0) for i, d in cur.fetchall())
     feed.put(rows)
 
 
@@ -566,6 +619,20 @@ def load_many(cur, feed: Feed, changes: list[dict], at: str) -> None:
             [(k, v, at) for k, _d, v in people],
         )
         feed.put([("volunteer", k, dumps_sorted(volunteer_feed(k, d, v)), 0) for k, d, v in people])
+        # Where a staff member may act from a kiosk (none listed: every site).
+        placed = [
+            (k, d["sites"])
+            for k, d, _v in people
+            if d.get("kind") == "S" and isinstance(d.get("sites"), list)
+        ]
+        if placed:
+            cur.execute(
+                "DELETE FROM staff_sites WHERE staff_id = ANY(%s)", ([k for k, _ in placed],)
+            )
+            cur.executemany(
+                "INSERT INTO staff_sites (staff_id, site_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(k, str(site)) for k, sites in placed for site in sites],
+            )
     if "staff_pin" in last:
         cur.executemany(
             "INSERT INTO staff_pins (staff_id, pin_hash) VALUES (%s, %s)"

@@ -16,6 +16,7 @@ from sync.ledger.db.ingest import (
     Dirty,
     vol,
 )
+from sync.ledger.rules.trust import PersonFacts
 from sync.ledger.wirejson import dumps_sorted, dumps_sorted_plain, plain
 
 _session_row = itemgetter(*SESSION_COLS)  # a row dict -> its values in column order
@@ -80,8 +81,8 @@ def _in_chunks(c: sqlite3.Connection, sql: str, keys: list, first: tuple = ()) -
 class SQLiteBatch(Batch):
     """``Batch`` over the writer's connection, inside its ingest transaction."""
 
-    def __init__(self, c: sqlite3.Connection, kiosk_id: str, at: str, dirty: Dirty):
-        super().__init__(kiosk_id, at, dirty)
+    def __init__(self, c: sqlite3.Connection, kiosk_id: str, site_id: str, at: str, dirty: Dirty):
+        super().__init__(kiosk_id, site_id, at, dirty)
         self.c = c
 
     def _read_balances(self, volunteer_ids: list[str]) -> list[tuple[str, int, int]]:
@@ -106,6 +107,18 @@ class SQLiteBatch(Batch):
         return [
             dict(zip(SESSION_COLS, r, strict=True))
             for r in _in_chunks(self.c, _SESSIONS, session_ids)
+        ]
+
+    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+        return [
+            dict(zip(SESSION_COLS, r, strict=True))
+            for r in _in_chunks(
+                self.c,
+                f"SELECT {', '.join(SESSION_COLS)} FROM sessions"
+                " WHERE t_in_ms BETWEEN ? AND ? AND kiosk_id = ? AND volunteer_id IN ({})",
+                volunteer_ids,
+                (lo, hi, self.kiosk_id),
+            )
         ]
 
     def _read_redemptions(self, redemption_ids: list[str]) -> list[dict]:
@@ -205,11 +218,38 @@ class SQLiteBatch(Batch):
             rows,
         )
 
-    def catalog_item(self, item_id: str) -> dict | None:
-        row = self.c.execute("SELECT data FROM catalog WHERE item_id = ?", (item_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+    def _read_people(self, ids: list[str]) -> dict[str, PersonFacts]:
+        sites: dict[str, set[str]] = {}
+        for staff, site in _in_chunks(
+            self.c, "SELECT staff_id, site_id FROM staff_sites WHERE staff_id IN ({})", ids
+        ):
+            sites.setdefault(staff, set()).add(site)
+        return {
+            vid: PersonFacts(kind, status, frozenset(sites.get(vid, ())))
+            for vid, kind, status in _in_chunks(
+                self.c,
+                "SELECT volunteer_id, kind, status FROM volunteers WHERE volunteer_id IN ({})",
+                ids,
+            )
+        }
 
-    def put_catalog_item(self, item_id: str, data: dict) -> None:
+    def _read_activities(self, ids: list[str]) -> dict[str, dict]:
+        return {
+            a: json.loads(d)
+            for a, d in _in_chunks(
+                self.c, "SELECT activity_id, data FROM activities WHERE activity_id IN ({})", ids
+            )
+        }
+
+    def _read_items(self, ids: list[str]) -> dict[str, dict]:
+        return {
+            i: json.loads(d)
+            for i, d in _in_chunks(
+                self.c, "SELECT item_id, data FROM catalog WHERE item_id IN ({})", ids
+            )
+        }
+
+    def _write_catalog_item(self, item_id: str, data: dict) -> None:
         self.c.execute(
             "INSERT OR REPLACE INTO catalog (item_id, data) VALUES (?, ?)",
             (item_id, dumps_sorted(data)),
@@ -223,10 +263,12 @@ class SQLiteIngestTx:
     def __init__(self, c: sqlite3.Connection):
         self.c = c
 
-    def acked_seq(self, kiosk_id: str) -> int:
-        return self.c.execute(
-            "SELECT acked_seq FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
-        ).fetchone()[0]
+    def kiosk(self, kiosk_id: str) -> tuple[int, str]:
+        # The writer's transaction (BEGIN IMMEDIATE) already excludes every other batch.
+        acked, site = self.c.execute(
+            "SELECT acked_seq, site_id FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+        ).fetchone()
+        return acked, site
 
     def held(self, kiosk_id: str, lo: int, hi: int) -> dict[int, tuple[str, str, str]]:
         held = {
@@ -246,8 +288,8 @@ class SQLiteIngestTx:
     def known_ids(self, ids: list[str]) -> set[str]:
         return {r[0] for r in _in_chunks(self.c, "SELECT id FROM events WHERE id IN ({})", ids)}
 
-    def batch(self, kiosk_id: str, at: str, dirty: Dirty) -> Batch:
-        return SQLiteBatch(self.c, kiosk_id, at, dirty)
+    def batch(self, kiosk_id: str, site_id: str, at: str, dirty: Dirty) -> Batch:
+        return SQLiteBatch(self.c, kiosk_id, site_id, at, dirty)
 
     def add_events(self, rows: list[tuple]) -> None:
         self.c.executemany(
@@ -390,6 +432,10 @@ def emit_dirty(c: sqlite3.Connection, dirty: Dirty, batch: Batch | None = None) 
                 ),
             )
         )
+    for item_id, data in _in_chunks(
+        c, "SELECT item_id, data FROM catalog WHERE item_id IN ({})", sorted(dirty.catalog)
+    ):
+        rows.append(("catalog_item", item_id, data))
     c.executemany(
         "INSERT OR REPLACE INTO changes (kind, key, data, deleted) VALUES (?, ?, ?, 0)", rows
     )
@@ -423,6 +469,13 @@ def load_one(c: sqlite3.Connection, kind: str, key: str, data: dict, at: str) ->
             "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
             (key, version, at),
         )
+        if data.get("kind") == "S" and isinstance(data.get("sites"), list):
+            # Where this staff member may act from a kiosk (none listed: every site).
+            c.execute("DELETE FROM staff_sites WHERE staff_id = ?", (key,))
+            c.executemany(
+                "INSERT INTO staff_sites (staff_id, site_id) VALUES (?, ?)",
+                [(key, str(s)) for s in data["sites"]],
+            )
         # Only what a kiosk needs: no phone numbers or platform ids leave the ledger.
         emit(
             c,
