@@ -55,9 +55,10 @@ def hostile_month(ledger, tmp_path) -> None:
     clock.now = at(11, 30)
     for vid in ("V000101", "V000102"):
         assert kiosk.scan(sign(key, "V", vid, 1)).kind == "signed_out"
-    # A kiosk's events carry text the ledger did not write: the actor and the reasons.
+    # A kiosk's events carry text the ledger did not write: the actor and the reasons (an
+    # actor not on the roster is refused, and its refusal listed with the text as sent).
     assert kiosk.adjust_points("@S0001", "V000101", 5, "=1+1").ok
-    assert kiosk.restock("+S0001", "towel", 2, '=HYPERLINK("http://x")').ok
+    assert kiosk.restock("S0001", "towel", 2, '=HYPERLINK("http://x")').ok
     assert kiosk.adjust_stock("S0001", "towel", -1, "-2+2").ok
     ledger.sync(kiosk)
 
