@@ -283,3 +283,29 @@ def test_what_a_kiosk_may_not_do_is_refused_with_a_reason(env):
     assert _statuses(results) == ["accepted", "rejected", "accepted"]
     assert "closed_at" in results[1]["reason"]
     assert store.volunteer("V000103")["balance"] == start + 15
+
+
+def test_a_kiosk_changes_only_what_its_site_may_change_in_the_catalog(env):
+    store, client, staff = env
+    sc, xs = Kiosk(client, store, SC), Kiosk(client, store, XS)
+
+    def item(item_id: str) -> dict:
+        found = rows(store, "SELECT data FROM catalog WHERE item_id = ?", (item_id,))
+        return json.loads(found[0][0]) if found else {}
+
+    mug = {"item_id": "sc-mug", "names": {"zh-Hans": "杯子"}, "cost": 40, "kind": "goods"}
+    assert _statuses(sc.push(sc.event("catalog.upsert", "S0001", "09:00", mug))) == ["accepted"]
+    assert item("sc-mug")["site_id"] == SC  # a reward made at a kiosk is its site's
+    cheap = {**mug, "cost": 0}
+    [refused] = xs.push(xs.event("catalog.upsert", "S0002", "09:05", cheap))
+    assert refused["status"] == "rejected" and f"belongs to {SC}" in refused["reason"]
+    assert item("sc-mug")["cost"] == 40
+    # A shared reward: staff of either site may edit what the kiosk's staff page edits, and
+    # nothing else (not where it belongs, not fields of their own).
+    towel = item("towel")
+    edit = {**towel, "cost": towel["cost"] + 5, "site_id": XS, "secret": "x"}
+    edit.pop("stock", None)
+    assert _statuses(xs.push(xs.event("catalog.upsert", "S0002", "09:10", edit))) == ["accepted"]
+    after = item("towel")
+    assert after["cost"] == towel["cost"] + 5
+    assert after.get("site_id") == towel.get("site_id") and "secret" not in after

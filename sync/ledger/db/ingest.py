@@ -976,8 +976,11 @@ def _catalog_upsert(x: Ctx) -> str | None:
     p = x.p
     if refused := x.staff_refusal():
         return refused
-    data = dict(x.b.catalog_item(p["item_id"]) or {})
-    data.update({k: v for k, v in p.items() if k != "reason"})
+    held = x.b.catalog_item(p["item_id"])
+    if refused := trust.catalog_refusal(p["item_id"], held, x.site):
+        return refused
+    data = dict(held or {"item_id": p["item_id"], "site_id": x.site})
+    data.update({k: v for k, v in p.items() if k in trust.KIOSK_CATALOG_FIELDS})
     x.b.put_catalog_item(p["item_id"], data)
     return None
 

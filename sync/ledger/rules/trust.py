@@ -95,6 +95,20 @@ def sign_in_refusal(
     return None
 
 
+# What staff at a kiosk may change of a reward: what the kiosk's own staff page edits.
+# Where it is offered (its ``site_id``) and anything else is the ledger's.
+KIOSK_CATALOG_FIELDS = frozenset(("names", "cost", "kind", "monthly_limit", "image", "active"))
+
+
+def catalog_refusal(item_id: str, held: dict[str, Any] | None, kiosk_site: str) -> str | None:
+    """Why a kiosk at ``kiosk_site`` may not edit this reward: one that belongs to another
+    site (a new reward from a kiosk belongs to the kiosk's site)."""
+    owner = (held or {}).get("site_id")
+    if owner and owner != kiosk_site:
+        return f"reward {item_id} belongs to {owner}: only its own site or the ledger changes it"
+    return None
+
+
 def redemption_terms(item: dict[str, Any]) -> tuple[int, bool]:
     """(cost, stocked) of a redemption of a catalog item as the ledger holds it."""
     try:
