@@ -39,6 +39,11 @@ def _works(url: str) -> None:
             [
                 {"kind": "site", "key": "s", "data": {"site_id": "s"}},
                 {"kind": "volunteer", "key": "V1", "data": {"display_name": "张三"}},
+                {
+                    "kind": "volunteer",
+                    "key": "S0001",
+                    "data": {"kind": "S", "display_name": "员工"},
+                },
                 {"kind": "balance", "key": "V1", "data": {"balance": 30}},
             ],
             NOW,
