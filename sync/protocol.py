@@ -6,9 +6,20 @@ Paths and meanings are fixed by DESIGN.md section 5.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import SchemaValidator
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-VK-Protocol"  # a kiosk's push names its protocol (README: the sync protocol)
@@ -33,19 +44,311 @@ EventType = Literal[
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 
-class Event(BaseModel):
+MAX_SEQ = 2**63 - 1  # the ledgers' INTEGER / BIGINT
+# Points, costs, minutes, quantities: far beyond any real event, far below 64 bits.
+MAX_AMOUNT = 10**9
+# A kiosk whose clock restarted at 1970 is ~1.8e12 ms off: still accepted (and flagged).
+MAX_CLOCK_OFFSET_MS = 2**53
+
+
+def _aware_time(v: str) -> str:
+    """An ISO 8601 time with its offset (the kiosk's local time as it was shown)."""
+    try:
+        when = datetime.fromisoformat(v)
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise ValueError("an ISO 8601 time must carry a time zone offset")
+    return v
+
+
+# The field types every event is made of. Strict: an integer is an int (not True, not 5.0,
+# not "5"), a text is a str; ids are what the ledger's tables can key.
+Id = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
+Delta = Annotated[StrictInt, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+Time = Annotated[StrictStr, Field(max_length=64), AfterValidator(_aware_time)]
+Note = Annotated[StrictStr, Field(max_length=2000)]  # a reason staff typed
+
+
+class Payload(BaseModel):
+    """Fields a later kiosk adds are not refused: the schema passes over them (the ledger
+    stores the event as sent, so they are kept)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class SignInPayload(Payload):
+    session_id: Id  # the sign-in event's own id: the shift's points are keyed by it
+    activity_id: Id
+    site_id: Id
+    assisted_by: Id | None = None  # staff who scanned for the volunteer
+    entered_at: Time | None = None  # typed in later from a paper sheet
+
+
+class SessionFigures(Payload):
+    """A session closed or corrected: its minutes, those credited, its points (the
+    activity's points rule, which the ledger applies again)."""
+
+    session_id: Id
+    activity_id: Id | None = None
+    volunteer_id: Id | None = None  # a staff correction names the volunteer
+    minutes: Amount
+    credited_minutes: Amount
+    points: Amount
+
+
+class SignOutPayload(SessionFigures):
+    pass
+
+
+class AutoClosePayload(SessionFigures):
+    closed_at: Time | None = None  # credited up to here: the scheduled end, never past now
+    reason: Note | None = None  # earlier_day | activity_finished
+
+
+class CorrectPayload(SessionFigures):
+    signed_out_at: Time | None = None  # the sign-out time staff set
+    closed_at: Time | None = None  # set when the correction closes an open session
+    reason: Note | None = None
+
+
+class RedeemPayload(Payload):
+    redemption_id: Id
+    item_id: Id
+    site_id: Id
+    cost: Amount
+    pickup_no: StrictStr | None = None
+    offline: StrictBool = False
+    stocked: StrictBool = True
+
+
+class CancelPayload(Payload):
+    redemption_id: Id
+    reason: Note | None = None
+    stocked: StrictBool = True
+    restock: StrictBool = True  # the goods went back on the shelf
+
+
+class RestockPayload(Payload):
+    site_id: Id
+    item_id: Id
+    qty: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
+    reason: Note | None = None
+
+
+class StockAdjustPayload(Payload):
+    site_id: Id
+    item_id: Id
+    delta: Delta
+    reason: Note | None = None
+
+
+class PointsAdjustPayload(Payload):
+    volunteer_id: Id
+    delta: Delta
+    reason: Note | None = None
+
+
+class CatalogPayload(Payload):
+    item_id: Id
+    cost: Amount
+    kind: Literal["goods", "privilege", "ticket"] = "goods"
+    names: dict[str, StrictStr] | None = None  # zh-Hans, zh-Hant, en
+    monthly_limit: Amount | None = None
+    image: StrictStr | None = None
+    active: StrictBool | None = None
+    reason: Note | None = None
+
+
+class StaffOpenPayload(Payload):
+    session_id: Id
+    card_version: Amount
+
+
+class StaffClosePayload(Payload):
+    session_id: Id
+    reason: Literal["leave", "idle", "restart", "closed"]
+
+
+class EventBase(BaseModel):
     """One immutable kiosk action. ``id`` is a time-ordered UUID; ``seq`` is per kiosk, gap-free."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=64)
-    kiosk_id: str = Field(min_length=1, max_length=64)
-    seq: int = Field(ge=1)
-    type: EventType
-    occurred_at: datetime
-    clock_offset_ms: int = 0
-    actor: str = Field(min_length=1, max_length=64)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    id: Id
+    kiosk_id: Id
+    seq: Annotated[StrictInt, Field(ge=1, le=MAX_SEQ)]
+    occurred_at: Time  # the kiosk's clock; the ledger stamps its own receive time too
+    clock_offset_ms: Annotated[
+        StrictInt, Field(ge=-MAX_CLOCK_OFFSET_MS, le=MAX_CLOCK_OFFSET_MS)
+    ] = 0
+    actor: Id  # the volunteer, or the staff member who acted
+
+
+class SignIn(EventBase):
+    type: Literal["attendance.sign_in"]
+    payload: SignInPayload
+
+    @model_validator(mode="after")
+    def _session_is_the_event(self) -> SignIn:
+        # Also run on the event as a dict (``VALIDATORS``).
+        held: Any = self
+        if isinstance(held, dict):
+            session, eid = held["payload"]["session_id"], held["id"]
+        else:
+            session, eid = self.payload.session_id, self.id
+        if session != eid:
+            raise ValueError("payload.session_id must be the sign-in event id")
+        return self
+
+
+class SignOut(EventBase):
+    type: Literal["attendance.sign_out"]
+    payload: SignOutPayload
+
+
+class AutoClose(EventBase):
+    type: Literal["attendance.auto_close"]
+    payload: AutoClosePayload
+
+
+class Correct(EventBase):
+    type: Literal["attendance.correct"]
+    payload: CorrectPayload
+
+
+class Redeem(EventBase):
+    type: Literal["redemption.create"]
+    payload: RedeemPayload
+
+
+class Cancel(EventBase):
+    type: Literal["redemption.cancel"]
+    payload: CancelPayload
+
+
+class Restock(EventBase):
+    type: Literal["stock.restock"]
+    payload: RestockPayload
+
+
+class StockAdjust(EventBase):
+    type: Literal["stock.adjust"]
+    payload: StockAdjustPayload
+
+
+class PointsAdjust(EventBase):
+    type: Literal["points.adjust"]
+    payload: PointsAdjustPayload
+
+
+class CatalogUpsert(EventBase):
+    type: Literal["catalog.upsert"]
+    payload: CatalogPayload
+
+
+class StaffSessionOpen(EventBase):
+    type: Literal["staff.session_open"]
+    payload: StaffOpenPayload
+
+
+class StaffSessionClose(EventBase):
+    type: Literal["staff.session_close"]
+    payload: StaffClosePayload
+
+
+EVENT_MODELS: dict[str, type[EventBase]] = {
+    m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in (
+        SignIn,
+        SignOut,
+        AutoClose,
+        Correct,
+        Redeem,
+        Cancel,
+        Restock,
+        StockAdjust,
+        PointsAdjust,
+        CatalogUpsert,
+        StaffSessionOpen,
+        StaffSessionClose,
+    )
+}
+assert tuple(EVENT_MODELS) == EVENT_TYPES, "one model per event type, in EventType's order"
+Event = Annotated[
+    SignIn
+    | SignOut
+    | AutoClose
+    | Correct
+    | Redeem
+    | Cancel
+    | Restock
+    | StockAdjust
+    | PointsAdjust
+    | CatalogUpsert
+    | StaffSessionOpen
+    | StaffSessionClose,
+    Field(discriminator="type"),
+]
+
+
+def _as_dicts(schema: Any) -> Any:
+    """A model's core schema with each model (and nested model) as a typed dict: the same
+    fields, types, limits and validators, but what passes stays a dict, so checking an
+    event builds no objects (half the time, for the ledger's 500-event batches)."""
+    if isinstance(schema, list):
+        return [_as_dicts(x) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "model":
+        fields = schema["schema"]
+        out: dict[str, Any] = {
+            "type": "typed-dict",
+            "fields": {
+                name: {
+                    "type": "typed-dict-field",
+                    "schema": (inner := _as_dicts(f["schema"])),
+                    "required": inner.get("type") != "default",
+                }
+                for name, f in fields["fields"].items()
+            },
+        }
+        extra = schema.get("config", {}).get("extra_fields_behavior")
+        if extra:
+            out["extra_behavior"] = extra
+        return out
+    return {k: _as_dicts(v) for k, v in schema.items()}
+
+
+# Each event type's model, as the validator the ledger and the agent run.
+VALIDATORS = {
+    t: SchemaValidator(_as_dicts(m.__pydantic_core_schema__)) for t, m in EVENT_MODELS.items()
+}
+
+
+def fault_text(exc: ValidationError) -> str:
+    """The first thing wrong, as ``payload.minutes: Input should be ...`` (at most 300)."""
+    first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+    where = ".".join(str(p)[:30] for p in first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        return f"{where} is missing"
+    return (f"{where}: {msg}" if where and not msg.startswith(where) else msg)[:300]
+
+
+def schema_fault(ev: dict[str, Any]) -> str | None:
+    """None if ``ev`` (parsed JSON) fits its type's model, else the first thing wrong. The
+    agent checks what it sends with it, the ledger what it receives. Never raises."""
+    etype = ev.get("type")
+    validator = VALIDATORS.get(etype) if type(etype) is str else None
+    if validator is None:
+        return f"unknown event type {etype!r}"[:100]
+    try:
+        validator.validate_python(ev)
+    except ValidationError as exc:
+        return fault_text(exc)
+    return None
 
 
 class PushRequest(BaseModel):

@@ -18,7 +18,7 @@ import requests
 
 from kiosk.clock import system_clock
 from kiosk.store import Store, apply_changes, iso
-from sync.protocol import MAX_BATCH
+from sync.protocol import MAX_BATCH, schema_fault
 
 from .client import BatchTooLarge, LedgerClient, PermanentFailure, TemporaryFailure
 from .images import BUDGET_S, fetch_images, note_wanted
@@ -231,6 +231,7 @@ def _push(
 ) -> None:
     start = store.acked_seq()
     rewound = probed = False
+    checked = 0  # events up to this seq were checked against the schema this round
     while True:
         batch = store.events_after(start, batch_size)
         if not batch:
@@ -240,8 +241,10 @@ def _push(
             # kiosk, so a ledger restored from an older backup is noticed by idle kiosks too.
             probed = True
         sent = clock()
+        wire = [e.wire(kiosk_id) for e in batch]
+        checked = _check_outgoing(wire, checked)
         try:
-            answer = client.push(kiosk_id, [e.wire(kiosk_id) for e in batch])
+            answer = client.push(kiosk_id, wire)
         except BatchTooLarge:
             if batch_size == 1:
                 raise
@@ -275,6 +278,18 @@ def _push(
         if acked <= start:
             raise TemporaryFailure(f"ledger made no progress at seq {start + 1}")
         start = acked
+
+
+def _check_outgoing(wire: list[dict[str, Any]], checked: int) -> int:
+    """Each event as it goes out, against its type's schema (``sync.protocol``): one that
+    does not fit is still sent (the ledger records it as rejected, and the queue moves on;
+    holding it back would hold up every event behind it), and logged here for staff."""
+    for ev in wire:
+        if ev["seq"] > checked and (fault := schema_fault(ev)) is not None:
+            log.warning(
+                "event seq=%s %s does not fit the protocol: %s", ev["seq"], ev["type"], fault
+            )
+    return max([checked, *(ev["seq"] for ev in wire)])
 
 
 def _pull(

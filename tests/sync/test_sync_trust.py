@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 from datetime import datetime
 
 import requests
@@ -26,7 +27,7 @@ def _ledger_cli(ledger, *args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_an_honest_kiosk_is_accepted_then_a_revoked_one_is_told_why(ledger, make_site):
+def test_an_honest_kiosk_is_accepted_then_a_revoked_one_is_told_why(ledger, make_site, caplog):
     site = make_site(ledger, "service-center")
     other = make_site(ledger, "xiangshan-study")
     assert sync_once(site.store, clock=site.clock)["ok"]
@@ -52,8 +53,18 @@ def test_an_honest_kiosk_is_accepted_then_a_revoked_one_is_told_why(ledger, make
     )
     assert fixed.ok, fixed
     assert kiosk.redeem(ledger.card("V000101"), "towel").kind == "redeemed"
+    taken = kiosk.redeem(ledger.card("V000102"), "towel")
+    assert taken.kind == "redeemed", taken
+    rid = next(
+        e.payload["redemption_id"] for e in site.store.pending(100) if e.id in taken.event_ids
+    )
+    assert kiosk.cancel_redemption("S0001", rid, "changed their mind").ok
     assert kiosk.restock("S0001", "towel", 3).ok
+    assert kiosk.adjust_stock("S0001", "towel", -1, "counted").ok
     assert kiosk.adjust_points("S0001", "V000104", 5, "helped out").ok
+    names = dict(site.store.catalog_item("towel").names)
+    assert kiosk.upsert_catalog_item("S0001", "towel", names, 30).ok
+    caplog.set_level(logging.WARNING, logger="sync")
     result = sync_once(site.store, clock=clock)
     assert result["ok"] and site.store.pending_count() == 0, result
     store = ledger.store()
@@ -64,6 +75,8 @@ def test_an_honest_kiosk_is_accepted_then_a_revoked_one_is_told_why(ledger, make
         held = store.counts()["events"]
     finally:
         store.close()
+    # Every event the kiosk wrote fits the protocol's schema, as the agent checked it.
+    assert not [r for r in caplog.records if "does not fit the protocol" in r.getMessage()]
 
     # Revoked from the command line: the kiosk's next sync is refused, and says why.
     code, out = _ledger_cli(ledger, "kiosks", "revoke", site.kiosk_id, "--reason", "设备丢失")

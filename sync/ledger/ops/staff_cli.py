@@ -21,7 +21,6 @@ from kiosk.private import open_private
 from sync.ledger.db import LedgerDB, open_db
 from sync.ledger.ops.cli import key_path_for
 from sync.ledger.ops.cli_types import bounded
-from sync.ledger.rules.validate import MAX_AMOUNT
 from sync.ledger.staff import (
     activities,
     card_sheet,
@@ -36,6 +35,7 @@ from sync.ledger.staff.activity_import import RULE_KEYS, check_activity, parse_a
 from sync.ledger.staff.catalog_import import import_catalog, parse_catalog
 from sync.ledger.staff.errors import AdminError
 from sync.ledger.staff.roster_import import parse_roster
+from sync.protocol import MAX_AMOUNT
 
 COMMANDS = {
     "import-roster",

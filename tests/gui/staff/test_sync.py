@@ -94,7 +94,7 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     assert "人工调整 -5 分后余额 -30 分" in text
     assert (
         "被拒收的记录" in text
-        and "第 2 条记录被拒收：payload.qty must be a positive integer" in text
+        and "第 2 条记录被拒收：payload.qty: Input should be greater than 0" in text
     )
     assert "没有问题" not in text and "还没有从总台账读到" not in text
     assert not {key for _lang, key in gui.app.translator.missing if key.startswith("staff.sync")}
