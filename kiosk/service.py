@@ -30,8 +30,9 @@ from kiosk.core.codes import (
     parse,
 )
 from kiosk.core.correction import CorrectionRefusal, SessionFacts, correct_session
+from kiosk.core.days import day_of, month_of
 from kiosk.core.points import PointsRule
-from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
+from kiosk.core.redemption import CatalogItem, RedeemContext, RedeemOK, check_redemption
 from kiosk.core.text import line_ok
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
@@ -257,20 +258,14 @@ class Kiosk:
             # Decide inside the write lock: two scans of one card never both sign in.
             open_session = self.store.open_session(volunteer_id)
             open_activity = self.store.activity(open_session.activity_id) if open_session else None
-            open_day = (
-                open_session.signed_in_at.date().isoformat()
-                if open_session
-                else when.date().isoformat()
-            )
+            open_day = day_of(open_session.signed_in_at if open_session else when)
             decision = att.decide_scan(
                 now=when,
                 open_session=open_session,
                 open_activity=open_activity,
                 chosen=chosen,
                 credited_on_open_day=self.store.credited_minutes_on(volunteer_id, open_day),
-                credited_today=self.store.credited_minutes_on(
-                    volunteer_id, when.date().isoformat()
-                ),
+                credited_today=self.store.credited_minutes_on(volunteer_id, day_of(when)),
                 policy=self.policy,
             )
             events = []
@@ -400,7 +395,7 @@ class Kiosk:
                 current = self.store.open_session(session.volunteer_id)
                 if current is None or current.session_id != session.session_id:
                     continue
-                day = session.signed_in_at.date().isoformat()
+                day = day_of(session.signed_in_at)
                 ac = att.close_forgotten(
                     session,
                     activity,
@@ -440,6 +435,40 @@ class Kiosk:
 
     # -- redemption ---------------------------------------------------------------
 
+    def redeem_context(
+        self,
+        volunteer_id: str,
+        item: CatalogItem,
+        now: datetime,
+        *,
+        balance: int | None = None,
+        online: bool | None = None,
+        offline_spent: int | None = None,
+    ) -> RedeemContext:
+        """What the redemption rule needs to know of this volunteer, this item and this kiosk
+        now: the one place it is gathered, for the redemption itself and for the catalog
+        screen that shows what a volunteer may pick. ``balance``, ``online`` and
+        ``offline_spent`` are the volunteer's (read here when not given): a screen listing
+        many items reads them once."""
+        if balance is None:
+            balance = self.store.balance(volunteer_id)
+        if online is None:
+            online = self.is_online(now)
+        if offline_spent is None:
+            offline_spent = self.store.offline_spent(volunteer_id, day_of(now))
+        return RedeemContext(
+            balance=balance,
+            stock=self.store.stock(self.site_id, item.item_id) if item.stocked else None,
+            redeemed_this_month=(
+                self.store.redeemed_count(volunteer_id, item.item_id, month_of(now))
+                if volunteer_id
+                else 0
+            ),
+            online=online,
+            offline_spent_today=offline_spent,
+            offline_allowance=self.config.offline_allowance,
+        )
+
     def redeem(self, text: str, item_id: str) -> Outcome:
         try:
             code = self.check(text)
@@ -472,16 +501,7 @@ class Kiosk:
         site = self.site_id
         online = self.is_online(now)
         with self.store.transaction() as conn:
-            ctx = RedeemContext(
-                balance=self.store.balance(volunteer_id),
-                stock=self.store.stock(site, item_id) if item.stocked else None,
-                redeemed_this_month=self.store.redeemed_count(
-                    volunteer_id, item_id, now.strftime("%Y-%m")
-                ),
-                online=online,
-                offline_spent_today=self.store.offline_spent(volunteer_id, now.date().isoformat()),
-                offline_allowance=self.config.offline_allowance,
-            )
+            ctx = self.redeem_context(volunteer_id, item, now, online=online)
             verdict = check_redemption(item, ctx)
             if not isinstance(verdict, RedeemOK):
                 return Outcome(
@@ -494,7 +514,7 @@ class Kiosk:
                     balance=ctx.balance,
                     offline=not online,
                 )
-            pickup = f"{self.store.redemptions_on(now.date().isoformat()) + 1:03d}"
+            pickup = f"{self.store.redemptions_on(day_of(now)) + 1:03d}"
             rid = uuid7(int(now.timestamp() * 1000))
             ev = self.store.append(
                 conn,

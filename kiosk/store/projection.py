@@ -7,6 +7,9 @@ import json
 import sqlite3
 from datetime import datetime
 
+from kiosk.core import moves
+from kiosk.core.days import day_of, month_of
+
 from .schema import PROJECTIONS
 
 
@@ -22,6 +25,22 @@ def apply_event(
         handler(conn, seq, actor, occurred_at, payload)
 
 
+def _points(conn: sqlite3.Connection, seq: int, move: moves.PointsMove | None) -> None:
+    if move is not None:
+        conn.execute(
+            "INSERT INTO point_moves (seq, volunteer_id, delta, minutes, reason) VALUES (?, ?, ?, ?, ?)",
+            (seq, move.volunteer_id, move.points, move.minutes, move.reason),
+        )
+
+
+def _stock(conn: sqlite3.Connection, seq: int, move: moves.StockMove | None) -> None:
+    if move is not None:
+        conn.execute(
+            "INSERT INTO stock_moves (seq, site_id, item_id, delta, reason) VALUES (?, ?, ?, ?, ?)",
+            (seq, move.site_id, move.item_id, move.delta, move.reason),
+        )
+
+
 def _sign_in(conn, seq, actor, occurred_at, p):
     conn.execute(
         "INSERT INTO sessions (session_id, volunteer_id, activity_id, site_id, day, signed_in_at,"
@@ -31,7 +50,7 @@ def _sign_in(conn, seq, actor, occurred_at, p):
             actor,
             p["activity_id"],
             p["site_id"],
-            _day(occurred_at),
+            day_of(occurred_at),
             occurred_at,
             p.get("assisted_by"),
             seq,
@@ -56,19 +75,15 @@ def _close(conn, seq, actor, occurred_at, p, status, flagged):
         ),
     )
     volunteer = p.get("volunteer_id", actor)
-    if p["points"] or p["credited_minutes"]:
-        conn.execute(
-            "INSERT INTO point_moves (seq, volunteer_id, delta, minutes, reason) VALUES (?, ?, ?, ?, ?)",
-            (seq, volunteer, p["points"], p["credited_minutes"], status),
-        )
+    _points(conn, seq, moves.session_move(volunteer, moves.Figures(), moves.Figures.of(p), status))
 
 
 def _sign_out(conn, seq, actor, occurred_at, p):
-    _close(conn, seq, actor, occurred_at, p, "closed", 0)
+    _close(conn, seq, actor, occurred_at, p, moves.CLOSED, 0)
 
 
 def _auto_close(conn, seq, actor, occurred_at, p):
-    _close(conn, seq, actor, occurred_at, p, "auto_closed", 1)
+    _close(conn, seq, actor, occurred_at, p, moves.AUTO_CLOSED, 1)
 
 
 def _correct(conn, seq, actor, occurred_at, p):
@@ -93,13 +108,8 @@ def _correct(conn, seq, actor, occurred_at, p):
             p["session_id"],
         ),
     )
-    delta = p["points"] - (old_points or 0)
-    dminutes = p["credited_minutes"] - (old_credited or 0)
-    if delta or dminutes:
-        conn.execute(
-            "INSERT INTO point_moves (seq, volunteer_id, delta, minutes, reason) VALUES (?, ?, ?, ?, 'correct')",
-            (seq, volunteer, delta, dminutes),
-        )
+    before = moves.Figures.held(old_points, old_credited)
+    _points(conn, seq, moves.session_move(volunteer, before, moves.Figures.of(p), moves.CORRECT))
 
 
 def _redeem(conn, seq, actor, occurred_at, p):
@@ -114,20 +124,14 @@ def _redeem(conn, seq, actor, occurred_at, p):
             p["site_id"],
             p["cost"],
             p["pickup_no"],
-            _day(occurred_at),
-            occurred_at[:7],
+            day_of(occurred_at),
+            month_of(occurred_at),
             int(bool(p.get("offline"))),
         ),
     )
-    conn.execute(
-        "INSERT INTO point_moves (seq, volunteer_id, delta, reason) VALUES (?, ?, ?, 'redeem')",
-        (seq, actor, -p["cost"]),
-    )
-    if p.get("stocked", True):
-        conn.execute(
-            "INSERT INTO stock_moves (seq, site_id, item_id, delta, reason) VALUES (?, ?, ?, -1, 'redeem')",
-            (seq, p["site_id"], p["item_id"]),
-        )
+    points, stock = moves.redeem_moves(actor, p)
+    _points(conn, seq, points)
+    _stock(conn, seq, stock)
 
 
 def _cancel(conn, seq, actor, occurred_at, p):
@@ -142,36 +146,21 @@ def _cancel(conn, seq, actor, occurred_at, p):
         "UPDATE redemptions SET status = 'cancelled', cancel_seq = ? WHERE redemption_id = ?",
         (seq, p["redemption_id"]),
     )
-    conn.execute(
-        "INSERT INTO point_moves (seq, volunteer_id, delta, reason) VALUES (?, ?, ?, 'cancel')",
-        (seq, volunteer, cost),
-    )
-    if p.get("restock", True) and p.get("stocked", True):
-        conn.execute(
-            "INSERT INTO stock_moves (seq, site_id, item_id, delta, reason) VALUES (?, ?, ?, 1, 'cancel')",
-            (seq, site_id, item_id),
-        )
+    points, stock = moves.cancel_moves(moves.Redeemed(volunteer, site_id, item_id, cost), p)
+    _points(conn, seq, points)
+    _stock(conn, seq, stock)
 
 
 def _restock(conn, seq, actor, occurred_at, p):
-    conn.execute(
-        "INSERT INTO stock_moves (seq, site_id, item_id, delta, reason) VALUES (?, ?, ?, ?, ?)",
-        (seq, p["site_id"], p["item_id"], p["qty"], "restock"),
-    )
+    _stock(conn, seq, moves.stock_move("stock.restock", p))
 
 
 def _adjust(conn, seq, actor, occurred_at, p):
-    conn.execute(
-        "INSERT INTO stock_moves (seq, site_id, item_id, delta, reason) VALUES (?, ?, ?, ?, ?)",
-        (seq, p["site_id"], p["item_id"], p["delta"], "adjust"),
-    )
+    _stock(conn, seq, moves.stock_move("stock.adjust", p))
 
 
 def _points_adjust(conn, seq, actor, occurred_at, p):
-    conn.execute(
-        "INSERT INTO point_moves (seq, volunteer_id, delta, reason) VALUES (?, ?, ?, 'adjust')",
-        (seq, p["volunteer_id"], p["delta"]),
-    )
+    _points(conn, seq, moves.points_adjust_move(p))
 
 
 def _catalog_upsert(conn, seq, actor, occurred_at, p):

@@ -20,7 +20,8 @@ from kiosk.core.correction import (
     correct_session,
     minute_of,
 )
-from kiosk.core.redemption import RedeemContext, RedeemOK, check_redemption
+from kiosk.core.days import day_of
+from kiosk.core.redemption import RedeemOK, check_redemption
 from kiosk.service import Kiosk, Outcome
 from kiosk.ui.env import IMAGES
 
@@ -228,22 +229,12 @@ def catalog_items(
     include_inactive: bool = False,
 ) -> list[ItemView]:
     now = kiosk.now()
-    month = now.strftime("%Y-%m")
     items = []
     for item in kiosk.store.catalog(include_inactive=include_inactive):
-        stock = kiosk.store.stock(kiosk.site_id, item.item_id) if item.stocked else None
-        used = kiosk.store.redeemed_count(volunteer_id, item.item_id, month) if volunteer_id else 0
-        verdict = check_redemption(
-            item,
-            RedeemContext(
-                balance=balance,
-                stock=stock,
-                redeemed_this_month=used,
-                online=online,
-                offline_spent_today=offline_spent,
-                offline_allowance=kiosk.config.offline_allowance,
-            ),
+        ctx = kiosk.redeem_context(
+            volunteer_id, item, now, balance=balance, online=online, offline_spent=offline_spent
         )
+        verdict = check_redemption(item, ctx)
         state = "ok" if isinstance(verdict, RedeemOK) else verdict.value
         items.append(
             ItemView(
@@ -252,9 +243,9 @@ def catalog_items(
                 item.cost,
                 item.kind,
                 item.stocked,
-                stock,
+                ctx.stock,
                 item.monthly_limit,
-                used,
+                ctx.redeemed_this_month,
                 resolve_image(kiosk, item.image, extra_dirs, item.item_id),
                 state,
                 max(0, item.cost - balance),
@@ -281,7 +272,7 @@ def catalog_for(kiosk: Kiosk, vid: str, extra_dirs: tuple[Path, ...] = ()) -> Ca
     entry = kiosk.store.roster_entry(vid)
     balance = kiosk.store.balance(vid)
     online = kiosk.is_online(now)
-    spent = kiosk.store.offline_spent(vid, now.date().isoformat())
+    spent = kiosk.store.offline_spent(vid, day_of(now))
     return CatalogView(
         vid,
         mask_name(entry.display_name) if entry else vid,
