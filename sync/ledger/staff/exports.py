@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.core import moves
 from kiosk.private import open_private
 from sync.ledger.db.base import LedgerDB, StaffRead
 from sync.ledger.staff.spreadsheet import csv_cell, xlsx_cell
@@ -512,28 +513,26 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
         )
     )
 
-    moves: list[list[Any]] = []
+    stock_rows: list[list[Any]] = []
     for _, kiosk, etype, occurred, actor, p in stock_events:
+        redeemed = None
+        if etype == "redemption.cancel":
+            redeemed = redemption_rows.get(p.get("redemption_id"), ("", None, None))[1:]
+            redeemed = redeemed if None not in redeemed else None
+        move = moves.stock_move(etype, p, redeemed)
+        if move is None:  # not stocked, or the goods did not come back
+            continue
         site, item, delta, note = (
-            p.get("site_id"),
-            p.get("item_id"),
-            0,
+            move.site_id,
+            move.item_id,
+            move.delta,
             reason_text(p.get("reason")),
         )
-        if etype == "stock.restock":
-            delta = p.get("qty", 0)
-        elif etype == "stock.adjust":
-            delta = p.get("delta", 0)
-        elif etype == "redemption.create":
-            if not p.get("stocked", True):
-                continue
-            delta, note = -1, p.get("redemption_id", "")
-        else:  # a cancelled redemption puts the goods back on the shelf
-            if not (p.get("restock", True) and p.get("stocked", True)):
-                continue
-            _, site, item = redemption_rows.get(p.get("redemption_id"), ("", None, None))
-            delta, note = 1, f"{p.get('redemption_id', '')} {note}".strip()
-        moves.append(
+        if etype == "redemption.create":
+            note = p.get("redemption_id", "")
+        elif etype == "redemption.cancel":
+            note = f"{p.get('redemption_id', '')} {note}".strip()
+        stock_rows.append(
             [
                 _local(occurred),
                 ref.site(site),
@@ -548,7 +547,7 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
         )
     for site, item, before, after, note, at in settings:
         if start <= datetime.fromisoformat(at).astimezone(TZ) < end:
-            moves.append(
+            stock_rows.append(
                 [
                     _local(at),
                     ref.site(site),
@@ -561,12 +560,12 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
                     f"由 {before} 设为 {after} {note}".strip(),
                 ]
             )
-    moves.sort(key=lambda r: r[0] or datetime.min)
+    stock_rows.sort(key=lambda r: r[0] or datetime.min)
     tables.append(
         Table(
             "库存变动",
             ["时间", "站点", "物品编号", "物品名称", "变动数量", "类型", "经办人", "终端", "说明"],
-            moves,
+            stock_rows,
         )
     )
 
