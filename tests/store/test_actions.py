@@ -247,3 +247,27 @@ def test_staff_catalog_text_with_control_characters_is_refused(kiosk, store, bad
     out = kiosk.upsert_catalog_item("S0001", "towel", {"zh-Hans": bad}, 30)
     assert not out.ok and out.reason == "bad_value"
     assert store.event_count() == 0
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_the_catalog_screen_says_what_a_redemption_then_does(kiosk, store, roster, clock, offline):
+    # One redemption context (Kiosk.redeem_context) for the screen and for the redemption:
+    # each item the screen marks as ok redeems, and each it refuses is refused for that reason.
+    from kiosk.ui.flows import catalog_for
+
+    if offline:
+        store.set_settings(
+            ledger_url="http://127.0.0.1:9", last_contact_at=clock.now.replace(hour=6).isoformat()
+        )
+    seen = set()
+    ids = [i.item_id for i in catalog_for(kiosk, "V000110").items]
+    for n in range(4 * len(ids)):
+        item = next(
+            i for i in catalog_for(kiosk, "V000110").items if i.item_id == ids[n % len(ids)]
+        )
+        out = kiosk.redeem_for("V000110", item.item_id)
+        seen.add(item.state)
+        assert (out.kind == "redeemed") == (item.state == "ok"), (item, out)
+        if item.state != "ok":
+            assert out.reason == item.state
+    assert "ok" in seen and seen - {"ok"}, seen  # both verdicts were really compared
