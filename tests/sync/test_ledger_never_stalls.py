@@ -60,3 +60,51 @@ def test_health_and_the_feed_answer_while_a_write_waits_for_the_lock(backend, le
         holder.close()
     writer.join(30)
     assert answers["write"].status_code == 200 and answers["write"].json()["qty"] == 9
+
+
+def roster_csv(n: int) -> bytes:
+    """A roster sheet of ``n`` new volunteers (what a district's first import looks like)."""
+    rows = ["姓名,手机,志愿者编号,队伍"]
+    rows += [f"志愿者{i},138{i:08d},V{200000 + i:06d},第{i % 40}服务队" for i in range(n)]
+    return "\n".join(rows).encode("utf-8")
+
+
+def test_health_answers_while_a_large_import_runs(backend, ledger):
+    # Before the import left the event loop, one import held /v1/health for its whole length
+    # (6 s for a district's roster): here health keeps answering while the import runs.
+    body = roster_csv(2500)
+    answer: dict[str, requests.Response] = {}
+
+    def upload() -> None:
+        answer["import"] = requests.post(
+            ledger.url + "/v1/admin/roster/import?filename=roster.csv",
+            data=body,
+            headers=ledger.admin(),
+            timeout=300,
+        )
+
+    idle = []
+    for _ in range(3):  # the reference: health on an idle ledger, same process, same run
+        t0 = time.monotonic()
+        assert requests.get(ledger.url + "/v1/health", timeout=10).status_code == 200
+        idle.append(time.monotonic() - t0)
+    importer = threading.Thread(target=upload)
+    started = time.monotonic()
+    importer.start()
+    waits = []
+    while importer.is_alive():
+        t0 = time.monotonic()
+        assert requests.get(ledger.url + "/v1/health", timeout=60).status_code == 200
+        waits.append(time.monotonic() - t0)
+    importer.join()
+    took = time.monotonic() - started
+    assert answer["import"].status_code == 200, answer["import"].text
+    assert answer["import"].json()["added"] == 2500
+    print(
+        f"import {took:.2f} s; health during it: {len(waits)} answers,"
+        f" max {max(waits) * 1000:.0f} ms (idle {min(idle) * 1000:.0f} ms)"
+    )
+    # Answers all through the import, none waiting for it: a stalled loop gives one answer,
+    # as slow as the import itself.
+    assert len(waits) >= 3, f"{len(waits)} health answers in a {took:.2f} s import"
+    assert max(waits) < took / 2, f"a health answer took {max(waits):.2f} s of {took:.2f} s"

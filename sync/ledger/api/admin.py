@@ -3,8 +3,9 @@
 Uploads are the raw file as the request body (``?filename=名册.xlsx`` says which kind), so
 a browser ``fetch`` or ``curl --data-binary @file`` works without multipart support.
 Handlers are plain ``def`` (FastAPI runs them in its thread pool), or read the body on the
-event loop and hand everything else to the thread pool: a 25,000-row import or a month's
-export never blocks kiosks syncing through the event loop.
+event loop and hand everything else to the thread pool: the token check (it reads the
+store), the temporary file, the import. A 25,000-row import or a month's export never blocks
+kiosks syncing through the event loop, nor ``/v1/health``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -53,6 +55,28 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
+class _Upload:
+    """A private temporary file the body is streamed into. Every call touches the disk, so
+    the async handler calls each one in the thread pool, never on the event loop."""
+
+    def __init__(self, suffix: str) -> None:
+        self.fh = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)  # noqa: SIM115 (see close)
+        self.path = Path(self.fh.name)
+
+    def write(self, chunks: list[bytes]) -> None:
+        self.fh.write(b"".join(chunks))
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def discard(self) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+_FLUSH_AT = 1024 * 1024  # bytes gathered in memory between two writes (one thread hop each)
+
+
 async def _upload(request: Request, filename: str) -> tuple[Path | None, Response | None]:
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_TYPES:
@@ -64,25 +88,34 @@ async def _upload(request: Request, filename: str) -> tuple[Path | None, Respons
     # Streamed to a private temporary file as it arrives, never held whole in memory,
     # and cut off at the cap (the body-limit middleware stops the read there too).
     size = 0
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    break
-                fh.write(chunk)
-        except BaseException:
-            Path(fh.name).unlink(missing_ok=True)
-            raise
-    if size > MAX_UPLOAD:
-        Path(fh.name).unlink(missing_ok=True)
-        return None, error(
-            413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large"
-        )
-    if size == 0:
-        Path(fh.name).unlink(missing_ok=True)
+    upload = await run_in_threadpool(_Upload, suffix)
+    try:
+        pending: list[bytes] = []
+        held = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                break
+            pending.append(chunk)
+            held += len(chunk)
+            if held >= _FLUSH_AT:
+                await run_in_threadpool(upload.write, pending)
+                pending, held = [], 0
+        if pending and size <= MAX_UPLOAD:
+            await run_in_threadpool(upload.write, pending)
+        await run_in_threadpool(upload.close)
+    except BaseException:
+        with anyio.CancelScope(shield=True):  # a client gone mid-upload: still tidy up
+            await run_in_threadpool(upload.discard)
+        raise
+    if size > MAX_UPLOAD or size == 0:
+        await run_in_threadpool(upload.discard)
+        if size:
+            return None, error(
+                413, "file_too_large", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB / file too large"
+            )
         return None, error(422, "empty_file", "文件是空的 / the file is empty")
-    return Path(fh.name), None
+    return upload.path, None
 
 
 async def _with_upload(
@@ -90,21 +123,27 @@ async def _with_upload(
 ) -> Response:
     """Staff only: the body kept as a temporary file named like ``filename``, handed to
     ``work`` in the thread pool (parsing a sheet and importing it block), then removed."""
-    if (denied := staff_only(request)) is not None:
+    # The token is checked before the body is read, in the thread pool (it reads the store).
+    if (denied := await run_in_threadpool(staff_only, request)) is not None:
         return denied
     path, err = await _upload(request, filename)
     if err:
         return err
-    try:
-        return await run_in_threadpool(work, path)
-    finally:
-        path.unlink(missing_ok=True)
+    assert path is not None
+
+    def run() -> Response:
+        try:
+            return work(path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    return await run_in_threadpool(run)
 
 
 async def _with_body(request: Request, work: Callable[[bytes], Response]) -> Response:
     """Staff only: the body, handed to ``work`` in the thread pool (it reads and writes the
     store, decodes pictures)."""
-    if (denied := staff_only(request)) is not None:
+    if (denied := await run_in_threadpool(staff_only, request)) is not None:
         return denied
     return await run_in_threadpool(work, await request.body())
 
