@@ -141,3 +141,37 @@ def test_no_sql_outside_the_storage_package(path):
 
 def test_the_sql_check_finds_sql():
     assert _sql_strings(ROOT / "sync/ledger/db/sqlite/store.py")
+
+
+_LOAD_THE_LEDGER = """
+import importlib, json, pkgutil, sys
+import sync.ledger
+banned = ("kivy", "cv2", "pyzbar", "zxingcpp", "kiosk.ui", "kiosk.scanner", "kiosk.store",
+          "kiosk.service", "sync.agent")
+for m in pkgutil.walk_packages(sync.ledger.__path__, "sync.ledger."):
+    if not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
+print(json.dumps(sorted(n for n in sys.modules if n.startswith(banned))))
+import kiosk.store  # what a kiosk module brings in, to show the check can fail
+print(json.dumps(sorted(n for n in sys.modules if n.startswith(banned))))
+"""
+
+
+def test_loading_every_ledger_module_loads_no_kiosk_ui_camera_or_scanner():
+    # The static checks above read the source; this loads the ledger as a server does, so an
+    # import chain through a shared module (kiosk.logs -> ... -> kivy) is caught as well.
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_THE_LEDGER],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    ledger_alone, with_a_kiosk_module = map(json.loads, out.stdout.strip().splitlines()[-2:])
+    assert ledger_alone == []
+    assert "kiosk.store" in with_a_kiosk_module
