@@ -31,6 +31,7 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
     ("video", ["bench/bench_video.py"], ["bench/bench_video.py", "--quick"]),
     ("sync", ["bench/bench_sync.py"], ["bench/bench_sync.py", "--repeat", "1"]),
     ("staff_tools", ["bench/bench_staff_tools.py"], ["bench/bench_staff_tools.py"]),
+    ("health", ["bench/bench_health.py"], ["bench/bench_health.py", "--rows", "5000"]),
     ("pin", ["bench/bench_pin.py"], ["bench/bench_pin.py", "--runs", "3"]),
     ("ui home", ["bench/bench_ui.py"], ["bench/bench_ui.py", "--scans", "20"]),
     (
