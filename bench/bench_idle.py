@@ -208,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         failed = False
         for clip, phase in ((idle_clip, "empty room"), (cards_clip, "a card every 10 s")):
             for pinned in pin:
-                r = run_phase(data, clip, args.seconds, args.warmup, pinned)
+                # Every phase on its own copy of the fresh kiosk: on one used before, the
+                # same volunteers at the same instant would be "already signed in".
+                run_data = work / f"kiosk-{phase}-{pinned}".replace(" ", "-")
+                shutil.copytree(data, run_data)
+                r = run_phase(run_data, clip, args.seconds, args.warmup, pinned)
                 t = r["threads"]
                 but_gl = r["whole"] - t.get("GL", 0.0)
                 name = phase + (", one core" if pinned else "")
