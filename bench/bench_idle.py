@@ -203,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         head = f"{'phase':<28}{'whole':>7}{'but GL':>8}" + "".join(
             f"{k:>8}" for k in ("main", "decode", "capture", "GL", "store", "other")
         )
-        print(head + f"{'Xvfb':>7}{'RSS MB':>8}{'load':>6}")
-        print("-" * (len(head) + 21))
+        print(head + f"{'Xvfb':>7}{'RSS MB':>8}{'load':>6}{'cards':>8}")
+        print("-" * (len(head) + 29))
         failed = False
         for clip, phase in ((idle_clip, "empty room"), (cards_clip, "a card every 10 s")):
             for pinned in pin:
@@ -214,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree(data, run_data)
                 r = run_phase(run_data, clip, args.seconds, args.warmup, pinned)
                 t = r["threads"]
+                # The cards that came into view once the kiosk was up (each a new person).
+                expected = sum(
+                    args.warmup <= k * PERIOD_S < args.warmup + args.seconds
+                    for k in range(len(codes))
+                )
                 but_gl = r["whole"] - t.get("GL", 0.0)
                 name = phase + (", one core" if pinned else "")
                 x = f"{r['x_server']:7.3f}" if r["x_server"] is not None else f"{'-':>7}"
@@ -224,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                         for k in ("main", "decode", "capture", "GL", "store", "other")
                     )
                     + f"{x}{r['rss_mb']:8.0f}{r['load']:6.1f}"
+                    + (f"{r['answered']:>4}/{expected:<3}" if clip is cards_clip else "")
                 )
                 ref = (
                     f"main {t.get('main', 0):.3f}, decode {t.get('decode', 0):.3f},"
@@ -247,11 +253,6 @@ def main(argv: list[str] | None = None) -> int:
                     target=("<=", TARGET_BUT_GL) if idle else None,
                 )
                 if clip is cards_clip:
-                    # The cards that came into view once the kiosk was up (each a new person).
-                    expected = sum(
-                        args.warmup <= k * PERIOD_S < args.warmup + args.seconds
-                        for k in range(len(codes))
-                    )
                     figures.report(
                         "idle",
                         f"{name}: cards answered",
@@ -263,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
                     failed |= r["answered"] < expected
                 if idle:
                     failed |= r["whole"] > TARGET_WHOLE or but_gl > TARGET_BUT_GL
-        print("(cores: CPU seconds per second of the whole process and of each kind of thread)")
+        print(
+            "(cores: CPU seconds per second of the whole process and of each kind of thread;"
+            " cards: volunteers signed in / cards that came into view after start-up)"
+        )
         return 1 if failed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
