@@ -11,12 +11,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from kiosk.clock import system_clock
 from kiosk.core.codes import KeyPair, generate_keypair, sign
 from kiosk.core.pins import hash_pin
-from sync.ledger.staff.card_image import card_image, font
+from sync.ledger.staff.card_image import card_image
+
+from .demo_pictures import picture
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -191,19 +193,9 @@ class DemoData:
 
 
 def item_image(item: dict, size: int = 256) -> Image.Image:
-    img = Image.new("RGB", (size, size), item["colour"])
-    draw = ImageDraw.Draw(img)
-    draw.rounded_rectangle([12, 12, size - 12, size - 12], radius=28, outline=(60, 60, 60), width=4)
-    glyph = item["names"]["zh-Hans"][0]
-    f = font(int(size * 0.55), True)
-    box = draw.textbbox((0, 0), glyph, font=f)
-    draw.text(
-        ((size - (box[2] - box[0])) / 2 - box[0], (size - (box[3] - box[1])) / 2 - box[1]),
-        glyph,
-        font=f,
-        fill=(40, 40, 40),
-    )
-    return img
+    """The reward's picture, drawn by demo_pictures on a pale ground of its colour."""
+    ground = tuple(int(c * 0.35 + 255 * 0.65) for c in item["colour"])
+    return picture(item["item_id"], item["names"], ground, size)
 
 
 def build(day: date, keys: KeyPair | None = None) -> DemoData:
