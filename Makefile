@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # (make docs, kiosk-ledger poster). postgresql: the tests start a server of their own
 # (tests/pg.py), never the machine's.
 DEB_PACKAGES := libzbar0 xvfb xauth libgl1-mesa-dri libmtdev1 fonts-noto-cjk shellcheck systemd caddy git \
-  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql chromium nodejs
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON
@@ -37,7 +37,13 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install -q -e '.[kiosk,ledger,dev]'
 	touch $@
 
-deps: sysdeps $(STAMP)
+# axe-core (the console's accessibility checks) from the npm registry, served by the tests.
+WEB_TOOLS := devtools/web/node_modules/.installed
+$(WEB_TOOLS): devtools/web/package.json devtools/web/package-lock.json
+	npm ci --prefix devtools/web --no-audit --no-fund --silent
+	touch $@
+
+deps: sysdeps $(STAMP) $(WEB_TOOLS)
 
 # Non-GUI tests run on both cores; the GUI tests share one real window, so run alone.
 test: deps
@@ -53,7 +59,7 @@ CLOCK_INSTANTS := "2026-12-31 23:59:30" "2027-01-01 00:00:30" "2028-02-29 12:00:
 test-clock: deps
 	@for t in $(CLOCK_INSTANTS); do echo "== every process's clock at $$t (Asia/Shanghai)"; \
 	  KIOSK_TEST_BACKENDS=sqlite tests/at_instant.sh "$$t" \
-	    $(VPY) -m pytest -n 2 --ignore=tests/gui -q -p no:cacheprovider \
+	    $(VPY) -m pytest -n 2 --ignore=tests/gui --ignore=tests/browser -q -p no:cacheprovider \
 	    || exit 1; done
 
 test-fast: deps
@@ -82,6 +88,7 @@ SIZE ?= 1280x800
 screenshots: deps
 	xvfb-run -a -s "-screen 0 $(SIZE)x24" $(VPY) -m devtools.screenshots --size $(SIZE) \
 	  --out test-output/screenshots$(if $(filter-out 1280x800,$(SIZE)),-$(SIZE))
+	$(VPY) -m devtools.console_screenshots --out test-output/console-screenshots
 
 # The Chinese manual for community workers and an example of the volunteers' poster, as
 # A4 PDFs (CJK font embedded), in docs/build.

@@ -31,6 +31,13 @@ if "$BIN/kiosk-ledger" --help >/dev/null 2>&1; then
     "$BIN/kiosk" enroll --data-dir "$KDATA" "http://127.0.0.1:$PORT" "$code" --name "demo-$SITE"
   fi
   "$BIN/kiosk" sync --once --data-dir "$KDATA" || echo "first sync failed: the kiosk keeps working offline"
+  # The staff console: one administrator account, its password new on every run (demo only).
+  if "$BIN/kiosk-ledger" staff list | grep -q '"name": "demo"'; then
+    login=$("$BIN/kiosk-ledger" staff reset-password demo | sed -n 's/.*: //p')
+  else
+    login=$("$BIN/kiosk-ledger" staff add demo --role 管理员 --display-name 演示管理员 | sed -n 's/^初始密码 \/ first password: //p')
+  fi
+  CONSOLE_LINE="Staff console: http://127.0.0.1:$PORT/console/   account: demo   password: $login"
 else
   echo "(no ledger yet: loading demo data straight into the kiosk)"
   "$BIN/python" -m sync.ledger.ops.demo --out "$DEMO/cards"
@@ -39,6 +46,10 @@ fi
 
 echo
 echo "Demo cards: $DEMO/cards/cards/  (roster with staff PINs: $DEMO/cards/roster.json)"
+if [ -n "${CONSOLE_LINE:-}" ]; then
+  echo "$CONSOLE_LINE"
+  echo "(open it in a browser on this machine while the demo runs)"
+fi
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && "$BIN/python" -c "import kiosk.ui.app" 2>/dev/null; then
   "$BIN/kiosk" run --data-dir "$KDATA" --demo-cards "$DEMO/cards/roster.json"
 else
@@ -47,4 +58,8 @@ else
   "$BIN/kiosk" verify --data-dir "$KDATA" "$card"
   "$BIN/kiosk" status --data-dir "$KDATA"
   echo "On a machine with a screen, \`make demo\` opens the kiosk window."
+  if [ -n "$ledger_pid" ] && [ -t 0 ]; then
+    echo "The ledger and its console keep running: press Ctrl-C to stop."
+    wait "$ledger_pid" || true
+  fi
 fi

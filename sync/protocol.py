@@ -351,9 +351,20 @@ def schema_fault(ev: dict[str, Any]) -> str | None:
     return None
 
 
+class KioskStatus(BaseModel):
+    """What a kiosk says of itself with each push, for the console's 终端 page. Optional:
+    a ledger that predates it ignores it, and a kiosk that predates it sends none."""
+
+    pending: int = Field(ge=0)  # events it holds that the ledger has not acknowledged
+    oldest_pending_s: int | None = Field(default=None, ge=0)  # age of the oldest of those
+    clock_offset_ms: int | None = None  # ledger time minus kiosk time, as last measured
+    software: str = Field(default="", max_length=64)
+
+
 class PushRequest(BaseModel):
     kiosk_id: str
     events: list[Event] = Field(max_length=MAX_BATCH)
+    status: KioskStatus | None = None
 
 
 ResultStatus = Literal["accepted", "duplicate", "rejected", "conflict"]

@@ -95,8 +95,16 @@ class LedgerClient:
             body["site_id"] = site_id
         return self._request("POST", "/v1/enroll", body)
 
-    def push(self, kiosk_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-        answer = self._request("POST", "/v1/events", {"kiosk_id": kiosk_id, "events": events})
+    def push(
+        self,
+        kiosk_id: str,
+        events: list[dict[str, Any]],
+        status: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"kiosk_id": kiosk_id, "events": events}
+        if status is not None:
+            body["status"] = status
+        answer = self._request("POST", "/v1/events", body)
         if not isinstance(answer.get("acked_seq"), int) or not isinstance(
             answer.get("results"), list
         ):

@@ -46,6 +46,30 @@ def _contact(store: Store, sent: datetime, received: datetime, server_time: str 
     store.set_settings(**values)
 
 
+def kiosk_status(store: Store, now: datetime) -> dict[str, Any]:
+    """What this kiosk tells the ledger of itself with each push (the console's 终端 page)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        software = version("volunteer-kiosk")
+    except PackageNotFoundError:
+        software = ""
+    oldest = store.oldest_pending_at()
+    age = None
+    if oldest:
+        try:
+            age = max(0, int((now - datetime.fromisoformat(oldest)).total_seconds()))
+        except ValueError:
+            age = None
+    offset = store.setting("clock_offset_ms")
+    return {
+        "pending": store.pending_count(),
+        "oldest_pending_s": age,
+        "clock_offset_ms": int(offset) if offset and offset.lstrip("-").isdigit() else None,
+        "software": software[:64],
+    }
+
+
 def enroll(
     store: Store,
     url: str,
@@ -244,7 +268,7 @@ def _push(
         wire = [e.wire(kiosk_id) for e in batch]
         checked = _check_outgoing(wire, checked)
         try:
-            answer = client.push(kiosk_id, wire)
+            answer = client.push(kiosk_id, wire, kiosk_status(store, sent))
         except BatchTooLarge:
             if batch_size == 1:
                 raise

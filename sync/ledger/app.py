@@ -105,6 +105,10 @@ def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
     app.include_router(kiosk_wire.router)  # the kiosk wire (DESIGN section 5)
     app.include_router(images.router)  # reward pictures for kiosks
     app.include_router(admin.router)  # staff tools (issue 6): imports, cards, 台账 exports
+    from sync.ledger.console import mount as mount_console
+    from sync.ledger.db.console import ConsoleDB
+
+    mount_console(app, ConsoleDB(store))  # the staff console at /console/ (issue 13)
 
     def openapi() -> dict[str, Any]:
         """The generated schema, plus the request bodies the routes read by hand."""

@@ -47,7 +47,7 @@ def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
             ["", "13800138000", "V000001"],
             ["李四", "12345", "V000002"],
             ["王五", "13900139000", "V000002"],
-            ["赵六", "13900139000", "X-1"],
+            ["赵六", "13900139000", "X_1"],
         ],
     )
     result = parse_roster(f)
@@ -56,9 +56,20 @@ def test_every_row_is_checked_and_errors_name_row_and_column(tmp_path):
         "row 2, column 姓名: 姓名为空 / name is empty",
         "row 3, column 手机: '12345' 不是手机号码 / '12345' is not a mobile number",
         "row 4, column 志愿者编号: 编号 V000002 重复（另见第 3 行） / duplicate id V000002 (also row 3)",
-        "row 5, column 志愿者编号: 编号 'X-1' 应形如 V000123 / 'X-1' is not like V000123",
+        "row 5, column 志愿者编号: 编号 'X_1' 只能用字母、数字和 -（最多 32 位），如 V000123 或"
+        " BK-0012 / 'X_1': an id is letters, digits and - (up to 32), like V000123",
         "row 5, column 手机: 手机号重复（另见第 4 行） / duplicate phone number (also row 4)",
     ]
+
+
+def test_a_communitys_own_numbers_import_as_they_are(tmp_path):
+    f = xlsx(
+        tmp_path / "own.xlsx",
+        [["姓名", "志愿者编号"], ["周敏", "BK-0012"], ["吴昊", "2019017"], ["郑欣", "v000123"]],
+    )
+    result = parse_roster(f)
+    assert result.errors == []
+    assert [r.volunteer_id for r in result.rows] == ["BK-0012", "2019017", "V000123"]
 
 
 def test_malformed_files_get_a_clear_answer(tmp_path):

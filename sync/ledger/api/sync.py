@@ -39,6 +39,7 @@ from sync.protocol import (
     ChangesResponse,
     EnrollRequest,
     EnrollResponse,
+    KioskStatus,
     PushRequest,
     PushResponse,
 )
@@ -137,6 +138,20 @@ def _enroll(request: Request, raw: bytes) -> Response:
     )
 
 
+def note_contact(request: Request, kiosk_id: str, status: Any, pushed: bool = False) -> None:
+    """Contact from a kiosk, and with a push its own word on its queue and clock, kept for
+    the console's 终端 page. A report that does not parse is logged and ignored: it never
+    costs the batch (already stored)."""
+    report = None
+    if pushed and status is not None:
+        try:
+            report = KioskStatus.model_validate(status).model_dump()
+        except ValidationError:
+            log.warning("kiosk %s sent a malformed status report; ignored", kiosk_id)
+    with store_of(request).console_write() as w:
+        w.put_kiosk_report(kiosk_id, now_of(request).isoformat(timespec="milliseconds"), report)
+
+
 @router.post(
     "/v1/events", responses={200: {"model": PushResponse}}, openapi_extra=_body(PushRequest)
 )
@@ -178,6 +193,7 @@ def _push(request: Request, raw: bytes) -> Response:
                 422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored"
             )
     results, acked = store_of(request).ingest(kiosk.kiosk_id, events, now_of(request))
+    note_contact(request, kiosk.kiosk_id, data.get("status"), pushed=True)
     # The same bytes json_response would send, serialised faster (500 results per batch).
     return Response(
         wirejson.dumps_wire(
@@ -196,6 +212,8 @@ def changes(
     ``reset: true`` and a full snapshot. docs/protocol.md."""
     if (denied := kiosk_or_staff(request)) is not None:
         return denied
+    if (kiosk := kiosk_of(request)) is not None:
+        note_contact(request, kiosk.kiosk_id, None)  # a pull is contact too
     store = store_of(request)
     page = store.changes_since(since, limit)
     return json_response(

@@ -497,6 +497,201 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    # The staff console (issue 13): accounts with roles (site staff limited to their sites),
+    # sessions kept as token hashes, per-name sign-in failures for the back-off, and the audit
+    # journal, append-only like events and the journal. Kiosk health as each push reports it,
+    # pinyin initials for the roster search, and how staff resolved each exception. Pinyin
+    # cannot be computed in SQL: every writer of a name queues the person in
+    # volunteer_search_dirty (a trigger), and the console brings volunteer_search up to date
+    # before it searches.
+    Migration(
+        sqlite="""
+        CREATE TABLE staff_accounts (
+            account_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            staff_id TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL
+        );
+        CREATE TABLE staff_account_sites (
+            account_id INTEGER NOT NULL,
+            site_id TEXT NOT NULL,
+            PRIMARY KEY (account_id, site_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE console_sessions (
+            token_hash TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE TABLE login_failures (
+            name_key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            audit_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            site_id TEXT,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_by_actor ON audit_log (actor, audit_id);
+        CREATE INDEX audit_by_action ON audit_log (action, audit_id);
+        CREATE INDEX audit_by_target ON audit_log (target, audit_id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+        CREATE TABLE kiosk_reports (
+            kiosk_id TEXT PRIMARY KEY,
+            reported_at TEXT NOT NULL,
+            pending INTEGER,
+            oldest_pending_s INTEGER,
+            clock_offset_ms INTEGER,
+            software TEXT NOT NULL DEFAULT '',
+            reported_status_at TEXT
+        );
+        CREATE TABLE volunteer_search (
+            volunteer_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            initials TEXT NOT NULL
+        );
+        CREATE INDEX volunteer_search_by_initials ON volunteer_search (initials);
+        CREATE INDEX volunteer_search_by_name ON volunteer_search (name);
+        CREATE INDEX volunteer_private_by_phone_tail ON volunteer_private (substr(phone, -4));
+        CREATE TABLE volunteer_search_dirty (volunteer_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO volunteer_search_dirty SELECT volunteer_id FROM volunteers;
+        -- (NOT EXISTS, not OR IGNORE: an outer upsert's conflict rule would override the trigger's.)
+        CREATE TRIGGER volunteer_search_on_insert AFTER INSERT ON volunteers
+            BEGIN INSERT INTO volunteer_search_dirty SELECT new.volunteer_id WHERE NOT EXISTS
+                (SELECT 1 FROM volunteer_search_dirty WHERE volunteer_id = new.volunteer_id); END;
+        CREATE TRIGGER volunteer_search_on_rename AFTER UPDATE OF display_name ON volunteers
+            WHEN new.display_name IS NOT old.display_name
+            BEGIN INSERT INTO volunteer_search_dirty SELECT new.volunteer_id WHERE NOT EXISTS
+                (SELECT 1 FROM volunteer_search_dirty WHERE volunteer_id = new.volunteer_id); END;
+        CREATE INDEX activities_by_start ON activities (json_extract(data, '$.start'));
+        CREATE INDEX redemptions_by_volunteer ON redemptions (volunteer_id);
+        CREATE TABLE exception_resolutions (
+            exception_id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TRIGGER exception_resolutions_no_update BEFORE UPDATE ON exception_resolutions
+            BEGIN SELECT RAISE(ABORT, 'a resolution is never changed'); END;
+        CREATE TRIGGER exception_resolutions_no_delete BEFORE DELETE ON exception_resolutions
+            BEGIN SELECT RAISE(ABORT, 'a resolution is never deleted'); END;
+        """,
+        # The same, plus sessions by start time alone: the console's day pages read a day's
+        # sessions as one index range (SQLite has sessions_by_day for that).
+        postgres="""
+        CREATE TABLE staff_accounts (
+            account_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name TEXT COLLATE "C" NOT NULL,
+            name_key TEXT COLLATE "C" NOT NULL UNIQUE,
+            display_name TEXT COLLATE "C" NOT NULL DEFAULT '',
+            role TEXT COLLATE "C" NOT NULL,
+            password_hash TEXT COLLATE "C" NOT NULL,
+            staff_id TEXT COLLATE "C",
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT COLLATE "C" NOT NULL,
+            password_changed_at TEXT COLLATE "C" NOT NULL
+        );
+        CREATE TABLE staff_account_sites (
+            account_id BIGINT NOT NULL,
+            site_id TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (account_id, site_id)
+        );
+        CREATE TABLE console_sessions (
+            token_hash TEXT COLLATE "C" PRIMARY KEY,
+            account_id BIGINT NOT NULL,
+            csrf_token TEXT COLLATE "C" NOT NULL,
+            created_at TEXT COLLATE "C" NOT NULL,
+            expires_at TEXT COLLATE "C" NOT NULL,
+            ended_at TEXT COLLATE "C"
+        );
+        CREATE TABLE login_failures (
+            name_key TEXT COLLATE "C" PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at TEXT COLLATE "C" NOT NULL
+        );
+        CREATE TABLE audit_log (
+            audit_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at TEXT COLLATE "C" NOT NULL,
+            actor TEXT COLLATE "C" NOT NULL,
+            action TEXT COLLATE "C" NOT NULL,
+            target TEXT COLLATE "C" NOT NULL DEFAULT '',
+            site_id TEXT COLLATE "C",
+            before TEXT COLLATE "C",
+            after TEXT COLLATE "C"
+        );
+        CREATE INDEX audit_by_actor ON audit_log (actor, audit_id);
+        CREATE INDEX audit_by_action ON audit_log (action, audit_id);
+        CREATE INDEX audit_by_target ON audit_log (target, audit_id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit journal is append-only');
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit journal is append-only');
+        CREATE TABLE kiosk_reports (
+            kiosk_id TEXT COLLATE "C" PRIMARY KEY,
+            reported_at TEXT COLLATE "C" NOT NULL,
+            pending BIGINT,
+            oldest_pending_s BIGINT,
+            clock_offset_ms BIGINT,
+            software TEXT COLLATE "C" NOT NULL DEFAULT '',
+            reported_status_at TEXT COLLATE "C"
+        );
+        CREATE TABLE volunteer_search (
+            volunteer_id TEXT COLLATE "C" PRIMARY KEY,
+            name TEXT COLLATE "C" NOT NULL,
+            initials TEXT COLLATE "C" NOT NULL
+        );
+        CREATE INDEX volunteer_search_by_initials ON volunteer_search (initials);
+        CREATE INDEX volunteer_search_by_name ON volunteer_search (name);
+        CREATE INDEX volunteer_private_by_phone_tail ON volunteer_private (right(phone, 4));
+        CREATE TABLE volunteer_search_dirty (volunteer_id TEXT COLLATE "C" PRIMARY KEY);
+        INSERT INTO volunteer_search_dirty SELECT volunteer_id FROM volunteers;
+        CREATE FUNCTION volunteer_search_queue() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO volunteer_search_dirty VALUES (NEW.volunteer_id) ON CONFLICT DO NOTHING;
+            RETURN NULL;
+        END;
+        $$;
+        CREATE TRIGGER volunteer_search_on_insert AFTER INSERT ON volunteers
+            FOR EACH ROW EXECUTE FUNCTION volunteer_search_queue();
+        CREATE TRIGGER volunteer_search_on_rename AFTER UPDATE OF display_name ON volunteers
+            FOR EACH ROW WHEN (NEW.display_name IS DISTINCT FROM OLD.display_name)
+            EXECUTE FUNCTION volunteer_search_queue();
+        CREATE INDEX activities_by_start ON activities (((data::jsonb) ->> 'start'));
+        CREATE INDEX redemptions_by_volunteer ON redemptions (volunteer_id);
+        CREATE INDEX sessions_by_start ON sessions (t_in_ms);
+        CREATE TABLE exception_resolutions (
+            exception_id BIGINT PRIMARY KEY,
+            action TEXT COLLATE "C" NOT NULL,
+            reason TEXT COLLATE "C" NOT NULL,
+            actor TEXT COLLATE "C" NOT NULL,
+            at TEXT COLLATE "C" NOT NULL,
+            detail TEXT COLLATE "C" NOT NULL DEFAULT '{}'
+        );
+        CREATE TRIGGER exception_resolutions_no_update BEFORE UPDATE ON exception_resolutions
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('a resolution is never changed');
+        CREATE TRIGGER exception_resolutions_no_delete BEFORE DELETE ON exception_resolutions
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('a resolution is never deleted');
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -119,6 +119,9 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     from sync.ledger.ops import staff_cli
 
     staff_cli.add_parsers(sub, common)
+    from sync.ledger.ops import accounts_cli
+
+    accounts_cli.add_parsers(sub, common)
     return parser
 
 
@@ -228,6 +231,15 @@ def _run(db: str, args: argparse.Namespace, clock: Clock, cfg: LedgerConfig) -> 
             )
         sys.stdout.write(code + "\n")
         return 0
+    if args.command == "staff":
+        from sync.ledger.db.console import ConsoleDB
+        from sync.ledger.ops import accounts_cli
+
+        store = open_db(db)
+        try:
+            return accounts_cli.run(store, ConsoleDB(store), args, clock())
+        finally:
+            store.close()
     from sync.ledger.ops import staff_cli
 
     if args.command in staff_cli.COMMANDS:

@@ -24,7 +24,9 @@ ROSTER_COLUMNS = [
     Column("status", ("状态", "status")),
 ]
 
-_ID = re.compile(r"^V\d{6}$")
+# The ledger numbers new people V000123; a community's own earlier numbers (letters, digits
+# and "-", as on the register it kept before: BK-0012, 2019017) import as they are.
+_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 # Mainland mobile; Hong Kong (5/6/9xxx xxxx); Macau (6xxx xxxx); with or without country code.
 _PHONES = [
     re.compile(p)
@@ -102,7 +104,8 @@ def parse_roster(path: str | Path) -> RosterFile:
                     RowError(
                         number,
                         col["volunteer_id"],
-                        f"编号 '{vid}' 应形如 V000123 / '{vid}' is not like V000123",
+                        f"编号 '{vid}' 只能用字母、数字和 -（最多 32 位），如 V000123 或 BK-0012"
+                        f" / '{vid}': an id is letters, digits and - (up to 32), like V000123",
                     )
                 )
             elif vid in seen_ids:

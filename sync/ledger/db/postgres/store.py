@@ -35,6 +35,7 @@ from sync.ledger.db.base import ChangePage, Enrolled, EnrollError, KioskRow, Unk
 from sync.ledger.db.ingest import ingest
 from sync.ledger.db.migrate import migrate
 from sync.ledger.db.postgres import ingest as rows
+from sync.ledger.db.postgres.console import PgConsoleRead, PgConsoleWrite
 from sync.ledger.db.postgres.staff import PgStaffRead, PgStaffWrite
 from sync.ledger.db.sqlite.store import _EXCEPTION_FIELDS, _kiosk, _loads, iso
 
@@ -506,6 +507,18 @@ class PostgresLedger:
             tx = PgStaffWrite(cur)
             yield tx
             tx.finish()
+
+    # -- the staff console ------------------------------------------------------------------
+
+    @contextmanager
+    def console_read(self) -> Iterator[PgConsoleRead]:
+        with self._snapshot() as cur:
+            yield PgConsoleRead(cur)
+
+    @contextmanager
+    def console_write(self) -> Iterator[PgConsoleWrite]:
+        with self._write() as cur:
+            yield PgConsoleWrite(cur)
 
 
 def open_postgres(url: str, **options: Any) -> PostgresLedger:

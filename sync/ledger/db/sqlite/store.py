@@ -27,6 +27,7 @@ from sync.ledger.db.base import ChangePage, Enrolled, EnrollError, KioskRow, Unk
 from sync.ledger.db.ingest import ingest
 from sync.ledger.db.migrate import migrate
 from sync.ledger.db.sqlite import ingest as rows
+from sync.ledger.db.sqlite.console import SQLiteConsoleRead, SQLiteConsoleWrite
 from sync.ledger.db.sqlite.staff import SQLiteStaffRead, SQLiteStaffWrite
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -523,6 +524,18 @@ class SQLiteLedger:
             tx = SQLiteStaffWrite(c)
             yield tx
             tx.finish()
+
+    # -- the staff console ------------------------------------------------------------------
+
+    @contextmanager
+    def console_read(self) -> Iterator[SQLiteConsoleRead]:
+        with self._snapshot() as c:
+            yield SQLiteConsoleRead(c)
+
+    @contextmanager
+    def console_write(self) -> Iterator[SQLiteConsoleWrite]:
+        with self._write() as c:
+            yield SQLiteConsoleWrite(c)
 
 
 _EXCEPTION_FIELDS = (

@@ -1,0 +1,245 @@
+"""活动: the month's activities as a list and a calendar; create, edit, cancel; capacity
+and sign-up lists; import from a spreadsheet with a preview."""
+
+from __future__ import annotations
+
+import calendar
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import tools
+from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require, words_of
+from ..render import local, render
+from .common import TZ, sites_for, title
+
+router = APIRouter()
+Viewer = Annotated[Staff, Depends(require("activities.view"))]
+Editor = Annotated[Staff, Depends(require("activities.edit"))]
+FIELDS = ("title_zh", "title_en", "site", "date", "start", "end", "points_per_hour", "capacity")
+
+
+def _month_range(month: str, today: date) -> tuple[date, date, str]:
+    try:
+        first = datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        first = today.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last, first.strftime("%Y-%m")
+
+
+@router.get("/activities")
+def activity_list(
+    request: Request, staff: Viewer, month: str = "", site: str = "", view: str = "list"
+) -> Response:
+    first, last, month = _month_range(month, now_of(request).astimezone(TZ).date())
+    sites, chosen = sites_for(request, staff, site or None)
+    lo = datetime.combine(first, datetime.min.time(), TZ)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ)
+    lang = words_of(request).lang
+    with db_of(request).read() as r:
+        acts = [
+            a
+            for a in r.activities_starting(lo.isoformat(), hi.isoformat(), sites, general=False)
+            if not a.get("general")
+        ]
+    rows = [
+        {"a": a, "title": title(a, lang), "start": local(a["start"]), "end": local(a["end"])}
+        for a in acts
+    ]
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    by_day: dict[date, list] = {}
+    for row in rows:
+        by_day.setdefault(row["start"].date(), []).append(row)
+    prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
+    next_month = (last + timedelta(days=1)).strftime("%Y-%m")
+    return render(
+        request,
+        "console/activities/list.html",
+        rows=rows,
+        weeks=weeks,
+        by_day=by_day,
+        month=month,
+        first=first,
+        prev_month=prev_month,
+        next_month=next_month,
+        view="calendar" if view == "calendar" else "list",
+        site=chosen or "",
+        sites=sites_for(request, staff, None)[0],
+    )
+
+
+def _values(form) -> dict[str, str]:
+    return {k: str(form.get(k) or "").strip() for k in FIELDS}
+
+
+def _form_page(request: Request, staff: Staff, status: int = 200, **ctx) -> Response:
+    return render(
+        request,
+        "console/activities/edit.html",
+        status=status,
+        sites=sites_for(request, staff, None)[0],
+        **ctx,
+    )
+
+
+@router.get("/activities/new")
+def activity_new(request: Request, staff: Editor) -> Response:
+    return _form_page(request, staff, values={}, activity=None)
+
+
+@router.get("/activities/{activity_id}")
+def activity_edit_form(activity_id: str, request: Request, staff: Viewer) -> Response:
+    with db_of(request).read() as r:
+        a = r.activity(activity_id)
+        if a is None:
+            raise NotFound("activity")
+        names = r.names(list(a.get("signup") or []))
+    check_site(staff, a.get("site_id"))
+    start, end = local(a["start"]), local(a["end"])
+    values = {
+        "title_zh": a.get("title_zh", ""),
+        "title_en": a.get("title_en", ""),
+        "site": a.get("site_id", ""),
+        "date": start.date().isoformat(),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "points_per_hour": str((a.get("rule") or {}).get("points_per_hour", "")),
+        "capacity": str(a.get("capacity") or ""),
+    }
+    signup = [(v, names.get(v, "")) for v in a.get("signup") or []]
+    return _form_page(request, staff, values=values, activity=a, signup=signup)
+
+
+async def _save(request: Request, staff: Staff, activity_id: str | None) -> Response:
+    form = await form_of(request)
+    values = _values(form)
+    store = ledger_of(request)
+    sites, vids = tools.reference_sets(store)
+    old = None
+    if activity_id:
+        with db_of(request).read() as r:
+            old = r.activity(activity_id)
+        if old is None:
+            raise NotFound("activity")
+        values["activity_id"] = activity_id
+        values["signup"] = ",".join(old.get("signup") or [])
+    act, errors = tools.check_activity(values, 0, {}, sites, vids)
+    if errors:
+        return _form_page(
+            request,
+            staff,
+            status=422,
+            values=values,
+            activity=old,
+            errors=[e.message for e in errors],
+        )
+    check_site(staff, act["site_id"])
+    if old and old.get("cancelled"):
+        act["cancelled"] = old["cancelled"]
+    tools.number_activities(store, [act])
+    now = now_of(request)
+    await run_in_threadpool(tools.upsert_activities, store, [act], now)
+    with db_of(request).write() as w:
+        w.audit(
+            now.isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.activity.update" if old else "console.activity.create",
+            target=f"activity:{act['activity_id']}",
+            site_id=act["site_id"],
+            before=old,
+            after=act,
+        )
+    return RedirectResponse(f"/console/activities/{act['activity_id']}?saved=1", status_code=303)
+
+
+@router.post("/activities")
+async def activity_create(request: Request, staff: Editor) -> Response:
+    return await _save(request, staff, None)
+
+
+@router.post("/activities/import")
+async def activity_import(request: Request, staff: Editor) -> Response:
+    form = await form_of(request)
+    upload = form.get("file")
+    name = getattr(upload, "filename", "") or ""
+    suffix = Path(name).suffix.lower()
+    t = words_of(request)
+    if suffix not in (".xlsx", ".xlsm", ".csv"):
+        return _form_page(
+            request, staff, status=415, values={}, activity=None, errors=[t("import.type")]
+        )
+    body = await upload.read(20 * 1024 * 1024 + 1)
+    apply = form.get("apply") == "1"
+    store = ledger_of(request)
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+        fh.write(body)
+    path = Path(fh.name)
+    try:
+        parsed = await run_in_threadpool(
+            lambda: tools.parse_activities(path, *tools.reference_sets(store))
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    errors = [f"{t('import.row')} {e.row} · {e.column}: {e.message}" for e in parsed.errors]
+    bad_site = [a for a in parsed.activities if not staff.account.may_see_site(a["site_id"])]
+    if bad_site:
+        errors.append(t("error.forbidden.text"))
+    if not errors:
+        tools.number_activities(store, parsed.activities)
+    if apply and not errors:
+        now = now_of(request)
+        await run_in_threadpool(tools.upsert_activities, store, parsed.activities, now)
+        with db_of(request).write() as w:
+            w.audit(
+                now.isoformat(timespec="milliseconds"),
+                staff.account.actor,
+                "console.activity.import",
+                target="activities",
+                after={"activities": [a["activity_id"] for a in parsed.activities]},
+            )
+    return _form_page(
+        request,
+        staff,
+        status=422 if errors else 200,
+        values={},
+        activity=None,
+        errors=errors,
+        imported=parsed.activities if not errors else [],
+        applied=apply and not errors,
+    )
+
+
+@router.post("/activities/{activity_id}")
+async def activity_update(activity_id: str, request: Request, staff: Editor) -> Response:
+    return await _save(request, staff, activity_id)
+
+
+@router.post("/activities/{activity_id}/cancel")
+async def activity_cancel(activity_id: str, request: Request, staff: Editor) -> Response:
+    form = await form_of(request)
+    reason = str(form.get("reason") or "").strip()[:200]
+    with db_of(request).read() as r:
+        old = r.activity(activity_id)
+    if old is None:
+        raise NotFound("activity")
+    check_site(staff, old.get("site_id"))
+    now = now_of(request)
+    new = {**old, "cancelled": {"at": now.isoformat(timespec="seconds"), "reason": reason}}
+    await run_in_threadpool(tools.upsert_activities, ledger_of(request), [new], now)
+    with db_of(request).write() as w:
+        w.audit(
+            now.isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.activity.cancel",
+            target=f"activity:{activity_id}",
+            site_id=old.get("site_id"),
+            before={"cancelled": False},
+            after={"cancelled": True, "reason": reason},
+        )
+    return RedirectResponse(f"/console/activities/{activity_id}", status_code=303)

@@ -1,0 +1,303 @@
+"""志愿者: search by name, number, phone or pinyin initials (as you type); a volunteer's
+page with sessions, points, balance and card versions; edit, suspend, reissue and print a
+card; import the roster from a spreadsheet with a preview of what will change and the
+errors row by row before anything is written."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import tools
+from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, words_of
+from ..render import local, render
+from .common import ms, title
+
+router = APIRouter()
+Viewer = Annotated[Staff, Depends(require("volunteers.view"))]
+Editor = Annotated[Staff, Depends(require("volunteers.edit"))]
+UPLOADS = Path(tempfile.gettempdir()) / "vk-console-uploads"
+UPLOAD_TYPES = (".xlsx", ".xlsm", ".csv")
+MAX_UPLOAD = 20 * 1024 * 1024
+HISTORY_DAYS = 400  # a volunteer's page lists the sessions of the last 13 months or so
+STATUSES = ("active", "suspended", "inactive")
+
+
+def _search(request: Request, q: str) -> list[dict]:
+    with db_of(request).read() as r:
+        stale = r.search_is_stale()
+    if stale:
+        with db_of(request).write() as w:
+            w.sync_search()
+    with db_of(request).read() as r:
+        return r.search_volunteers(q, limit=25)
+
+
+@router.get("/volunteers")
+def volunteer_search(request: Request, staff: Viewer, q: str = "") -> Response:
+    rows = _search(request, q) if q.strip() else []
+    return render(
+        request,
+        "console/volunteers/list.html",
+        fragment="console/volunteers/_results.html",
+        q=q,
+        rows=rows,
+    )
+
+
+def _person(request: Request, volunteer_id: str) -> dict:
+    now = now_of(request)
+    with db_of(request).read() as r:
+        found = r.people_rows([volunteer_id])
+        if not found:
+            raise NotFound("volunteer")
+        person = found[0]
+        sessions = r.volunteer_sessions(
+            volunteer_id, ms(now - timedelta(days=HISTORY_DAYS)), ms(now + timedelta(days=1))
+        )
+        cards = r.card_versions(volunteer_id)
+        redemptions = r.volunteer_redemptions(volunteer_id)
+        acts = r.activity_titles(sorted({s["activity_id"] for s in sessions[:100]}))
+    lang = words_of(request).lang
+    titles = {k: title(a, lang) for k, a in acts.items()}
+    return {
+        "person": person,
+        "sessions": sessions,
+        "cards": cards,
+        "redemptions": redemptions,
+        "titles": titles,
+    }
+
+
+@router.get("/volunteers/import")
+def roster_import_form(request: Request, staff: Editor) -> Response:
+    return render(request, "console/volunteers/import.html")
+
+
+# -- roster import ------------------------------------------------------------------------
+
+
+def _cleanup_uploads(max_age_s: float = 3600) -> None:
+    if not UPLOADS.is_dir():
+        return
+    limit = time.time() - max_age_s  # file ages, not the ledger's clock: this is disk upkeep
+    for f in UPLOADS.iterdir():
+        try:
+            if f.stat().st_mtime < limit:
+                f.unlink()
+        except OSError:
+            pass
+
+
+def _kept(staff: Staff, token: str) -> Path | None:
+    """An upload kept between preview and import, only for the session that sent it."""
+    if not token.isalnum():
+        return None
+    found = [p for p in UPLOADS.glob(f"{staff.session_hash[:16]}-{token}.*") if p.is_file()]
+    return found[0] if found else None
+
+
+@router.post("/volunteers/import")
+async def roster_import(request: Request, staff: Editor) -> Response:
+    form = await form_of(request)
+    t = words_of(request)
+    full = form.get("full") == "1"
+    token = str(form.get("upload") or "")
+    if form.get("apply") == "1":
+        path = _kept(staff, token)
+        if path is None:
+            return render(
+                request, "console/volunteers/import.html", status=410, error=t("import.expired")
+            )
+    else:
+        upload = form.get("file")
+        name = getattr(upload, "filename", "") or ""
+        suffix = Path(name).suffix.lower()
+        if suffix not in UPLOAD_TYPES:
+            return render(
+                request, "console/volunteers/import.html", status=415, error=t("import.type")
+            )
+        body = await upload.read(MAX_UPLOAD + 1)
+        if len(body) > MAX_UPLOAD:
+            return render(
+                request, "console/volunteers/import.html", status=413, error=t("import.too_large")
+            )
+        if not body:
+            return render(
+                request, "console/volunteers/import.html", status=422, error=t("import.empty")
+            )
+        _cleanup_uploads()
+        UPLOADS.mkdir(mode=0o700, exist_ok=True)
+        token = secrets.token_hex(8)
+        path = UPLOADS / f"{staff.session_hash[:16]}-{token}{suffix}"
+        path.write_bytes(body)
+    apply = form.get("apply") == "1"
+    store = ledger_of(request)
+    now = now_of(request)
+
+    def work():
+        parsed = tools.parse_roster(path)
+        report = tools.import_roster(store, parsed, now, dry_run=not apply, full=full)
+        return parsed, report
+
+    parsed, report = await run_in_threadpool(work)
+    names = {r.volunteer_id: r.name for r in parsed.rows if r.volunteer_id}
+    if apply and report.ok:
+        path.unlink(missing_ok=True)
+        with db_of(request).write() as w:
+            w.audit(
+                now.isoformat(timespec="milliseconds"),
+                staff.account.actor,
+                "console.roster.import",
+                target="roster",
+                after={k: v for k, v in report.to_dict(limit=20).items() if k != "errors"},
+            )
+    return render(
+        request,
+        "console/volunteers/import.html",
+        status=200 if report.ok else 422,
+        report=report,
+        applied=apply and report.ok,
+        upload=token,
+        full=full,
+        names=names,
+    )
+
+
+@router.get("/volunteers/{volunteer_id}")
+def volunteer_page(volunteer_id: str, request: Request, staff: Viewer) -> Response:
+    return render(
+        request,
+        "console/volunteers/detail.html",
+        statuses=STATUSES,
+        local=local,
+        **_person(request, volunteer_id),
+    )
+
+
+def _one_row(person: dict, form) -> tools.RosterFile:
+    phone = tools.normalise_phone(str(form.get("phone") or ""))
+    return tools.RosterFile(
+        rows=[
+            tools.RosterRow(
+                2,
+                person["volunteer_id"],
+                str(form.get("name") or "").strip(),
+                phone if phone is not None else "!",
+                str(form.get("team") or "").strip(),
+                str(form.get("izhiyuan_id") or person["izhiyuan_id"] or "").strip(),
+                str(form.get("status") or person["status"]),
+            )
+        ],
+        headers={"name": "姓名", "phone": "手机", "team": "队伍", "status": "状态"},
+    )
+
+
+@router.post("/volunteers/{volunteer_id}")
+async def volunteer_edit(volunteer_id: str, request: Request, staff: Editor) -> Response:
+    form = await form_of(request)
+    before = _person(request, volunteer_id)
+    person = before["person"]
+    t = words_of(request)
+    parsed = _one_row(person, form)
+    row = parsed.rows[0]
+    error = None
+    if not row.name or len(row.name) > 40:
+        error = t("volunteers.bad_name")
+    elif row.phone == "!":
+        error = t("volunteers.bad_phone")
+    elif row.status not in STATUSES:
+        error = t("volunteers.bad_status")
+    if error is None:
+        report = await run_in_threadpool(
+            tools.import_roster, ledger_of(request), parsed, now_of(request)
+        )
+        if not report.ok:
+            error = "; ".join(e.message for e in report.errors)
+    if error:
+        return render(
+            request,
+            "console/volunteers/detail.html",
+            status=422,
+            statuses=STATUSES,
+            local=local,
+            error=error,
+            **before,
+        )
+    keys = ("name", "phone", "team", "status", "izhiyuan_id")
+    after = _person(request, volunteer_id)["person"]
+    with db_of(request).write() as w:
+        w.audit(
+            now_of(request).isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.volunteer.update",
+            target=f"volunteer:{volunteer_id}",
+            before={k: person[k] for k in keys},
+            after={k: after[k] for k in keys},
+        )
+    return RedirectResponse(f"/console/volunteers/{volunteer_id}?saved=1", status_code=303)
+
+
+@router.post("/volunteers/{volunteer_id}/reissue")
+async def volunteer_reissue(volunteer_id: str, request: Request, staff: Editor) -> Response:
+    form = await form_of(request)
+    reason = str(form.get("reason") or "").strip()[:200]
+    before = _person(request, volunteer_id)["person"]
+    try:
+        version = await run_in_threadpool(
+            tools.reissue, ledger_of(request), volunteer_id, now_of(request), reason
+        )
+    except tools.AdminError as exc:
+        raise NotFound("volunteer") from exc
+    with db_of(request).write() as w:
+        w.audit(
+            now_of(request).isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.card.reissue",
+            target=f"volunteer:{volunteer_id}",
+            before={"card_version": before["card_version"]},
+            after={"card_version": version, "reason": reason},
+        )
+    return RedirectResponse(f"/console/volunteers/{volunteer_id}?reissued=1", status_code=303)
+
+
+@router.get("/volunteers/{volunteer_id}/card.png")
+def volunteer_card(volunteer_id: str, request: Request, staff: Viewer) -> Response:
+    store = ledger_of(request)
+    try:
+        (h,) = tools.card_holders(store, tools.private_key(store), ids=[volunteer_id])
+    except (tools.AdminError, ValueError) as exc:
+        raise NotFound("volunteer") from exc
+    buf = io.BytesIO()
+    tools.card_image(h.code, h.name, h.subject_id, h.kind).save(buf, "PNG")
+    return Response(buf.getvalue(), media_type="image/png")
+
+
+@router.get("/volunteers/{volunteer_id}/card.pdf")
+def volunteer_card_pdf(volunteer_id: str, request: Request, staff: Viewer) -> Response:
+    from urllib.parse import quote
+
+    store = ledger_of(request)
+    try:
+        holders = tools.card_holders(store, tools.private_key(store), ids=[volunteer_id])
+    except (tools.AdminError, ValueError) as exc:
+        raise NotFound("volunteer") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "card.pdf"
+        tools.card_sheet.write_pdf(holders, out)
+        body = out.read_bytes()
+    name = quote(f"志愿者卡-{volunteer_id}.pdf")
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
