@@ -85,9 +85,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-cards", type=Path, default=None, help="roster.json of demo cards to show on screen"
     )
 
-    p = sub.add_parser("enroll", parents=[common], help="enroll this kiosk with a ledger")
-    p.add_argument("url")
-    p.add_argument("code")
+    p = sub.add_parser(
+        "enroll",
+        parents=[common],
+        help="enroll this kiosk with a ledger: URL CODE, or --scan the console's QR code",
+    )
+    p.add_argument("url", nargs="?", help="the ledger's address (or the QR code's whole text)")
+    p.add_argument("code", nargs="?", help="the one-time enrollment code")
+    p.add_argument(
+        "--scan",
+        action="store_true",
+        help="read the enrollment QR code the staff console shows with this kiosk's camera",
+    )
+    p.add_argument(
+        "--camera",
+        default=None,
+        help="with --scan: the camera (device number, video file or folder of images;"
+        " default: the configured camera)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="with --scan: seconds to wait for the code (default 120)",
+    )
     p.add_argument("--name", default=None, help="a name for this kiosk (default: the host name)")
     p.add_argument(
         "--resend-all",
@@ -150,6 +171,45 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         return _fail(exc.kind, exc.message + (f" ({exc.path})" if exc.path else ""))
 
 
+def _enrollment_target(args: argparse.Namespace, cfg: KioskConfig) -> tuple[str, str] | int:
+    """(URL, code) to enroll with: from the camera (--scan), from an enrollment QR code's
+    text (a USB scanner types it), or as typed; an exit status when there is none."""
+    from sync.agent import parse_enrollment_qr
+
+    if args.scan:
+        from kiosk.enroll_qr import SourceUnavailable, read_enrollment_qr
+        from kiosk.scanner.sources import open_source
+
+        camera = args.camera if args.camera is not None else (cfg.camera or "0")
+        sys.stderr.write(
+            "请把管理台「终端」页上的登记二维码对准摄像头 /"
+            " hold the console's enrollment QR code up to the camera\n"
+        )
+        try:
+            found = read_enrollment_qr(open_source(camera), args.timeout)
+        except SourceUnavailable as exc:
+            return _fail("no_camera", f"摄像头无法打开 / the camera cannot be opened: {exc}")
+        if found is None:
+            return _fail(
+                "no_enrollment_code",
+                f"{args.timeout:g} 秒内没有看到登记二维码 /"
+                f" no enrollment QR code seen in {args.timeout:g} s",
+            )
+        return found
+    if args.url and args.code is None:
+        found = parse_enrollment_qr(args.url)
+        if found is None:
+            return _fail(
+                "bad_enrollment_code",
+                "这不是登记二维码；请输入 URL 和登记码 / not an enrollment QR code:"
+                " give URL CODE, or --scan",
+            )
+        return found
+    if not args.url or not args.code:
+        return _fail("bad_enrollment_code", "kiosk enroll URL CODE, or kiosk enroll --scan")
+    return args.url, args.code
+
+
 def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path, clock: Clock) -> int:
     from kiosk.service import Kiosk
 
@@ -158,10 +218,11 @@ def _dispatch(args: argparse.Namespace, cfg: KioskConfig, data_dir: Path, clock:
     if args.command == "enroll":
         from sync.agent import enroll
 
+        where = _enrollment_target(args, cfg)
+        if isinstance(where, int):
+            return where
         store = Store.in_dir(data_dir, create=True)
-        result = enroll(
-            store, args.url, args.code, args.name, resend_all=args.resend_all, clock=clock
-        )
+        result = enroll(store, *where, args.name, resend_all=args.resend_all, clock=clock)
         _emit(result)
         return 0 if result.get("ok") else 1
     if args.command == "run":

@@ -361,6 +361,29 @@ class KioskStatus(BaseModel):
     software: str = Field(default="", max_length=64)
 
 
+ENROLL_QR_PREFIX = "VKENROLL1"
+
+
+def enrollment_qr_text(ledger_url: str, code: str) -> str:
+    """What the console's enrollment QR code holds: the ledger's address and a one-time
+    enrollment code. ``VKENROLL1|<url>|<code>`` is never taken for a card (``VK1.``)."""
+    return f"{ENROLL_QR_PREFIX}|{ledger_url}|{code}"
+
+
+def parse_enrollment_qr(text: str) -> tuple[str, str] | None:
+    """(ledger URL, enrollment code) from an enrollment QR code's text, or None when the
+    text is not one (a card, a payment code, a URL, a malformed enrollment code)."""
+    parts = text.strip().split("|")
+    if len(parts) != 3 or parts[0] != ENROLL_QR_PREFIX:
+        return None
+    url, code = parts[1].strip(), parts[2].strip()
+    if not url.startswith(("http://", "https://")) or not code or len(url) > 2000:
+        return None
+    if len(code) > 64 or not code.isprintable() or not url.isprintable():
+        return None
+    return url.rstrip("/"), code
+
+
 class PushRequest(BaseModel):
     kiosk_id: str
     events: list[Event] = Field(max_length=MAX_BATCH)

@@ -1,7 +1,7 @@
 """The kiosk side of sync: ``enroll``, one ``sync_once`` round, and the background ``SyncAgent``."""
 
 # The protocol this agent speaks, for the kiosk's status (the kiosk imports nothing else of sync).
-from sync.protocol import PROTOCOL_VERSION
+from sync.protocol import PROTOCOL_VERSION, parse_enrollment_qr
 
 from .backoff import Backoff
 from .client import LedgerClient, PermanentFailure, TemporaryFailure
@@ -13,6 +13,7 @@ __all__ = [
     "Backoff",
     "LedgerClient",
     "PROTOCOL_VERSION",
+    "parse_enrollment_qr",
     "PermanentFailure",
     "SyncAgent",
     "SyncStatus",

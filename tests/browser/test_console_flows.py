@@ -12,6 +12,7 @@ import requests
 from playwright.sync_api import expect
 
 from devtools.console_browser import login
+from kiosk.cli import main as kiosk_main
 from kiosk.config import KioskConfig
 from kiosk.service import Kiosk
 from kiosk.store import Store
@@ -137,6 +138,29 @@ def test_kiosk_sign_ins_show_on_today_and_kiosks(page, ledger, tmp_path):
     expect(row).to_contain_text("党群服务中心")
     expect(row).to_contain_text("正常")
     store.close()
+
+
+def test_enroll_a_new_kiosk_with_its_camera(page, ledger, tmp_path, capsys):
+    """终端 → 登记新终端: the QR code on the page, as the new kiosk's camera sees the screen,
+    enrolls it at the site chosen (`kiosk enroll --scan`, the real decoder)."""
+    from tests.sync.conftest import StepClock
+
+    login(page, ledger.url, "wang")
+    page.goto(ledger.console("/console/kiosks"))
+    page.locator("#enroll-site").select_option("xiangshan-study")
+    page.get_by_role("button", name="生成登记二维码").click()
+    expect(page.locator("main img")).to_have_attribute("alt", re.compile("终端登记二维码"))
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    page.screenshot(path=str(camera / "screen.png"))
+    capsys.readouterr()
+    args = ["enroll", "--scan", "--camera", str(camera), "--timeout", "30", "--name", "书房二号"]
+    code = kiosk_main(
+        args + ["--data-dir", str(tmp_path / "kiosk")], clock=StepClock(ledger.proc.now())
+    )
+    assert code == 0, capsys.readouterr()
+    page.goto(ledger.console("/console/kiosks"))
+    expect(page.locator("tr", has_text="书房二号")).to_contain_text("香山书房")
 
 
 def test_resolve_an_overdraft(page, ledger, tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sync.ledger.console.views.kiosks import enrollment_qr_text, health
+from sync.ledger.console.views.kiosks import health
 from sync.ledger.db.console import KioskReport
+from sync.protocol import enrollment_qr_text
 
 
 def _enroll(console) -> tuple[str, str]:

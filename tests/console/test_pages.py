@@ -123,3 +123,52 @@ def test_today_for_a_district_is_one_line_per_site(console, monkeypatch):
     assert "各站点今日概况" in page
     assert 'href="/console/today?site=xiangshan-study' in page
     assert "各站点今日概况" not in c.get("/console/today?site=xiangshan-study").text
+
+
+def test_a_communitys_own_numbers_work_from_import_to_a_kiosk_sign_in(console):
+    """BK-0012, as on the register the community kept before: imported as it is, found by
+    it, signed in at a kiosk under it, shown on its page."""
+    from datetime import timedelta
+
+    from kiosk.core.ids import uuid7_at
+
+    from .conftest import csrf_of
+
+    c = console.login("wang")
+    token = csrf_of(c.get("/console/volunteers/import").text)
+    sheet = "姓名,志愿者编号,队伍\n周敏,bk-0012,书房队\n吴昊,2019017,书房队\n".encode()
+    r = c.post(
+        "/console/volunteers/import",
+        data={"csrf_token": token},
+        files={"file": ("名册.csv", sheet, "text/csv")},
+    )
+    assert r.status_code == 200 and "BK-0012" in r.text, r.text[:500]
+    upload = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)
+    r = c.post(
+        "/console/volunteers/import", data={"csrf_token": token, "apply": "1", "upload": upload}
+    )
+    assert r.status_code == 200, r.text[:500]
+    assert "BK-0012" in c.get("/console/volunteers", params={"q": "bk-00"}).text
+    code = console.store.create_enrollment_code("xiangshan-study", console.clock(), timedelta(1))
+    kiosk = console.store.enroll(code, "书房", console.clock()).kiosk_id
+    now = console.clock()
+    eid = uuid7_at(int(now.timestamp() * 1000))
+    ev = {
+        "id": eid,
+        "kiosk_id": kiosk,
+        "seq": 1,
+        "type": "attendance.sign_in",
+        "occurred_at": now.isoformat(timespec="milliseconds"),
+        "clock_offset_ms": 0,
+        "actor": "BK-0012",
+        "payload": {
+            "session_id": eid,
+            "activity_id": f"GEN-XS-{now:%Y%m%d}",
+            "site_id": "xiangshan-study",
+        },
+    }
+    (result,), _ = console.store.ingest(kiosk, [ev], now)
+    assert result["status"] == "accepted", result
+    page = c.get("/console/volunteers/BK-0012").text
+    sessions = page[page.index("<tbody") :]
+    assert "周敏" in page and "香山书房" in sessions and "签到中" in sessions

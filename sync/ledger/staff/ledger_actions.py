@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.core.correction import CorrectionRefusal, SessionFacts, correct_session
-from kiosk.core.points import PointsRule
 from kiosk.core.ids import uuid7_at
+from kiosk.core.points import PointsRule
 
 TZ = ZoneInfo("Asia/Shanghai")
 _LOCK = threading.Lock()  # one console event at a time per process: seqs stay gap-free

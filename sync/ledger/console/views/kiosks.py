@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sync.protocol import enrollment_qr_text
+
 from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require
 from ..render import local, render
 from .common import TZ
@@ -22,13 +24,6 @@ SILENT = timedelta(minutes=15)
 STALE_QUEUE_S = 3600
 CLOCK_OFF_MS = 5 * 60 * 1000  # a kiosk clock this far off stamps sign-ins at the wrong time
 OPENING_HOURS = (8, 20)  # China time; a kiosk quiet at night is not an alarm
-ENROLL_PREFIX = "VKENROLL1"
-
-
-def enrollment_qr_text(ledger_url: str, code: str) -> str:
-    """What the enrollment QR code holds: the ledger's address and the one-time code.
-    ``VKENROLL1|<url>|<code>`` can never be taken for a card (``VK1.``)."""
-    return f"{ENROLL_PREFIX}|{ledger_url}|{code}"
 
 
 def health(report, now: datetime) -> list[str]:

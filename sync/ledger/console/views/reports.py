@@ -98,7 +98,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _cached(db, what: str, month: str, sites: list[str] | None):
-    key = (id(db), what, month, tuple(sites) if sites is not None else None)
+    # Keyed by the database (an object's id can be reused once it is gone).
+    key = (db.ledger.url, what, month, tuple(sites) if sites is not None else None)
     now = time.monotonic()  # how old a cached sum is: the process's own timer, not the date
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
