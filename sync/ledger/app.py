@@ -16,6 +16,7 @@ from kiosk.clock import Clock, system_clock
 from sync.ledger.api import admin, images
 from sync.ledger.api import sync as kiosk_wire
 from sync.ledger.api.bodylimit import BodyLimit, BodyTooLarge, too_large_body
+from sync.ledger.api.contacts import Contacts
 from sync.ledger.api.deps import error
 from sync.ledger.api.sync import MAX_BODY
 from sync.ledger.db import DatabaseUnreachable, LedgerDB
@@ -51,6 +52,7 @@ def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Volunteer kiosk ledger", version=f"{PROTOCOL_VERSION}")
     app.state.store = store
     app.state.clock = clock or system_clock()
+    app.state.contacts = Contacts(store)  # when each kiosk last pulled (api/contacts.py)
     # Every JSON body but a kiosk's push (its bad events are rejected one by one) and the
     # uploads (a file, whatever the client calls it).
     app.add_middleware(

@@ -49,6 +49,34 @@ def test_a_push_reports_the_kiosks_queue(console):
     assert "前台" in page and "有超过 1 小时未上传的记录" in page
 
 
+def test_a_pull_is_contact_and_never_goes_back_in_time(console):
+    kiosk_id, token = _enroll(console)
+    c = console.login("wang")  # one app: its API takes the pull, its console shows it
+    auth = {"Authorization": f"Bearer {token}"}
+    status = {"pending": 0, "software": "0.1.0"}
+    assert c.post(
+        "/v1/events", json={"kiosk_id": kiosk_id, "events": [], "status": status}, headers=auth
+    ).is_success
+    console.clock.move(minutes=20)  # quiet for 20 minutes in opening hours: an alert
+    assert "kiosks.alert_silent" in _alerts(console, c, kiosk_id)
+    assert c.get("/v1/changes", headers=auth).is_success  # then it pulls
+    assert _alerts(console, c, kiosk_id) == []  # the page writes this process's pulls first
+    with console.db.read() as rd:
+        pulled = rd.kiosk_reports()[kiosk_id].contact_at
+    with console.db.write() as w:  # another API process's older pull, written late
+        w.put_kiosk_report(kiosk_id, "2026-11-29T09:00:00.000+08:00", None)
+    with console.db.read() as rd:
+        rep = rd.kiosk_reports()[kiosk_id]
+    assert rep.contact_at == pulled and rep.software == "0.1.0"
+
+
+def _alerts(console, client, kiosk_id):
+    page = client.get("/console/kiosks")
+    assert page.status_code == 200
+    with console.db.read() as rd:
+        return health(rd.kiosk_reports()[kiosk_id], console.clock())
+
+
 def test_silence_alerts_only_in_opening_hours(console):
     now = console.clock()  # 09:30 in Shanghai
     quiet = KioskReport("K", (now - timedelta(minutes=20)).isoformat(), 0, None, 0, "", None)

@@ -138,12 +138,12 @@ def _enroll(request: Request, raw: bytes) -> Response:
     )
 
 
-def note_contact(request: Request, kiosk_id: str, status: Any, pushed: bool = False) -> None:
-    """Contact from a kiosk, and with a push its own word on its queue and clock, kept for
-    the console's 终端 page. A report that does not parse is logged and ignored: it never
-    costs the batch (already stored)."""
+def note_push(request: Request, kiosk_id: str, status: Any) -> None:
+    """A push: the kiosk's own word on its queue and clock, kept for the console's 终端
+    page. A report that does not parse is logged and ignored: it never costs the batch
+    (already stored)."""
     report = None
-    if pushed and status is not None:
+    if status is not None:
         try:
             report = KioskStatus.model_validate(status).model_dump()
         except ValidationError:
@@ -193,7 +193,7 @@ def _push(request: Request, raw: bytes) -> Response:
                 422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored"
             )
     results, acked = store_of(request).ingest(kiosk.kiosk_id, events, now_of(request))
-    note_contact(request, kiosk.kiosk_id, data.get("status"), pushed=True)
+    note_push(request, kiosk.kiosk_id, data.get("status"))
     # The same bytes json_response would send, serialised faster (500 results per batch).
     return Response(
         wirejson.dumps_wire(
@@ -213,7 +213,10 @@ def changes(
     if (denied := kiosk_or_staff(request)) is not None:
         return denied
     if (kiosk := kiosk_of(request)) is not None:
-        note_contact(request, kiosk.kiosk_id, None)  # a pull is contact too
+        # A pull is contact too; written later, by the contacts thread: never waits here.
+        request.app.state.contacts.note(
+            kiosk.kiosk_id, now_of(request).isoformat(timespec="milliseconds")
+        )
     store = store_of(request)
     page = store.changes_since(since, limit)
     return json_response(

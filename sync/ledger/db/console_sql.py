@@ -606,6 +606,13 @@ class ConsoleSQL:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
+# A contact time never goes back: pulls are written late, by each API process's own thread.
+_LATEST = (
+    "reported_at = CASE WHEN excluded.reported_at > kiosk_reports.reported_at"
+    " THEN excluded.reported_at ELSE kiosk_reports.reported_at END"
+)
+
+
 class ConsoleSQLWrite(ConsoleSQL):
     """The write side: the same reads, inside the write transaction, and the changes."""
 
@@ -613,14 +620,14 @@ class ConsoleSQLWrite(ConsoleSQL):
         if report is None:
             self._all(
                 "INSERT INTO kiosk_reports (kiosk_id, reported_at) VALUES (?, ?)"
-                " ON CONFLICT (kiosk_id) DO UPDATE SET reported_at = excluded.reported_at",
+                f" ON CONFLICT (kiosk_id) DO UPDATE SET {_LATEST}",
                 (kiosk_id, at),
             )
             return
         self._all(
             "INSERT INTO kiosk_reports (kiosk_id, reported_at, pending, oldest_pending_s,"
             " clock_offset_ms, software, reported_status_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (kiosk_id) DO UPDATE SET reported_at = excluded.reported_at,"
+            f" ON CONFLICT (kiosk_id) DO UPDATE SET {_LATEST},"
             " pending = excluded.pending, oldest_pending_s = excluded.oldest_pending_s,"
             " clock_offset_ms = excluded.clock_offset_ms, software = excluded.software,"
             " reported_status_at = excluded.reported_status_at",

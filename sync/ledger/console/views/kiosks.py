@@ -49,6 +49,7 @@ def health(report, now: datetime) -> list[str]:
 
 def _rows(request: Request, staff: Staff) -> list[dict]:
     now = now_of(request)
+    request.app.state.contacts.flush()  # this process's pulls, up to now
     with db_of(request).read() as r:
         reports = r.kiosk_reports()
     rows = []
