@@ -1,10 +1,11 @@
 """The staff console on a district-sized ledger (issue 13): server time per page, a
 volunteer search as you type, and the preview of a 5,000-row roster import.
 
-    python bench/bench_console.py --db DISTRICT.db [--rounds 20]
+    python bench/bench_console.py [--scale 1 | --db LEDGER] [--rounds 20]
 
-DISTRICT.db is a ledger made by bench/district.py (200,000 volunteers, 100 kiosks, ten
-million events at --scale 1). The benchmark starts a real ``kiosk-ledger serve`` on it,
+The ledger is the district bench/bench_district.py keeps in .bench-cache/ (built on first
+use: 200,000 volunteers, 100 kiosks, ten million events at --scale 1; DISTRICT_SCALE
+shrinks it), or any ledger given with --db (a file or postgresql://...). The benchmark starts a real ``kiosk-ledger serve`` on it,
 signs in, and reads the ledger's own ``Server-Timing`` header for each request: the
 figures are the server's time, without the client's. Each is printed beside the same
 server's /v1/health (the floor: routing, the event loop, one read) measured in the same
@@ -31,6 +32,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import figures  # noqa: E402
 
 TZ = timezone(timedelta(hours=8))
 SEARCHES = ["w", "wa", "wan", "王", "王伟", "138", "1380", "V10001", "V1000123", "zl"]
@@ -113,10 +116,23 @@ def roster_sheet(db: str, rows: int) -> bytes:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--db", required=True, help="a ledger file, or postgresql://...")
+    ap.add_argument("--db", help="a ledger file, or postgresql://... (default: the district)")
+    ap.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("DISTRICT_SCALE", "1")),
+        help="the kept district's scale when no --db is given (default $DISTRICT_SCALE or 1)",
+    )
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--at", default="", help="the ledger's clock (default: noon of its last day)")
     args = ap.parse_args()
+    if args.db is None:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import district
+        from bench_district import ensure
+
+        args.db, key, _ = ensure("sqlite", district.Scale.of(args.scale))
+        os.environ["KIOSK_LEDGER_KEY"] = str(key)
     ((last,),) = query(args.db, "SELECT MAX(signed_in_at) FROM sessions")
     (counts,) = query(
         args.db, "SELECT (SELECT COUNT(*) FROM volunteers), (SELECT COUNT(*) FROM events)"
@@ -198,6 +214,7 @@ def main() -> int:
         print(
             f"{'reference: /v1/health (client-side)':40s} p50 {statistics.median(health):7.1f} ms   p95 {p95(health):7.1f} ms"
         )
+        ref = f"/v1/health p95 {p95(health):.1f} ms (client-side), load {os.getloadavg()[0]:.1f}"
         print(f"{'page':40s} {'p50':>10s} {'p95':>12s}   target")
         worst = 0.0
         for name, path in pages.items():
@@ -215,6 +232,14 @@ def main() -> int:
                 print(
                     f"{name:40s} {statistics.median(times):7.1f} ms {p95(times):9.1f} ms   150 ms {flag}"
                 )
+                figures.report(
+                    "console",
+                    f"page {name}, p95 server time",
+                    p95(times),
+                    "ms",
+                    target=("<=", 150),
+                    reference=ref,
+                )
         # Search as you type: the fragment htmx asks for on each keystroke.
         times = []
         for _ in range(max(1, args.rounds // 4)):
@@ -226,6 +251,14 @@ def main() -> int:
         flag = "ok" if p95(times) <= 50 else "OVER"
         print(
             f"{'search as you type (' + str(len(times)) + ' keystrokes)':40s} {statistics.median(times):7.1f} ms {p95(times):9.1f} ms    50 ms {flag}"
+        )
+        figures.report(
+            "console",
+            "volunteer search as you type, p95 server time",
+            p95(times),
+            "ms",
+            target=("<=", 50),
+            reference=ref,
         )
         # A 5,000-row roster preview (dry run: nothing written).
         sheet = roster_sheet(args.db, 5000)
@@ -244,6 +277,14 @@ def main() -> int:
         flag = "ok" if max(times) <= 3000 else "OVER"
         print(
             f"{'roster import preview, 5,000 rows':40s} {statistics.median(times):7.0f} ms {max(times):9.0f} ms (max) 3000 ms {flag}"
+        )
+        figures.report(
+            "console",
+            "roster import preview, 5,000 rows, slowest of 3",
+            max(times),
+            "ms",
+            target=("<=", 3000),
+            reference=ref,
         )
     finally:
         proc.terminate()

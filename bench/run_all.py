@@ -51,6 +51,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["bench/bench_district.py", "--scale", os.environ.get("DISTRICT_SCALE", "1")],
         ["bench/bench_district.py", "--scale", "0.01"],
     ),
+    (
+        "console",
+        ["bench/bench_console.py", "--scale", os.environ.get("DISTRICT_SCALE", "1")],
+        ["bench/bench_console.py", "--scale", "0.01", "--rounds", "5"],
+    ),
 ]
 
 
