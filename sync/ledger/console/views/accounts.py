@@ -14,7 +14,7 @@ from sync.ledger.staff.roles import ROLE_NAMES, ROLES
 from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require
 from ..render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Manager = Annotated[Staff, Depends(require("accounts.manage"))]
 
 

@@ -18,7 +18,7 @@ from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_o
 from ..render import local, render
 from .common import TZ, sites_for, title
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("activities.view"))]
 Editor = Annotated[Staff, Depends(require("activities.edit"))]
 FIELDS = ("title_zh", "title_en", "site", "date", "start", "end", "points_per_hour", "capacity")

@@ -16,7 +16,7 @@ from ..audit_text import describe
 from ..deps import Staff, db_of, require, words_of
 from ..render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 TZ = ZoneInfo("Asia/Shanghai")
 PAGE = 100
 

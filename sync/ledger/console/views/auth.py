@@ -23,7 +23,7 @@ from ..deps import (
 from ..nav import home
 from ..render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -14,7 +14,7 @@ from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_o
 from ..render import local, render
 from .common import item_name, scope
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("catalog.view"))]
 Editor = Annotated[Staff, Depends(require("catalog.edit"))]
 Counter = Annotated[Staff, Depends(require("stock.set"))]

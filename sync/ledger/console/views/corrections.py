@@ -17,7 +17,7 @@ from ..deps import Staff, check_site, db_of, form_of, ledger_of, now_of, require
 from ..render import local, render
 from .common import TZ, scope
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Corrector = Annotated[Staff, Depends(require("attendance.correct"))]
 
 

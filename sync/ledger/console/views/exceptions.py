@@ -19,7 +19,7 @@ from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_o
 from ..render import local, render
 from .common import scope
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 KINDS = ("overdraft", "overlapping_sessions", "conflict", "rejected", "stock_below_zero")
 ACTIONS = ("accept", "reverse", "correct")
 

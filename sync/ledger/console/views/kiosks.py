@@ -19,7 +19,7 @@ from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_o
 from ..render import local, render
 from .common import TZ
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 SILENT = timedelta(minutes=15)
 STALE_QUEUE_S = 3600
 CLOCK_OFF_MS = 5 * 60 * 1000  # a kiosk clock this far off stamps sign-ins at the wrong time

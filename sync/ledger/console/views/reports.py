@@ -23,7 +23,7 @@ from ..deps import Staff, db_of, now_of, require, words_of
 from ..render import render
 from .common import TZ, ms, scope, title
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Reader = Annotated[Staff, Depends(require("reports.view"))]
 
 

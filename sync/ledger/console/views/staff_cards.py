@@ -18,7 +18,7 @@ from .. import tools
 from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Manager = Annotated[Staff, Depends(require("accounts.manage"))]
 _STAFF_ID = re.compile(r"^S(\d{4,})$")
 

@@ -13,7 +13,7 @@ from ..deps import Staff, db_of, now_of, require, words_of
 from ..render import local, render
 from .common import TZ, day_bounds, ms, parse_day, sites_for, title
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 GRACE = timedelta(minutes=30)
 SUMMARY_OVER = 6  # more sites than this (a district): one line per site, each a link  # the kiosk closes a forgotten session at end + grace
 

@@ -22,7 +22,7 @@ from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, 
 from ..render import local, render
 from .common import ms, title
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("volunteers.view"))]
 Editor = Annotated[Staff, Depends(require("volunteers.edit"))]
 UPLOADS = Path(tempfile.gettempdir()) / "vk-console-uploads"
