@@ -83,13 +83,25 @@ def test_search_follows_a_rename_by_any_writer(console):
 
 def test_today_lists_a_session_left_open_from_an_earlier_day(console):
     """A sign-in from yesterday never signed out shows on today's page of its site only."""
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from kiosk.store.ids import uuid7
+    from sync.ledger.console import tools
 
     code = console.store.create_enrollment_code("service-center", console.clock(), timedelta(1))
     kiosk = console.store.enroll(code, "前台", console.clock()).kiosk_id
     when = console.clock() - timedelta(days=1)
+    # Yesterday's general duty, as the ledger would have held it (the demo lays on today's).
+    with console.store.read() as r:
+        today = next(a for a in r.activities() if a["activity_id"].startswith("GEN-SC-"))
+    day = timedelta(days=1)
+    yesterday = {
+        **today,
+        "activity_id": f"GEN-SC-{when:%Y%m%d}",
+        "start": (datetime.fromisoformat(today["start"]) - day).isoformat(),
+        "end": (datetime.fromisoformat(today["end"]) - day).isoformat(),
+    }
+    tools.upsert_activities(console.store, [yesterday], console.clock())
     eid = uuid7(int(when.timestamp() * 1000))
     ev = {
         "id": eid,
