@@ -424,3 +424,36 @@ def test_make_targets_named_in_the_docs_exist(page):
         for m in re.finditer(r"(?<![\w-])make ([a-z][\w-]*)", text)
     }
     assert named <= targets, f"{page.name} names make targets the Makefile lacks: {named - targets}"
+
+
+def _served(routes, prefix: str = ""):
+    """(path, methods) of every route, with the prefixes of the routers it is included in
+    (FastAPI keeps an included router as a wrapper whose include context holds its prefix)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route.methods
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _served(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+
+
+def test_every_console_page_is_in_docs_console_md(ledger_app):
+    """Each page of the staff console (a GET without a path parameter or a file suffix)
+    is named in docs/console.md by its address, and every address named there is served."""
+    app, _ = ledger_app
+    pages = {
+        path
+        for path, methods in _served(app.routes)
+        if path.startswith("/console/")
+        and "GET" in methods
+        and "{" not in path
+        and not re.search(r"\.\w+$", path)
+    }
+    text = (DOCS / "console.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(/console/[\w/-]*)`", text))
+    assert pages, "the console serves no pages"
+    assert pages - named == set(), f"not in docs/console.md: {sorted(pages - named)}"
+    assert named - pages == set(), f"in docs/console.md, not served: {sorted(named - pages)}"

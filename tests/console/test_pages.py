@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from kiosk.core.version import VERSION
 from sync.ledger.console.i18n import LANGS
 
 PAGES = [
@@ -40,6 +41,8 @@ def test_every_page_renders_for_an_administrator(console, lang):
         r = c.get(f"{page}{sep}lang={lang}")
         assert r.status_code == 200, (page, r.status_code, r.text[:300])
         assert not KEY.search(r.text), (page, KEY.search(r.text).group(0))
+        # The version at every page's foot: what staff read out when they ask for help.
+        assert f"volunteer-kiosk {VERSION}</small></footer>" in r.text, page
 
 
 def test_search_finds_by_name_number_phone_and_initials(console):

@@ -15,6 +15,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 
+from kiosk.core.version import VERSION
+
 from .deps import LANG_COOKIE, words_of
 from .i18n import HTML_LANG, LANG_NAMES, LANGS
 from .nav import menu
@@ -33,6 +35,8 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.globals.update(LANGS=LANGS, LANG_NAMES=LANG_NAMES, HTML_LANG=HTML_LANG, dict=dict)
+    # At the foot of every page: what staff read out when they ask for help (issue 17).
+    env.globals.update(VERSION=VERSION)
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
     env.filters["qs"] = lambda d: urlencode({k: v for k, v in d.items() if v not in (None, "")})
     return env
