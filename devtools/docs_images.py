@@ -43,6 +43,13 @@ POSTER: tuple[tuple[str, str, int], ...] = (
     ("05-signed-out", "signed-out.png", 560),
     ("15-catalog", "catalog.png", 560),
 )
+# Console pages (devtools/console_screenshots.py, run by `make screenshots`):
+# (language, page, picture in docs/images, width).
+CONSOLE: tuple[tuple[str, str, str, int], ...] = (
+    ("zh-Hans", "today", "console-today.png", 800),
+    ("zh-Hans", "kiosks", "console-kiosks.png", 800),
+)
+CONSOLE_SHOTS = Path("test-output/console-screenshots")
 # Fast octree keeps small areas of colour (the amber sync dot, the red refusal bar) true:
 # median cut at this size turned the amber dot grey-green, and colours carry meaning here.
 COLOURS = 128
@@ -65,11 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shots", type=Path, default=Path("test-output/screenshots"))
     parser.add_argument("--out", type=Path, default=Path("docs/images"))
     args = parser.parse_args(argv)
-    missing = [
-        f"{lang}/{name}.png"
-        for lang, name in [(p[0], p[1]) for p in PICTURES] + [("zh-Hans", p[0]) for p in POSTER]
-        if not (args.shots / lang / f"{name}.png").exists()
-    ]
+    sources = [args.shots / lang / f"{name}.png" for lang, name, _, _ in PICTURES]
+    sources += [args.shots / "zh-Hans" / f"{name}.png" for name, _, _ in POSTER]
+    sources += [CONSOLE_SHOTS / lang / f"{name}.png" for lang, name, _, _ in CONSOLE]
+    missing = [str(src) for src in sources if not src.exists()]
     if missing:
         sys.stderr.write(f"not in {args.shots} (run `make screenshots`): {', '.join(missing)}\n")
         return 1
@@ -78,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     jobs += [
         (args.shots / "zh-Hans" / f"{name}.png", POSTER_DIR / out, w) for name, out, w in POSTER
+    ]
+    jobs += [
+        (CONSOLE_SHOTS / lang / f"{name}.png", args.out / out, w) for lang, name, out, w in CONSOLE
     ]
     total = 0
     for src, dest, width in jobs:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.docs_images import PICTURES
+from devtools.docs_images import CONSOLE, PICTURES
 from kiosk import __version__
 from kiosk.cli import build_parser as kiosk_parser
 from kiosk.config import KioskConfig
@@ -308,7 +308,7 @@ def test_every_setting_is_documented_with_its_default(page, title, cls):
 
 
 def test_every_picture_shown_exists_and_is_made_by_the_docs_images_tool():
-    made = {out for _, _, out, _ in PICTURES}
+    made = {out for _, _, out, _ in PICTURES} | {out for _, _, out, _ in CONSOLE}
     shown = set()
     for page in PAGES:
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text(encoding="utf-8")):
