@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("item_id")
 
-    p = sub.add_parser("verify", parents=[common], help="whose card this is, or why it is refused")
+    p = sub.add_parser(
+        "verify", parents=[common], help="whose card or certificate this is, or why it is refused"
+    )
     p.add_argument("text")
 
     p = sub.add_parser("status", parents=[common], help="sync and outbox state")

@@ -19,6 +19,7 @@ from kiosk import __version__
 from kiosk.clock import system_clock
 from kiosk.config import KioskConfig
 from kiosk.core import attendance as att
+from kiosk.core import certificate as cert
 from kiosk.core.codes import (
     CardCode,
     CodeKind,
@@ -65,6 +66,7 @@ class Outcome:
     pickup_no: str | None = None
     offline: bool = False
     event_ids: list[str] = field(default_factory=list)
+    certificate: dict[str, Any] | None = None  # what a genuine certificate certifies
     message: str = ""  # for logs and the CLI; the screen has its own words per kind
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +139,37 @@ class Kiosk:
         entry = self.store.roster_entry(code_id) if code_id else None
         return check_card(text, self.public_key(), entry)
 
+    def check_certificate(self, text: str) -> Outcome:
+        """A 志愿服务证明's QR code: genuine (signed with this community's key) or not."""
+        try:
+            fig = cert.verify(text, self.public_key())
+        except cert.CertificateRefused as exc:
+            log.info("certificate refused: %s (number=%s)", exc.reason.value, exc.number)
+            return Outcome("refused", False, reason=exc.reason.value, message=str(exc))
+        log.info("certificate %s checked: genuine", fig.number)
+        return Outcome(
+            "certificate",
+            True,
+            volunteer_id=fig.volunteer_id,
+            name=fig.name,
+            minutes=fig.minutes,
+            certificate={
+                "number": fig.number,
+                "volunteer_id": fig.volunteer_id,
+                "name": fig.name,
+                "from": fig.period_from.isoformat(),
+                "to": fig.period_to.isoformat(),
+                "minutes": fig.minutes,
+                "hours": fig.hours_text,
+                "sessions": fig.sessions,
+                "issued": fig.issued.isoformat(),
+            },
+            message=f"genuine certificate {fig.number}",
+        )
+
     def verify(self, text: str) -> Outcome:
+        if cert.is_certificate(text):
+            return self.check_certificate(text)
         try:
             code = self.check(text)
         except CodeRefused as exc:
@@ -183,6 +215,8 @@ class Kiosk:
         decided: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
         """What showing a code at the home screen does. ``decided``: see ``attend``."""
+        if cert.is_certificate(text):
+            return self.check_certificate(text)  # a certificate held up: is it genuine?
         try:
             code = self.check(text)
         except CodeRefused as exc:

@@ -145,3 +145,25 @@ def test_a_kiosk_can_be_seeded_from_a_saved_ledger_feed(tmp_path, demo_data, ros
     assert rc == 0, err
     rc, out, _ = kiosk("verify", "--data-dir", str(data), roster["V000107"]["code"])
     assert rc == 0 and out[0]["balance"] == 300
+
+
+def test_verify_tells_a_genuine_certificate_from_a_forged_one(loaded, demo_data):
+    from datetime import date
+
+    from kiosk.core import certificate as cert
+
+    fig = cert.CertificateFigures(
+        "VC-2026-000001", "V000102", "王秀英", date(2026, 1, 1), date(2026, 11, 30), 750, 9,
+        date(2026, 11, 30),
+    )  # fmt: skip
+    text = cert.sign(demo_data.keys.private_key, fig)
+    rc, out, _ = kiosk("verify", "--data-dir", str(loaded), text)
+    assert rc == 0 and out[0]["kind"] == "certificate"
+    assert out[0]["certificate"]["hours"] == "12.5" and out[0]["certificate"]["name"] == "王秀英"
+    forged = text.replace(".750.", ".7500.")
+    rc, out, _ = kiosk("verify", "--data-dir", str(loaded), forged)
+    assert rc == 1 and out[0]["reason"] == "certificate_forged"
+    rc, out, _ = kiosk("scan", "--data-dir", str(loaded), text)  # shown at the home screen
+    assert rc == 0 and out[0]["kind"] == "certificate"
+    rc, out, _ = kiosk("status", "--json", "--data-dir", str(loaded))
+    assert out[0]["events"] == 0  # checking a certificate records nothing
