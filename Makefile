@@ -8,9 +8,11 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # libpango/libpangoft2/libharfbuzz-subset0: WeasyPrint's text layout and font subsetting
 # (make docs, kiosk-ledger poster). postgresql: the tests start a server of their own
-# (tests/pg.py), never the machine's.
+# (tests/pg.py), never the machine's. espeak-ng, vorbis-tools: assets/voice/make_voice.py
+# (tests/test_voice.py checks the shipped prompts are what it makes).
 DEB_PACKAGES := libzbar0 xvfb xauth libgl1-mesa-dri libmtdev1 fonts-noto-cjk shellcheck systemd caddy git \
-  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql chromium nodejs
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql chromium nodejs espeak-ng \
+  vorbis-tools
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON

@@ -12,6 +12,7 @@ ASSETS = ROOT / "assets"
 FONT = ASSETS / "fonts" / "NotoSansSC-Kiosk.otf"
 FONT_BOLD = ASSETS / "fonts" / "NotoSansSC-Kiosk-Bold.otf"
 SOUNDS = ASSETS / "sounds"
+VOICE = ASSETS / "voice"
 IMAGES = ASSETS / "images"
 
 MAX_FPS = 30
