@@ -34,6 +34,7 @@ from kiosk.core.correction import CorrectionRefusal, SessionFacts, correct_sessi
 from kiosk.core.days import day_of, month_of
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem, RedeemContext, RedeemOK, check_redemption
+from kiosk.core.signup import SignedUp, SignupRefusal, open_for_signup, sign_up, withdraw
 from kiosk.core.text import line_ok
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
@@ -67,6 +68,9 @@ class Outcome:
     offline: bool = False
     event_ids: list[str] = field(default_factory=list)
     certificate: dict[str, Any] | None = None  # what a genuine certificate certifies
+    waitlisted: bool = False  # a sign-up that joined the waiting list
+    position: int | None = None  # its place on the waiting list
+    places_left: int | None = None  # after a sign-up or withdrawal; None: no limit
     message: str = ""  # for logs and the CLI; the screen has its own words per kind
 
     def to_dict(self) -> dict[str, Any]:
@@ -466,6 +470,71 @@ class Kiosk:
                 )
             )
         return closed
+
+    # -- sign-up ------------------------------------------------------------------
+
+    def volunteer_of(self, text: str) -> str | Outcome:
+        """The volunteer whose card this is, or the refusal to show."""
+        try:
+            code = self.check(text)
+        except CodeRefused as exc:
+            return Outcome(
+                "refused", False, volunteer_id=exc.subject_id, reason=exc.reason.value,
+                message=str(exc),
+            )  # fmt: skip
+        if code.kind != CodeKind.VOLUNTEER:
+            return Outcome("refused", False, volunteer_id=code.subject_id, reason="staff_card")
+        return code.subject_id
+
+    def sign_up(self, volunteer_id: str, activity_id: str) -> Outcome:
+        """Take a place in a coming activity, or join its waiting list when it is full
+        (``signup.add``). The ledger keeps the places: what a kiosk offline gave may end on
+        the waiting list there, listed for staff as over capacity."""
+        return self._signup(volunteer_id, activity_id, add=True)
+
+    def withdraw(self, volunteer_id: str, activity_id: str) -> Outcome:
+        """Give a place (or a waiting-list place) back (``signup.withdraw``)."""
+        return self._signup(volunteer_id, activity_id, add=False)
+
+    def _signup(self, volunteer_id: str, activity_id: str, *, add: bool) -> Outcome:
+        now = self.now()
+        entry = self.store.roster_entry(volunteer_id)
+        if entry is None or entry.kind != CodeKind.VOLUNTEER or entry.status != "active":
+            reason = Refusal.UNKNOWN.value if entry is None else Refusal.SUSPENDED.value
+            return Outcome("refused", False, volunteer_id=volunteer_id, reason=reason)
+        name = mask_name(entry.display_name)
+        act = self.store.activity(activity_id)
+        base = dict(volunteer_id=volunteer_id, name=name, activity_id=activity_id,
+                    activity_title=_titles(act))  # fmt: skip
+        closed = open_for_signup(act, now)
+        if closed is not None:
+            return Outcome("signup_refused", False, reason=closed.value, **base)
+        with self.store.transaction() as conn:
+            # Decided inside the write lock: two taps never take one place twice.
+            places = self.store.places(activity_id)
+            verdict = sign_up(places, volunteer_id) if add else withdraw(places, volunteer_id)
+            if isinstance(verdict, SignupRefusal):
+                return Outcome("signup_refused", False, reason=verdict.value, **base)
+            payload: dict[str, Any] = {"activity_id": activity_id, "site_id": act.site_id}
+            if add:
+                payload["waitlisted"] = verdict.waitlisted
+            ev = self.store.append(
+                conn, "signup.add" if add else "signup.withdraw", volunteer_id, payload,
+                occurred_at=now, now=now,
+            )  # fmt: skip
+        after = verdict.places
+        log.info("%s %s %s seq=%s", ev.type, volunteer_id, activity_id, ev.seq)
+        return Outcome(
+            "signed_up" if add else "withdrawn",
+            True,
+            at=iso(now),
+            event_ids=[ev.id],
+            waitlisted=isinstance(verdict, SignedUp) and verdict.waitlisted,
+            position=verdict.position if isinstance(verdict, SignedUp) else None,
+            places_left=after.left,
+            offline=not self.is_online(now),
+            **base,
+        )
 
     # -- redemption ---------------------------------------------------------------
 

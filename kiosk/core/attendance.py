@@ -25,8 +25,9 @@ class Activity:
     title_en: str = ""
     rule: PointsRule = field(default_factory=PointsRule)
     capacity: int = 0  # 0: no limit
-    signup: frozenset[str] = frozenset()
+    signup: frozenset[str] = frozenset()  # who holds a place, as the ledger last said
     general: bool = False  # "general duty": always available at its site
+    waiting: tuple[str, ...] = ()  # the waiting list, first come first
 
     def is_running(self, now: datetime) -> bool:
         return self.start <= now <= self.end

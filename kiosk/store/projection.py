@@ -181,6 +181,21 @@ def _catalog_upsert(conn, seq, actor, occurred_at, p):
     )
 
 
+def _signup(conn, seq, actor, occurred_at, p, action):
+    conn.execute(
+        "INSERT INTO signups (seq, activity_id, volunteer_id, action, waitlisted) VALUES (?, ?, ?, ?, ?)",
+        (seq, p["activity_id"], actor, action, int(bool(p.get("waitlisted")))),
+    )
+
+
+def _signup_add(conn, seq, actor, occurred_at, p):
+    _signup(conn, seq, actor, occurred_at, p, "add")
+
+
+def _signup_withdraw(conn, seq, actor, occurred_at, p):
+    _signup(conn, seq, actor, occurred_at, p, "withdraw")
+
+
 _HANDLERS = {
     "attendance.sign_in": _sign_in,
     "attendance.sign_out": _sign_out,
@@ -192,6 +207,8 @@ _HANDLERS = {
     "stock.adjust": _adjust,
     "points.adjust": _points_adjust,
     "catalog.upsert": _catalog_upsert,
+    "signup.add": _signup_add,
+    "signup.withdraw": _signup_withdraw,
 }
 
 

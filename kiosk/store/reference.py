@@ -63,7 +63,8 @@ def _apply_one(
             return
         conn.execute(
             "INSERT OR REPLACE INTO activities (activity_id, site_id, title_zh, title_zh_hant, title_en, start,"
-            ' "end", rule, capacity, signup, general) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            ' "end", rule, capacity, signup, general, waiting, signup_as_of)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 data["site_id"],
@@ -76,6 +77,8 @@ def _apply_one(
                 int(data.get("capacity", 0)),
                 json.dumps(sorted(data.get("signup") or [])),
                 int(bool(data.get("general"))),
+                json.dumps(list(data.get("waiting") or [])),  # in order: first come, first served
+                _as_of(data, kiosk_id),
             ),
         )
     elif kind == "catalog_item":

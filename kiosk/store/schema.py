@@ -145,12 +145,28 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pin_attempts_by_staff ON pin_attempts (staff_id, id);
     DELETE FROM staff_pins WHERE pin_hash NOT LIKE 'vk-argon2id$%';
     """,
+    # 3: sign-up for coming activities. The ledger's places and waiting list come with each
+    # activity (``signup_as_of``: this kiosk's highest seq they include); this kiosk's own
+    # sign-ups and withdrawals since then are a projection of its events.
+    """
+    ALTER TABLE activities ADD COLUMN waiting TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE activities ADD COLUMN signup_as_of INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE signups (
+        seq INTEGER PRIMARY KEY,
+        activity_id TEXT NOT NULL,
+        volunteer_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        waitlisted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX signups_by_activity ON signups (activity_id, seq);
+    CREATE INDEX signups_by_volunteer ON signups (volunteer_id, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables rebuilt from the events by replay; the others are reference data from the ledger.
-PROJECTIONS = ("sessions", "point_moves", "stock_moves", "redemptions")
+PROJECTIONS = ("sessions", "point_moves", "stock_moves", "redemptions", "signups")
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -23,6 +23,7 @@ from kiosk.core.attendance import Activity, OpenSession
 from kiosk.core.codes import CodeKind, RosterEntry, mask_name
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem
+from kiosk.core.signup import Places, SignupRefusal, sign_up, withdraw
 from kiosk.private import private_sqlite
 
 from . import projection
@@ -320,6 +321,38 @@ class Store:
             ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
+    def places(self, activity_id: str) -> Places | None:
+        """Who holds a place in the activity and who waits: the ledger's last word plus this
+        kiosk's own sign-ups and withdrawals it had not yet included (by the same rule)."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT capacity, signup, waiting, signup_as_of FROM activities WHERE activity_id = ?",
+                (activity_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            local = self.conn.execute(
+                "SELECT volunteer_id, action FROM signups WHERE activity_id = ? AND seq > ? ORDER BY seq",
+                (activity_id, int(row[3])),
+            ).fetchall()
+        waiting = tuple(json.loads(row[2]))
+        confirmed = tuple(v for v in sorted(json.loads(row[1])) if v not in waiting)
+        places = Places(int(row[0]), confirmed, waiting)
+        for vid, action in local:
+            done = sign_up(places, vid) if action == "add" else withdraw(places, vid)
+            if not isinstance(done, SignupRefusal):
+                places = done.places
+        return places
+
+    def signups_of(self, volunteer_id: str) -> list[str]:
+        """Activities this volunteer signed up for or withdrew from at this kiosk, newest first."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT DISTINCT activity_id FROM signups WHERE volunteer_id = ? ORDER BY seq DESC",
+                (volunteer_id,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def catalog(self, include_inactive: bool = False) -> list[CatalogItem]:
         with self._lock:
             rows = list(self.db.query("SELECT * FROM catalog ORDER BY cost, item_id"))
@@ -603,6 +636,7 @@ def _activity(r: dict) -> Activity:
         capacity=r["capacity"],
         signup=frozenset(json.loads(r["signup"])),
         general=bool(r["general"]),
+        waiting=tuple(json.loads(r.get("waiting") or "[]")),
     )
 
 
