@@ -6,7 +6,7 @@ from sync.protocol import PROTOCOL_VERSION, parse_enrollment_qr
 from .backoff import Backoff
 from .client import LedgerClient, PermanentFailure, TemporaryFailure
 from .images import fetch_images, picture_path
-from .rounds import enroll, fetch_exceptions, sync_once
+from .rounds import enroll, fetch_exceptions, fetch_record, sync_once
 from .worker import SyncAgent, SyncStatus, read_status
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "TemporaryFailure",
     "enroll",
     "fetch_exceptions",
+    "fetch_record",
     "fetch_images",
     "picture_path",
     "read_status",

@@ -130,6 +130,15 @@ class LedgerClient:
             raise TemporaryFailure("exceptions answer without exceptions")
         return [r for r in rows if isinstance(r, dict)]
 
+    def volunteer_record(self, volunteer_id: str) -> dict[str, Any]:
+        """我的记录 as the ledger holds it (every kiosk's sessions and movements)."""
+        from urllib.parse import quote
+
+        answer = self._request("GET", f"/v1/volunteers/{quote(volunteer_id, safe='')}/record")
+        if not isinstance(answer.get("periods"), dict):
+            raise TemporaryFailure("record answer without periods")
+        return answer
+
     def fetch_bytes(self, path: str, *, max_bytes: int) -> bytes:
         """A binary answer (a picture). Failures are sorted as for JSON requests."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}

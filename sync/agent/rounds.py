@@ -245,6 +245,23 @@ def fetch_exceptions(
     return client.exceptions()
 
 
+def fetch_record(
+    store: Store, volunteer_id: str, *, timeout: tuple[float, float] = (1.0, 2.0)
+) -> dict[str, Any]:
+    """A volunteer's record from the ledger, for 我的记录: asked while the volunteer waits, so
+    the timeouts are short and the kiosk shows its own record when they pass. Raises
+    ``TemporaryFailure``/``PermanentFailure`` (``not_enrolled``: no ledger)."""
+    url, token = store.setting("ledger_url"), store.setting("ledger_token")
+    if not (url and token):
+        raise PermanentFailure("not_enrolled", "this kiosk is not enrolled", 0)
+    client = LedgerClient(url, token)  # a session of its own: the agent's is the agent thread's
+    client.timeout = timeout
+    try:
+        return client.volunteer_record(volunteer_id)
+    finally:
+        client.session.close()
+
+
 def _push(
     store: Store,
     client: LedgerClient,
