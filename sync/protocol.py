@@ -40,6 +40,10 @@ EventType = Literal[
     # reason: leave|idle|restart|closed}): the audit trail of staff sessions at a kiosk.
     "staff.session_open",
     "staff.session_close",
+    # A volunteer signs up for a coming activity ({activity_id, site_id, waitlisted: what the
+    # kiosk told them}) or withdraws ({activity_id, site_id}); the ledger keeps the places.
+    "signup.add",
+    "signup.withdraw",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
@@ -171,6 +175,12 @@ class StaffClosePayload(Payload):
     reason: Literal["leave", "idle", "restart", "closed"]
 
 
+class SignupPayload(Payload):
+    activity_id: Id
+    site_id: Id  # the activity's site (a kiosk lists both sites' activities)
+    waitlisted: StrictBool = False  # what the kiosk told the volunteer (signup.add)
+
+
 class EventBase(BaseModel):
     """One immutable kiosk action. ``id`` is a time-ordered UUID; ``seq`` is per kiosk, gap-free."""
 
@@ -258,6 +268,16 @@ class StaffSessionClose(EventBase):
     payload: StaffClosePayload
 
 
+class SignupAdd(EventBase):
+    type: Literal["signup.add"]
+    payload: SignupPayload
+
+
+class SignupWithdraw(EventBase):
+    type: Literal["signup.withdraw"]
+    payload: SignupPayload
+
+
 EVENT_MODELS: dict[str, type[EventBase]] = {
     m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
     for m in (
@@ -273,6 +293,8 @@ EVENT_MODELS: dict[str, type[EventBase]] = {
         CatalogUpsert,
         StaffSessionOpen,
         StaffSessionClose,
+        SignupAdd,
+        SignupWithdraw,
     )
 }
 assert tuple(EVENT_MODELS) == EVENT_TYPES, "one model per event type, in EventType's order"
@@ -288,7 +310,9 @@ Event = Annotated[
     | PointsAdjust
     | CatalogUpsert
     | StaffSessionOpen
-    | StaffSessionClose,
+    | StaffSessionClose
+    | SignupAdd
+    | SignupWithdraw,
     Field(discriminator="type"),
 ]
 

@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.clock import Clock, system_clock
-from sync.ledger.api import admin, images
+from sync.ledger.api import admin, images, verify
 from sync.ledger.api import sync as kiosk_wire
 from sync.ledger.api.bodylimit import BodyLimit, BodyTooLarge, too_large_body
 from sync.ledger.api.contacts import Contacts
@@ -107,6 +107,8 @@ def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
     app.include_router(kiosk_wire.router)  # the kiosk wire (DESIGN section 5)
     app.include_router(images.router)  # reward pictures for kiosks
     app.include_router(admin.router)  # staff tools (issue 6): imports, cards, 台账 exports
+    app.include_router(verify.router)  # /verify: anyone checks a service certificate
+
     from sync.ledger.console import mount as mount_console
     from sync.ledger.db.console import ConsoleDB
 

@@ -19,7 +19,16 @@ from sync.ledger.staff.catalog import set_stock
 from sync.ledger.staff.exports import IVOLUNTEER_COLUMNS
 from tests.staff_tools.helpers import TZ, month_after, xlsx
 
-SHEETS = ["考勤明细", "志愿者汇总", "活动汇总", "积分流水", "兑换记录", "库存变动", "异常记录"]
+SHEETS = [
+    "考勤明细",
+    "志愿者汇总",
+    "活动汇总",
+    "积分流水",
+    "兑换记录",
+    "库存变动",
+    "报名",
+    "异常记录",
+]
 CANTEEN = "A-20261129-01"  # 长者饭堂帮厨, 10:00-13:00, 15 points an hour
 
 

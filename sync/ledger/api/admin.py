@@ -458,7 +458,7 @@ def export_month(request: Request, month: str, format: str = "xlsx") -> Response
     if (denied := staff_only(request)) is not None:
         return denied
     try:
-        tables = exports.month_tables(store_of(request), month)
+        tables = exports.month_tables(store_of(request), month, now_of(request))
     except exports.MonthError as exc:
         return error(422, "bad_month", str(exc))
     with tempfile.TemporaryDirectory() as tmp:

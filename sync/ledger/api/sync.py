@@ -33,6 +33,7 @@ from sync.ledger.api.deps import (
 from sync.ledger.db import EnrollError, KioskRow, LedgerDB
 from sync.ledger.rules.site_exceptions import for_site
 from sync.ledger.rules.validate import slot
+from sync.ledger.staff import records
 from sync.protocol import (
     MAX_BATCH,
     PROTOCOL_VERSION,
@@ -239,6 +240,18 @@ def volunteer(volunteer_id: str, request: Request) -> Response:
     if found is None:
         return error(404, "unknown_volunteer", f"no volunteer {volunteer_id}")
     return json_response(found)
+
+
+@router.get("/v1/volunteers/{volunteer_id}/record")
+def volunteer_record(volunteer_id: str, request: Request) -> Response:
+    """我的记录 for a kiosk: hours and points this month, this year and in all, the star
+    level, the last ten sessions and points movements, from every kiosk's records."""
+    if (denied := kiosk_or_staff(request)) is not None:
+        return denied
+    record = records.volunteer_record(store_of(request), volunteer_id, now_of(request))
+    if record is None:
+        return error(404, "unknown_volunteer", f"no volunteer {volunteer_id}")
+    return json_response(record)
 
 
 @router.get("/v1/exceptions")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from kiosk.core.signup import Places, SignedUp, Withdrawn, sign_up, withdraw
 from kiosk.core.text import line_ok
 from sync.ledger.rules import trust
 from sync.ledger.rules.trust import PersonFacts
@@ -93,6 +94,7 @@ class Dirty:
     volunteers: set[str] = field(default_factory=set)
     stock: set[tuple[str, str]] = field(default_factory=set)
     catalog: set[str] = field(default_factory=set)  # items a refused kiosk edit changed there
+    activities: set[str] = field(default_factory=set)  # their sign-up lists changed
 
     def touch_event(self, ev: dict) -> None:
         """A rejected event may still have moved figures at its kiosk: re-send the ledger's
@@ -107,6 +109,8 @@ class Dirty:
                 self.stock.add((p["site_id"], p["item_id"]))
             if ev.get("type") == "catalog.upsert" and _key(p.get("item_id")):
                 self.catalog.add(p["item_id"])
+            if str(ev.get("type", "")).startswith("signup.") and _key(p.get("activity_id")):
+                self.activities.add(p["activity_id"])
 
 
 CONSOLE_KIOSK_PREFIX = "CONSOLE-"  # the console's event source per site (db/console_sql.py)
@@ -563,6 +567,29 @@ class Batch:
     def _write_catalog_item(self, item_id: str, data: dict) -> None:
         raise NotImplementedError
 
+    def person_kind(self, volunteer_id: str) -> str | None:
+        """V or S for someone in the roster, else None."""
+        raise NotImplementedError
+
+    def signups(self, activity_id: str) -> list[tuple[str, str]]:
+        """(volunteer_id, status) of those who hold a place or wait, in the order they came
+        (PostgreSQL: locked against another batch's sign-ups for the activity first)."""
+        raise NotImplementedError
+
+    def put_signup(
+        self, activity_id: str, volunteer_id: str, status: str, over_capacity: bool, event_id: str
+    ) -> None:
+        """A sign-up (again, after a withdrawal) at the end of the order: its ``ord`` is the
+        highest yet. Written at once: nothing else of the batch reads this table."""
+        raise NotImplementedError
+
+    def set_signup_status(self, activity_id: str, volunteer_ids: list[str], status: str) -> None:
+        raise NotImplementedError
+
+    def mark_corrected(self, session_id: str) -> None:
+        """我的记录 flags a session staff corrected."""
+        raise NotImplementedError
+
     # -- events --------------------------------------------------------------------------------
 
     def apply(self, ev: dict) -> str | None:
@@ -813,7 +840,10 @@ def _correct(x: Ctx) -> str | None:
         return "unknown session: its sign-in is not in the ledger"
     if refused := _session_site(x, row) or _figures(x, row, "corrected"):
         return refused
-    return _settle(x, row, "corrected")
+    reason = _settle(x, row, "corrected")
+    if reason is None:
+        x.b.mark_corrected(x.p["session_id"])
+    return reason
 
 
 # -- redemption and stock -------------------------------------------------------------------
@@ -998,6 +1028,97 @@ def _staff_session(x: Ctx) -> str | None:
     return x.staff_refusal()
 
 
+# -- sign-up ----------------------------------------------------------------------------
+
+
+def places_from(capacity: int, rows: list[tuple[str, str]]) -> Places:
+    """An activity's places from its sign-up rows ((volunteer_id, status), in order)."""
+    return Places(
+        capacity,
+        tuple(v for v, st in rows if st == "confirmed"),
+        tuple(v for v, st in rows if st == "waiting"),
+    )
+
+
+def activity_feed(data: dict, rows: list[tuple[str, str]], as_of: dict) -> dict:
+    """An activity's change-feed row: its data with who holds a place (``signup``) and who
+    waits (``waiting``, in order), and ``as_of`` (each kiosk's acked seq the lists include)."""
+    places = places_from(int(data.get("capacity") or 0), rows)
+    return {**data, "signup": sorted(places.confirmed), "waiting": list(places.waiting),
+            "as_of": as_of}  # fmt: skip
+
+
+def stored_activity(data: dict) -> dict:
+    """What the ledger keeps of an activity staff sent: the lists are its own."""
+    return {k: v for k, v in data.items() if k not in ("waiting", "as_of")}
+
+
+def _activity_for_signup(x: Ctx) -> tuple[dict | None, str | None]:
+    act = x.b.activity(x.p["activity_id"])
+    if act is None:
+        return None, "unknown activity"
+    if act.get("general"):
+        return None, "general duty takes no sign-ups"
+    if act.get("site_id") != x.p["site_id"]:
+        return None, f"activity is at {act.get('site_id')}, not {x.p['site_id']}"
+    if x.b.person_kind(x.ev["actor"]) != "V":
+        return None, "the actor is not a volunteer in the roster"
+    try:
+        start_ms = int(datetime.fromisoformat(act["start"]).timestamp() * 1000)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None, "the activity has no start time"
+    if occurred_ms(x.ev) >= start_ms:  # made after the start, by the kiosk's (offset) clock
+        return None, "sign-up closes when the activity starts"
+    return act, None
+
+
+def _signup_add(x: Ctx) -> str | None:
+    """A place while there is one, else the waiting list. A place the kiosk gave that the
+    ledger no longer has (two kiosks offline) joins the waiting list: over_capacity."""
+    act, reason = _activity_for_signup(x)
+    if act is None:
+        return reason
+    aid, vid = x.p["activity_id"], x.ev["actor"]
+    places = places_from(int(act.get("capacity") or 0), x.b.signups(aid))
+    verdict = sign_up(places, vid, kiosk_gave_place=not x.p.get("waitlisted", False))
+    if not isinstance(verdict, SignedUp):
+        return None  # already holds a place or waits (staff added them meanwhile): nothing to do
+    status = "waiting" if verdict.waitlisted else "confirmed"
+    x.b.put_signup(aid, vid, status, verdict.over_capacity, x.ev["id"])
+    if verdict.over_capacity:
+        x.b.exception(
+            "over_capacity",
+            x.ev["id"],
+            volunteer_id=vid,
+            site_id=act.get("site_id"),
+            kiosk_id=x.kiosk_id,
+            event_id=x.ev["id"],
+            detail={
+                "activity_id": aid,
+                "capacity": places.capacity,
+                "confirmed": len(places.confirmed),
+                "waiting_position": verdict.position,
+            },
+        )
+    x.b.dirty.activities.add(aid)
+    return None
+
+
+def _signup_withdraw(x: Ctx) -> str | None:
+    act, reason = _activity_for_signup(x)
+    if act is None:
+        return reason
+    aid, vid = x.p["activity_id"], x.ev["actor"]
+    verdict = withdraw(places_from(int(act.get("capacity") or 0), x.b.signups(aid)), vid)
+    if not isinstance(verdict, Withdrawn):
+        return None  # nothing held here (staff took them off meanwhile): nothing to do
+    x.b.set_signup_status(aid, [vid], "withdrawn")
+    if verdict.promoted:  # off the waiting list, into the freed place
+        x.b.set_signup_status(aid, list(verdict.promoted), "confirmed")
+    x.b.dirty.activities.add(aid)
+    return None
+
+
 HANDLERS = {
     "attendance.sign_in": _sign_in,
     "attendance.sign_out": _sign_out,
@@ -1011,6 +1132,8 @@ HANDLERS = {
     "catalog.upsert": _catalog_upsert,
     "staff.session_open": _staff_session,
     "staff.session_close": _staff_session,
+    "signup.add": _signup_add,
+    "signup.withdraw": _signup_withdraw,
 }
 
 
@@ -1044,8 +1167,8 @@ class IngestTx(Protocol):
     def set_acked(self, kiosk_id: str, acked: int) -> None: ...
 
     def emit_dirty(self, dirty: Dirty, batch: Batch) -> None:
-        """Change-feed rows for the balances and stock levels in ``dirty``, with ``as_of``
-        (each kiosk's acked_seq as it will be after this transaction)."""
+        """Change-feed rows for the balances, stock levels and activities' sign-up lists in
+        ``dirty``, with ``as_of`` (each kiosk's acked_seq as it will be after this transaction)."""
 
 
 def _text(v: Any) -> str:

@@ -692,6 +692,90 @@ MIGRATIONS: list[Migration] = [
             FOR EACH ROW EXECUTE FUNCTION refuse_change('a resolution is never deleted');
         """,
     ),
+    # Issue 15: sign-ups with a waiting list (``ord``: the order they reached the ledger, which
+    # decides the waiting list), the sessions staff corrected (我的记录 flags them; filled from
+    # the corrections already held), and every service certificate issued (number, who,
+    # period, figures, who issued it, the signed QR text), never changed or deleted.
+    Migration(
+        sqlite="""
+        CREATE TABLE signups (
+            activity_id TEXT NOT NULL,
+            volunteer_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            ord INTEGER NOT NULL,
+            kiosk_id TEXT,
+            event_id TEXT,
+            over_capacity INTEGER NOT NULL DEFAULT 0,
+            signed_up_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (activity_id, volunteer_id)
+        );
+        CREATE INDEX signups_by_volunteer ON signups (volunteer_id);
+        CREATE TABLE corrected_sessions (session_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT OR IGNORE INTO corrected_sessions (session_id)
+            SELECT json_extract(payload, '$.session_id') FROM events
+             WHERE type = 'attendance.correct' AND status = 'accepted'
+               AND json_valid(payload) AND json_type(payload, '$.session_id') = 'text';
+        CREATE TABLE certificates (
+            number TEXT PRIMARY KEY,
+            volunteer_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            period_from TEXT NOT NULL,
+            period_to TEXT NOT NULL,
+            minutes INTEGER NOT NULL,
+            sessions INTEGER NOT NULL,
+            issued_on TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            issued_by TEXT NOT NULL,
+            qr_text TEXT NOT NULL
+        );
+        CREATE INDEX certificates_by_volunteer ON certificates (volunteer_id);
+        CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates
+            BEGIN SELECT RAISE(ABORT, 'certificates are never changed'); END;
+        CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates
+            BEGIN SELECT RAISE(ABORT, 'certificates are never deleted'); END;
+        """,
+        postgres="""
+        CREATE SEQUENCE signups_ord_seq;
+        CREATE TABLE signups (
+            activity_id TEXT COLLATE "C" NOT NULL,
+            volunteer_id TEXT COLLATE "C" NOT NULL,
+            status TEXT COLLATE "C" NOT NULL,
+            ord BIGINT NOT NULL,
+            kiosk_id TEXT COLLATE "C",
+            event_id TEXT COLLATE "C",
+            over_capacity INTEGER NOT NULL DEFAULT 0,
+            signed_up_at TEXT COLLATE "C" NOT NULL,
+            changed_at TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (activity_id, volunteer_id)
+        );
+        CREATE INDEX signups_by_volunteer ON signups (volunteer_id);
+        CREATE TABLE corrected_sessions (session_id TEXT COLLATE "C" PRIMARY KEY);
+        INSERT INTO corrected_sessions (session_id)
+            SELECT DISTINCT payload::jsonb ->> 'session_id' FROM events
+             WHERE type = 'attendance.correct' AND status = 'accepted'
+               AND jsonb_typeof(payload::jsonb -> 'session_id') = 'string'
+            ON CONFLICT DO NOTHING;
+        CREATE TABLE certificates (
+            number TEXT COLLATE "C" PRIMARY KEY,
+            volunteer_id TEXT COLLATE "C" NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            period_from TEXT COLLATE "C" NOT NULL,
+            period_to TEXT COLLATE "C" NOT NULL,
+            minutes INTEGER NOT NULL,
+            sessions INTEGER NOT NULL,
+            issued_on TEXT COLLATE "C" NOT NULL,
+            issued_at TEXT COLLATE "C" NOT NULL,
+            issued_by TEXT COLLATE "C" NOT NULL,
+            qr_text TEXT COLLATE "C" NOT NULL
+        );
+        CREATE INDEX certificates_by_volunteer ON certificates (volunteer_id);
+        CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('certificates are never changed');
+        CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates
+            FOR EACH ROW EXECUTE FUNCTION refuse_change('certificates are never deleted');
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -308,12 +308,15 @@ def _serve(db: str, args: argparse.Namespace, clock: Clock) -> int:
 
 def _demo(db: str, args: argparse.Namespace, clock: Clock) -> int:
     from sync.ledger.ops import demo
+    from sync.ledger.staff import records
 
     store, keys = init(db, out=sys.stderr)
     now = clock()
     day = date.fromisoformat(args.day) if args.day else now.astimezone(demo.TZ).date()
     data = demo.write(args.out, day, keys, cards=not args.no_cards)
     loaded = store.load_reference(data.snapshot["changes"], now)
+    if not records.ledger_settings(store)["org_name"]:  # demo certificates name the demo community
+        records.set_ledger_settings(store, demo.ORGANISATION)
     sys.stdout.write(
         json.dumps(
             {

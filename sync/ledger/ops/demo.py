@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -185,6 +185,51 @@ def activities_for(day: date) -> list[dict]:
     ]
 
 
+def coming_activities(day: date) -> list[dict]:
+    """Activities in the days after ``day``, for 近期活动 and sign-up: a small one that fills
+    (two places, one taken), and one at the other site."""
+
+    def at(d: date, hh: int) -> str:
+        return datetime.combine(d, time(hh, 0), TZ).isoformat()
+
+    soon, later = day + timedelta(days=2), day + timedelta(days=4)
+    return [
+        {
+            "activity_id": f"A-{soon:%Y%m%d}-11",
+            "site_id": "service-center",
+            "title_zh": "长者探访",
+            "title_zh_hant": "長者探訪",
+            "title_en": "Visiting older neighbours",
+            "start": at(soon, 9),
+            "end": at(soon, 11),
+            "rule": {"points_per_hour": 15},
+            "capacity": 2,
+            "signup": ["V000104"],
+        },
+        {
+            "activity_id": f"A-{later:%Y%m%d}-12",
+            "site_id": "xiangshan-study",
+            "title_zh": "亲子共读会",
+            "title_zh_hant": "親子共讀會",
+            "title_en": "Parent and child reading hour",
+            "start": at(later, 15),
+            "end": at(later, 17),
+            "rule": {"points_per_hour": 10},
+            "capacity": 12,
+            "signup": [],
+        },
+    ]
+
+
+# What a demo ledger's certificates name as the issuing organisation.
+ORGANISATION = {
+    "org_name": "博凯社区新时代文明实践站",
+    "org_address": "广东省中山市火炬开发区博凯社区党群服务中心",
+    "org_contact": "社区社工站",
+    "org_phone": "0760-8888 0000",
+}
+
+
 @dataclass
 class DemoData:
     keys: KeyPair
@@ -267,7 +312,7 @@ def build(day: date, keys: KeyPair | None = None) -> DemoData:
             }
         )
         roster.append({"volunteer_id": sid, "name": name, "kind": "S", "code": code, "pin": pin})
-    for act in activities_for(day):
+    for act in activities_for(day) + coming_activities(day):
         changes.append({"kind": "activity", "key": act["activity_id"], "data": act})
     for item in CATALOG:
         data = {k: v for k, v in item.items() if k not in ("stock", "colour")}

@@ -26,8 +26,10 @@ from sync.ledger.staff import (
     card_sheet,
     cards,
     catalog,
+    certificates,
     exports,
     kiosks,
+    records,
     reference,
     roster,
 )
@@ -49,6 +51,9 @@ COMMANDS = {
     "staff-pin",
     "export",
     "export-ivolunteer",
+    "certificate",
+    "certificates",
+    "settings",
 }
 
 
@@ -194,6 +199,34 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         type=Path,
         default=None,
         help="xlsx: the file (default 台账-YYYY-MM.xlsx); csv: the folder (default .)",
+    )
+    p = sub.add_parser(
+        "certificate",
+        parents=[common],
+        help="a 志愿服务证明 PDF for one volunteer, signed and recorded (free of charge)",
+    )
+    p.add_argument("volunteer_id")
+    p.add_argument(
+        "--from", dest="period_from", default=None, help="YYYY-MM-DD (default: first service)"
+    )
+    p.add_argument("--to", dest="period_to", default=None, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--out", type=Path, default=None, help="default 志愿服务证明-ID-DATE.pdf")
+    p.add_argument("--issued-by", default="", help="who issues it (default: the user running this)")
+    p = sub.add_parser(
+        "certificates", parents=[common], help="the certificates issued, as JSON lines"
+    )
+    p.add_argument("--volunteer", default=None)
+    p = sub.add_parser(
+        "settings",
+        parents=[common],
+        help="show or set the organisation a certificate names, the /verify address, star thresholds",
+    )
+    for key in ("org-name", "org-address", "org-contact", "org-phone", "verify-url"):
+        p.add_argument(f"--{key}", default=None)
+    p.add_argument(
+        "--star-thresholds",
+        default=None,
+        help="hours for one to five stars, e.g. 100,300,600,1000,1500",
     )
     p = sub.add_parser(
         "export-ivolunteer", parents=[common], help="hours per volunteer per activity for i志愿"
@@ -363,7 +396,7 @@ def _run(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> i
     if cmd == "staff-pin":
         return _staff_pin(store, db, args.staff_id.upper(), now)
     if cmd == "export":
-        tables = exports.month_tables(store, args.month)
+        tables = exports.month_tables(store, args.month, now)
         counts = {t.name: len(t.rows) for t in tables}
         if args.format == "xlsx":
             path = exports.write_xlsx(tables, args.out or Path(f"台账-{args.month}.xlsx"))
@@ -385,7 +418,69 @@ def _run(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> i
             )
         _out({"ok": True, "file": str(path), "rows": len(rows), "missing_ivolunteer_id": missing})
         return 0
+    if cmd == "certificate":
+        return _certificate(store, db, args, now)
+    if cmd == "certificates":
+        with store.read() as tx:
+            issued = tx.certificates(args.volunteer.upper() if args.volunteer else None)
+        for row in issued:
+            _out({k: v for k, v in row.items() if k != "qr_text"})
+        return 0
+    if cmd == "settings":
+        values = {
+            k: v
+            for k, v in {
+                "org_name": args.org_name,
+                "org_address": args.org_address,
+                "org_contact": args.org_contact,
+                "org_phone": args.org_phone,
+                "verify_url": args.verify_url,
+                "star_thresholds": args.star_thresholds,
+            }.items()
+            if v is not None
+        }
+        try:
+            shown = (
+                records.set_ledger_settings(store, values)
+                if values
+                else records.ledger_settings(store)
+            )
+        except ValueError as exc:
+            return _err(f"设置有误 / bad setting: {exc}", 1)
+        _out(shown)
+        return 0
     raise AssertionError(cmd)
+
+
+def _certificate(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> int:
+    import getpass
+    from datetime import date
+
+    vid = args.volunteer_id.upper()
+    try:
+        start = date.fromisoformat(args.period_from) if args.period_from else None
+        end = date.fromisoformat(args.period_to) if args.period_to else None
+    except ValueError:
+        return _err("日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD", 2)
+    key = cards.private_key(store, key_path_for(db))
+    out = args.out or Path(f"志愿服务证明-{vid}-{now:%Y%m%d}.pdf")
+    try:
+        issued = certificates.issue(
+            store, vid, out, private_key=key, now=now, period_from=start, period_to=end,
+            issued_by=args.issued_by or f"cli:{getpass.getuser()}",
+        )  # fmt: skip
+    except certificates.CertificateError as exc:
+        return _err(str(exc), 1)
+    f = issued.figures
+    _out(
+        {
+            "ok": True, "number": f.number, "volunteer_id": f.volunteer_id,
+            "from": f.period_from.isoformat(), "to": f.period_to.isoformat(),
+            "minutes": f.minutes, "hours": f.hours_text, "sessions": f.sessions,
+            "pages": issued.pages, "pdf": str(issued.path),
+        }
+    )  # fmt: skip
+    return 0
 
 
 def _read_pin() -> str:

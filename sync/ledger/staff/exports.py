@@ -19,8 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.core import moves
+from kiosk.core.stars import stars_for
 from kiosk.private import open_private
 from sync.ledger.db.base import LedgerDB, StaffRead
+from sync.ledger.staff import records
 from sync.ledger.staff.spreadsheet import csv_cell, xlsx_cell
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -66,7 +68,9 @@ EXCEPTION_KINDS = {
     "stock_below_zero": "库存为负",
     "rejected": "被拒绝的记录",
     "figure_recomputed": "按目录重算的兑换",
+    "over_capacity": "报名超出名额（已排入候补）",
 }
+SIGNUP_STATUS = {"confirmed": "已报名", "waiting": "候补", "withdrawn": "已取消"}
 STOCK_KINDS = {
     "stock.restock": "补货",
     "stock.adjust": "盘点调整",
@@ -260,8 +264,12 @@ def _events(tx: StaffRead, types: tuple[str, ...], start: datetime, end: datetim
     ]
 
 
-def month_tables(store: LedgerDB, month: str) -> list[Table]:
+def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> list[Table]:
+    """``now``: the export's time; a sign-up for an activity not yet begun is neither came
+    nor did not come (default: the month's end)."""
     start, end = month_bounds(month)
+    now = now or end
+    thresholds = records.star_thresholds(store)
     with store.read() as tx:
         ref = _Ref(tx)
         sessions = _attendance(tx, ref, start, end)
@@ -276,6 +284,8 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
         )
         settings = tx.stock_settings()
         exceptions = tx.exception_rows()
+        totals_all = tx.minutes_totals()
+        signups = records.signup_lists_in(tx, start.date(), (end - timedelta(seconds=1)).date())
 
     tables = []
     tables.append(
@@ -337,6 +347,7 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
     vol_rows = []
     for vid in sorted(per_vol):
         v = per_vol[vid]
+        all_minutes = totals_all.get(vid, 0)
         vol_rows.append(
             [
                 vid,
@@ -352,9 +363,11 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
                 v["opening"],
                 v["net"],
                 v["flagged"],
+                round(all_minutes / 60, 2),
+                stars_for(all_minutes, thresholds),
             ]
         )
-    vol_rows.append(_totals(vol_rows, 13, sums=(3, 4, 5, 7, 8, 9, 10, 11, 12), hours=(6, 5)))
+    vol_rows.append(_totals(vol_rows, 15, sums=(3, 4, 5, 7, 8, 9, 10, 11, 12), hours=(6, 5)))
     tables.append(
         Table(
             "志愿者汇总",
@@ -372,6 +385,8 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
                 "期初转入",
                 "积分净变动",
                 "需核实次数",
+                "累计计入时长（小时）",
+                "星级",
             ],
             vol_rows,
         )
@@ -567,6 +582,45 @@ def month_tables(store: LedgerDB, month: str) -> list[Table]:
             ["时间", "站点", "物品编号", "物品名称", "变动数量", "类型", "经办人", "终端", "说明"],
             stock_rows,
         )
+    )
+
+    signup_rows = []
+    for act in signups:
+        started = _local(act["start"])
+        for person in act["people"]:
+            if person["status"] == "withdrawn":
+                came = ""
+            elif person["came"]:
+                came = "来了"
+            else:  # before the activity begins nobody has failed to come yet
+                begun = started is not None and started.replace(tzinfo=TZ) <= now
+                came = "未到" if begun else ""
+            signup_rows.append(
+                [
+                    act["activity_id"], act["titles"]["zh-Hans"], ref.site(act["site_id"]), started,
+                    act["capacity"] or "不限", person["volunteer_id"], person["name"],
+                    SIGNUP_STATUS.get(person["status"], person["status"]),
+                    "是" if person["over_capacity"] else "", came, _local(person["signed_up_at"]),
+                ]
+            )  # fmt: skip
+    tables.append(
+        Table(
+            "报名",
+            [
+                "活动编号",
+                "活动名称",
+                "站点",
+                "开始时间",
+                "名额",
+                "志愿者编号",
+                "姓名",
+                "报名状态",
+                "超员候补",
+                "到场",
+                "报名时间",
+            ],
+            signup_rows,
+        )  # fmt: skip
     )
 
     exc_rows = []

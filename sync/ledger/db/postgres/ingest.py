@@ -25,6 +25,8 @@ from sync.ledger.db.ingest import (
     SESSION_COLS,
     Batch,
     Dirty,
+    activity_feed,
+    stored_activity,
     vol,
 )
 from sync.ledger.rules.trust import PersonFacts
@@ -113,12 +115,15 @@ class PgBatch(Batch):
         items: set[str] = set()
         sids: set[str] = set()
         rids: set[str] = set()
+        activities: set[str] = set()
         for ev in events:
             actor, p = ev.get("actor"), ev.get("payload")
             if _ids(actor):
                 vids.add(actor)
             if type(p) is not dict:
                 continue
+            if str(ev.get("type")).startswith("signup.") and _ids(p.get("activity_id")):
+                activities.add(p["activity_id"])
             for name, into in (
                 ("volunteer_id", vids),
                 ("session_id", sids),
@@ -148,6 +153,7 @@ class PgBatch(Batch):
         keys = {lock_key("volunteer", v) for v in vids}
         keys.update(lock_key("stock", f"{s}/{i}") for s, i in stock)
         keys.update(lock_key("item", i) for i in items)
+        keys.update(lock_key("activity", a) for a in activities)
         take_locks(self.cur, keys, self._locks)
         super().prefetch(events)
 
@@ -359,6 +365,64 @@ class PgBatch(Batch):
     def _write_catalog_item(self, item_id: str, data: dict) -> None:
         put_catalog(self.cur, self.feed, item_id, data)
 
+    def person_kind(self, volunteer_id: str) -> str | None:
+        self.cur.execute("SELECT kind FROM volunteers WHERE volunteer_id = %s", (volunteer_id,))
+        row = self.cur.fetchone()
+        return row[0] if row else None
+
+    def signups(self, activity_id: str) -> list[tuple[str, str]]:
+        self._lock("activity", activity_id)  # taken in prefetch already, unless unforeseen
+        return signup_rows(self.cur, activity_id)
+
+    def put_signup(
+        self, activity_id: str, volunteer_id: str, status: str, over_capacity: bool, event_id: str
+    ) -> None:
+        self.cur.execute(
+            "INSERT INTO signups AS g (activity_id, volunteer_id, status, ord, kiosk_id, event_id,"
+            " over_capacity, signed_up_at, changed_at)"
+            " VALUES (%s, %s, %s, nextval('signups_ord_seq'), %s, %s, %s, %s, %s)"
+            " ON CONFLICT (activity_id, volunteer_id) DO UPDATE SET status = EXCLUDED.status,"
+            " ord = EXCLUDED.ord, kiosk_id = EXCLUDED.kiosk_id, event_id = EXCLUDED.event_id,"
+            " over_capacity = EXCLUDED.over_capacity, signed_up_at = EXCLUDED.signed_up_at,"
+            " changed_at = EXCLUDED.changed_at",
+            (activity_id, volunteer_id, status, self.kiosk_id, event_id, int(over_capacity),
+             self.at, self.at),
+        )  # fmt: skip
+
+    def set_signup_status(self, activity_id: str, volunteer_ids: list[str], status: str) -> None:
+        self.cur.executemany(
+            "UPDATE signups SET status = %s, changed_at = %s"
+            " WHERE activity_id = %s AND volunteer_id = %s",
+            [(status, self.at, activity_id, v) for v in volunteer_ids],
+        )
+
+    def mark_corrected(self, session_id: str) -> None:
+        self.cur.execute(
+            "INSERT INTO corrected_sessions (session_id) VALUES (%s) ON CONFLICT DO NOTHING",
+            (session_id,),
+        )
+
+
+def signup_rows(cur, activity_id: str) -> list[tuple[str, str]]:
+    cur.execute(
+        "SELECT volunteer_id, status FROM signups WHERE activity_id = %s"
+        " AND status <> 'withdrawn' ORDER BY ord",
+        (activity_id,),
+    )
+    return cur.fetchall()
+
+
+def activity_rows(cur, activity_ids: list[str], as_of: dict) -> list[tuple[str, str, str, int]]:
+    """The activities' feed rows with their sign-up lists as the ledger holds them."""
+    out = []
+    for activity_id in sorted(activity_ids):
+        cur.execute("SELECT data FROM activities WHERE activity_id = %s", (activity_id,))
+        row = cur.fetchone()
+        if row is not None:
+            data = activity_feed(json.loads(row[0]), signup_rows(cur, activity_id), as_of)
+            out.append(("activity", activity_id, dumps_sorted(data), 0))
+    return out
+
 
 def put_catalog(cur, feed: Feed, item_id: str, data: dict) -> None:
     cur.execute(
@@ -499,6 +563,8 @@ def emit_dirty(cur, feed: Feed, dirty: Dirty, batch: Batch | None = None) -> Non
             "SELECT item_id, data FROM catalog WHERE item_id = ANY(%s)", (sorted(dirty.catalog),)
         )
         rows.extend(("catalog_item", i, d, 0) for i, d in cur.fetchall())
+    if dirty.activities:
+        rows += activity_rows(cur, sorted(dirty.activities), as_of)
     feed.put(rows)
 
 
@@ -646,7 +712,7 @@ def load_many(cur, feed: Feed, changes: list[dict], at: str) -> None:
             ]
         )
     if "activity" in last:
-        put_activities(cur, feed, last["activity"])
+        put_activities(cur, feed, last["activity"], at)
     if "catalog_item" in last:
         for k, d in last["catalog_item"]:
             put_catalog(cur, feed, k, d)
@@ -682,11 +748,23 @@ def load_many(cur, feed: Feed, changes: list[dict], at: str) -> None:
         feed.put([("setting", k, dumps_sorted(d), 0) for k, d in last["setting"]])
 
 
-def put_activities(cur, feed: Feed, activities: list[tuple[str, dict]]) -> None:
+def put_activities(cur, feed: Feed, activities: list[tuple[str, dict]], at: str) -> None:
+    # A kiosk's sign-up for one of these waits (the lock ingest takes per activity).
+    take_locks(cur, {lock_key("activity", k) for k, _ in activities}, set())
     cur.executemany(
         "INSERT INTO activities (activity_id, site_id, data) VALUES (%s, %s, %s)"
         " ON CONFLICT (activity_id) DO UPDATE SET site_id = EXCLUDED.site_id,"
         " data = EXCLUDED.data",
-        [(k, d["site_id"], dumps_sorted(d)) for k, d in activities],
+        [(k, d["site_id"], dumps_sorted(stored_activity(d))) for k, d in activities],
     )
-    feed.put([("activity", k, dumps_sorted(d), 0) for k, d in activities])
+    # Staff's own list holds places like a kiosk's sign-up; it adds people the ledger has no
+    # sign-up of, and never undoes a withdrawal made since.
+    cur.executemany(
+        "INSERT INTO signups (activity_id, volunteer_id, status, ord, signed_up_at, changed_at)"
+        " VALUES (%s, %s, 'confirmed', nextval('signups_ord_seq'), %s, %s)"
+        " ON CONFLICT (activity_id, volunteer_id) DO NOTHING",
+        [(k, str(v), at, at) for k, d in activities for v in d.get("signup") or []],
+    )
+    feed._lock()  # as_of must not move before commit
+    cur.execute("SELECT kiosk_id, acked_seq FROM kiosks")
+    feed.put(activity_rows(cur, [k for k, _ in activities], dict(cur.fetchall())))

@@ -17,7 +17,14 @@ from sync.ledger.db.postgres.ingest import (
     put_catalog,
     take_locks,
 )
-from sync.ledger.db.sqlite.staff import volunteer_feed
+from sync.ledger.db.sqlite.staff import (
+    CERTIFICATE_COLS,
+    CERTIFICATE_KEYS,
+    move_dict,
+    session_dict,
+    signup_person,
+    volunteer_feed,
+)
 from sync.ledger.wirejson import dumps_sorted
 
 _PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
@@ -187,6 +194,67 @@ class PgStaffRead:
             " created_at FROM exceptions ORDER BY exception_id"
         )
 
+    # -- a volunteer's record, sign-up lists, certificates ----------------------------------
+
+    def volunteer_sessions(self, volunteer_id: str) -> list[dict[str, Any]]:
+        return [
+            session_dict(r)
+            for r in self._all(
+                "SELECT s.session_id, s.activity_id, s.site_id, s.signed_in_at, s.minutes,"
+                " s.credited_minutes, s.points, s.status, a.data,"
+                " EXISTS (SELECT 1 FROM corrected_sessions c WHERE c.session_id = s.session_id)"
+                " FROM sessions s LEFT JOIN activities a ON a.activity_id = s.activity_id"
+                " WHERE s.volunteer_id = %s AND s.status <> 'open'"
+                " ORDER BY s.t_in_ms DESC, s.session_id DESC",
+                (volunteer_id,),
+            )
+        ]
+
+    def volunteer_moves(self, volunteer_id: str, limit: int) -> list[dict[str, Any]]:
+        account = f"volunteer:{volunteer_id}"
+        return [
+            move_dict(r)
+            for r in self._all(
+                "SELECT j.debit, j.credit, j.amount, j.memo, j.posted_at, e.occurred_at, e.payload"
+                " FROM journal j LEFT JOIN events e ON e.id = j.event_id"
+                " WHERE (j.debit = %s OR j.credit = %s) AND j.amount <> 0"
+                " ORDER BY j.entry_id DESC LIMIT %s",
+                (account, account, limit),
+            )
+        ]
+
+    def minutes_totals(self) -> dict[str, int]:
+        return dict(self._all("SELECT volunteer_id, minutes_total FROM balances"))
+
+    def signup_people(self, activity_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {a: [] for a in activity_ids}
+        for row in self._all(
+            "SELECT g.activity_id, g.volunteer_id, g.status, g.over_capacity, g.signed_up_at,"
+            " v.display_name, EXISTS (SELECT 1 FROM sessions s WHERE s.activity_id ="
+            " g.activity_id AND s.volunteer_id = g.volunteer_id)"
+            " FROM signups g LEFT JOIN volunteers v ON v.volunteer_id = g.volunteer_id"
+            " WHERE g.activity_id = ANY(%s) ORDER BY g.ord",
+            (activity_ids,),
+        ):
+            out[row[0]].append(signup_person(row[1:]))
+        return out
+
+    def certificate(self, number: str) -> dict[str, Any] | None:
+        rows = self._all(
+            f"SELECT {CERTIFICATE_COLS} FROM certificates WHERE number = %s", (number,)
+        )
+        return dict(zip(CERTIFICATE_KEYS, rows[0], strict=True)) if rows else None
+
+    def certificates(self, volunteer_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            dict(zip(CERTIFICATE_KEYS, r, strict=True))
+            for r in self._all(
+                f"SELECT {CERTIFICATE_COLS} FROM certificates"
+                " WHERE %(v)s::text IS NULL OR volunteer_id = %(v)s ORDER BY issued_at, number",
+                {"v": volunteer_id},
+            )
+        ]
+
 
 class PgStaffWrite(PgStaffRead):
     """Inside one write transaction; ``finish`` sends the stock levels set to the feed."""
@@ -269,7 +337,7 @@ class PgStaffWrite(PgStaffRead):
         return version
 
     def put_activity(self, activity: dict[str, Any], at: str) -> None:
-        put_activities(self.cur, self.feed, [(activity["activity_id"], activity)])
+        put_activities(self.cur, self.feed, [(activity["activity_id"], activity)], at)
 
     def put_catalog_item(self, item_id: str, data: dict[str, Any]) -> None:
         take_locks(self.cur, {lock_key("item", item_id)}, self._locks)
@@ -303,6 +371,31 @@ class PgStaffWrite(PgStaffRead):
         )
         self._stock_set.add((site_id, item_id))
         return before_qty
+
+    def certificate_serial(self, prefix: str) -> int:
+        """The next serial of certificates whose number starts with ``prefix``: two staff
+        issuing at once wait for each other (the lock), so no serial is given twice."""
+        take_locks(self.cur, {lock_key("certificates", prefix)}, self._locks)
+        rows = self._all(
+            "SELECT COUNT(*) FROM certificates WHERE left(number, %s) = %s", (len(prefix), prefix)
+        )
+        return rows[0][0] + 1
+
+    def record_certificate(self, row: dict[str, Any]) -> None:
+        self.cur.execute(
+            f"INSERT INTO certificates ({CERTIFICATE_COLS})"
+            f" VALUES ({', '.join(['%s'] * len(CERTIFICATE_KEYS))})",
+            [row[k] for k in CERTIFICATE_KEYS],
+        )
+
+    def put_setting(self, key: str, value: str, *, to_kiosks: bool = False) -> None:
+        self.cur.execute(
+            "INSERT INTO meta (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (f"setting.{key}", value),
+        )
+        if to_kiosks:
+            self.feed.emit("setting", key, {"value": value})
 
     def finish(self) -> None:
         if self._stock_set:

@@ -14,6 +14,8 @@ from sync.ledger.db.ingest import (
     SESSION_COLS,
     Batch,
     Dirty,
+    activity_feed,
+    stored_activity,
     vol,
 )
 from sync.ledger.rules.trust import PersonFacts
@@ -256,6 +258,64 @@ class SQLiteBatch(Batch):
         )
         emit(self.c, "catalog_item", item_id, data)
 
+    def person_kind(self, volunteer_id: str) -> str | None:
+        row = self.c.execute(
+            "SELECT kind FROM volunteers WHERE volunteer_id = ?", (volunteer_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def signups(self, activity_id: str) -> list[tuple[str, str]]:
+        return signup_rows(self.c, activity_id)
+
+    def put_signup(
+        self, activity_id: str, volunteer_id: str, status: str, over_capacity: bool, event_id: str
+    ) -> None:
+        self.c.execute(
+            "INSERT INTO signups (activity_id, volunteer_id, status, ord, kiosk_id, event_id,"
+            " over_capacity, signed_up_at, changed_at) VALUES (?, ?, ?,"
+            " (SELECT COALESCE(MAX(ord), 0) + 1 FROM signups), ?, ?, ?, ?, ?)"
+            " ON CONFLICT (activity_id, volunteer_id) DO UPDATE SET status = excluded.status,"
+            " ord = excluded.ord, kiosk_id = excluded.kiosk_id, event_id = excluded.event_id,"
+            " over_capacity = excluded.over_capacity, signed_up_at = excluded.signed_up_at,"
+            " changed_at = excluded.changed_at",
+            (activity_id, volunteer_id, status, self.kiosk_id, event_id, int(over_capacity),
+             self.at, self.at),
+        )  # fmt: skip
+
+    def set_signup_status(self, activity_id: str, volunteer_ids: list[str], status: str) -> None:
+        self.c.executemany(
+            "UPDATE signups SET status = ?, changed_at = ? WHERE activity_id = ? AND volunteer_id = ?",
+            [(status, self.at, activity_id, v) for v in volunteer_ids],
+        )
+
+    def mark_corrected(self, session_id: str) -> None:
+        self.c.execute(
+            "INSERT OR IGNORE INTO corrected_sessions (session_id) VALUES (?)", (session_id,)
+        )
+
+
+def signup_rows(c: sqlite3.Connection, activity_id: str) -> list[tuple[str, str]]:
+    return c.execute(
+        "SELECT volunteer_id, status FROM signups WHERE activity_id = ? AND status != 'withdrawn'"
+        " ORDER BY ord",
+        (activity_id,),
+    ).fetchall()
+
+
+def emit_activities(
+    c: sqlite3.Connection, activity_ids: set[str], as_of: dict | None = None
+) -> None:
+    """The activities' feed rows with their sign-up lists as the ledger holds them."""
+    if as_of is None:
+        as_of = dict(c.execute("SELECT kiosk_id, acked_seq FROM kiosks"))
+    for activity_id in sorted(activity_ids):
+        row = c.execute(
+            "SELECT data FROM activities WHERE activity_id = ?", (activity_id,)
+        ).fetchone()
+        if row is not None:
+            data = activity_feed(json.loads(row[0]), signup_rows(c, activity_id), as_of)
+            emit(c, "activity", activity_id, data)
+
 
 class SQLiteIngestTx:
     """``IngestTx`` over the writer's connection (one ``BEGIN IMMEDIATE`` transaction)."""
@@ -439,6 +499,8 @@ def emit_dirty(c: sqlite3.Connection, dirty: Dirty, batch: Batch | None = None) 
     c.executemany(
         "INSERT OR REPLACE INTO changes (kind, key, data, deleted) VALUES (?, ?, ?, 0)", rows
     )
+    if dirty.activities:
+        emit_activities(c, dirty.activities, as_of)
 
 
 # -- reference data ---------------------------------------------------------------------
@@ -502,9 +564,17 @@ def load_one(c: sqlite3.Connection, kind: str, key: str, data: dict, at: str) ->
     elif kind == "activity":
         c.execute(
             "INSERT OR REPLACE INTO activities (activity_id, site_id, data) VALUES (?, ?, ?)",
-            (key, data["site_id"], dumps_sorted(data)),
+            (key, data["site_id"], dumps_sorted(stored_activity(data))),
         )
-        emit(c, "activity", key, data)
+        # Staff's own list (an import, the console) holds places like a kiosk's sign-up; it
+        # adds people the ledger has no sign-up of, and never undoes a withdrawal made since.
+        c.executemany(
+            "INSERT INTO signups (activity_id, volunteer_id, status, ord, signed_up_at, changed_at)"
+            " VALUES (?, ?, 'confirmed', (SELECT COALESCE(MAX(ord), 0) + 1 FROM signups), ?, ?)"
+            " ON CONFLICT (activity_id, volunteer_id) DO NOTHING",
+            [(key, str(vid), at, at) for vid in data.get("signup") or []],
+        )
+        emit_activities(c, {key})
     elif kind == "catalog_item":
         c.execute(
             "INSERT OR REPLACE INTO catalog (item_id, data) VALUES (?, ?)",

@@ -206,6 +206,125 @@ class SQLiteStaffRead:
             " created_at FROM exceptions ORDER BY exception_id"
         ).fetchall()
 
+    # -- a volunteer's record, sign-up lists, certificates ----------------------------------
+    # (No index led by the volunteer on sessions or the journal: ingest dropped those for its
+    # speed. A community's ledger reads a volunteer's rows in a few milliseconds.)
+
+    def volunteer_sessions(self, volunteer_id: str) -> list[dict[str, Any]]:
+        """The volunteer's closed sessions, newest first, each with its activity's data and
+        whether staff corrected it."""
+        out = []
+        for row in self.c.execute(
+            "SELECT s.session_id, s.activity_id, s.site_id, s.signed_in_at, s.minutes,"
+            " s.credited_minutes, s.points, s.status, a.data,"
+            " EXISTS (SELECT 1 FROM corrected_sessions c WHERE c.session_id = s.session_id)"
+            " FROM sessions s LEFT JOIN activities a ON a.activity_id = s.activity_id"
+            " WHERE s.volunteer_id = ? AND s.status != 'open'"
+            " ORDER BY s.t_in_ms DESC, s.session_id DESC",
+            (volunteer_id,),
+        ):
+            out.append(session_dict(row))
+        return out
+
+    def volunteer_moves(self, volunteer_id: str, limit: int) -> list[dict[str, Any]]:
+        """The volunteer's last ``limit`` journal entries, newest first, with the event."""
+        account = f"volunteer:{volunteer_id}"
+        return [
+            move_dict(r)
+            for r in self.c.execute(
+                "SELECT j.debit, j.credit, j.amount, j.memo, j.posted_at, e.occurred_at, e.payload"
+                " FROM journal j LEFT JOIN events e ON e.id = j.event_id"
+                " WHERE (j.debit = ? OR j.credit = ?) AND j.amount != 0"
+                " ORDER BY j.entry_id DESC LIMIT ?",
+                (account, account, limit),
+            )
+        ]
+
+    def minutes_totals(self) -> dict[str, int]:
+        return dict(self.c.execute("SELECT volunteer_id, minutes_total FROM balances"))
+
+    def signup_people(self, activity_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """activity_id -> everyone who signed up (withdrawn too), in order, with whether they
+        came (a session of theirs for the activity)."""
+        out: dict[str, list[dict[str, Any]]] = {a: [] for a in activity_ids}
+        for i in range(0, len(activity_ids), 900):
+            chunk = activity_ids[i : i + 900]
+            for row in self.c.execute(
+                "SELECT g.activity_id, g.volunteer_id, g.status, g.over_capacity, g.signed_up_at,"
+                " v.display_name, EXISTS (SELECT 1 FROM sessions s WHERE s.activity_id ="
+                " g.activity_id AND s.volunteer_id = g.volunteer_id)"
+                " FROM signups g LEFT JOIN volunteers v ON v.volunteer_id = g.volunteer_id"
+                f" WHERE g.activity_id IN ({','.join('?' * len(chunk))}) ORDER BY g.ord",
+                chunk,
+            ):
+                out[row[0]].append(signup_person(row[1:]))
+        return out
+
+    def certificate(self, number: str) -> dict[str, Any] | None:
+        row = self.c.execute(
+            f"SELECT {CERTIFICATE_COLS} FROM certificates WHERE number = ?", (number,)
+        ).fetchone()
+        return dict(zip(CERTIFICATE_KEYS, row, strict=True)) if row else None
+
+    def certificates(self, volunteer_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            dict(zip(CERTIFICATE_KEYS, r, strict=True))
+            for r in self.c.execute(
+                f"SELECT {CERTIFICATE_COLS} FROM certificates"
+                " WHERE ? IS NULL OR volunteer_id = ? ORDER BY issued_at, number",
+                (volunteer_id, volunteer_id),
+            )
+        ]
+
+
+CERTIFICATE_KEYS = (
+    "number",
+    "volunteer_id",
+    "name",
+    "period_from",
+    "period_to",
+    "minutes",
+    "sessions",
+    "issued_on",
+    "issued_at",
+    "issued_by",
+    "qr_text",
+)
+CERTIFICATE_COLS = ", ".join(CERTIFICATE_KEYS)
+
+
+def session_dict(row: tuple) -> dict[str, Any]:
+    """A row of ``volunteer_sessions``' query as a dict (the same shape on every backend)."""
+    sid, aid, site, t_in, minutes, credited, points, status, data, corrected = row
+    return {
+        "session_id": sid,
+        "activity_id": aid,
+        "activity": json.loads(data) if data else {},
+        "site_id": site,
+        "signed_in_at": t_in,
+        "minutes": minutes or 0,
+        "credited_minutes": credited or 0,
+        "points": points or 0,
+        "status": status,
+        "corrected": bool(corrected),
+    }
+
+
+def move_dict(row: tuple) -> dict[str, Any]:
+    debit, credit, amount, memo, posted, occurred, payload = row
+    try:
+        p = json.loads(payload) if payload else {}
+    except ValueError:
+        p = {}
+    return {"debit": debit, "credit": credit, "amount": amount, "memo": memo,
+            "posted_at": posted, "occurred_at": occurred, "payload": p if isinstance(p, dict) else {}}  # fmt: skip
+
+
+def signup_person(row: tuple) -> dict[str, Any]:
+    vid, status, over, at, name, came = row
+    return {"volunteer_id": vid, "name": name or vid, "status": status,
+            "over_capacity": bool(over), "signed_up_at": at, "came": bool(came)}  # fmt: skip
+
 
 class SQLiteStaffWrite(SQLiteStaffRead):
     """Inside the writer's transaction; ``finish`` sends the stock levels set to the feed."""
@@ -317,6 +436,34 @@ class SQLiteStaffWrite(SQLiteStaffRead):
         )
         self._stock_set.add((site_id, item_id))
         return before_qty
+
+    def certificate_serial(self, prefix: str) -> int:
+        """The next serial of certificates whose number starts with ``prefix`` (the single
+        writer makes count + 1 safe until this transaction commits)."""
+        return (
+            self.c.execute(
+                "SELECT COUNT(*) FROM certificates WHERE substr(number, 1, ?) = ?",
+                (len(prefix), prefix),
+            ).fetchone()[0]
+            + 1
+        )
+
+    def record_certificate(self, row: dict[str, Any]) -> None:
+        self.c.execute(
+            f"INSERT INTO certificates ({CERTIFICATE_COLS})"
+            f" VALUES ({', '.join('?' * len(CERTIFICATE_KEYS))})",
+            [row[k] for k in CERTIFICATE_KEYS],
+        )
+
+    def put_setting(self, key: str, value: str, *, to_kiosks: bool = False) -> None:
+        """A ledger setting (meta ``setting.KEY``); ``to_kiosks``: sent in the change feed."""
+        self.c.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (f"setting.{key}", value),
+        )
+        if to_kiosks:
+            emit(self.c, "setting", key, {"value": value})
 
     def finish(self) -> None:
         if self._stock_set:
