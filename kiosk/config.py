@@ -30,6 +30,7 @@ class KioskConfig:
     offline_after_seconds: int = 300  # no ledger contact for this long: offline redemption rules
     offline_allowance: int = 100  # points per volunteer per day redeemable while offline
     idle_timeout_seconds: int = 30  # back to the home screen after this long untouched
+    voice_prompts: bool = True  # say each outcome aloud in the screen's language (assets/voice)
     camera: str = ""  # device index, video file or image folder; "" = first webcam, else simulated
     mirror_preview: bool = True  # front-facing camera: show the preview as a mirror
     scan_debounce_seconds: float = 3.0  # the same code seen again this soon is reported once

@@ -35,6 +35,7 @@ from kiosk.core.days import day_of, month_of
 from kiosk.core.points import PointsRule
 from kiosk.core.redemption import CatalogItem, RedeemContext, RedeemOK, check_redemption
 from kiosk.core.signup import SignedUp, SignupRefusal, open_for_signup, sign_up, withdraw
+from kiosk.core.stars import crossed, thresholds_or_default
 from kiosk.core.text import line_ok
 from kiosk.store import Store, StoreError, iso
 from kiosk.store.ids import uuid7
@@ -71,6 +72,7 @@ class Outcome:
     waitlisted: bool = False  # a sign-up that joined the waiting list
     position: int | None = None  # its place on the waiting list
     places_left: int | None = None  # after a sign-up or withdrawal; None: no limit
+    stars: int | None = None  # the star level this sign-out reached (None: no new level)
     message: str = ""  # for logs and the CLI; the screen has its own words per kind
 
     def to_dict(self) -> dict[str, Any]:
@@ -350,6 +352,7 @@ class Kiosk:
                 )
             if isinstance(action, att.SignOut):
                 act = open_activity
+                minutes_before = self.store.minutes_total(volunteer_id)
                 ev = self.store.append(
                     conn,
                     "attendance.sign_out",
@@ -366,7 +369,10 @@ class Kiosk:
                 )
                 events.append(ev)
                 kind = "signed_out"
+                th = thresholds_or_default(self.store.setting("ledger.star_thresholds"))
+                reached = crossed(minutes_before, self.store.minutes_total(volunteer_id), th)
                 result = dict(
+                    stars=reached,
                     minutes=action.minutes,
                     credited_minutes=action.credited_minutes,
                     points=action.points,

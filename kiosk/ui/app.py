@@ -37,12 +37,13 @@ from kiosk.scanner.sources import FrameSource, SimulatedCamera, open_source  # n
 from kiosk.service import Kiosk, Outcome  # noqa: E402
 from kiosk.staff import StaffGate  # noqa: E402
 from kiosk.store import Store, StoreError  # noqa: E402
-from kiosk.ui import flows, staff  # noqa: E402
+from kiosk.ui import flows, staff, volunteer_flows  # noqa: E402
 from kiosk.ui import screens as _screens  # noqa: E402,F401  (kv rules name these classes)
 from kiosk.ui import widgets as _widgets  # noqa: E402,F401
 from kiosk.ui.i18n import LANGS, Translator, date_text, pick, time_text  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
 from kiosk.ui.theme import TONES, density_for, room_for  # noqa: E402
+from kiosk.ui.volunteer import RecordScreen, UpcomingScreen, WhoScreen  # noqa: E402
 from kiosk.ui.worker import Worker, call_on_ui  # noqa: E402
 
 log = logging.getLogger("kiosk.ui")
@@ -68,6 +69,9 @@ SHIFTED = {
     "9": "(",
     "0": ")",
 }
+# Outcomes that name a volunteer who may look at their record or sign up with one more tap.
+VOLUNTEER_KINDS = ("signed_in", "signed_out", "already_signed_in", "redeemed", "signed_up",
+                   "withdrawn", "signup_refused")  # fmt: skip
 PREVIEW_HOLD_S = 0.5  # after a scan; redrawing the preview delayed the answer by a frame or two
 CHOICE_SECONDS = 10  # then the default activity is taken, so nobody is left half signed in
 
@@ -110,7 +114,7 @@ class KioskApp(App):
         self.demo_cards = demo_cards or []
         self.demo_mode = bool(self.demo_cards) and isinstance(self.source, SimulatedCamera)
         self.sync_agent = sync_agent
-        self.sound = SoundBoard(enabled=sounds)
+        self.sound = SoundBoard(enabled=sounds, voice=kiosk.config.voice_prompts)
         self.image_dirs = image_dirs
         self.result_seconds = result_seconds
         self.idle_timeout = float(kiosk.config.idle_timeout_seconds)
@@ -132,6 +136,10 @@ class KioskApp(App):
         self.outcomes_shown = 0
         self._screen_now = "home"
         self.frames_drawn = 0  # window redraws (buffer swaps): tests check what redraws
+        # The volunteer the record and the coming activities are shown for (a card shown a
+        # moment ago); forgotten on the way home, so the next person starts afresh.
+        self.who_for: str | None = None
+        self.records_fetched = 0  # the ledger's answers to 我的记录 (for tests)
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -148,7 +156,14 @@ class KioskApp(App):
         env.quiet_image_loader()
         self._fit_window()
         Window.bind(size=self._on_window_size)
-        return Factory.KioskRoot()
+        root = Factory.KioskRoot()
+        for cls, name in (
+            (RecordScreen, "record"),
+            (UpcomingScreen, "upcoming"),
+            (WhoScreen, "who"),
+        ):
+            root.ids.sm.add_widget(cls(name=name))
+        return root
 
     def _fit_window(self, density: bool = True) -> None:
         """Scale the whole UI up on a window larger than 1280x800 (once, before anything
@@ -305,6 +320,8 @@ class KioskApp(App):
         idle timeout, so whoever comes next gets the start-up language."""
         self.end_staff("idle" if next_visitor else "leave")
         self.catalog_view = None
+        self.who_for = None
+        self.sound.stop_speaking()
         if next_visitor:
             self.lang = self.config_kiosk.language
         self.go("home")
@@ -453,7 +470,7 @@ class KioskApp(App):
 
     def _update_preview(self, _dt: float) -> None:
         scanner = self.scanner
-        if scanner is None or self.sm.current not in ("home", "rewards_scan"):
+        if scanner is None or self.sm.current not in ("home", "rewards_scan", "who"):
             self.preview_pacer.restart()  # shown again: the first frame is drawn at once
             return
         if time.monotonic() < self._preview_hold_until:
@@ -490,7 +507,17 @@ class KioskApp(App):
 
     @staticmethod
     def _routes_to_attendance(screen: str) -> bool:
-        return screen not in ("staff", "pin", "rewards_scan", "catalog", "confirm")
+        # 我的记录, 近期活动 and "show your card" take a card for whose record or sign-up.
+        return screen not in (
+            "staff",
+            "pin",
+            "rewards_scan",
+            "catalog",
+            "confirm",
+            "who",
+            "record",
+            "upcoming",
+        )
 
     def _on_key_down(
         self, _window, key: int, _scancode: int, codepoint: str | None, modifiers: list[str]
@@ -530,6 +557,8 @@ class KioskApp(App):
             return  # staff are at work: a card shown now is not a sign-in
         if current in ("rewards_scan", "catalog", "confirm"):
             self._rewards_lookup(result.text)
+        elif current in ("who", "record", "upcoming"):
+            self.who_scanned(result.text)  # whose record or sign-up: never a sign-in
         else:
             self._attendance(result.text)
 
@@ -585,6 +614,8 @@ class KioskApp(App):
     def show(self, shown: flows.Shown, committed: bool = True) -> None:
         """The result screen; ``committed=False``: decided, not yet on disk, so drawn without
         the words, colour and sound that confirm it (kiosk.ui.screens.ResultScreen)."""
+        o = shown.outcome
+        self.who_for = o.volunteer_id if o.ok and o.kind in VOLUNTEER_KINDS else None
         scr = self.screen("result")
         self.last_shown = shown
         scr.shown = shown
@@ -593,7 +624,125 @@ class KioskApp(App):
         self.go("result")
         if committed:
             self.outcomes_shown += 1
-            self.sound.play(TONES[scr.tone][2])
+            tone = TONES[scr.tone][2]
+            self.sound.play(tone)
+            self.sound.say(scr.voice, self.lang, after=tone)
+
+    # -- the volunteer's own screens ----------------------------------------------------
+
+    def ask_who(self, purpose: str, activity_id: str = "", titles: dict | None = None) -> None:
+        scr = self.screen("who")
+        scr.purpose, scr.activity_id, scr.titles = purpose, activity_id, titles or {}
+        scr.render()
+        self.go("who")
+
+    def who_scanned(self, text: str) -> None:
+        """A card shown for 我的记录 or a sign-up (or at those screens)."""
+        kiosk, current = self.kiosk, self.sm.current
+        who = self.screen("who")
+        purpose, aid = (who.purpose, who.activity_id) if current == "who" else (current, "")
+
+        def job():
+            if flows.is_certificate(text):
+                return flows.Shown(kiosk.verify(text))
+            vid = kiosk.volunteer_of(text)
+            if not isinstance(vid, str):
+                return flows.Shown(vid)
+            if purpose in ("signup", "withdraw"):
+                done = volunteer_flows.signup(kiosk, vid, aid, purpose == "signup")
+                return flows.Shown(done.outcome, done.titles)
+            if purpose == "upcoming":
+                return volunteer_flows.upcoming(kiosk, vid)
+            return vid
+
+        def done(result) -> None:
+            if isinstance(result, flows.Shown):
+                self.show(result)
+            elif isinstance(result, volunteer_flows.UpcomingView):
+                self.who_for = result.volunteer_id
+                self._upcoming_loaded(result)
+            else:
+                self.open_record(result)
+
+        self.run_job(job, done)
+
+    def open_record(self, volunteer_id: str | None = None) -> None:
+        """我的记录 at once from what this kiosk knows; the ledger's, a moment later, when it
+        answers (a thread of its own: the store worker and the UI never wait on it)."""
+        vid = volunteer_id or self.who_for
+        if vid is None:
+            self.ask_who("record")
+            return
+        self.who_for = vid
+        kiosk = self.kiosk
+
+        def shown(record: dict) -> None:
+            scr = self.screen("record")
+            if self.sm.current == "record" and scr.record and scr.record["volunteer_id"] != vid:
+                return  # someone else's record came up meanwhile
+            scr.record = record
+            scr.render()
+            if self.sm.current != "record":
+                self.go("record")
+
+        self.run_job(lambda: volunteer_flows.record(kiosk, vid), shown)
+        if kiosk.store.setting("ledger_url") and kiosk.is_online(kiosk.now()):
+            self._fetch_record(vid, shown)
+
+    def _fetch_record(self, vid: str, shown) -> None:
+        import threading
+
+        from sync.agent import PermanentFailure, TemporaryFailure, fetch_record
+
+        kiosk = self.kiosk
+
+        def fetch() -> None:
+            try:
+                ledger = fetch_record(kiosk.store, vid)
+            except (TemporaryFailure, PermanentFailure) as exc:
+                log.info("the ledger's record of %s not read: %s", vid, exc)
+                return
+
+            def back(_dt) -> None:
+                if self.who_for != vid or self.sm.current != "record":
+                    return  # the volunteer has gone: nothing to show
+                self.records_fetched += 1
+                self.run_job(lambda: volunteer_flows.record(kiosk, vid, ledger), shown)
+
+            Clock.schedule_once(back)
+
+        threading.Thread(target=fetch, name="record-fetch", daemon=True).start()
+
+    def open_upcoming(self, volunteer_id: str | None = None) -> None:
+        vid = volunteer_id or self.who_for
+        kiosk = self.kiosk
+        self.run_job(lambda: volunteer_flows.upcoming(kiosk, vid), self._upcoming_loaded)
+
+    def _upcoming_loaded(self, view) -> None:
+        scr = self.screen("upcoming")
+        scr.view = view
+        scr.render()
+        if self.sm.current != "upcoming":
+            self.go("upcoming")
+
+    def signup_tapped(self, activity_id: str, add: bool) -> None:
+        """报名 / 取消报名 on a coming activity: at once for the volunteer whose card was just
+        shown, else the card first."""
+        vid = self.who_for
+        kiosk = self.kiosk
+        if vid is None:
+            self.ask_who(
+                "signup" if add else "withdraw",
+                activity_id,
+                flows.activity_titles(kiosk, activity_id),
+            )
+            return
+
+        def job():
+            done = volunteer_flows.signup(kiosk, vid, activity_id, add)
+            return flows.Shown(done.outcome, done.titles)
+
+        self.run_job(job, self.show)
 
     # -- rewards ----------------------------------------------------------------------
 
@@ -747,6 +896,8 @@ def apply_saved_settings(config: KioskConfig, store: Store) -> KioskConfig:
         changes["idle_timeout_seconds"] = int(idle)
     if store.setting("ui.site_id"):
         changes["site_id"] = store.setting("ui.site_id")
+    if store.setting("ui.voice_prompts") in ("on", "off"):
+        changes["voice_prompts"] = store.setting("ui.voice_prompts") == "on"
     return dataclasses.replace(config, **changes) if changes else config
 
 

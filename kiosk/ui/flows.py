@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core import attendance as att
+from kiosk.core.certificate import is_certificate  # noqa: F401  (the app asks through flows)
 from kiosk.core.codes import CodeKind, CodeRefused, mask_name
 from kiosk.core.correction import (
     Corrected,

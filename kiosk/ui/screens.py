@@ -101,6 +101,8 @@ class ResultScreen(Screen):
     notice = StringProperty("")
     next_step = StringProperty("")
     kind = StringProperty("")  # the outcome kind and reason, for tests: "refused:bad_signature"
+    voice = StringProperty("")  # the spoken prompt (assets/voice) for this outcome
+    volunteer = BooleanProperty(False)  # a volunteer's outcome: their record is one tap away
     shown = ObjectProperty(None, allownone=True)
     # False while the action's commit is under way: the answer is drawn (who, what), but
     # not the words, colour and sound that say it is done; kind is "recording:<kind>".
@@ -120,10 +122,12 @@ class ResultScreen(Screen):
         self.body = words.get("body", "")
         self.notice = words.get("notice", "")
         self.next_step = words.get("next", "")
+        self.voice = words.get("voice", "")
         o = self.shown.outcome
         self.kind = (
             ("" if self.committed else "recording:") + o.kind + (f":{o.reason}" if o.reason else "")
         )
+        self.volunteer = bool(a.who_for)
 
 
 REFUSAL_TONE = {
@@ -137,6 +141,22 @@ REFUSAL_TONE = {
     "unknown_volunteer": "refusal",
     "staff_card": "info",
     "error": "refusal",
+    "certificate_forged": "refusal",
+    "certificate_malformed": "warning",
+}
+
+# The spoken prompt (assets/voice/prompts.toml) for a refusal reason; others say "refused".
+REFUSAL_VOICE = {
+    "not_ours": "not_ours",
+    "malformed": "malformed",
+    "bad_signature": "bad_signature",
+    "replaced_card": "replaced_card",
+    "unknown_volunteer": "unknown_volunteer",
+    "suspended": "suspended",
+    "no_activity": "no_activity",
+    "error": "error",
+    "certificate_forged": "certificate_bad",
+    "certificate_malformed": "certificate_bad",
 }
 
 
@@ -148,6 +168,7 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
     out: dict[str, str] = {}
     if o.kind == "signed_in":
         out = {
+            "voice": "signed_in",
             "tone": "success",
             "title": t("result.signed_in.title", lang),
             "body": t("result.signed_in.body", lang, name=o.name, activity=activity, time=at),
@@ -166,13 +187,18 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
         if o.below_minimum:
             body += "\n" + t("result.signed_out.below_minimum", lang)
         out = {
+            "voice": "signed_out",
             "tone": "success",
             "title": t("result.signed_out.title", lang),
             "body": body,
             "next": t("result.signed_out.next", lang),
         }
+        if o.stars:  # a new star level: a moment worth its own colour and sound
+            out.update(tone="star", voice="star_up", big="★" * o.stars,
+                       title=t("result.star.title", lang, n=o.stars))  # fmt: skip
     elif o.kind == "already_signed_in":
         out = {
+            "voice": "already_signed_in",
             "tone": "info",
             "title": t("result.already.title", lang),
             "body": t("result.already.body", lang, name=o.name, activity=activity, time=at),
@@ -181,6 +207,7 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
     elif o.kind == "redeemed":
         item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
         out = {
+            "voice": "redeemed",
             "tone": "success",
             "title": t("result.redeemed.title", lang),
             "big": t("result.redeemed.pickup", lang, number=o.pickup_no or ""),
@@ -199,10 +226,52 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
         reason = o.reason or "item_unavailable"
         item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
         out = {
+            "voice": "redeem_refused",
             "tone": "warning",
             "title": t(f"redeem.{reason}.title", lang),
             "body": t(f"redeem.{reason}.body", lang, item=item, balance=o.balance or 0),
             "next": t(f"redeem.{reason}.next", lang),
+        }
+    elif o.kind in ("signed_up", "withdrawn"):
+        key = "waitlisted" if o.waitlisted else o.kind
+        out = {
+            "voice": key,
+            "tone": "info" if o.waitlisted else "success",
+            "title": t(f"result.{key}.title", lang),
+            "body": t(
+                f"result.{key}.body", lang, name=o.name, activity=activity, n=o.position or 0
+            ),
+            "next": t("result.signup.next", lang),
+        }
+        if o.offline:
+            out["notice"] = t("result.signup.offline", lang)
+    elif o.kind == "signup_refused":
+        out = {
+            "voice": "refused",
+            "tone": "warning",
+            "title": t(f"signup.{o.reason}.title", lang),
+            "body": t("signup.body", lang, activity=activity),
+            "next": t("result.signup.next", lang),
+        }
+    elif o.kind == "certificate":
+        c = o.certificate or {}
+        out = {
+            "voice": "certificate_ok",
+            "tone": "success",
+            "title": t("result.certificate.title", lang),
+            "body": t(
+                "result.certificate.body",
+                lang,
+                name=c.get("name", ""),
+                vid=c.get("volunteer_id", ""),
+                start=c.get("from", ""),
+                end=c.get("to", ""),
+                sessions=c.get("sessions", 0),
+                hours=c.get("hours", ""),
+                number=c.get("number", ""),
+                issued=c.get("issued", ""),
+            ),  # fmt: skip
+            "next": "",
         }
     elif o.kind == "staff_card":
         out = {
@@ -216,6 +285,7 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
         if o.kind == "error":
             reason = "error"
         out = {
+            "voice": REFUSAL_VOICE.get(reason, "refused"),
             "tone": REFUSAL_TONE.get(reason, "refusal"),
             "title": t(f"refusal.{reason}.title", lang),
             "body": t(f"refusal.{reason}.body", lang),

@@ -32,6 +32,8 @@ PALETTE = {
     "banner_ink": "#FFFFFF",
     "disabled": "#D6D2C8",
     "disabled_ink": "#1A1A1A",
+    "star": "#6B4500",  # deep gold-brown: a new star level (gold on a warm ground)
+    "star_ink": "#FFF4C8",
 }
 
 # (background, text) pairs actually used; the GUI tests check each is >= 7:1.
@@ -48,6 +50,7 @@ PAIRS = [
     ("info", "info_ink"),
     ("banner", "banner_ink"),
     ("disabled", "disabled_ink"),
+    ("star", "star_ink"),
 ]
 
 # Outcome tone -> (background, text, sound)
@@ -56,6 +59,7 @@ TONES = {
     "refusal": ("refusal", "refusal_ink", "refusal"),
     "warning": ("warning", "warning_ink", "refusal"),
     "info": ("info", "info_ink", "notice"),
+    "star": ("star", "star_ink", "star"),
 }
 
 

@@ -15,16 +15,22 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from kiosk.ui.cjkwrap import CJKWrap
 
-class KLabel(Label):
-    """Body text: wraps to its width and grows to its text's height."""
+
+class KLabel(CJKWrap, Label):
+    """Body text: wraps to its width (by the Chinese line-breaking rule) and grows to its
+    text's height."""
 
     ink = StringProperty("ink")
     action = StringProperty("")  # what tests and the driver look a line up by
 
 
-class KButton(ButtonBehavior, Label):
-    """A touch target at least 64 dp high with a solid, high-contrast background."""
+class KButton(CJKWrap, ButtonBehavior, Label):
+    """A touch target at least 64 dp high with a solid, high-contrast background. ``main``:
+    the screen's main action (its text at least 30 sp, devtools.elder)."""
+
+    main = BooleanProperty(False)
 
     bg = StringProperty("accent")
     ink = StringProperty("accent_ink")

@@ -32,6 +32,7 @@ class SettingsPage(StaffPage):
     site_id = StringProperty("")
     language = StringProperty("zh-Hans")
     idle = NumericProperty(60)
+    voice = StringProperty("on")  # spoken prompts: "on" or "off"
     site_rows = ListProperty()
     languages = ListProperty([(code, LANG_NAMES[code]) for code in LANGS])
     version = StringProperty("")
@@ -40,6 +41,7 @@ class SettingsPage(StaffPage):
         a = app()
         self.language = a.config_kiosk.language
         self.idle = int(a.idle_timeout)
+        self.voice = "on" if a.config_kiosk.voice_prompts else "off"
         self.site_id = ""
         super().enter(message, ok)
 
@@ -79,7 +81,8 @@ class SettingsPage(StaffPage):
     def save(self) -> None:
         a = app()
         store = a.kiosk.store
-        st = {"site_id": self.site_id, "language": self.language, "idle": int(self.idle)}
+        st = {"site_id": self.site_id, "language": self.language, "idle": int(self.idle),
+              "voice": self.voice == "on"}  # fmt: skip
 
         def job():
             store.set_settings(
@@ -88,6 +91,7 @@ class SettingsPage(StaffPage):
                     "ui.site_id": st["site_id"],
                     "ui.language": st["language"],
                     "ui.idle_timeout_seconds": st["idle"],
+                    "ui.voice_prompts": "on" if st["voice"] else "off",
                 }
             )
             return st
@@ -98,8 +102,10 @@ class SettingsPage(StaffPage):
                 site_id=st["site_id"],
                 language=st["language"],
                 idle_timeout_seconds=st["idle"],
+                voice_prompts=st["voice"],
             )
             a.use_settings(cfg)
+            a.sound.voice = st["voice"]
             self.reload(self.t("staff.done.settings"), True)
 
         a.run_job(job, done)

@@ -14,7 +14,14 @@ from kiosk.ui.i18n import pick, short_date, time_text
 from kiosk.ui.staff.page import StaffPage
 
 OUTBOX_ROWS = 30
-EXCEPTION_KINDS = ("overdraft", "overlapping_sessions", "conflict", "rejected", "stock_below_zero")
+EXCEPTION_KINDS = (
+    "overdraft",
+    "overlapping_sessions",
+    "conflict",
+    "rejected",
+    "stock_below_zero",
+    "over_capacity",
+)
 MAX_EXCEPTION_ROWS = 50  # the newest; the ledger's 台账 has them all
 
 
