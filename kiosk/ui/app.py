@@ -637,7 +637,7 @@ class KioskApp(App):
         self.go("who")
 
     def who_scanned(self, text: str) -> None:
-        """A card shown for 我的记录 or a sign-up (or at those screens)."""
+        """A card shown for the record or a sign-up (or at those screens)."""
         kiosk, current = self.kiosk, self.sm.current
         who = self.screen("who")
         purpose, aid = (who.purpose, who.activity_id) if current == "who" else (current, "")
@@ -667,7 +667,7 @@ class KioskApp(App):
         self.run_job(job, done)
 
     def open_record(self, volunteer_id: str | None = None) -> None:
-        """我的记录 at once from what this kiosk knows; the ledger's, a moment later, when it
+        """The record at once from what this kiosk knows; the ledger's, a moment later, when it
         answers (a thread of its own: the store worker and the UI never wait on it)."""
         vid = volunteer_id or self.who_for
         if vid is None:
@@ -726,7 +726,7 @@ class KioskApp(App):
             self.go("upcoming")
 
     def signup_tapped(self, activity_id: str, add: bool) -> None:
-        """报名 / 取消报名 on a coming activity: at once for the volunteer whose card was just
+        """Sign up or withdraw on a coming activity: at once for the volunteer whose card was just
         shown, else the card first."""
         vid = self.who_for
         kiosk = self.kiosk

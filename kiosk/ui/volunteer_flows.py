@@ -1,4 +1,4 @@
-"""What the volunteer's own screens ask of the store (我的记录, 近期活动, sign-up), as plain
+"""What the volunteer's own screens ask of the store (my record, coming activities, sign-up), as plain
 functions run on the worker thread, returning view objects the screens draw. Kivy-free."""
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def signup(kiosk: Kiosk, volunteer_id: str, activity_id: str, add: bool) -> Sign
 
 
 def record(kiosk: Kiosk, volunteer_id: str, ledger: dict[str, Any] | None = None) -> dict:
-    """我的记录: the ledger's record (fetched by the caller) merged with this kiosk's unsent
+    """My record: the ledger's record (fetched by the caller) merged with this kiosk's unsent
     events, or without one what this kiosk knows."""
     now = kiosk.now()
     if ledger is not None:
