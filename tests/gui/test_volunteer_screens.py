@@ -159,3 +159,27 @@ def test_staff_switch_spoken_prompts_off_in_settings_and_it_lasts(gui, roster):
     result(gui, "signed_in")
     assert gui.app.sound.spoken == before
     gui.app.sound.voice = True  # the shared window's next test
+
+
+def test_a_card_at_the_volunteers_screens_never_signs_in_and_idle_goes_home(gui, roster):
+    gui.press("upcoming")
+    gui.wait_screen("upcoming")
+    gui.wedge(roster["V000106"]["code"])  # whose list: not a sign-in
+    gui.wait_until(lambda: gui.app.who_for == "V000106", what="V000106's list")
+    gui.press("ok")
+    gui.wait_screen("home")
+    assert gui.app.who_for is None  # the next person starts afresh
+    gui.press("record")
+    gui.wait_screen("who")
+    gui.forget_scans()
+    gui.wedge(roster["V000106"]["code"])
+    scr = gui.wait_screen("record")
+    gui.wait_until(lambda: scr.record is not None, what="record")
+    gui.forget_scans()
+    gui.wedge(roster["V000106"]["code"])
+    gui.step(5)
+    assert gui.app.sm.current == "record"
+    assert events(gui.store, "attendance.sign_in") == []  # nobody signed in from these screens
+    gui.app.idle_timeout = 0.6
+    gui.wait_screen("home", timeout=5)
+    assert gui.app.who_for is None
