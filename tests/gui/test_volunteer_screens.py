@@ -48,8 +48,8 @@ def test_sign_up_then_the_waiting_list_then_withdraw(gui, roster):
         lambda: any(r["activity_id"] == SOON for r in scr.rows), what="coming activities"
     )
     row = next(r for r in scr.rows if r["activity_id"] == SOON)
-    assert "还有 1 个名额" in row["text"] and row["button_text"] == "报名"
-    assert any("（在香山书房）" in r["text"] for r in scr.rows)  # the other site's, marked
+    assert "还有 1 个名额" in row["state"] and row["button_text"] == "报名"
+    assert any("（在香山书房）" in r["title"] for r in scr.rows)  # the other site's, marked
     assert gui.app.who_for is None, gui.app.who_for
     gui.press("signup", SOON)
     gui.wait_screen("who")
@@ -68,11 +68,11 @@ def test_sign_up_then_the_waiting_list_then_withdraw(gui, roster):
     gui.press("upcoming")
     scr = gui.wait_screen("upcoming")
     gui.wait_until(
-        lambda: any(r["activity_id"] == SOON and "名额已满" in r["text"] for r in scr.rows),
+        lambda: any(r["activity_id"] == SOON and "名额已满" in r["state"] for r in scr.rows),
         what="the activity full",
     )
     row = next(r for r in scr.rows if r["activity_id"] == SOON)
-    assert "名额已满" in row["text"] and row["button_text"] == "候补报名"
+    assert "名额已满" in row["state"] and row["button_text"] == "候补报名"
     gui.press("signup", SOON)
     shown = result(gui, "signed_up")
     assert shown.title == "已加入候补名单" and "候补第 1 位" in shown.body

@@ -80,10 +80,12 @@ class UpcomingScreen(Screen):
         if not rows:
             rows.append(
                 {
-                    "text": t("upcoming.none"),
-                    "button_text": "",
-                    "action": "",
-                    "value": "",
+                    "when": "",
+                    "title": t("upcoming.none"),
+                    "state": "",
+                    "button_text": "",  # no button
+                    "button_action": "signup",
+                    "activity_id": "",
                     "held": False,
                 }
             )
