@@ -90,6 +90,8 @@ def verify_page(
     number: str = Query("", max_length=64),
     code: str = Query("", max_length=1024),
 ) -> Response:
+    """No login: the certificate check page. ``number`` (as printed) or ``code`` (the QR
+    code's text): genuine, forged or unknown, and what a genuine one certifies."""
     answer = ""
     if number.strip() or code.strip():
         answer = _answer(check(store_of(request), number=number, code=code or None))
@@ -103,4 +105,5 @@ def verify_json(
     number: str = Query("", max_length=64),
     code: str = Query("", max_length=1024),
 ) -> Response:
+    """No login: ``/verify``'s answer as JSON ({status, number, ...})."""
     return json_response(check(store_of(request), number=number, code=code or None))
