@@ -16,8 +16,8 @@ def problems_here(gui, label: str) -> list[str]:
 
 def walk(gui, roster, keys) -> dict[str, list[str]]:
     """{"zh-Hans/home": [...problems], ...} for every screen the walk reaches."""
+    from tests.gui.staff.common import login
     from tests.gui.test_attendance import result
-    from tests.gui.test_staff import login
 
     app = gui.app
     found: dict[str, list[str]] = {}

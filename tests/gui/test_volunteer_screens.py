@@ -144,7 +144,7 @@ def test_a_certificate_held_up_to_the_camera(gui, keys):
 
 def test_staff_switch_spoken_prompts_off_in_settings_and_it_lasts(gui, roster):
     from kiosk.ui.app import apply_saved_settings
-    from tests.gui.test_staff import login
+    from tests.gui.staff.common import login
 
     login(gui, roster)
     gui.press("tab", "settings")
