@@ -51,7 +51,7 @@ def run(backend: str, scale: district.Scale, n: int, server=None) -> None:
     db = open_db(db_url)
     try:
         rng = random.Random(15)
-        pool = [f"V{i:06d}" for i in range(1, scale.volunteers + 1)]
+        pool = [f"V{1_000_000 + i}" for i in range(scale.volunteers)]  # district.volunteer_ids
         vids = [v for v in rng.sample(pool, min(len(pool), n * 3)) if db.volunteer(v)][:n]
         end = district.START + timedelta(days=manifest.days)
         now = datetime.combine(end, datetime.min.time(), district.TZ)
