@@ -1,4 +1,4 @@
-"""The volunteer's own screens: 我的记录 (record), 近期活动 and sign-up (upcoming), and the
+"""The volunteer's own screens: my record (record), coming activities and sign-up (upcoming), and the
 "show your card" screen that asks who it is for (who). One .py and one .kv per screen;
 each kv is loaded once, when this package is imported."""
 

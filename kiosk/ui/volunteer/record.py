@@ -1,4 +1,4 @@
-"""我的记录: hours and points this month, this year and in all, the star level, the last
+"""My record: hours and points this month, this year and in all, the star level, the last
 sessions and points movements. ``record`` is the dict kiosk.record builds (the ledger's,
 or this kiosk's own when offline, marked as such)."""
 

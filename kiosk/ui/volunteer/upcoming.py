@@ -1,4 +1,4 @@
-"""近期活动: the next seven days' activities here and at the other site (marked), with
+"""Coming activities: the next seven days' activities here and at the other site (marked), with
 places left; sign up, join the waiting list or withdraw with one's card. A list, so a
 RecycleView: ``rows`` are plain dicts, drawn by ``UpcomingRow``."""
 
