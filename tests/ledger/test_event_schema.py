@@ -68,6 +68,8 @@ PAYLOADS = {
     },
     "staff.session_open": {"session_id": "Z1", "card_version": 1},
     "staff.session_close": {"session_id": "Z1", "reason": "idle"},
+    "signup.add": {"activity_id": "A1", "site_id": "sc", "waitlisted": False},
+    "signup.withdraw": {"activity_id": "A1", "site_id": "sc"},
 }
 
 
