@@ -15,7 +15,9 @@ RATE = 22050
 HERE = Path(__file__).resolve().parent
 
 
-def tone(freq: float, seconds: float, volume: float = 0.5, harmonics: tuple[float, ...] = (1.0, 0.3, 0.1)) -> np.ndarray:
+def tone(
+    freq: float, seconds: float, volume: float = 0.5, harmonics: tuple[float, ...] = (1.0, 0.3, 0.1)
+) -> np.ndarray:
     t = np.arange(int(RATE * seconds)) / RATE
     wave_ = sum(a * np.sin(2 * np.pi * freq * (i + 1) * t) for i, a in enumerate(harmonics))
     # Quick attack and an exponential decay: a bell, not a buzzer.
@@ -40,11 +42,21 @@ def write(name: str, samples: np.ndarray) -> Path:
 
 def main() -> None:
     write("success", np.concatenate([tone(784, 0.16), tone(1047, 0.35)]))  # G5 -> C6
-    write("refusal", np.concatenate([tone(330, 0.22, 0.6), silence(0.04), tone(247, 0.40, 0.6)]))  # E4 -> B3
+    write(
+        "refusal", np.concatenate([tone(330, 0.22, 0.6), silence(0.04), tone(247, 0.40, 0.6)])
+    )  # E4 -> B3
     write("notice", tone(660, 0.3, 0.45))
     # a new star level: a rising arpeggio, longer and brighter than success
-    write("star", np.concatenate([tone(784, 0.14), tone(988, 0.14), tone(1175, 0.14), tone(1568, 0.5)]))  # G5 B5 D6 G6
-    write("staff", np.concatenate([tone(1200, 0.08, 0.4, (1.0,)), silence(0.06), tone(1200, 0.08, 0.4, (1.0,))]))
+    write(
+        "star",
+        np.concatenate([tone(784, 0.14), tone(988, 0.14), tone(1175, 0.14), tone(1568, 0.5)]),
+    )  # G5 B5 D6 G6
+    write(
+        "staff",
+        np.concatenate(
+            [tone(1200, 0.08, 0.4, (1.0,)), silence(0.06), tone(1200, 0.08, 0.4, (1.0,))]
+        ),
+    )
 
 
 if __name__ == "__main__":
