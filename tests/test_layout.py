@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pysource import parse
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_KIOSK = (
     "kiosk.core",
@@ -26,7 +28,7 @@ SHARED_KIOSK = (
 
 
 def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -112,7 +114,7 @@ _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BE
 
 def _sql_strings(path: Path) -> list[str]:
     """String constants that read like SQL statements (docstrings aside)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     docstrings = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from setuptools import find_packages
 
+from tests.pysource import parse
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -34,7 +36,7 @@ def test_every_kv_file_is_shipped():
 
 def _imports(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse(path)):
         if isinstance(node, ast.Import):
             names |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

@@ -53,6 +53,7 @@ def create_app(store: LedgerDB, clock: Clock | None = None) -> FastAPI:
     app.state.store = store
     app.state.clock = clock or system_clock()
     app.state.contacts = Contacts(store)  # when each kiosk last pulled (api/contacts.py)
+    app.router.add_event_handler("shutdown", app.state.contacts.stop)
     # Every JSON body but a kiosk's push (its bad events are rejected one by one) and the
     # uploads (a file, whatever the client calls it).
     app.add_middleware(

@@ -13,6 +13,7 @@ from datetime import datetime
 from openpyxl import Workbook, load_workbook
 
 from kiosk.core.codes import sign
+from kiosk.core.days import month_of
 from sync.ledger.db import sqlite_path
 from sync.ledger.staff.cards import private_key
 from tests.dbpeek import rows
@@ -25,6 +26,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝")
 
 def at(hh: int, mm: int = 0) -> datetime:
     return datetime(2026, 11, 29, hh, mm, tzinfo=TZ)
+
+
+MONTH = month_of(at(10))  # the month of the activity the tests stage
 
 
 def text_xlsx(path, rows):
@@ -66,7 +70,7 @@ def hostile_month(ledger, tmp_path) -> None:
 def test_the_xlsx_holds_formula_text_as_text(ledger, tmp_path):
     hostile_month(ledger, tmp_path)
     out = tmp_path / "tz.xlsx"
-    code, _, err = ledger.run("export", "--month", "2026-11", "--out", out)
+    code, _, err = ledger.run("export", "--month", MONTH, "--out", out)
     assert code == 0, err
     wb = load_workbook(out)
     formulas, texts = [], set()
@@ -95,11 +99,11 @@ def test_the_xlsx_holds_formula_text_as_text(ledger, tmp_path):
 def test_csv_and_ivolunteer_cells_that_would_be_formulas_start_with_a_quote(ledger, tmp_path):
     hostile_month(ledger, tmp_path)
     code, _, err = ledger.run(
-        "export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv"
+        "export", "--month", MONTH, "--format", "csv", "--out", tmp_path / "csv"
     )
     assert code == 0, err
     iv = tmp_path / "iv.csv"
-    code, _, err = ledger.run("export-ivolunteer", "--month", "2026-11", "--out", iv)
+    code, _, err = ledger.run("export-ivolunteer", "--month", MONTH, "--out", iv)
     assert code == 0, err
     cells = []
     for path in [*sorted((tmp_path / "csv").glob("*.csv")), iv]:
@@ -131,7 +135,7 @@ def test_a_control_character_already_stored_does_not_stop_the_month(ledger, tmp_
         ("\t=5+5" + end,),
     )
     out = tmp_path / "tz.xlsx"
-    code, _, err = ledger.run("export", "--month", "2026-11", "--out", out)
+    code, _, err = ledger.run("export", "--month", MONTH, "--out", out)
     assert code == 0, err
     texts = {
         c.value
@@ -142,13 +146,13 @@ def test_a_control_character_already_stored_does_not_stop_the_month(ledger, tmp_
     }
     assert "张\\u0007明" in texts and "\t=5+5" + escaped_end in texts
     code, _, err = ledger.run(
-        "export", "--month", "2026-11", "--format", "csv", "--out", tmp_path / "csv"
+        "export", "--month", MONTH, "--format", "csv", "--out", tmp_path / "csv"
     )
     assert code == 0, err
     with next((tmp_path / "csv").glob("*志愿者汇总.csv")).open(encoding="utf-8-sig") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
     assert "'\t=5+5" + escaped_end in cells
-    r = ledger.client.get("/v1/admin/export?month=2026-11", headers=ledger.auth)
+    r = ledger.client.get(f"/v1/admin/export?month={MONTH}", headers=ledger.auth)
     assert r.status_code == 200, r.text
 
 
@@ -169,7 +173,7 @@ def test_a_kiosk_event_with_a_control_character_is_rejected_and_the_queue_moves_
         "actor contains a control character (U+0007)",
         "payload.item_id contains a control character (U+0000)",
     ]
-    code, _, err = ledger.run("export", "--month", "2026-11", "--out", tmp_path / "t.xlsx")
+    code, _, err = ledger.run("export", "--month", MONTH, "--out", tmp_path / "t.xlsx")
     assert code == 0, err
 
 

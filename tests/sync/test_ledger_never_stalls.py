@@ -14,6 +14,7 @@ import threading
 import time
 
 import requests
+from conftest import DAY
 
 
 def test_health_the_feed_and_reports_answer_while_a_write_waits_for_the_lock(
@@ -59,7 +60,7 @@ def test_health_the_feed_and_reports_answer_while_a_write_waits_for_the_lock(
         t0 = time.monotonic()
         sheet = requests.get(
             ledger.url + "/v1/admin/export",
-            params={"month": "2026-11", "format": "csv"},
+            params={"month": f"{DAY:%Y-%m}", "format": "csv"},  # the sites' month
             headers=ledger.admin(),
             timeout=30,
         )

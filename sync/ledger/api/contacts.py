@@ -60,7 +60,10 @@ class Contacts:
             try:
                 if self.flush():
                     continue
-            except Exception as exc:  # the database away for a moment: try again later
+            except Exception as exc:
+                if self._stop.is_set() or self.store.closed:
+                    return  # the app and its store are gone: nobody will read these times
+                # the database away for a moment: try again later
                 log.warning("kiosk contact times not written yet: %s", exc)
                 continue
             with self._lock:
@@ -69,4 +72,9 @@ class Contacts:
                     return
 
     def stop(self) -> None:
+        """At the app's shutdown: write what is pending, then let the thread end."""
         self._stop.set()
+        try:
+            self.flush()
+        except Exception as exc:
+            log.warning("kiosk contact times not written at shutdown: %s", exc)

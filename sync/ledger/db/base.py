@@ -170,6 +170,10 @@ class LedgerDB(Protocol):
     url: str
 
     def close(self) -> None: ...
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` ran: background writers stop rather than retry."""
+
     def start_maintenance(self) -> Any:
         """Background upkeep while serving (SQLite: WAL checkpoints); ``.set()`` stops it."""
 

@@ -164,6 +164,10 @@ class PostgresLedger:
         """Nothing to do in process: PostgreSQL's autovacuum and checkpointer do the upkeep."""
         return threading.Event()
 
+    @property
+    def closed(self) -> bool:
+        return self.pool.closed
+
     def close(self) -> None:
         self.pool.close()
 

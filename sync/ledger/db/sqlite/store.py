@@ -72,6 +72,7 @@ class SQLiteLedger:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
+        self._closed = False
         # Phone numbers live here: the file, its WAL and SHM are the owner's alone (and a
         # folder made for it is too; an existing one, say the current directory, is left).
         private_sqlite(self.path, make_dir=True, tighten_dir=False)
@@ -159,7 +160,12 @@ class SQLiteLedger:
         threading.Thread(target=run, name="ledger-checkpoint", daemon=True).start()
         return stop
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True
         with self._lock, self._readers_lock:
             for conn in self._readers:
                 conn.close()
