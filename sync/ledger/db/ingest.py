@@ -87,6 +87,17 @@ def _null(v: Any) -> bool:
     return v is None or (type(v) is float and v != v)
 
 
+def _event_ms(ev: dict) -> int | None:
+    """``occurred_ms`` of an event not yet checked: None where its time is not usable."""
+    try:
+        occurred, offset = ev.get("occurred_at"), ev.get("clock_offset_ms") or 0
+        if type(occurred) is not str or type(offset) is not int:
+            return None
+        return occurred_ms(ev)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 @dataclass
 class Dirty:
     """Keys whose figures changed in this transaction: their feed rows are rewritten once."""
@@ -222,24 +233,45 @@ class Batch:
 
     def _prefetch_days(self, events: list[dict]) -> None:
         """The sessions each closed session's daily cap counts (this kiosk's sessions of its
-        volunteers around then), one read for the batch."""
+        volunteers around then), one read for the batch. A session signed in by this batch
+        counts too: a day's sign-in and its sign-out usually travel in one batch, and without
+        it every such sign-out would flush the batch's sessions and read again."""
         vids: set[str] = set()
-        lo = hi = None
+        times: list[int] = []
+        begun: dict[str, tuple[str, int]] = {}  # session id -> (volunteer, t_in_ms), this batch's
         for ev in events:
             etype, p = ev.get("type"), ev.get("payload")
-            if type(etype) is not str or etype not in _CLOSING or type(p) is not dict:
+            if type(etype) is not str or type(p) is not dict:
                 continue
             sid = p.get("session_id")
-            row = self._sessions.get(sid) if type(sid) is str else None
-            if row is None or row["kiosk_id"] != self.kiosk_id:
+            if type(sid) is not str:
                 continue
-            vids.add(row["volunteer_id"])
-            t = row["t_in_ms"]
-            lo = t if lo is None or t < lo else lo
-            hi = t if hi is None or t > hi else hi
-        if not vids or lo is None or hi is None:
+            if etype == "attendance.sign_in":
+                actor = ev.get("actor")
+                if _key(actor) and (t := _event_ms(ev)) is not None:
+                    begun.setdefault(sid, (actor, t))
+                continue
+            if etype not in _CLOSING:
+                continue
+            row = self._sessions.get(sid)
+            if row is not None:
+                if row["kiosk_id"] != self.kiosk_id:
+                    continue
+                vid, t_in = row["volunteer_id"], row["t_in_ms"]
+            elif sid in begun:
+                vid, t_in = begun[sid]
+            else:
+                continue
+            if type(t_in) is not int:
+                continue
+            vids.add(vid)
+            times.append(t_in)
+            # A sign-out's cap counts the day it happens on, read around its own time.
+            if (t := _event_ms(ev)) is not None:
+                times.append(t)
+        if not vids:
             return
-        lo, hi = lo - _DAY_WINDOW_MS, hi + _DAY_WINDOW_MS
+        lo, hi = min(times) - _DAY_WINDOW_MS, max(times) + _DAY_WINDOW_MS
         for row in self._read_sessions_window(sorted(vids), lo, hi):
             self._hold(row)
         for v in vids:

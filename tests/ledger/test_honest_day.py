@@ -1,0 +1,79 @@
+"""An honest kiosk is never refused: a realistic day of three kiosks (the ingest benchmark's
+own workload, bench/bench_sync.py) is accepted event for event, every figure as the kiosk
+worked it out, on every backend. And a day's sign-ins and sign-outs in one batch read the
+sessions the daily cap counts once for the batch, not once per sign-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.bench_sync import load_reference_for, realistic_events
+from sync.ledger.db import open_db
+from sync.ledger.db.ingest import Batch
+from tests.demo_ledger import make_demo_ledger
+
+NOW = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+SITES = ("service-center", "xiangshan-study", "service-center")
+
+
+@pytest.fixture
+def ledger(ledger_url, tmp_path):
+    make_demo_ledger(ledger_url, tmp_path / "demo", "2026-11-29", lambda: NOW)
+    store = open_db(ledger_url)
+    kiosks = []
+    for index, site in enumerate(SITES):
+        code = store.create_enrollment_code(site, NOW, timedelta(hours=1))
+        kid = store.enroll(code, f"kiosk {index}", NOW).kiosk_id
+        kiosks.append((kid, realistic_events(kid, site, 400, index)))
+    store.close()
+    load_reference_for(ledger_url, [ev for _, events in kiosks for ev in events], NOW)
+    store = open_db(ledger_url)
+    yield store, kiosks
+    store.close()
+
+
+def test_an_honest_kiosk_s_day_is_accepted_as_it_claimed(ledger):
+    store, kiosks = ledger
+    statuses: dict[str, int] = {}
+    for start in range(0, 400, 100):  # the kiosks' batches taking turns, as when pushed
+        for kid, events in kiosks:
+            results, acked = store.ingest(kid, events[start : start + 100], NOW)
+            assert acked == min(start + 100, len(events))
+            for r in results:
+                statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    assert statuses == {"accepted": 1200}
+    # Nothing corrected, nothing overdrawn: the only thing staff see is the shared
+    # volunteers' real overlaps, if the day had any.
+    assert {x["kind"] for x in store.exceptions()} <= {"overlapping_sessions"}
+    # The staff adjustments were for volunteers on the roster who had not signed in yet.
+    adjusted = {
+        ev["payload"]["volunteer_id"]
+        for _, events in kiosks
+        for ev in events
+        if ev["type"] == "points.adjust"
+    }
+    signed_in = {ev["actor"] for _, events in kiosks for ev in events[:100]}
+    assert adjusted - signed_in
+
+
+def test_a_batch_reads_the_days_sessions_once(ledger, monkeypatch):
+    store, kiosks = ledger
+    kid, events = kiosks[0]
+    reads: list[list[str]] = []
+    for cls in Batch.__subclasses__():  # each backend's batch
+
+        def counted(self, volunteer_ids, lo, hi, _read=cls._read_sessions_window):
+            reads.append(list(volunteer_ids))
+            return _read(self, volunteer_ids, lo, hi)
+
+        monkeypatch.setattr(cls, "_read_sessions_window", counted)
+    batch = events[:300]
+    closed_here = {
+        ev["payload"]["session_id"] for ev in batch if ev["type"] == "attendance.sign_in"
+    } & {ev["payload"]["session_id"] for ev in batch if ev["type"] == "attendance.sign_out"}
+    assert len(closed_here) > 20  # most shifts begin and end in the batch
+    results, _ = store.ingest(kid, batch, NOW)
+    assert {r["status"] for r in results} == {"accepted"}
+    assert len(reads) == 1
