@@ -21,6 +21,7 @@ from kivy.factory import Factory
 from kivy.input.motionevent import MotionEvent
 from kivy.lang import Builder
 from kivy.loader import Loader
+from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
 from kiosk.scanner.sources import SimulatedCamera
@@ -50,6 +51,10 @@ class Touch(MotionEvent):
         self.sx = args["x"]
         self.sy = args["y"]
         super().depack(args)
+
+
+def is_list(w: Widget) -> bool:
+    return isinstance(w, RecycleView)
 
 
 class TimedOut(AssertionError):
@@ -122,6 +127,8 @@ class Driver:
         yield from root.walk(restrict=True)
 
     def visible_walk(self) -> Iterator[Widget]:
+        for modal in self.modals():
+            yield from modal.walk(restrict=True)
         for w in self.app.root.walk(restrict=True):
             if w is self.app.root.ids.sm:
                 yield w
@@ -134,7 +141,20 @@ class Driver:
             value is None or getattr(w, "value", None) == value
         )
 
+    def modals(self) -> list[Widget]:
+        """Open pop-ups (a number pad, a question): they sit on the window, above the app."""
+        return [
+            w
+            for w in Window.children
+            if isinstance(w, ModalView) and w._is_open and not getattr(w, "closing", False)
+        ]
+
     def _find_once(self, action: str, value: Any, everywhere: bool) -> Widget | None:
+        for modal in self.modals():  # a pop-up covers the screen: only it can be pressed
+            for w in modal.walk(restrict=True):
+                if self._matches(w, action, value):
+                    return w
+            return None
         widgets = self.app.root.walk(restrict=True) if everywhere else self.walk()
         for w in widgets:
             if self._matches(w, action, value):
@@ -157,7 +177,7 @@ class Driver:
                 return found
             self.step(1, draw=False)
             found = self._find_once(action, value, everywhere)
-        for rv in [w for w in self.walk() if isinstance(w, RecycleView)]:
+        for rv in [w for w in self.walk() if is_list(w)]:
             content = rv.children[0].height if rv.children else 0
             if content <= rv.height:
                 continue
@@ -179,13 +199,26 @@ class Driver:
         ``scrolled``, also every row of its lists that is scrolled out of view (what a
         person reads by scrolling: a list draws only the rows in view)."""
         out = []
+        lists = []
         for w in self.visible_walk():
+            if scrolled and lists and self._inside(w, lists):
+                continue  # a row in view: its list's data gave its text already
             text = getattr(w, "text", None)
             if isinstance(text, str) and text and getattr(w, "opacity", 1) > 0:
                 out.append(text)
-            if scrolled and isinstance(w, RecycleView):
+            if scrolled and is_list(w):
+                lists.append(w)
                 out += [str(row["text"]) for row in w.data if row.get("text")]
         return "\n".join(out)
+
+    @staticmethod
+    def _inside(w: Widget, containers: list) -> bool:
+        parent = w.parent
+        while parent is not None and parent is not parent.parent:
+            if any(parent is c for c in containers):
+                return True
+            parent = parent.parent
+        return False
 
     # -- touches ----------------------------------------------------------------------
 
@@ -202,7 +235,10 @@ class Driver:
             touch.x, touch.y = widget.parent.to_widget(x, y)
             touch.pos = (touch.x, touch.y)
             widget.dispatch("on_touch_down", touch)
-            touch.grab_current = widget
+            # Only a widget that took the touch (a button grabs it) gets it back as its
+            # own; a disabled button takes nothing, and a tap on it does nothing.
+            if any(ref() is widget for ref in touch.grab_list):
+                touch.grab_current = widget
             widget.dispatch("on_touch_up", touch)
             touch.grab_current = None
             touch.pop()
@@ -281,7 +317,11 @@ class Driver:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.step(2)
-        # Window.screenshot appends a counter to the name; export the window texture instead.
+        if self.modals():  # a pop-up is on the window, not in the app's widget tree
+            # Window.screenshot appends a counter to the name it is given: rename the file.
+            saved = Window.screenshot(name=str(path.with_name(path.stem + "-.png")))
+            Path(saved).replace(path)
+            return path
         self.app.root.export_to_png(str(path))
         return path
 

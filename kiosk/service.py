@@ -135,6 +135,14 @@ class Kiosk:
             seconds=self.config.offline_after_seconds
         )
 
+    def connection(self, now: datetime) -> str:
+        """``standalone`` (never linked to a ledger), ``online`` (the ledger answered within
+        offline_after_seconds) or ``offline``: one rule for the top bar, the staff pages,
+        ``kiosk status`` and what redemptions may spend offline."""
+        if not self.store.setting("ledger_url"):
+            return "standalone"
+        return "online" if self.is_online(now) else "offline"
+
     def check(self, text: str) -> CardCode:
         """Verify a scanned text against the key and the roster; raises CodeRefused."""
         code_id = None
@@ -900,6 +908,8 @@ class Kiosk:
             "last_error": self.store.setting("last_sync_error"),
             "clock_offset_ms": int(self.store.setting("clock_offset_ms", "0") or 0),
             "online": self.is_online(now),
+            "connection": self.connection(now),
+            "last_contact": self.store.setting("last_contact_at"),
             "ledger_url": self.store.setting("ledger_url"),
             "open_sessions": len(self.store.open_sessions()),
             "versions": {

@@ -80,7 +80,12 @@ class KioskApp(App):
     lang = StringProperty("zh-Hans")
     site_text = StringProperty("")
     clock_text = StringProperty("")
-    sync_state = StringProperty("offline")
+    # The top bar's connection state and pending count, and the staff sync page, all read
+    # from ``status`` (flows.SyncView), refreshed after every committed action, every sync
+    # round and every few seconds (refresh_status): one source, so they always agree.
+    status = ObjectProperty(None, allownone=True)
+    status_rows = NumericProperty(0)  # pending records to list: the sync page asks for them
+    sync_state = StringProperty("standalone")  # standalone | online | offline
     sync_text = StringProperty("")
     banner_text = StringProperty("")
     preview_texture = ObjectProperty(None, allownone=True)
@@ -204,7 +209,7 @@ class KioskApp(App):
             Clock.schedule_interval(self._tick, 0.5),
             # Every frame (at most maxfps); the pacer decides which camera frames to draw.
             Clock.schedule_interval(self._update_preview, 0),
-            Clock.schedule_interval(lambda _dt: self.refresh_sync(), 5),
+            Clock.schedule_interval(lambda _dt: self.refresh_status(), 5),
             Clock.schedule_interval(lambda _dt: self.screen("staff").tick(), 2),
             Clock.schedule_interval(lambda _dt: self.refresh_home(), 60),
             # Forgotten sign-outs close themselves at the activity's end plus the grace,
@@ -216,9 +221,9 @@ class KioskApp(App):
         # so a frozen UI stops pinging and gets restarted. Nothing outside systemd.
         watchdog.attach(Clock.schedule_interval)
         self._tick(0)
-        self.run_job(self._public_key, self._use_public_key, failed=lambda _e: None)
+        self._listen_to_agent()
         self.refresh_home()
-        self.refresh_sync()
+        self.refresh_status()
         self.run_job(self.gate.close_left_open, lambda _r: None)
 
     def on_stop(self) -> None:
@@ -257,17 +262,24 @@ class KioskApp(App):
         self._may_close = True
         self.stop()
 
-    def _public_key(self) -> Any:
-        """On the worker: the community's public key (None before a roster is loaded)."""
-        try:
-            return self.kiosk.public_key()
-        except StoreError:
-            return None
-
     def _use_public_key(self, key: Any) -> None:
-        # The decoder uses it to tell our card from others when a frame holds several.
-        if self.scanner is not None:
+        # The decoder uses it to tell our card from others when a frame holds several. It
+        # changes when the kiosk joins a ledger or the ledger sends a new roster: read with
+        # the status, on the worker, never on the UI thread.
+        if self.scanner is not None and self.scanner.pipeline.public_key != key:
             self.scanner.pipeline.public_key = key
+
+    def use_sync_agent(self, agent: Any) -> None:
+        """Sync through this agent from now on (tests, and an agent started late)."""
+        self.sync_agent = agent
+        self._listen_to_agent()
+        self.refresh_status()
+
+    def _listen_to_agent(self) -> None:
+        """After every sync round the agent tells the UI, from its thread."""
+        agent = self.sync_agent
+        if agent is not None and getattr(agent, "on_status", False) is None:
+            agent.on_status = lambda _status: Clock.schedule_once(lambda _dt: self.refresh_status())
 
     def use_kiosk(self, kiosk: Kiosk) -> None:
         """Swap the store and service (tests, and a site change): only while the worker is idle."""
@@ -279,10 +291,11 @@ class KioskApp(App):
         self.last_shown = None
         if self.scanner is not None:
             self.scanner.debouncer.reset()
-        self.run_job(self._public_key, self._use_public_key, failed=lambda _e: None)
         self.disk_ok = True
+        self.status = None
+        self._listen_to_agent()
         self.go_home()
-        self.refresh_sync()
+        self.refresh_status()
 
     # -- text -------------------------------------------------------------------------
 
@@ -301,7 +314,7 @@ class KioskApp(App):
             return
         self._tick(0)
         self._render_site()
-        self._render_sync_text()
+        self.on_status()
         self._update_banner()
         for name in self.sm.screen_names:
             scr = self.screen(name)
@@ -385,10 +398,8 @@ class KioskApp(App):
         def ok(result: Any) -> None:
             if not self.disk_ok:
                 self.disk_ok = True
-            if isinstance(getattr(result, "outcome", result), Outcome) and hasattr(
-                self.sync_agent, "wake"
-            ):
-                self.sync_agent.wake()  # push the new event now, not at the next tick
+            if recorded(result):
+                self.recorded()
             done(result)
 
         def bad(exc: BaseException) -> None:
@@ -419,36 +430,39 @@ class KioskApp(App):
         if self.home_view is not None:
             self.site_text = pick(self.home_view.site, self.lang)
 
-    def refresh_sync(self, outbox_rows: int = 0, done=None) -> None:
-        kiosk, agent = self.kiosk, self.sync_agent
+    def recorded(self) -> None:
+        """A record was written: send it now, not at the next round; count it at once."""
+        if hasattr(self.sync_agent, "wake"):
+            self.sync_agent.wake()
+        self.refresh_status()
 
-        def loaded(view: flows.SyncView) -> None:
-            self.sync_view = view
-            self._render_sync_text()
-            if done is not None:
-                done(view)
-
+    def refresh_status(self) -> None:
+        """Read the sync state again (on the worker); the bar and the sync page follow."""
+        kiosk, agent, rows = self.kiosk, self.sync_agent, int(self.status_rows)
         self.run_job(
-            lambda: flows.sync_view(kiosk, agent, outbox_rows), loaded, failed=lambda _e: None
+            lambda: flows.sync_view(kiosk, agent, rows),
+            self._status_loaded,
+            failed=lambda exc: log.warning("reading the sync state failed: %s", exc),
         )
 
-    def _render_sync_text(self) -> None:
-        view = getattr(self, "sync_view", None)
+    def _status_loaded(self, view: flows.SyncView) -> None:
+        if view.connection and self.kiosk is not None:
+            self.status = view
+            self._use_public_key(view.public_key)
+
+    def on_status(self, *_a) -> None:
+        view = self.status
         if view is None:
             return
-        if view.connected and view.online:
-            self.sync_state = "online"
+        self.sync_state = view.connection
+        if view.connection == "online":
             self.sync_text = (
-                self.t("sync.online")
-                if not view.pending
-                else self.t("sync.online_pending", n=view.pending)
+                self.t("sync.online_pending", n=view.pending)
+                if view.pending
+                else self.t("sync.online")
             )
-        elif view.connected:
-            self.sync_state = "offline"
-            self.sync_text = self.t("sync.offline", n=view.pending)
         else:
-            self.sync_state = "offline"
-            self.sync_text = self.t("sync.not_connected", n=view.pending)
+            self.sync_text = self.t(f"sync.{view.connection}", n=view.pending)
 
     # -- camera, preview and banner ---------------------------------------------------
 
@@ -794,6 +808,7 @@ class KioskApp(App):
     def open_staff(self, staff_id: str) -> None:
         """The PIN was right: staff mode, on its first page."""
         self.staff_id = staff_id
+        self.recorded()  # the gate wrote staff.session_open
         self.go("staff")
         self.sound.play("staff")
         self.screen("staff").open("stock")
@@ -802,7 +817,7 @@ class KioskApp(App):
         """Staff mode ends: by leaving it, or idle (``reason``, kept in the staff trail)."""
         if self.staff_id:
             gate = self.gate
-            self.run_job(lambda: gate.close(reason), lambda _r: None)
+            self.run_job(lambda: gate.close(reason), lambda _r: self.recorded())
             self.staff_id = ""
             self.screen("staff").end()
 
@@ -817,16 +832,7 @@ class KioskApp(App):
     # -- demo cards -------------------------------------------------------------------
 
     def _build_demo_cards(self) -> None:
-        from kiosk.ui.widgets import DemoCard
-
-        box = self.screen("home").ids.demo_cards
-        box.clear_widgets()
-        if not self.demo_mode:
-            return
-        for card in self.demo_cards:
-            w = DemoCard(card=card, label=card.get("volunteer_id", ""), image=card.get("card", ""))
-            w.bind(on_release=lambda wd: self.show_demo_card(wd.card))
-            box.add_widget(w)
+        self.screen("home").show_demo_cards(self.demo_cards if self.demo_mode else [])
 
     def show_demo_card(self, card: dict) -> None:
         """Hold a demo card up to the simulated camera: its PNG, placed in a frame, is
@@ -838,6 +844,13 @@ class KioskApp(App):
             return
         path = card.get("card", "")
         self.worker.submit(lambda: hold_card(source, path), None)
+
+
+def recorded(result: Any) -> bool:
+    """A job's result that wrote to the store: an outcome, or a list of them."""
+    if isinstance(result, list):
+        return any(isinstance(r, Outcome) for r in result)
+    return isinstance(getattr(result, "outcome", result), Outcome)
 
 
 def load_demo_cards(path: Path | None) -> list[dict]:

@@ -51,6 +51,7 @@ class Shown:
     titles: Titles = field(default_factory=dict)
     forgotten_titles: Titles = field(default_factory=dict)
     item_names: Titles = field(default_factory=dict)
+    figures: dict[str, int] = field(default_factory=dict)  # a refused redemption's numbers
 
 
 @dataclass
@@ -287,7 +288,22 @@ def catalog_for(kiosk: Kiosk, vid: str, extra_dirs: tuple[Path, ...] = ()) -> Ca
 def redeem(kiosk: Kiosk, vid: str, item_id: str) -> Shown:
     outcome = kiosk.redeem_for(vid, item_id)
     item = kiosk.store.catalog_item(item_id)
-    return Shown(outcome, item_names=dict(item.names) if item else {})
+    shown = Shown(outcome, item_names=dict(item.names) if item else {})
+    if not outcome.ok and item is not None:
+        # What would make it work: the cost against the balance, the month's limit against
+        # what was redeemed, what may still be spent today while offline.
+        now = kiosk.now()
+        balance = outcome.balance or 0
+        spent = kiosk.store.offline_spent(vid, now.date().isoformat())
+        shown.figures = {
+            "cost": item.cost,
+            "balance": balance,
+            "short": max(0, item.cost - balance),
+            "limit": item.monthly_limit,
+            "used": kiosk.store.redeemed_count(vid, item_id, now.strftime("%Y-%m")),
+            "left": max(0, kiosk.config.offline_allowance - spent),
+        }
+    return shown
 
 
 # -- staff ---------------------------------------------------------------------------
@@ -430,36 +446,83 @@ def points_target(
 
 @dataclass
 class SyncView:
-    connected: bool  # a sync agent is running in this process
-    online: bool
+    """The kiosk's sync state, read once for the top bar and the staff page together, by
+    the rule ``kiosk status`` uses (Kiosk.connection): they never disagree."""
+
+    connection: str  # standalone | online | offline
     pending: int
-    oldest_age_s: float
-    last_success: str | None
-    last_error: str | None
-    outbox: list[dict[str, Any]]
+    oldest_pending_at: datetime | None
+    last_contact: datetime | None
+    last_success: datetime | None
+    last_error: str | None  # retry | refused | upgrade: what went wrong last time, in kinds
+    outbox: list[dict[str, Any]]  # the oldest pending records: seq, type, at, who
     exceptions: list[dict[str, Any]] | None  # None: not available (no agent, or offline)
     exceptions_at: str | None = None  # when the agent read them from the ledger
+    public_key: Any = None  # the community's key, as the store holds it now
+
+    @property
+    def online(self) -> bool:
+        return self.connection == "online"
+
+
+# last_sync_error is "<code>: <message>" (sync.agent.rounds); the page says what staff can do.
+REFUSED_CODES = ("unauthorized", "forbidden", "kiosk_revoked", "revoked", "401", "403")
+
+
+def error_kind(error: str | None) -> str | None:
+    if not error:
+        return None
+    code = error.split(":", 1)[0].strip()
+    if code in REFUSED_CODES:
+        return "refused"
+    if code == "protocol_unsupported":
+        return "upgrade"
+    return "retry"
+
+
+def _when(value: str | None, tz) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone(tz)
+    except ValueError:
+        return None
+
+
+def person(kiosk: Kiosk, subject_id: str | None) -> dict[str, str] | None:
+    """A volunteer or staff member as the staff pages name them: masked name and number."""
+    if not subject_id:
+        return None
+    entry = kiosk.store.roster_entry(subject_id)
+    return {"id": subject_id, "name": mask_name(entry.display_name) if entry else ""}
 
 
 def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView:
-    """The sync light and the staff sync page. Works without an agent: then the store's
-    own outbox is the truth and the kiosk says it is not connected."""
+    """The top bar and the staff sync page, from the store (the agent keeps it up to
+    date), plus the agent's last read of the ledger's exceptions for the page."""
     now = kiosk.now()
+    tz = kiosk.config.tz
     pending = kiosk.store.pending_count()
-    oldest = kiosk.store.oldest_pending_at()
-    age = max(0.0, (now - datetime.fromisoformat(oldest)).total_seconds()) if oldest else 0.0
-    status: dict[str, Any] = {}
-    if agent is not None:
-        try:
-            raw = agent.status()
-            status = raw if isinstance(raw, dict) else dict(vars(raw))
-        except Exception as exc:  # a broken agent must not take the screen with it
-            status = {"online": False, "last_error": str(exc)}
-    online = bool(status.get("online")) if agent is not None else False
     outbox = []
     if outbox_rows:
-        for ev in kiosk.store.pending(outbox_rows):
-            outbox.append({"seq": ev.seq, "type": ev.type, "at": ev.occurred_at, "actor": ev.actor})
+        events = kiosk.store.pending(outbox_rows)
+        if len(events) < min(pending, outbox_rows):  # the agent sent some meanwhile
+            pending = len(events)
+        for ev in events:
+            payload = ev.payload if isinstance(ev.payload, dict) else {}
+            who = (
+                payload.get("volunteer_id")
+                if isinstance(payload.get("volunteer_id"), str)
+                else ev.actor
+            )
+            outbox.append(
+                {
+                    "seq": ev.seq,
+                    "type": ev.type,
+                    "at": _when(ev.occurred_at, tz),
+                    "who": person(kiosk, who),
+                }
+            )
     exceptions, exceptions_at = None, None
     if agent is not None and hasattr(agent, "exceptions") and outbox_rows:
         try:
@@ -469,20 +532,21 @@ def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView
             exceptions = None if raw_rows is None else ledger_exceptions(kiosk, raw_rows)
         except Exception:
             exceptions = None
+    try:
+        key = kiosk.public_key()
+    except Exception:
+        key = None
     return SyncView(
-        connected=agent is not None,
-        online=online,
-        pending=int(status.get("pending", status.get("pending_events", pending)) or 0),
-        oldest_age_s=float(
-            status.get("oldest_pending_age_s", status.get("oldest_pending_age", age)) or 0.0
-        ),
-        last_success=status.get("last_success")
-        or status.get("last_sync")
-        or kiosk.store.setting("last_sync_at"),
-        last_error=status.get("last_error") or kiosk.store.setting("last_sync_error"),
+        connection=kiosk.connection(now),
+        pending=pending,
+        oldest_pending_at=_when(kiosk.store.oldest_pending_at(), tz) if pending else None,
+        last_contact=_when(kiosk.store.setting("last_contact_at"), tz),
+        last_success=_when(kiosk.store.setting("last_sync_at"), tz),
+        last_error=error_kind(kiosk.store.setting("last_sync_error")),
         outbox=outbox,
         exceptions=exceptions,
         exceptions_at=exceptions_at,
+        public_key=key,
     )
 
 
@@ -490,6 +554,7 @@ def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str
     """The ledger's exception rows for the staff page, newest first: kind, volunteer id,
     when (kiosk time zone), the detail figures, and an item's names when one is named."""
     out = []
+    here = kiosk.store.setting("kiosk_id") or ""
     for row in rows:
         if not isinstance(row, dict):
             continue
@@ -500,12 +565,22 @@ def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str
             when = None
         item_id = detail.get("item_id")
         item = kiosk.store.catalog_item(item_id) if isinstance(item_id, str) else None
+        kiosk_id = row.get("kiosk_id") or ""
+        seq = detail.get("seq")
+        # A record of this kiosk's (refused, or in conflict): what it was, in the page's words.
+        etype = ""
+        if isinstance(seq, int) and seq > 0 and kiosk_id == here:
+            found = kiosk.store.events_after(seq - 1, 1)
+            etype = found[0].type if found and found[0].seq == seq else ""
         out.append(
             {
                 "id": row.get("exception_id"),
                 "kind": str(row.get("kind", "")),
                 "volunteer_id": row.get("volunteer_id") or "",
-                "kiosk_id": row.get("kiosk_id") or "",
+                "who": person(kiosk, row.get("volunteer_id") or None),
+                "kiosk_id": kiosk_id,
+                "this_kiosk": kiosk_id == here,
+                "event_type": etype,
                 "when": when,
                 "detail": detail,
                 "item_names": dict(item.names)

@@ -83,6 +83,10 @@ class Translator:
             log.error("no catalog for %s: %s", lang, exc)
             return gettext.NullTranslations()
 
+    def has(self, key: str, lang: str) -> bool:
+        catalog = self._catalogs.get(lang) or self._catalogs["zh-Hans"]
+        return catalog.gettext(key) != key
+
     def t(self, key: str, lang: str, **kw: object) -> str:
         catalog = self._catalogs.get(lang) or self._catalogs["zh-Hans"]
         text = catalog.gettext(key)

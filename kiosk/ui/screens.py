@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.screenmanager import Screen
 
 from kiosk.service import Outcome
@@ -25,6 +31,22 @@ def _time(iso: str | None, lang: str) -> str:
 
 class HomeScreen(Screen):
     view = ObjectProperty(None, allownone=True)
+    demo_rows = ListProperty()  # the demo cards' strip: {card, label, image}
+    demo_card_width = NumericProperty(dp(150))
+    demo_spacing = NumericProperty(dp(8))
+
+    def show_demo_cards(self, cards: list[dict]) -> None:
+        self.demo_rows = [
+            {"card": c, "label": c.get("volunteer_id", ""), "image": c.get("card", "")}
+            for c in cards
+        ]
+
+    def fit_demo_cards(self, least: float = dp(140)) -> None:
+        """Cards as wide as makes a whole number of them fill the strip: none is cut off
+        by the screen's edge until someone scrolls."""
+        width, gap = self.ids.demo_cards.width, self.demo_spacing
+        n = max(1, int((width + gap) // (least + gap)))
+        self.demo_card_width = max(least, (width - (n - 1) * gap) / n)
 
     def render(self) -> None:
         a = app()
@@ -225,12 +247,14 @@ def describe(shown: Shown, lang: str, t) -> dict[str, str]:
     elif o.kind == "redeem_refused":
         reason = o.reason or "item_unavailable"
         item = pick(shown.item_names, lang) if shown.item_names else o.item_id or ""
+        figures = {"cost": 0, "short": 0, "limit": 0, "used": 0, "left": 0, **shown.figures}
+        figures["balance"] = o.balance or 0
         out = {
             "voice": "redeem_refused",
             "tone": "warning",
             "title": t(f"redeem.{reason}.title", lang),
-            "body": t(f"redeem.{reason}.body", lang, item=item, balance=o.balance or 0),
-            "next": t(f"redeem.{reason}.next", lang),
+            "body": t(f"redeem.{reason}.body", lang, item=item, **figures),
+            "next": t(f"redeem.{reason}.next", lang, **figures),
         }
     elif o.kind in ("signed_up", "withdrawn"):
         key = "waitlisted" if o.waitlisted else o.kind
@@ -318,7 +342,7 @@ def item_texts(item: ItemView, lang: str, t) -> dict[str, str]:
             "item.stock", lang, n=max(0, item.stock or 0)
         )  # "sold out" is the state line below
     else:
-        stock = t(f"item.kind.{item.kind}", lang)
+        stock = t("item.unlimited", lang, kind=t(f"item.kind.{item.kind}", lang))
     if item.monthly_limit:
         limit = t("item.limit", lang, limit=item.monthly_limit, used=item.used_this_month)
     else:

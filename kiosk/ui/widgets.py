@@ -13,6 +13,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
 
 from kiosk.ui.cjkwrap import CJKWrap
@@ -52,7 +53,7 @@ class PreviewFrame(FloatLayout):
 
 
 class SyncLight(Widget):
-    state = StringProperty("offline")  # online | offline
+    state = StringProperty("standalone")  # online | offline | standalone
 
 
 class ItemTile(ButtonBehavior, BoxLayout):
@@ -68,8 +69,14 @@ class ItemTile(ButtonBehavior, BoxLayout):
     action = StringProperty("item")
 
 
-class DemoCard(ButtonBehavior, BoxLayout):
+class DemoCard(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
+    """A demo card in the home screen's strip (a RecycleView: the roster can be long)."""
+
     card = ObjectProperty(None, allownone=True)
     label = StringProperty("")
     image = StringProperty("")
     action = StringProperty("demo_card")
+
+
+class RowText(CJKWrap, Label):
+    """The text of a staff list's row."""

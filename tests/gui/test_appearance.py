@@ -126,4 +126,4 @@ def test_rare_name_characters_render_in_the_kiosk_font(gui):
     for ch in "喆昇彧張曉黃":
         assert pixels(ch) != tofu, f"{ch} renders as a missing glyph"
     gui.press("lang", "zh-Hant")
-    assert "請出示志願者碼" in gui.texts()
+    assert "請出示義工卡" in gui.texts()

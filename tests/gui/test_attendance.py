@@ -8,6 +8,7 @@ import time
 import pytest
 
 from kiosk.core.codes import sign
+from kiosk.store import iso
 from kiosk.ui.theme import TONES
 
 
@@ -162,7 +163,7 @@ def _refusal_codes(roster, keys):
 
 
 WORDS = {
-    "not_ours": ("这不是志愿者码", "warning"),
+    "not_ours": ("这不是志愿者卡", "warning"),
     "malformed": ("二维码没有读完整", "warning"),
     "bad_signature": ("这张卡无法验证", "refusal"),
     "replaced_card": ("这是一张旧卡", "warning"),
@@ -239,43 +240,36 @@ def test_disk_failure_shows_a_banner_and_an_error_result(gui, roster):
 
 
 class FakeAgent:
-    def __init__(self, online: bool, pending: int) -> None:
-        self.online, self.pending, self.woken = online, pending, 0
+    """The edge of the world: no ledger here; the test sets the store as a sync round would."""
 
-    def status(self):
-        return {
-            "online": self.online,
-            "pending": self.pending,
-            "oldest_pending_age_s": 0.0,
-            "last_success": None,
-            "last_error": None,
-        }
+    def __init__(self) -> None:
+        self.woken = 0
 
     def wake(self) -> None:
         self.woken += 1
 
 
-def test_sync_light_follows_the_agent_and_degrades_without_one(gui, roster):
-    assert gui.app.sync_state == "offline" and "未连接" in gui.app.sync_text
-    agent = FakeAgent(True, 0)
-    gui.app.sync_agent = agent
+def test_the_sync_light_follows_the_store_and_counts_each_record_at_once(gui, roster):
+    # Never linked to a server: grey, and said so.
+    gui.wait_until(lambda: gui.app.status is not None, what="the first status")
+    assert gui.app.sync_state == "standalone" and gui.app.sync_text == "未接入服务器 · 0 条待上传"
+    agent = FakeAgent()
+    gui.store.set_settings(ledger_url="http://ledger", last_contact_at=iso(gui.clock()))
+    gui.app.use_sync_agent(agent)
     try:
-        gui.app.refresh_sync()
         gui.wait_until(lambda: gui.app.sync_state == "online", what="online light")
         assert gui.app.sync_text == "已联网"
         gui.wedge(roster["V000101"]["code"])
         result(gui, "signed_in")
-        assert agent.woken >= 1  # a new event is pushed at once
-        agent.online, agent.pending = False, 3
-        gui.app.refresh_sync()
-        gui.wait_until(lambda: gui.app.sync_text == "离线 · 3 条待上传", what="offline text")
-        assert gui.app.sync_state == "offline"
+        assert agent.woken >= 1  # the new record is pushed at once
+        # and counted at once, not at the next round
+        gui.wait_until(lambda: gui.app.sync_text == "已联网 · 1 条待上传", what="counted")
+        gui.clock.advance(minutes=5, seconds=1)  # no answer from the server for five minutes
+        gui.app.refresh_status()
+        gui.wait_until(lambda: gui.app.sync_state == "offline", what="offline light")
+        assert gui.app.sync_text == "未联网 · 1 条待上传"
     finally:
         gui.app.sync_agent = None
-    gui.app.refresh_sync()
-    gui.wait_until(
-        lambda: gui.app.sync_text == "未连接 · 1 条待上传", what="no agent: the store's count"
-    )
 
 
 def test_tapping_a_demo_card_holds_it_to_the_simulated_camera(gui):

@@ -52,14 +52,14 @@ def test_redeem_offline_within_the_allowance(gui, roster):
     old = gui.clock.now - timedelta(hours=2)
     gui.store.set_settings(ledger_url="http://127.0.0.1:9", last_contact_at=iso(old))
     scr = open_catalog(gui, roster["V000110"]["code"])
-    assert "离线" in scr.note and "100" in scr.note
+    assert "未联网" in scr.note and "100" in scr.note
     rice = tile(gui, "rice-5kg")
     assert not rice.available and "额度" in rice.state_text  # 200 > today's offline allowance
     gui.tap(tile(gui, "towel"))
     gui.wait_screen("confirm")
     gui.press("confirm")
     res = result(gui, "redeemed")
-    assert "没有联网" in res.notice
+    assert "未联网" in res.notice
     [red] = gui.store.recent_redemptions()
     assert red["item_id"] == "towel" and red["offline"] == 1
     assert gui.store.balance("V000110") == 470
@@ -72,6 +72,9 @@ def test_insufficient_balance_is_refused_with_what_is_missing(gui, roster):
     gui.tap(towel)
     res = result(gui, "redeem_refused:insufficient_balance")
     assert res.title == "积分不够" and res.bg == TONES["warning"][0]
+    # what would make it work: the cost beside the balance, and what is missing
+    assert res.body == "毛巾：需要 30 积分，您有 15 积分"
+    assert "再攒 15 积分就能换" in res.next_step
     assert gui.store.recent_redemptions() == [] and gui.store.balance("V000105") == 15
 
 
@@ -94,4 +97,4 @@ def test_a_non_card_at_the_rewards_screen_is_refused(gui):
     gui.wait_screen("rewards_scan")
     gui.wedge("https://example.com/promo")
     res = result(gui, "refused:not_ours")
-    assert res.title == "这不是志愿者码"
+    assert res.title == "这不是志愿者卡"

@@ -84,6 +84,7 @@ def test_every_staff_menu_button_can_be_reached_and_pressed(small_screen):
     ]
     assert small_screen["staff"] == []
     assert small_screen["left_staff_mode"] is True
+    assert small_screen["close_asks"] is True and small_screen["close_dialog"] == []
     assert small_screen["left_kiosk"] is True
 
 
@@ -115,9 +116,11 @@ def child() -> None:
     from devtools.driver import Driver, start_embedded
     from kiosk.scanner.sources import SimulatedCamera
     from kiosk.ui.app import KioskApp, load_demo_cards
+    from kiosk.ui.i18n import LANGS
     from kiosk.ui.staff import MENU as TABS
     from kiosk.ui.widgets import PreviewFrame
     from tests.gui.conftest import TZ, FakeClock, new_kiosk
+    from tests.gui.fit import screen_breaks
     from tests.gui.staff.common import login
     from tests.gui.test_appearance import check_screen
     from tests.gui.test_attendance import result
@@ -150,10 +153,9 @@ def child() -> None:
         return f"{app.sm.current}: {type(w).__name__} {getattr(w, 'text', '')[:30]!r}"
 
     def in_view(w, skip_scrolled: bool = False) -> list[str]:
-        """``w`` lies within the window and within every scroll view holding it."""
+        """``w`` lies within every scroll view holding it (a list's row half scrolled out
+        is fine with ``skip_scrolled``), and within the window."""
         x, y, right, top = rect(w)
-        if x < -0.5 or y < -0.5 or right > Window.width + 0.5 or top > Window.height + 0.5:
-            return [f"{where(w)} outside the window at {(x, y, right, top)}"]
         parent = w.parent
         while parent is not None and parent is not parent.parent:
             if isinstance(parent, ScrollView):
@@ -161,6 +163,8 @@ def child() -> None:
                 if x < vx - 0.5 or y < vy - 0.5 or right > vr + 0.5 or top > vt + 0.5:
                     return [] if skip_scrolled else [f"{where(w)} scrolled out of view"]
             parent = parent.parent
+        if x < -0.5 or y < -0.5 or right > Window.width + 0.5 or top > Window.height + 0.5:
+            return [f"{where(w)} outside the window at {(x, y, right, top)}"]
         return []
 
     def text_fits(label) -> list[str]:
@@ -202,6 +206,7 @@ def child() -> None:
         gui.settle()
         gui.step(3)
         problems = check_screen(gui)  # text >= 24 sp, touch targets >= 48 dp
+        problems += screen_breaks(gui, f"{app.sm.current} {app.lang}: ")  # where lines break
         for w in gui.visible_walk():
             if w.opacity == 0 or w.width <= 0 or w.height <= 0 or any(inside(w, s) for s in skip):
                 continue
@@ -228,9 +233,19 @@ def child() -> None:
     if preview.height < 240:  # room to see the card held up to the camera
         found["home"].append(f"home: the camera picture is only {preview.height:.0f} px high")
     demo(True)  # the strip scrolls sideways, and the shorter list of activities scrolls
-    found["home_demo"] = screen_problems(
-        skip=(home.ids.demo_cards, home.ids.activities), skip_scrolled=True
-    )
+    found["home_demo"] = screen_problems(skip=(home.ids.activities,), skip_scrolled=True)
+    # the cards in view are whole, and the strip's scroll bar runs below them
+    strip = home.ids.demo_cards
+    left, bottom, right, _top = rect(strip)
+    cards = [w for w in strip.walk(restrict=True) if getattr(w, "action", "") == "demo_card"]
+    for card in cards:
+        x, y, r, _t = rect(card)
+        if x < right - 1 and r > left + 1 and (x < left - 0.5 or r > right + 0.5):
+            found["home_demo"].append(f"demo card {card.label} cut off: {x:.0f}..{r:.0f}")
+        if y < bottom + strip.bar_width:
+            found["home_demo"].append(f"demo card {card.label}: the scroll bar covers it")
+    if not cards:
+        found["home_demo"].append("no demo cards shown")
     demo(False)
     gui.camera.unplug()
     gui.wait_until(lambda: app.banner_text, timeout=10, what="camera banner")
@@ -281,9 +296,12 @@ def child() -> None:
         gui.tap(button)
         gui.wait_until(lambda tab=tab: staff.tab == tab, what=f"staff page {tab}")
         pressed.append(staff.tab)
-    for action in ("leave_staff", "exit_kiosk"):
-        button = gui.find(action, everywhere=True)
-        problems += in_view(button) + text_fits(button)
+        for lang in LANGS:  # every page's words fit, in every language
+            app.lang = lang
+            problems += screen_problems(skip_scrolled=True)
+        app.lang = "zh-Hans"
+    button = gui.find("leave_staff", everywhere=True)
+    problems += in_view(button) + text_fits(button)
     problems += check_screen(gui)
     found["staff_tabs_pressed"] = pressed
     found["staff"] = problems
@@ -292,7 +310,20 @@ def child() -> None:
     found["left_staff_mode"] = app.sm.current == "home" and app.staff_id == ""
     app.disk_ok = True
     gui.forget_scans()
+    # Closing the kiosk app: on the settings page, far from leaving staff mode; it asks first.
     login(gui, roster)
-    gui.tap(gui.find("exit_kiosk", everywhere=True), settle=False)
+    gui.press("tab", "settings")
+    exit_button = holder = gui.find("exit_kiosk")
+    while not isinstance(holder, ScrollView):
+        holder = holder.parent
+    holder.scroll_to(exit_button, padding=0, animate=False)
+    gui.settle()
+    gui.tap(gui.find("exit_kiosk"))
+    asked = [
+        problem for b in ("exit_kiosk_no", "exit_kiosk_yes") for problem in in_view(gui.find(b))
+    ]
+    found["close_asks"] = bool(gui.modals()) and not getattr(app, "_may_close", False)
+    found["close_dialog"] = asked + screen_problems(skip_scrolled=True)
+    gui.tap(gui.find("exit_kiosk_yes"), settle=False)
     found["left_kiosk"] = bool(getattr(app, "_may_close", False))
     report.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -13,6 +13,8 @@ from kiosk.ui.i18n import LANGS
 from kiosk.ui.staff.page import StaffPage
 
 KINDS = ("goods", "privilege", "ticket")
+MAX_COST = 100_000  # points; more is a typing slip
+MAX_LIMIT = 99  # per person a month
 FIELDS = {"zh-Hans": "name_zh_hans", "zh-Hant": "name_zh_hant", "en": "name_en"}
 
 
@@ -25,6 +27,9 @@ class CatalogEditPage(StaffPage):
     kind = StringProperty("goods")
     active = BooleanProperty(True)
     kinds = ListProperty()  # [(kind, words)]
+    hint = StringProperty("")  # what keeps Save greyed, or ""
+    can_save = BooleanProperty(False)
+    limits = ListProperty([MAX_COST, MAX_LIMIT])
 
     def prepare(self, item: flows.ItemView | None = None, **_kw: Any) -> None:
         if item is None:
@@ -39,13 +44,44 @@ class CatalogEditPage(StaffPage):
             self.kind, self.active = item.kind, item.active
         for lang, field in FIELDS.items():
             self.ids[field].text = names.get(lang, "")
+        self.original = self.form()
+        self.ids.scroll.scroll_y = 1
+        self.check()
+
+    def form(self) -> dict[str, Any]:
+        return {
+            "names": {lang: self.ids[FIELDS[lang]].text.strip() for lang in LANGS},
+            "cost": int(self.cost),
+            "monthly_limit": int(self.monthly_limit),
+            "kind": self.kind,
+            "active": bool(self.active),
+        }
+
+    def check(self, *_a) -> None:
+        """Save is greyed while the form cannot be saved (one line says why) or, for an item
+        being edited, while nothing has changed."""
+        if not hasattr(self, "original"):
+            return
+        form = self.form()
+        self.hint = "" if form["names"]["zh-Hans"] else self.t("staff.error.name_required")
+        self.can_save = not self.hint and (self.is_new or form != self.original)
+
+    def on_cost(self, *_a) -> None:
+        self.check()
+
+    def on_monthly_limit(self, *_a) -> None:
+        self.check()
+
+    def on_kind(self, *_a) -> None:
+        self.check()
+
+    def on_active(self, *_a) -> None:
+        self.check()
 
     def render(self) -> None:
         super().render()
-        self.kinds = [(k, self.t(f"staff.kind.{k}")) for k in KINDS]
-
-    def bump(self, field: str, step: int) -> None:
-        setattr(self, field, max(0, int(getattr(self, field)) + step))
+        self.kinds = [(k, self.t(f"item.kind.{k}")) for k in KINDS]
+        self.check()
 
     def toggle_active(self) -> None:
         self.active = not self.active
@@ -54,6 +90,8 @@ class CatalogEditPage(StaffPage):
         self.open("catalog")
 
     def save(self) -> None:
+        if not self.can_save:
+            return
         names = {lang: self.ids[FIELDS[lang]].text for lang in LANGS}
         a = app()
         kiosk, staff, is_new = a.kiosk, self.staff_id, self.is_new
@@ -73,6 +111,6 @@ class CatalogEditPage(StaffPage):
             if outcome.ok:
                 self.open("catalog", message=self.t("staff.done.saved"))
             else:
-                self.say(self.t(f"staff.error.{outcome.reason}"), False, sound=False)
+                self.say(self.error(outcome.reason), False, sound=False)
 
         a.run_job(job, done)

@@ -129,7 +129,7 @@ class CorrectPage(StaffPage):
                 )
                 a.sound.play("success")
             else:
-                self.say(self.t(f"staff.error.{out.reason}"), False)
+                self.say(self.error(out.reason), False)
 
         a.run_job(
             lambda: kiosk.correct_attendance(staff, d.row["session_id"], d.signed_out_at, d.reason),

@@ -80,7 +80,7 @@ class StaffPage(Screen):
             if getattr(outcome, "ok", True):
                 self.reload(self.t(ok_key, **kw), True)
             else:
-                self.reload(self.t(f"staff.error.{outcome.reason}"), False)
+                self.reload(self.error(outcome.reason), False)
 
         app().run_job(fn, done)
 
@@ -102,6 +102,11 @@ class StaffPage(Screen):
 
     def t(self, key: str, **kw: Any) -> str:
         return app().t(key, **kw)
+
+    def error(self, reason: str | None) -> str:
+        """Why the service refused, in words; never the reason's code."""
+        key = f"staff.error.{reason}"
+        return self.t(key if app().translator.has(key, self.lang) else "staff.error.other")
 
     def say(self, text: str, ok: bool, sound: bool = True) -> None:
         """A message on the page, with its colour (and sound)."""

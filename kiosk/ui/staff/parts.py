@@ -1,5 +1,6 @@
 """Widgets the staff pages share: rows for their RecycleViews, a row of choices, a number
-pad. Their looks are in parts.kv; each page's own rows are in the page's kv."""
+pad, a number field with its pad, and a question before closing the app. Their looks are
+in parts.kv; each page's own rows are in the page's kv."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from kivy.properties import (
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
+from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
+from kiosk.ui.context import app
 from kiosk.ui.widgets import KButton
 
 
@@ -27,7 +29,8 @@ class FitRow(RecycleDataViewBehavior, BoxLayout):
     text = StringProperty("")
     ink = StringProperty("ink")
     least = NumericProperty(dp(76))
-    page = ObjectProperty(None, allownone=True)  # the page whose methods the buttons call
+    # the page whose methods the buttons call (rebind: a row's kv may read its properties)
+    page = ObjectProperty(None, allownone=True, rebind=True)
 
     def wanted_height(self) -> float:
         label = self.ids.get("text")
@@ -98,15 +101,132 @@ class Choices(BoxLayout):
         self.chosen = value
 
 
-class NumberPad(GridLayout):
+class NumberPad(BoxLayout):
     """Digits, clear and one action key (``<prefix>_digit``, ``<prefix>_clear``,
     ``<prefix>_go``): the keys are in parts.kv; a press dispatches ``on_key``."""
 
     prefix = StringProperty("")
     go_text = StringProperty("")
-    go_enabled = BooleanProperty(True)
+    filled = BooleanProperty(True)  # something typed: clear and the action key have work
 
     __events__ = ("on_key",)
 
     def on_key(self, key: str) -> None:
         pass
+
+
+class KioskPopup(ModalView):
+    """A pop-up over the page; ``closing`` from the moment it is dismissed (it fades out
+    over a frame or two), so nothing takes it for open meanwhile."""
+
+    closing = BooleanProperty(False)
+
+    def open(self, *a, **kw) -> None:
+        self.closing = False
+        super().open(*a, **kw)
+
+    def dismiss(self, *a, **kw) -> None:
+        self.closing = True
+        super().dismiss(*a, **kw)
+
+
+class ConfirmPopup(KioskPopup):
+    """Asks before something that cannot be taken back on the spot (closing the kiosk
+    app): a title, what it means, and two buttons far apart, the safe one first."""
+
+    # catalog keys, so the words follow a change of language while it is open
+    title_key = StringProperty("")
+    body_key = StringProperty("")
+    yes_key = StringProperty("")
+    no_key = StringProperty("")
+    action = StringProperty("confirm")  # the buttons' actions: ``<action>_yes``, ``_no``
+
+    __events__ = ("on_yes",)
+
+    def on_yes(self) -> None:
+        pass
+
+    def answer(self, yes: bool) -> None:
+        self.dismiss()
+        if yes:
+            self.dispatch("on_yes")
+
+
+class NumberPopup(KioskPopup):
+    """A number typed on a pad: digits, clear, OK (and give or take back, for a change
+    of points). OK is greyed, with one line saying why, until the number is in range."""
+
+    title = StringProperty("")  # what the number is (or title_key, a catalog key)
+    title_key = StringProperty("")
+    digits = StringProperty("")
+    low = NumericProperty(0)
+    high = NumericProperty(99999)
+    signed = BooleanProperty(False)  # a change: the pad has give / take back
+    negative = BooleanProperty(False)
+    hint = StringProperty("")  # why OK is greyed, or ""
+    shown = StringProperty("")  # the number as typed, with its sign
+
+    __events__ = ("on_number",)
+
+    def on_number(self, value: int) -> None:
+        pass
+
+    def value(self) -> int | None:
+        if not self.digits:
+            return None
+        n = int(self.digits)
+        return -n if self.negative else n
+
+    def key(self, key: str) -> None:
+        if key == "del":
+            self.digits = ""
+        elif len(self.digits) < 6:
+            self.digits = (self.digits + key).lstrip("0") or "0"
+
+    def on_digits(self, *_a) -> None:
+        self.check()
+
+    def on_negative(self, *_a) -> None:
+        self.check()
+
+    def check(self) -> None:
+        n = self.value()
+        sign = ("-" if self.negative else "+") if self.signed else ""
+        self.shown = f"{sign}{self.digits}" if self.digits else "_"
+        if n is None or self.low <= n <= self.high:
+            self.hint = ""
+        else:
+            self.hint = "number.range"
+
+    def hint_text(self, hint: str, _lang: str) -> str:
+        return app().t(hint, low=int(self.low), high=int(self.high)) if hint else ""
+
+    def ok(self) -> None:
+        n = self.value()
+        if n is not None and not self.hint:
+            self.dismiss()
+            self.dispatch("on_number", n)
+
+
+class NumberField(BoxLayout):
+    """A number on a form: its caption, a button showing it (tap: type it on a pad), and
+    steps down and up. ``action``: the buttons' actions are ``<action>_down``, ``_type``,
+    ``_up``; the steps grey out at the ends of the range."""
+
+    caption = StringProperty("")
+    value = NumericProperty(0)
+    step = NumericProperty(1)
+    low = NumericProperty(0)
+    high = NumericProperty(99999)
+    action = StringProperty("")
+
+    def bump(self, sign: int) -> None:
+        self.value = min(self.high, max(self.low, int(self.value) + sign * int(self.step)))
+
+    def type_it(self) -> None:
+        pad = NumberPopup(title=self.caption, low=self.low, high=self.high)
+        self.bind(caption=pad.setter("title"))  # the caption follows a change of language
+        pad.bind(on_number=lambda _p, n: setattr(self, "value", n))
+        pad.bind(on_dismiss=lambda _p: self.unbind(caption=pad.setter("title")))
+        pad.check()
+        pad.open()

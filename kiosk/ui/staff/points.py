@@ -46,12 +46,10 @@ class PointsPage(StaffPage):
                 self.open("points_adjust", target=result)
                 app().sound.play("notice")
                 return
-            key = (
-                f"refusal.{result.reason}.title"
-                if text is not None
-                else f"staff.error.{result.reason}"
-            )
-            self.say(self.t(key), False)
+            if text is not None:  # a card: why it is not a volunteer's, as the home screen says
+                self.say(self.t(f"refusal.{result.reason}.title"), False)
+            else:
+                self.say(self.error(result.reason), False)
 
         app().run_job(
             lambda: flows.points_target(kiosk, text=text, volunteer_id=volunteer_id), found

@@ -17,8 +17,10 @@ from kiosk.core import reasons
 from kiosk.ui import flows
 from kiosk.ui.context import app
 from kiosk.ui.staff.page import StaffPage, signed
+from kiosk.ui.staff.parts import NumberPopup
 
 STEPS = (-10, -1, 1, 10)
+MAX_CHANGE = 10000  # points in one change; more is a typing slip
 
 
 class PointsAdjustPage(StaffPage):
@@ -33,6 +35,7 @@ class PointsAdjustPage(StaffPage):
     preview_ink = StringProperty("muted_ink")
     reasons = ListProperty()
     steps = ListProperty([(n, signed(n)) for n in STEPS])
+    ready = BooleanProperty(False)  # the change can be confirmed
 
     def prepare(self, target: flows.PointsTarget | None = None, **_kw: Any) -> None:
         self.target, self.delta, self.reason = target, 0, None
@@ -41,6 +44,11 @@ class PointsAdjustPage(StaffPage):
         self.target, self.delta, self.reason = None, 0, None
 
     def on_delta(self, *_a) -> None:
+        if self.delta:
+            self.message = ""  # a new change: the last one's message is history
+        self.render()
+
+    def on_reason(self, *_a) -> None:
         self.render()
 
     def render(self) -> None:
@@ -54,14 +62,32 @@ class PointsAdjustPage(StaffPage):
         )
         delta = int(self.delta)
         self.amount = self.t("staff.points.amount", delta=signed(delta))
+        # One line under the form: what is still missing, else what the change will do.
+        # Confirm is greyed until nothing is missing.
+        self.ready = False
         if delta == 0:
             self.preview, self.preview_ink = self.t("staff.points.pick_amount"), "muted_ink"
         elif target.balance + delta < 0:
             self.preview = self.t("staff.points.below_zero", balance=target.balance)
             self.preview_ink = "refusal"
+        elif self.reason is None:
+            self.preview, self.preview_ink = self.t("staff.error.reason_required"), "muted_ink"
         else:
             self.preview = self.t("staff.points.after", balance=target.balance + delta)
-            self.preview_ink = "success"
+            self.preview_ink, self.ready = "success", True
+
+    def type_it(self) -> None:
+        """The change typed on a pad, given or taken back; at most what the volunteer has."""
+        target = self.target
+        if target is None:
+            return
+        pad = NumberPopup(
+            title_key="staff.points.type", signed=True, low=-target.balance, high=MAX_CHANGE
+        )
+        pad.negative = int(self.delta) < 0
+        pad.bind(on_number=lambda _p, n: setattr(self, "delta", n))
+        pad.check()
+        pad.open()
 
     def step(self, n: int) -> None:
         self.delta += n
@@ -75,10 +101,7 @@ class PointsAdjustPage(StaffPage):
 
     def confirm(self) -> None:
         target, delta, reason = self.target, int(self.delta), self.reason
-        if target is None or delta == 0:
-            return
-        if reason is None:
-            self.say(self.t("staff.error.reason_required"), False)
+        if target is None or not self.ready:
             return
         a = app()
         kiosk, staff = a.kiosk, self.staff_id
@@ -94,10 +117,13 @@ class PointsAdjustPage(StaffPage):
                     True,
                 )
                 a.sound.play("success")
-            else:
-                if out.balance is not None:
-                    self.target = dataclasses.replace(target, balance=out.balance)
-                self.say(self.t(f"staff.error.{out.reason}"), False)
+            elif out.balance is not None:
+                # The balance moved meanwhile (a redemption at another kiosk): the line under
+                # the form says so with the new figure, and Confirm greys out; no second message.
+                self.target = dataclasses.replace(target, balance=out.balance)
                 self.render()
+                a.sound.play("refusal")
+            else:
+                self.say(self.error(out.reason), False)
 
         a.run_job(lambda: kiosk.adjust_points(staff, target.volunteer_id, delta, reason), done)

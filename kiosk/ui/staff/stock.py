@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.core import reasons
 from kiosk.ui import flows
@@ -16,6 +16,7 @@ from kiosk.ui.staff.parts import FitRow
 
 class StockRow(FitRow):
     item_id = StringProperty("")
+    stock = NumericProperty(0)
 
 
 class StockPage(StaffPage):
@@ -36,6 +37,7 @@ class StockPage(StaffPage):
             {
                 "text": self.t("staff.stock.row", name=pick(i.names, self.lang), n=i.stock or 0),
                 "item_id": i.item_id,
+                "stock": i.stock or 0,
                 "page": self,
             }
             for i in getattr(self, "items", [])
@@ -47,8 +49,7 @@ class StockPage(StaffPage):
         self.act(lambda: kiosk.restock(staff, item_id, qty, reason), "staff.done.restock", n=qty)
 
     def adjust(self, item_id: str, delta: int) -> None:
-        if self.reason == "delivery":
-            self.say(self.t("staff.error.reason_for_decrease"), False, sound=False)
+        if self.reason == "delivery":  # the button is greyed then (stock.kv): a delivery adds
             return
         a = app()
         kiosk, staff, reason = a.kiosk, self.staff_id, self.reason

@@ -1,5 +1,6 @@
-"""Sync: whether the kiosk reaches the ledger, what is waiting to be sent, and the
-exceptions the ledger found for this site (as the sync agent last read them)."""
+"""Connection: whether the kiosk reaches the server and what staff can do about it, the
+records waiting to be sent, and the problems the server found for this site. Everything
+here comes from the app's ``status``, the same reading the top bar shows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from kivy.properties import ListProperty
 
 from kiosk.ui import flows
 from kiosk.ui.context import app
-from kiosk.ui.i18n import pick, short_date, time_text
+from kiosk.ui.i18n import pick, time_text
 from kiosk.ui.staff.page import StaffPage
 
 OUTBOX_ROWS = 30
@@ -22,31 +23,83 @@ EXCEPTION_KINDS = (
     "stock_below_zero",
     "over_capacity",
 )
-MAX_EXCEPTION_ROWS = 50  # the newest; the ledger's 台账 has them all
+MAX_EXCEPTION_ROWS = 50  # the newest; the server has them all
+EVENT_TYPES = (
+    "attendance.sign_in",
+    "attendance.sign_out",
+    "attendance.auto_close",
+    "attendance.correct",
+    "redemption.create",
+    "redemption.cancel",
+    "stock.restock",
+    "stock.adjust",
+    "points.adjust",
+    "catalog.upsert",
+    "staff.session_open",
+    "staff.session_close",
+    "signup.add",
+    "signup.withdraw",
+)
 
 
 class SyncPage(StaffPage):
     rows = ListProperty()
 
-    def load(self, kiosk: Any) -> flows.SyncView:
-        return flows.sync_view(kiosk, app().sync_agent, outbox_rows=OUTBOX_ROWS)
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        app().fbind("status", self._status_changed)
 
-    def loaded(self, view: flows.SyncView) -> None:
-        self.view = view
+    def enter(self, message: str | None = None, ok: bool = True) -> None:
+        a = app()
+        self.message = ""
+        if message is not None:
+            self.say(message, ok, sound=False)
+        a.status_rows = OUTBOX_ROWS
+        a.refresh_status()
+
+    def on_leave(self, *_a) -> None:
+        app().status_rows = 0
+
+    def reset(self) -> None:
+        app().status_rows = 0
+
+    def _status_changed(self, *_a) -> None:
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
 
     def tick(self) -> None:
-        """Read again when the agent has read a newer list from the ledger."""
-        agent, view = app().sync_agent, getattr(self, "view", None)
+        """Read again when the agent has read a newer list from the server."""
+        a = app()
+        agent, view = a.sync_agent, a.status
         if (
             agent is not None
             and view is not None
             and getattr(agent, "exceptions_at", None) != view.exceptions_at
         ):
-            self.reload()
+            a.refresh_status()
+
+    # -- words -------------------------------------------------------------------------
+
+    def at(self, dt: datetime | None) -> str:
+        """11-30 10:30: to the minute, in the kiosk's time zone."""
+        if dt is None:
+            return ""
+        local = self.local(dt)
+        return f"{local:%m-%d} {time_text(local, self.lang)}"
+
+    def what(self, etype: str) -> str:
+        return self.t(f"event.{etype}" if etype in EVENT_TYPES else "event.other")
+
+    def who(self, person: dict[str, str] | None) -> str:
+        if not person:
+            return ""
+        if not person["name"]:
+            return person["id"]
+        return self.t("staff.sync.who", name=person["name"], id=person["id"])
 
     def render(self) -> None:
         super().render()
-        s: flows.SyncView | None = getattr(self, "view", None)
+        s: flows.SyncView | None = app().status
         if s is None:
             return
         rows: list[dict[str, Any]] = []
@@ -57,39 +110,52 @@ class SyncPage(StaffPage):
         def note(text: str) -> None:
             rows.append({"viewclass": "StaffNote", "text": text, "ink": "ink"})
 
-        if not s.connected:
-            row(self.t("staff.sync.not_connected"))
+        state_ink = {"online": "success", "offline": "refusal"}.get(s.connection, "ink")
+        row(self.t(f"staff.sync.state.{s.connection}"), state_ink)
+        if s.connection != "standalone" and s.last_contact is not None:
+            row(self.t("staff.sync.last_contact", when=self.at(s.last_contact)))
+        if s.pending:
+            row(self.t("staff.sync.pending", n=s.pending, when=self.at(s.oldest_pending_at)))
         else:
-            row(self.t("staff.sync.online" if s.online else "staff.sync.offline"))
-        row(self.t("staff.sync.pending", n=s.pending, minutes=int(s.oldest_age_s // 60)))
-        row(self.t("staff.sync.last_success", when=s.last_success or self.t("staff.sync.never")))
-        if s.last_error:
-            row(self.t("staff.sync.last_error", error=s.last_error), "refusal")
-        note(self.t("staff.sync.outbox"))
-        for ev in s.outbox:
-            row(f"#{ev['seq']}  {ev['type']}  {ev['at'][11:19]}  {ev['actor']}")
-        note(self.t("staff.sync.exceptions"))
-        if s.exceptions_at:
-            at = self.local(datetime.fromisoformat(s.exceptions_at))
-            note(
-                self.t(
-                    "staff.sync.exceptions_as_of",
-                    time=f"{short_date(at, self.lang)} {time_text(at, self.lang)}",
+            row(self.t("staff.sync.all_sent"))
+        if s.connection != "standalone":
+            when = self.at(s.last_success) if s.last_success else self.t("staff.sync.never")
+            row(self.t("staff.sync.last_success", when=when))
+        if s.last_error and s.connection != "standalone":
+            row(self.t(f"staff.sync.error.{s.last_error}"), "refusal")
+        if s.outbox:
+            note(self.t("staff.sync.outbox"))
+            for ev in s.outbox:
+                row(
+                    self.t(
+                        "staff.sync.outbox_row",
+                        seq=ev["seq"],
+                        what=self.what(ev["type"]),
+                        who=self.who(ev["who"]),
+                        when=self.at(ev["at"]),
+                    )
                 )
-            )
-        if s.exceptions is None:
-            row(self.t("staff.sync.exceptions_unavailable"))
-        elif not s.exceptions:
-            row(self.t("staff.sync.exceptions_none"))
-        else:
-            for exc in s.exceptions[:MAX_EXCEPTION_ROWS]:
-                row(self.exception_text(exc), "refusal")
-            if len(s.exceptions) > MAX_EXCEPTION_ROWS:
-                note(self.t("staff.sync.exceptions_more", n=len(s.exceptions) - MAX_EXCEPTION_ROWS))
+            if s.pending > len(s.outbox):
+                note(self.t("staff.sync.outbox_more", n=s.pending - len(s.outbox)))
+        if s.connection != "standalone":
+            note(self.t("staff.sync.exceptions"))
+            if s.exceptions_at:
+                when = self.at(datetime.fromisoformat(s.exceptions_at))
+                note(self.t("staff.sync.exceptions_as_of", time=when))
+            if s.exceptions is None:
+                row(self.t("staff.sync.exceptions_unavailable"))
+            elif not s.exceptions:
+                row(self.t("staff.sync.exceptions_none"))
+            else:
+                for exc in s.exceptions[:MAX_EXCEPTION_ROWS]:
+                    row(self.exception_text(exc), "refusal")
+                if len(s.exceptions) > MAX_EXCEPTION_ROWS:
+                    more = len(s.exceptions) - MAX_EXCEPTION_ROWS
+                    note(self.t("staff.sync.exceptions_more", n=more))
         self.rows = rows
 
     def exception_text(self, exc: dict[str, Any]) -> str:
-        """One line: when, what kind, whose (a volunteer id, else the kiosk), the figures."""
+        """One line: when, what kind, whose (the volunteer, else the kiosk), the figures."""
         lang, kind, d = self.lang, exc["kind"], exc["detail"]
         known = kind in EXCEPTION_KINDS
         figures = {
@@ -97,13 +163,11 @@ class SyncPage(StaffPage):
             "cost": d.get("cost", ""),
             "seq": d.get("seq", ""),
             "delta": d.get("delta", ""),
-            "reason": d.get("reason", ""),
             "qty": d.get("qty", ""),
-            "kiosk": exc["kiosk_id"],
+            "what": self.what(exc.get("event_type") or ""),
             "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
             "item": pick(exc["item_names"], lang) if exc["item_names"] else "",
         }
-        when = exc["when"]
         # An overdraft made by a staff adjustment or correction, not by a redemption.
         detail_key = (
             {"points.adjust": "overdraft_adjust", "attendance.correct": "overdraft_correct"}.get(
@@ -112,10 +176,16 @@ class SyncPage(StaffPage):
             if kind == "overdraft"
             else kind
         )
+        if exc.get("who"):
+            who = self.who(exc["who"])
+        elif exc.get("this_kiosk"):
+            who = self.t("staff.sync.this_kiosk")
+        else:
+            who = exc["kiosk_id"]
         return self.t(
             "staff.sync.exception_row",
-            when=f"{short_date(when, lang)} {time_text(when, lang)}" if when else "",
+            when=self.at(exc["when"]),
             kind=self.t(f"staff.sync.kind.{kind}") if known else self.t("staff.sync.kind.other"),
-            who=exc["volunteer_id"] or exc["kiosk_id"],
+            who=who,
             detail=self.t(f"staff.sync.detail.{detail_key}", **figures) if known else "",
         )

@@ -34,7 +34,7 @@ def test_a_forgotten_sign_out_with_no_points_is_corrected_twice(gui, roster):
     text = gui.texts()
     assert "最近 7 天的签到记录" in text
     assert (
-        "陈*文（V000103）　长者饭堂帮厨　自动关闭，请核对" in text
+        "陈*文（V000103）　长者饭堂帮厨　自动签退，请核对" in text
         and "12:50–13:00　10 分钟　0 积分" in text
     )
     gui.press("correct_session", sid)
@@ -188,8 +188,10 @@ def test_forgotten_sign_ins_are_closed_and_the_button_counts_them(gui, roster):
     login(gui, roster)
     gui.press("tab", "sessions")
     assert "忘了签退" in gui.texts()
-    assert "（1）" in gui.find("close_forgotten").text
+    button = gui.find("close_forgotten")
+    assert "（1）" in button.text and not button.disabled
     gui.press("close_forgotten")
-    assert wait_message(gui, "已关闭 1 个")
+    assert wait_message(gui, "已结束 1 个")
     assert gui.store.open_session("V000101") is None
-    assert "（0）" in gui.find("close_forgotten").text
+    button = gui.find("close_forgotten")
+    assert "（0）" in button.text and button.disabled  # nothing left to do

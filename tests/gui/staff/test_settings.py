@@ -27,4 +27,4 @@ def test_the_settings_page_shows_the_version(gui, roster):
     gui.press("tab", "settings")
     gui.settle()
     text = gui.texts()
-    assert f"软件版本 {__version__}" in text and f"同步协议 {PROTOCOL_VERSION}" in text
+    assert f"软件版本 {__version__}" in text and f"通信协议 {PROTOCOL_VERSION}" in text

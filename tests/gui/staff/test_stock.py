@@ -17,10 +17,16 @@ def test_staff_login_and_restock_with_a_reason(gui, roster):
     [ev] = events(gui.store, "stock.restock")
     assert ev.actor == "S0001" and ev.payload["qty"] == 10 and ev.payload["reason"] == "delivery"
 
-    gui.press("adjust", ("oil-1l", -1))  # a decrease needs a reason other than "delivery"
-    assert "原因" in message(gui)
-    assert gui.store.stock("service-center", "oil-1l") == 8
+    # A decrease needs a reason other than "delivery": greyed until one is chosen, and one
+    # line says so. An item with none left has nothing to take off.
+    assert gui.find("adjust", ("oil-1l", -1)).disabled
+    assert "要减少库存，请先选原因：盘点更正、损坏或过期" in gui.texts()
+    gui.press("adjust", ("oil-1l", -1))
+    assert gui.store.stock("service-center", "oil-1l") == 8 and message(gui) == "已补货 10 件"
     gui.press("reason", "damaged")
+    assert not gui.find("adjust", ("oil-1l", -1)).disabled
+    assert gui.find("adjust", ("notebook", -1)).disabled  # 0 in stock
+    assert "要减少库存" not in gui.texts()
     assert gui.find("reason", "damaged").selected and not gui.find("reason", "delivery").selected
     gui.press("adjust", ("oil-1l", -1))
     gui.wait_until(lambda: gui.store.stock("service-center", "oil-1l") == 7, what="stock adjusted")

@@ -1,0 +1,111 @@
+"""The catalogs hold to their glossary: one word per state, role and thing in each
+language. A ``glossary.*`` message names the term; its ``never:`` comment lists the words
+that catalog must not use instead (未连接, 离线 for 未联网; 攝像頭 for 鏡頭 in Hong Kong
+usage); a message marked ``term: <name>`` must use that term."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kiosk.ui import i18n
+
+
+def catalog(lang: str) -> dict[str, tuple[str, list[str]]]:
+    return {m.id: (m.string, list(m.auto_comments)) for m in i18n.read_catalog(lang) if m.id}
+
+
+def glossary(lang: str) -> dict[str, tuple[str, list[str]]]:
+    """glossary key -> (term, words never to use)."""
+    out = {}
+    for key, (text, comments) in catalog(lang).items():
+        if key.startswith("glossary."):
+            never = [
+                w.strip()
+                for c in comments
+                if c.startswith("never:")
+                for w in c.removeprefix("never:").split(",")
+                if w.strip()
+            ]
+            out[key] = (text, never)
+    return out
+
+
+def offenders(lang: str) -> list[str]:
+    terms = glossary(lang)
+    found = []
+    for key, (text, comments) in catalog(lang).items():
+        if key.startswith("glossary."):
+            continue
+        for gkey, (term, never) in terms.items():
+            for word in never:
+                # A forbidden word inside the glossary term itself is no offence (离线 vs 未联网
+                # never overlap; 同步 must not match inside a longer allowed term).
+                if word in text.replace(term, ""):
+                    found.append(f"{lang} {key}: {word!r} (say {term!r}, {gkey})")
+        for c in comments:
+            if c.startswith("term:"):
+                gkey = "glossary." + c.removeprefix("term:").strip()
+                term = terms[gkey][0]
+                if term.lower() not in text.lower():
+                    found.append(f"{lang} {key}: must say {term!r} ({gkey})")
+    return found
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_every_message_uses_the_glossary_terms(lang):
+    assert offenders(lang) == []
+
+
+def test_every_language_has_the_same_glossary_with_distinct_states():
+    keys = {lang: set(glossary(lang)) for lang in i18n.LANGS}
+    assert keys["zh-Hans"] == keys["zh-Hant"] == keys["en"]
+    assert {"glossary.state.online", "glossary.state.offline", "glossary.state.standalone"} <= keys[
+        "en"
+    ]
+    assert {"glossary.role.staff", "glossary.role.volunteer"} <= keys["en"]
+    for lang in i18n.LANGS:
+        g = glossary(lang)
+        states = [g[f"glossary.state.{s}"][0] for s in ("online", "offline", "standalone")]
+        assert len(set(states)) == 3, states
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_every_glossary_term_is_used(lang):
+    texts = [t for k, (t, _c) in catalog(lang).items() if not k.startswith("glossary.")]
+    unused = [
+        key
+        for key, (term, _never) in glossary(lang).items()
+        if not any(term.lower() in t.lower() for t in texts)
+    ]
+    assert unused == []
+
+
+def test_the_hong_kong_catalog_is_not_a_conversion_of_the_mainland_one():
+    hant = {k: t for k, (t, _c) in catalog("zh-Hant").items()}
+    # Hong Kong and Macau words where the mainland has others
+    for key, word in (
+        ("banner.camera", "鏡頭"),
+        ("home.instruction_detail", "掃描器"),
+        ("result.redeemed.next", "櫃檯"),
+        ("home.instruction", "義工"),
+        ("sync.offline", "上載"),
+        ("home.rewards", "換領"),
+    ):
+        assert word in hant[key], (key, hant[key])
+
+
+def test_the_checker_finds_a_forbidden_word(monkeypatch):
+    real = catalog
+
+    def with_slip(lang):
+        out = dict(real(lang))
+        if lang == "zh-Hans":
+            out["sync.offline"] = ("未连接 · {n} 条待上传", ["term: state.offline"])
+        return out
+
+    monkeypatch.setitem(globals(), "catalog", with_slip)
+    found = offenders("zh-Hans")
+    assert any("未连接" in f for f in found) and any("must say" in f for f in found)
+    assert re.search(r"sync\.offline", " ".join(found))
