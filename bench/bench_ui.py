@@ -15,8 +15,16 @@ every one goes through decode, the store's fsync'd write and a redraw. The answe
 drawn once decided, while its commit runs; the confirmation (words, colour, sound)
 once committed (kiosk.service.Kiosk.attend, ``decided``). Reported per scan: to the UI
 thread (frame shown -> scan on the UI thread), decide (-> the answer, before commit),
-commit wait (-> committed), draw (answer -> the first buffer swap showing it), and both
-totals: the answer drawn (the target) and the confirmation drawn.
+commit wait (-> committed), draw (answer -> the end of the first buffer swap begun after
+it), and both totals: the answer drawn (the target) and the confirmation drawn.
+
+"Drawn" is when the swap returns: under software GL the swap is where the frame is
+rendered, tens of milliseconds. (Until December 2026 the clock stopped where Kivy
+dispatches on_flip, before the swap, which left that frame's rendering out.) The legs
+then follow one scan through the kiosk: the camera reading the card's first frame, the
+decode thread taking and reading it, the store worker deciding the answer, the answer
+reaching the UI thread (a frame the UI thread is still rendering holds it there), and
+its own frame.
 """
 
 from __future__ import annotations
@@ -96,8 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     codes = [p["code"] for p in data.roster if p["kind"] == "V" and p["status"] == "active"]
     frames = [code_frame(c) for c in codes]
 
-    flips: list[float] = []
-    Window.bind(on_flip=lambda *_a: flips.append(time.perf_counter()))
+    # (start, end) of every buffer swap. The picture is on screen when the swap returns:
+    # under software GL the swap is where the frame is rendered (tens of milliseconds),
+    # and Kivy calls handlers bound to on_flip before it, so they cannot time it.
+    swaps: list[tuple[float, float]] = []
+    swap = Window.flip
+
+    def timed_swap():
+        start = time.perf_counter()
+        swap()
+        swaps.append((start, time.perf_counter()))
+
+    Window.flip = timed_swap
     shows: list[tuple[float, bool]] = []  # (time, committed) of every result screen shown
     original_show = app.show
 
@@ -106,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         shows.append((time.perf_counter(), committed))
 
     app.show = timed_show
+    legs = _Legs(app)
 
     burner = _burn() if args.burn else None
     rows = []
@@ -120,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(3):
                 EventLoop.idle()
             n_scans, n_shows = len(app.scan_log), len(shows)
+            legs.clear()
             t0 = time.perf_counter()
             g.show(frames[i % len(frames)])
-            while not _confirmed_drawn(shows[n_shows:], flips):
+            while not _confirmed_drawn(shows[n_shows:], swaps):
                 EventLoop.idle()
                 if time.perf_counter() - t0 > 10:
                     raise SystemExit(f"scan {i} not answered in 10 s (screen {app.sm.current})")
@@ -132,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             t_scan = app.scan_log[n_scans][0] if len(app.scan_log) > n_scans else t0
             # scan_log holds time.monotonic(); convert to the perf_counter timeline.
             t_scan_pc = t_scan - time.monotonic() + time.perf_counter()
-            answer = next(f for f in flips if f >= t_first)
-            confirmed = next(f for f in flips if f >= t_commit)
+            answer = _drawn_after(t_first, swaps)
+            confirmed = _drawn_after(t_commit, swaps)
             rows.append(
                 {
                     "answer": (answer - t0) * 1000,
@@ -142,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                     "decide": max(0.0, (t_first - t_scan_pc) * 1000),
                     "commit_wait": (t_commit - t_first) * 1000,
                     "draw": (answer - t_first) * 1000,
+                    **legs.split(t0, t_first, answer),
                     "early": t_first < t_commit,
                 }
             )
@@ -199,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             ("decide", "-> answer decided (store, before commit)"),
             ("commit_wait", "-> commit done"),
             ("draw", "answer -> drawn"),
+            ("capture", "legs: frame shown -> read by the camera"),
+            ("decode_wait", "  -> taken by the decode thread"),
+            ("decode", "  -> decoded"),
+            ("store_decide", "  -> answer decided on the store worker"),
+            ("to_ui_thread", "  -> answer on the UI thread"),
+            ("draw", "  -> drawn"),
+            ("previews_between", "preview frames uploaded meanwhile"),
         ):
             print(
                 f"  {label:<46} p50 {report[key + '_ms']['p50']:6.1f} ms  p95 {report[key + '_ms']['p95']:6.1f} ms"
@@ -207,9 +235,87 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _confirmed_drawn(shows: list[tuple[float, bool]], flips: list[float]) -> bool:
+class _Legs:
+    """Timestamps of one scan's way through the kiosk, leg by leg (perf_counter): the
+    camera's read of the card's first frame, the decode thread taking it and reading it,
+    the answer decided on the store worker, and what the UI thread drew meanwhile."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.clear()
+        source, reader = app.source, app.scanner._reader
+        read, feed = source.read, reader.feed
+        decided, preview = app._decided_from_thread, app._update_preview
+
+        def timed_read():
+            frame = read()
+            if self.captured is None and source._shown is not None:
+                self.captured = time.perf_counter()
+                self.card_frame = frame
+            return frame
+
+        def timed_feed(frame):
+            start = time.perf_counter()
+            out = feed(frame)
+            if out.ok and self.decoded is None:
+                self.decode_start, self.decoded = start, time.perf_counter()
+            return out
+
+        def timed_decided(shown):
+            if self.decided is None:
+                self.decided = time.perf_counter()
+            decided(shown)
+
+        def timed_preview(dt):
+            start, drawn = time.perf_counter(), app.preview_pacer.shown
+            preview(dt)
+            if app.preview_pacer.shown != drawn:
+                self.previews.append((start, time.perf_counter()))
+
+        source.read, reader.feed = timed_read, timed_feed
+        app._decided_from_thread = timed_decided
+        # The clock event holds the bound method it was given: reschedule the timed one.
+        for ev in app._events:
+            if ev.get_callback() == preview:
+                ev.cancel()
+        app._events.append(_clock().schedule_interval(timed_preview, 0))
+
+    def clear(self) -> None:
+        self.captured = self.decode_start = self.decoded = self.decided = None
+        self.card_frame = None
+        self.previews: list[tuple[float, float]] = []
+
+    def split(self, t0: float, t_first: float, answer: float) -> dict[str, float]:
+        def ms(a, b):
+            return max(0.0, (b - a) * 1000) if a is not None and b is not None else 0.0
+
+        after = self.decided or self.decoded or t0
+        return {
+            "capture": ms(t0, self.captured),
+            "decode_wait": ms(self.captured, self.decode_start),
+            "decode": ms(self.decode_start, self.decoded),
+            "store_decide": ms(self.decoded, self.decided),
+            "to_ui_thread": ms(self.decided, t_first),
+            # preview frames the UI thread uploaded between the decode and the answer's draw
+            "previews_between": sum(1 for s, _e in self.previews if after - 0.1 <= s <= answer),
+        }
+
+
+def _clock():
+    from kivy.clock import Clock
+
+    return Clock
+
+
+def _drawn_after(t: float, swaps: list[tuple[float, float]]) -> float:
+    """When what the UI thread did at ``t`` was on screen: the end of the first swap
+    begun after it."""
+    return next(end for start, end in swaps if start >= t)
+
+
+def _confirmed_drawn(shows: list[tuple[float, bool]], swaps: list[tuple[float, float]]) -> bool:
     committed = [t for t, c in shows if c]
-    return bool(committed) and bool(flips) and flips[-1] >= committed[0]
+    return bool(committed) and bool(swaps) and swaps[-1][0] >= committed[0]
 
 
 def _burn() -> subprocess.Popen:

@@ -62,6 +62,8 @@ class Scanner:
         self._new_frame = threading.Condition()
         self._frame: np.ndarray | None = None
         self._frame_seq = 0
+        # The newest frame the decoder is done with, and its number: what the preview draws.
+        self._judged: tuple[int, np.ndarray | None] = (0, None)
         self._status = CameraStatus.STOPPED
         self._status_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -117,6 +119,17 @@ class Scanner:
     def frame_seq(self) -> int:
         """The number of the newest captured frame (counts up from 1)."""
         return self._frame_seq
+
+    def preview_frame(self) -> tuple[int, np.ndarray | None]:
+        """(number, frame) of the newest frame the decoder is done with, mirrored if
+        configured: the preview draws these. A frame that shows a card is published only
+        after its result was handed over, so the UI never starts drawing that frame (a
+        whole window under software GL) while its answer is on the way; the preview lags
+        the camera by one decode, a millisecond or two on most frames."""
+        seq, frame = self._judged
+        if frame is None:
+            return seq, None
+        return seq, cv2.flip(frame, 1) if self.mirror_preview else frame
 
     @property
     def pipeline(self) -> DecodePipeline:
@@ -193,6 +206,7 @@ class Scanner:
                 decoded = self._reader.feed(frame)
             except Exception:  # a decoder crash must not kill the kiosk's camera
                 log.exception("decoding a frame failed")
+                self._judged = (done_seq, frame)
                 continue
             self.frames_decoded += 1
             now = self._clock()
@@ -213,6 +227,7 @@ class Scanner:
                             code.refusal,
                         )
                     )
+            self._judged = (done_seq, frame)  # after the results: see preview_frame
 
     # --- callbacks ------------------------------------------------------------------
 

@@ -489,10 +489,8 @@ class KioskApp(App):
             return
         if time.monotonic() < self._preview_hold_until:
             return
-        if not self.preview_pacer.due(scanner.frame_seq, scanner.last_motion):
-            return
-        frame = scanner.latest_frame()
-        if frame is None:
+        seq, frame = scanner.preview_frame()  # decoded already: a card's goes to its answer
+        if frame is None or not self.preview_pacer.due(seq, scanner.last_motion):
             return
         h, w = frame.shape[:2]
         tex = self.preview_texture

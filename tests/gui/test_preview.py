@@ -28,12 +28,12 @@ def _watch(gui, frames: int, show=None) -> dict[str, float]:
     drawn, flips = app.preview_pacer.shown, app.frames_drawn
     clock = app.scanner._clock
     t0 = clock()
-    start = last = app.scanner.frame_seq
+    start, last = app.scanner.frame_seq, app.scanner.preview_frame()[0]
     offered = 0
     pictures = iter(show) if show is not None else None
     while app.scanner.frame_seq < start + frames:
-        if app.scanner.frame_seq != last:
-            last = app.scanner.frame_seq
+        if app.scanner.preview_frame()[0] != last:  # a frame the decoder is done with
+            last = app.scanner.preview_frame()[0]
             offered += 1
             if pictures is not None:
                 gui.show(next(pictures))

@@ -80,6 +80,34 @@ def test_shown_card_is_reported_once(card_text):
     assert rec.statuses[-1] is CameraStatus.STOPPED
 
 
+def test_the_preview_gets_a_cards_frame_only_after_its_result(card_text):
+    # The UI draws preview_frame(); a frame holding a card must reach the result callback
+    # first, or the UI would start drawing it (a whole window under software GL) while
+    # the answer waits behind that frame.
+    cam = SimulatedCamera(fps=200)
+    frame = synth.background_frame()
+    card = synth.card_image(card_text, module_px=4)
+    frame[40 : 40 + card.shape[0], 40 : 40 + card.shape[1]] = card
+    rec = Recorder()
+    previews_at_result = []
+    scanner = _scanner(cam, rec)
+
+    def on_result(result):
+        seq, shown = scanner.preview_frame()
+        previews_at_result.append(shown is not None and np.array_equal(shown, frame))
+        rec.on_result(result)
+
+    scanner.on_result = on_result
+    with scanner:
+        assert rec.wait_for(lambda r: r.decoded > 0)
+        assert scanner.preview_frame()[1] is not None  # the empty room is previewed
+        cam.show(frame)
+        assert rec.wait_for(lambda r: r.results)
+        assert rec.wait_for(lambda r: np.array_equal(scanner.preview_frame()[1], frame))
+        assert scanner.preview_frame()[0] <= scanner.frame_seq
+    assert previews_at_result == [False]
+
+
 def test_unplugged_camera_reports_unavailable_and_comes_back():
     cam = SimulatedCamera(fps=200)
     rec = Recorder()
@@ -192,8 +220,9 @@ def test_preview_is_mirrored_when_asked():
     rec = Recorder()
     with _scanner(cam, rec, mirror_preview=True) as scanner:
         assert rec.wait_for(lambda r: r.decoded > 0)
-        preview = scanner.latest_frame()
-    assert preview[:, -8:].min() == 255 and preview[:, :8].max() == 0
+        latest, (_seq, preview) = scanner.latest_frame(), scanner.preview_frame()
+    for shown in (latest, preview):
+        assert shown[:, -8:].min() == 255 and shown[:, :8].max() == 0
 
 
 def test_wedge_keys_reach_the_same_callback(card_text):
