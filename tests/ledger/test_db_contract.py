@@ -166,3 +166,33 @@ def test_kiosks_are_listed_and_revocation_keeps_their_events(db):
     again = db.revoke_kiosk(kid, NOW + timedelta(hours=2), "twice")  # the first time stays
     assert again.revoked_at == revoked.revoked_at and again.revoked_reason == "stolen"
     assert [e["seq"] for e in db.events(kid)] == [1]
+
+
+def test_the_roster_reads_named_rows_only(db):
+    """What a roster import reads: the people, phones and i志愿 ids a file names, by index,
+    and the highest V-number (ids of other shapes, V1000000 or BK-0012, are not V-numbers)."""
+    at = "2026-11-29T09:00:00+08:00"
+    with db.write() as tx:
+        tx.put_people(
+            [
+                Person("V099998", "V", "甲", "", "active", 1, "IZ-1"),
+                Person("V1000000", "V", "乙", "", "active", 1, "IZ-2"),
+                Person("V12345A", "V", "丙", "", "active", 1),
+                Person("BK-0012", "V", "丁", "", "active", 1),
+            ],
+            at,
+        )
+        tx.put_phones([("V099998", "13900000001"), ("BK-0012", "13900000002")], at)
+    with db.read() as tx:
+        assert [p.volunteer_id for p in tx.people_of(["BK-0012", "V099998", "nobody"])] == [
+            "BK-0012",
+            "V099998",
+        ]
+        assert tx.people_of([]) == []
+        assert tx.phones_of(["V099998", "V1000000"]) == {"V099998": "13900000001"}
+        assert tx.phone_owners(["13900000002", "13900000009", ""]) == {"13900000002": "BK-0012"}
+        assert tx.izhiyuan_owners(["IZ-2", "IZ-3"]) == {"IZ-2": "V1000000"}
+        assert tx.last_v_number() == 99998
+        # Enough ids for several of a backend's IN lists.
+        many = [f"X{i:05d}" for i in range(1200)] + ["V099998"]
+        assert [p.volunteer_id for p in tx.people_of(many)] == ["V099998"]

@@ -274,3 +274,54 @@ def test_import_over_http_needs_the_staff_token(ledger, tmp_path):
         "/v1/admin/roster/import?filename=r.xlsx", content=body, headers=ledger.auth
     )
     assert r.status_code == 200 and r.json()["added_ids"] == ["V000111"]
+
+
+class _NoWholeRoster:
+    """A store whose transactions refuse to read the whole roster: what a preview or an
+    import of some people may read is the rows its file names."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def _guard(self, cm):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def guarded():
+            with cm as tx:
+
+                def refuse(*_a, **_k):
+                    raise AssertionError("read the whole roster")
+
+                tx.people = tx.phones = refuse
+                yield tx
+
+        return guarded()
+
+    def read(self):
+        return self._guard(self.store.read())
+
+    def write(self):
+        return self._guard(self.store.write())
+
+
+def test_an_import_reads_only_the_people_its_file_names(ledger, tmp_path):
+    from sync.ledger.staff.roster import import_roster
+    from sync.ledger.staff.roster_import import parse_roster
+
+    f = xlsx(
+        tmp_path / "名册.xlsx",
+        [
+            HEAD,
+            ["张晓明", 13800138000, "V000101", "夕阳红服务队", "", ""],
+            ["新来的", "139 0000 1111", None, "青少年志愿服务队", "", ""],
+        ],
+    )
+    parsed = parse_roster(f)
+    guarded = _NoWholeRoster(ledger.store)
+    preview = import_roster(guarded, parsed, ledger.clock.now, dry_run=True)
+    assert (preview.ok, preview.added, preview.updated) == (True, ["V000111"], ["V000101"])
+    done = import_roster(guarded, parsed, ledger.clock.now)
+    assert done.added == ["V000111"] and _people(ledger)["V000111"]["phone"] == "13900001111"
+    again = import_roster(guarded, parse_roster(f), ledger.clock.now, dry_run=True)
+    assert (again.added, again.unchanged, again.matched_by_phone) == ([], 2, 1)

@@ -40,7 +40,7 @@ def card_holders(
     with store.read() as tx:
         rows = [
             (p.volunteer_id, p.kind, p.display_name, p.status, p.card_version, p.team)
-            for p in tx.people()
+            for p in (tx.people_of(ids) if ids else tx.people())
         ]
     by_id = {r[0]: r for r in rows}
     if ids:

@@ -85,15 +85,29 @@ def import_roster(
     head = parsed.headers
     has = {key: key in head for key in ("team", "ivolunteer_id", "status", "phone")}
     with store.read() if dry_run else store.write() as tx:
+        if full:
+            # The whole roster: everybody the file leaves out is deactivated, so all are read.
+            known = tx.people()
+            phones = tx.phones()
+            phone_owner = {p: v for v, p in phones.items()}
+            izy_owner = {p.izhiyuan_id: p.volunteer_id for p in known if p.izhiyuan_id}
+        else:
+            # Only the people the file names, by id, phone or i志愿 id: a district holds
+            # 200,000, and a 5,000-row preview reads the few thousand it needs.
+            phone_owner = tx.phone_owners([r.phone for r in parsed.rows if r.phone])
+            izy_owner = tx.izhiyuan_owners(
+                [r.ivolunteer_id for r in parsed.rows if r.ivolunteer_id and not r.volunteer_id]
+            )
+            named = {r.volunteer_id for r in parsed.rows if r.volunteer_id}
+            named |= set(phone_owner.values()) | set(izy_owner.values())
+            known = tx.people_of(sorted(named))
+            phones = tx.phones_of(sorted(named))
         people = {
             p.volunteer_id: _Person(
                 p.kind, p.display_name, p.team, p.status, p.card_version, p.izhiyuan_id or ""
             )
-            for p in tx.people()
+            for p in known
         }
-        phones = tx.phones()
-        phone_owner = {p: v for v, p in phones.items()}
-        izy_owner = {p.izhiyuan: v for v, p in people.items() if p.izhiyuan}
 
         resolved: list[str] = []  # per row: the id it resolves to, "" = new
         row_of: dict[str, int] = {}
@@ -172,7 +186,7 @@ def import_roster(
             for v in list(people) + [v for v in resolved if v]
             if (m := _VID.match(v))
         }
-        next_no = max(used, default=0) + 1
+        next_no = max(max(used, default=0), tx.last_v_number()) + 1
         at = now.isoformat(timespec="milliseconds")
         upserts: list[Person] = []
         private: list[tuple[str, str]] = []

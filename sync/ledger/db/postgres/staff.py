@@ -77,6 +77,45 @@ class PgStaffRead:
             self._all("SELECT volunteer_id, phone FROM volunteer_private WHERE phone <> ''")
         )
 
+    def people_of(self, ids: list[str]) -> list[Person]:
+        rows = self._all(
+            f"SELECT {_PERSON} FROM volunteers WHERE volunteer_id = ANY(%s) ORDER BY volunteer_id",
+            (sorted(set(ids)),),
+        )
+        return [Person(*r) for r in rows]
+
+    def phones_of(self, ids: list[str]) -> dict[str, str]:
+        return dict(
+            self._all(
+                "SELECT volunteer_id, phone FROM volunteer_private"
+                " WHERE volunteer_id = ANY(%s) AND phone <> ''",
+                (sorted(set(ids)),),
+            )
+        )
+
+    def phone_owners(self, phones: list[str]) -> dict[str, str]:
+        rows = self._all(
+            "SELECT phone, volunteer_id FROM volunteer_private WHERE phone = ANY(%s)"
+            " ORDER BY phone, volunteer_id DESC",
+            (sorted({p for p in phones if p}),),
+        )
+        return dict(rows)
+
+    def izhiyuan_owners(self, izhiyuan_ids: list[str]) -> dict[str, str]:
+        rows = self._all(
+            "SELECT izhiyuan_id, volunteer_id FROM volunteers WHERE izhiyuan_id = ANY(%s)"
+            " ORDER BY izhiyuan_id, volunteer_id DESC",
+            (sorted({i for i in izhiyuan_ids if i}),),
+        )
+        return dict(rows)
+
+    def last_v_number(self) -> int:
+        ((top,),) = self._all(
+            "SELECT MAX(volunteer_id) FROM volunteers WHERE volunteer_id >= 'V000000'"
+            " AND volunteer_id <= 'V999999' AND volunteer_id ~ '^V[0-9]{6}$'"
+        )
+        return int(top[1:]) if top else 0
+
     def sites(self) -> dict[str, dict[str, Any]]:
         return {k: json.loads(d) for k, d in self._all("SELECT site_id, data FROM sites")}
 

@@ -17,6 +17,7 @@ from sync.ledger.db.sqlite.ingest import emit, emit_dirty, load_one
 from sync.ledger.wirejson import dumps_sorted
 
 _PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
+_CHUNK = 500  # keys per IN (...) list, well inside SQLite's limit on parameters
 
 
 def volunteer_feed(p: Person) -> dict[str, Any]:
@@ -47,6 +48,54 @@ class SQLiteStaffRead:
         return dict(
             self.c.execute("SELECT volunteer_id, phone FROM volunteer_private WHERE phone != ''")
         )
+
+    def _chunks(self, sql: str, keys: list[str]) -> list[tuple]:
+        """``sql`` with one ``{marks}`` for the keys, run per chunk (SQLite's limit on
+        parameters), the rows concatenated."""
+        out: list[tuple] = []
+        keys = list(dict.fromkeys(keys))
+        for i in range(0, len(keys), _CHUNK):
+            part = keys[i : i + _CHUNK]
+            out += self.c.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
+        return out
+
+    def people_of(self, ids: list[str]) -> list[Person]:
+        rows = self._chunks(
+            f"SELECT {_PERSON} FROM volunteers WHERE volunteer_id IN ({{marks}})", ids
+        )
+        return sorted((Person(*r) for r in rows), key=lambda p: p.volunteer_id)
+
+    def phones_of(self, ids: list[str]) -> dict[str, str]:
+        return dict(
+            self._chunks(
+                "SELECT volunteer_id, phone FROM volunteer_private"
+                " WHERE volunteer_id IN ({marks}) AND phone != ''",
+                ids,
+            )
+        )
+
+    def phone_owners(self, phones: list[str]) -> dict[str, str]:
+        rows = self._chunks(
+            "SELECT phone, volunteer_id FROM volunteer_private WHERE phone IN ({marks})",
+            [p for p in phones if p],
+        )
+        return {phone: vid for phone, vid in sorted(rows, reverse=True)}
+
+    def izhiyuan_owners(self, izhiyuan_ids: list[str]) -> dict[str, str]:
+        rows = self._chunks(
+            "SELECT izhiyuan_id, volunteer_id FROM volunteers WHERE izhiyuan_id IN ({marks})",
+            [i for i in izhiyuan_ids if i],
+        )
+        return {izy: vid for izy, vid in sorted(rows, reverse=True)}
+
+    def last_v_number(self) -> int:
+        # The primary key's range of V and seven characters; GLOB keeps digits only.
+        (top,) = self.c.execute(
+            "SELECT MAX(volunteer_id) FROM volunteers WHERE volunteer_id >= 'V000000'"
+            " AND volunteer_id <= 'V999999' AND length(volunteer_id) = 7"
+            " AND volunteer_id GLOB 'V[0-9][0-9][0-9][0-9][0-9][0-9]'"
+        ).fetchone()
+        return int(top[1:]) if top else 0
 
     def sites(self) -> dict[str, dict[str, Any]]:
         return {k: json.loads(d) for k, d in self.c.execute("SELECT site_id, data FROM sites")}
@@ -356,14 +405,10 @@ class SQLiteStaffWrite(SQLiteStaffRead):
             "INSERT OR IGNORE INTO card_versions (volunteer_id, version, issued_at) VALUES (?, ?, ?)",
             [(p.volunteer_id, p.card_version, at) for p in people],
         )
-        held = {
-            p.volunteer_id: p
-            for p in self.people()
-            if p.volunteer_id in {q.volunteer_id for q in people}
-        }
+        held = self.people_of([p.volunteer_id for p in people])
         self.c.executemany(
             "INSERT OR REPLACE INTO changes (kind, key, data, deleted) VALUES ('volunteer', ?, ?, 0)",
-            [(vid, dumps_sorted(volunteer_feed(p))) for vid, p in held.items()],
+            [(p.volunteer_id, dumps_sorted(volunteer_feed(p))) for p in held],
         )
 
     def put_phones(self, phones: list[tuple[str, str]], at: str) -> None:
