@@ -26,6 +26,7 @@ DYNAMIC = {
         "stock_below_zero",
     ),
     "exceptions.action.": ("accept", "reverse", "correct"),
+    "signups.": ("signed_up", "waiting", "came", "missed"),
     "error.": tuple(
         f"{k}.{p}" for k in ("forbidden", "csrf", "login", "missing") for p in ("title", "text")
     ),

@@ -35,6 +35,7 @@ ACTIONS = (
     "console.report.download",
     "console.staff_card.create",
     "console.staff_pin.set",
+    "console.certificate.issue",
 )
 
 

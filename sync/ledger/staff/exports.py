@@ -588,13 +588,9 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
     for act in signups:
         started = _local(act["start"])
         for person in act["people"]:
-            if person["status"] == "withdrawn":
-                came = ""
-            elif person["came"]:
-                came = "来了"
-            else:  # before the activity begins nobody has failed to come yet
-                begun = started is not None and started.replace(tzinfo=TZ) <= now
-                came = "未到" if begun else ""
+            # Before the activity begins nobody has failed to come yet.
+            begun = started is not None and started.replace(tzinfo=TZ) <= now
+            came = {"came": "来了", "missed": "未到"}.get(records.came_or_missed(person, begun), "")
             signup_rows.append(
                 [
                     act["activity_id"], act["titles"]["zh-Hans"], ref.site(act["site_id"]), started,

@@ -172,6 +172,28 @@ def service_lines(
 # -- sign-up lists ----------------------------------------------------------------------------
 
 
+def came_or_missed(person: dict[str, Any], begun: bool) -> str:
+    """A sign-up as the 台账's 报名 sheet and the console count it: ``came`` (a session of
+    theirs for the activity), ``missed`` (signed up, not withdrawn, and the activity has
+    begun without them), else "" (withdrawn, or nobody has failed to come yet)."""
+    if person["status"] == "withdrawn":
+        return ""
+    if person["came"]:
+        return "came"
+    return "missed" if begun else ""
+
+
+def signup_groups(people: list[dict[str, Any]], begun: bool) -> dict[str, list[dict[str, Any]]]:
+    """An activity's sign-ups (``StaffRead.signup_people``) in the console's four lists:
+    who holds a place, who waits (in the ledger's order), who came, who did not come."""
+    return {
+        "signed_up": [p for p in people if p["status"] == "confirmed"],
+        "waiting": [p for p in people if p["status"] == "waiting"],
+        "came": [p for p in people if came_or_missed(p, begun) == "came"],
+        "missed": [p for p in people if came_or_missed(p, begun) == "missed"],
+    }
+
+
 def signup_lists(db: LedgerDB, day_from: date, day_to: date) -> list[dict[str, Any]]:
     """Every activity (general duty aside) starting in the days given, by start, with who
     signed up, who waits, who withdrew, and whether each came."""

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, str] = {
     "reports.view": "报表：查看、下载",
     "audit.view": "审计日志",
     "accounts.manage": "工作人员账户、PIN 和工作人员卡",
+    "certificates.issue": "志愿服务证明：出具",
 }
 
 _SITE_WORK = {
@@ -46,6 +47,7 @@ _SITE_WORK = {
     "exceptions.view",
     "exceptions.resolve",
     "attendance.correct",
+    "certificates.issue",
     "reports.view",
 }
 

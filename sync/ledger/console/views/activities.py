@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sync.ledger.staff import records
+
 from .. import tools
 from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import local, render
@@ -48,10 +50,21 @@ def activity_list(
             for a in r.activities_starting(lo.isoformat(), hi.isoformat(), sites, general=False)
             if not a.get("general")
         ]
-    rows = [
-        {"a": a, "title": title(a, lang), "start": local(a["start"]), "end": local(a["end"])}
-        for a in acts
-    ]
+    now = now_of(request)
+    with ledger_of(request).read() as tx:
+        people = tx.signup_people([a["activity_id"] for a in acts])
+    rows = []
+    for a in acts:
+        start = local(a["start"])
+        rows.append(
+            {
+                "a": a,
+                "title": title(a, lang),
+                "start": start,
+                "end": local(a["end"]),
+                "groups": records.signup_groups(people[a["activity_id"]], start <= now),
+            }
+        )
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     by_day: dict[date, list] = {}
     for row in rows:
@@ -99,8 +112,9 @@ def activity_edit_form(activity_id: str, request: Request, staff: Viewer) -> Res
         a = r.activity(activity_id)
         if a is None:
             raise NotFound("activity")
-        names = r.names(list(a.get("signup") or []))
     check_site(staff, a.get("site_id"))
+    with ledger_of(request).read() as tx:
+        people = tx.signup_people([activity_id])[activity_id]
     start, end = local(a["start"]), local(a["end"])
     values = {
         "title_zh": a.get("title_zh", ""),
@@ -112,8 +126,8 @@ def activity_edit_form(activity_id: str, request: Request, staff: Viewer) -> Res
         "points_per_hour": str((a.get("rule") or {}).get("points_per_hour", "")),
         "capacity": str(a.get("capacity") or ""),
     }
-    signup = [(v, names.get(v, "")) for v in a.get("signup") or []]
-    return _form_page(request, staff, values=values, activity=a, signup=signup)
+    groups = records.signup_groups(people, start <= now_of(request))
+    return _form_page(request, staff, values=values, activity=a, groups=groups)
 
 
 async def _save(request: Request, staff: Staff, activity_id: str | None) -> Response:

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ..deps import Staff, db_of, now_of, require, words_of
+from sync.ledger.staff import records
+
+from ..deps import Staff, db_of, ledger_of, now_of, require, words_of
 from ..render import local, render
 from .common import TZ, day_bounds, ms, parse_day, sites_for, title
 
@@ -48,7 +50,8 @@ def today(
             if s["activity_id"] not in known and (a := r.activity(s["activity_id"])):
                 acts.append(a)
                 known.add(a["activity_id"])
-        signup_names = r.names(sorted({v for a in acts for v in a.get("signup") or []}))
+    with ledger_of(request).read() as tx:
+        people = tx.signup_people([a["activity_id"] for a in acts if not a.get("general")])
     by_act: dict[str, list] = {}
     for s in sessions:
         by_act.setdefault(s["activity_id"], []).append(s)
@@ -63,7 +66,7 @@ def today(
             key=lambda a: (not a.get("general"), a["start"]),
         ):
             mine = by_act.get(a["activity_id"], [])
-            signup = list(a.get("signup") or [])
+            begun = datetime.fromisoformat(a["start"]) <= now
             rows.append(
                 {
                     "activity": a,
@@ -73,7 +76,7 @@ def today(
                     "here": [s for s in mine if s["status"] == "open"],
                     "gone": [s for s in mine if s["status"] != "open"],
                     "capacity": a.get("capacity"),
-                    "signup": [(v, signup_names.get(v, "")) for v in signup],
+                    "groups": records.signup_groups(people.get(a["activity_id"], []), begun),
                     "cancelled": bool(a.get("cancelled")),
                 }
             )

@@ -17,6 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from kiosk.core.stars import MAX_STARS, progress
+from sync.ledger.staff import certificates, records
+
 from .. import tools
 from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import local, render
@@ -25,6 +28,7 @@ from .common import ms, title
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("volunteers.view"))]
 Editor = Annotated[Staff, Depends(require("volunteers.edit"))]
+Issuer = Annotated[Staff, Depends(require("certificates.issue"))]
 UPLOADS = Path(tempfile.gettempdir()) / "vk-console-uploads"
 UPLOAD_TYPES = (".xlsx", ".xlsm", ".csv")
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -67,6 +71,9 @@ def _person(request: Request, volunteer_id: str) -> dict:
         cards = r.card_versions(volunteer_id)
         redemptions = r.volunteer_redemptions(volunteer_id)
         acts = r.activity_titles(sorted({s["activity_id"] for s in sessions[:100]}))
+    store = ledger_of(request)
+    with store.read() as tx:
+        issued = tx.certificates(volunteer_id)
     lang = words_of(request).lang
     titles = {k: title(a, lang) for k, a in acts.items()}
     return {
@@ -75,6 +82,9 @@ def _person(request: Request, volunteer_id: str) -> dict:
         "cards": cards,
         "redemptions": redemptions,
         "titles": titles,
+        "stars": progress(person["minutes_total"], records.star_thresholds(store)),
+        "certificates": sorted(issued, key=lambda c: c["issued_at"], reverse=True),
+        "has_org": bool(records.ledger_settings(store)["org_name"]),
     }
 
 
@@ -180,6 +190,7 @@ def volunteer_page(volunteer_id: str, request: Request, staff: Viewer) -> Respon
         "console/volunteers/detail.html",
         statuses=STATUSES,
         local=local,
+        max_stars=MAX_STARS,
         **_person(request, volunteer_id),
     )
 
@@ -231,6 +242,7 @@ async def volunteer_edit(volunteer_id: str, request: Request, staff: Editor) -> 
             statuses=STATUSES,
             local=local,
             error=error,
+            max_stars=MAX_STARS,
             **before,
         )
     keys = ("name", "phone", "team", "status", "izhiyuan_id")
@@ -268,6 +280,74 @@ async def volunteer_reissue(volunteer_id: str, request: Request, staff: Editor) 
             after={"card_version": version, "reason": reason},
         )
     return RedirectResponse(f"/console/volunteers/{volunteer_id}?reissued=1", status_code=303)
+
+
+@router.post("/volunteers/{volunteer_id}/certificate")
+async def volunteer_certificate(volunteer_id: str, request: Request, staff: Issuer) -> Response:
+    """A 志愿服务证明 PDF of the volunteer's service in the period asked for (default: all of
+    it), recorded before it is handed over, so /verify knows every paper there is."""
+    from datetime import date
+    from urllib.parse import quote
+
+    form = await form_of(request)
+    t = words_of(request)
+    _person(request, volunteer_id)  # 404 for nobody
+    try:
+        start = date.fromisoformat(str(form.get("from") or "")) if form.get("from") else None
+        end = date.fromisoformat(str(form.get("to") or "")) if form.get("to") else None
+    except ValueError:
+        return _detail(request, volunteer_id, 422, t("certificate.bad_date"))
+    store, now = ledger_of(request), now_of(request)
+
+    def work() -> tuple[certificates.Issued, bytes]:
+        with tempfile.TemporaryDirectory() as tmp:
+            issued = certificates.issue(
+                store, volunteer_id, Path(tmp) / "certificate.pdf",
+                private_key=tools.private_key(store), now=now, period_from=start,
+                period_to=end, issued_by=staff.account.actor,
+            )  # fmt: skip
+            return issued, issued.path.read_bytes()
+
+    try:
+        issued, body = await run_in_threadpool(work)
+    except certificates.CertificateError as exc:
+        return _detail(request, volunteer_id, 422, str(exc))
+    except tools.AdminError as exc:  # no signing key on this server
+        return _detail(request, volunteer_id, 422, str(exc))
+    f = issued.figures
+    with db_of(request).write() as w:
+        w.audit(
+            now.isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.certificate.issue",
+            target=f"volunteer:{volunteer_id}",
+            after={
+                "number": f.number,
+                "from": f.period_from.isoformat(),
+                "to": f.period_to.isoformat(),
+                "minutes": f.minutes,
+                "sessions": f.sessions,
+            },
+        )
+    name = quote(f"志愿服务证明-{volunteer_id}-{f.number}.pdf")
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+def _detail(request: Request, volunteer_id: str, status: int, error: str) -> Response:
+    return render(
+        request,
+        "console/volunteers/detail.html",
+        status=status,
+        statuses=STATUSES,
+        local=local,
+        error=error,
+        max_stars=MAX_STARS,
+        **_person(request, volunteer_id),
+    )
 
 
 @router.get("/volunteers/{volunteer_id}/card.png")
