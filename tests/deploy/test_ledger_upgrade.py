@@ -180,16 +180,18 @@ def test_upgrade_from_every_earlier_version_keeps_the_data_and_ingests(tmp_path,
 
 
 def test_the_check_catches_data_through_an_appended_migration(tmp_path, monkeypatch):
-    """Today's databases through a next migration of the usual kinds (new column, new
-    table, new index): the rows built at every version must come through it, so the
-    check above has teeth the day a migration is appended."""
+    """Databases through a next migration of the usual kinds (new column, new table, new
+    index): the rows built at a version must come through it, so the check above has
+    teeth the day a migration is appended."""
     future = """
     ALTER TABLE kiosks ADD COLUMN software_version TEXT NOT NULL DEFAULT '';
     CREATE TABLE kiosk_notes (kiosk_id TEXT PRIMARY KEY, note TEXT NOT NULL);
     CREATE INDEX events_by_type ON events (type, kiosk_id, seq);
     """
     monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, Migration(sqlite=future)])
-    for version in range(SCHEMA_VERSION + 1):
+    # The oldest database, one from the middle and today's: every version between is held
+    # through today's migrations above, so this one need not walk them all again.
+    for version in sorted({0, SCHEMA_VERSION // 2, SCHEMA_VERSION}):
         check_upgrade(tmp_path / f"ledger-{version}.db", version, SCHEMA_VERSION + 1)
 
 
