@@ -1,7 +1,8 @@
 """The kiosk side of sync: ``enroll``, one ``sync_once`` round, and the background ``SyncAgent``."""
 
-# The protocol this agent speaks, for the kiosk's status (the kiosk imports nothing else of sync).
-from sync.protocol import PROTOCOL_VERSION, parse_enrollment_qr
+# The protocol this agent speaks, for the kiosk's status and the names of what it sends (the
+# kiosk imports nothing else of sync).
+from sync.protocol import EVENT_TYPES, PROTOCOL_VERSION, parse_enrollment_qr
 
 from .backoff import Backoff
 from .client import LedgerClient, PermanentFailure, TemporaryFailure
@@ -10,6 +11,7 @@ from .rounds import enroll, fetch_exceptions, fetch_record, sync_once
 from .worker import SyncAgent, SyncStatus, read_status
 
 __all__ = [
+    "EVENT_TYPES",
     "Backoff",
     "LedgerClient",
     "PROTOCOL_VERSION",

@@ -13,6 +13,7 @@ from kiosk.ui import flows
 from kiosk.ui.context import app
 from kiosk.ui.i18n import pick, time_text
 from kiosk.ui.staff.page import StaffPage
+from sync.agent import EVENT_TYPES  # one list of event types: the wire schema's
 
 OUTBOX_ROWS = 30
 EXCEPTION_KINDS = (
@@ -24,22 +25,6 @@ EXCEPTION_KINDS = (
     "over_capacity",
 )
 MAX_EXCEPTION_ROWS = 50  # the newest; the server has them all
-EVENT_TYPES = (
-    "attendance.sign_in",
-    "attendance.sign_out",
-    "attendance.auto_close",
-    "attendance.correct",
-    "redemption.create",
-    "redemption.cancel",
-    "stock.restock",
-    "stock.adjust",
-    "points.adjust",
-    "catalog.upsert",
-    "staff.session_open",
-    "staff.session_close",
-    "signup.add",
-    "signup.withdraw",
-)
 
 
 class SyncPage(StaffPage):
