@@ -6,8 +6,9 @@ screen, p95 <= 100 ms.
     xvfb-run -a -s '-screen 0 1280x800x24' python bench/bench_ui.py [--scans 50] [--json]
         [--start home|result] [--burn]
 
-Scans start from the home screen, where the camera preview is live, as a volunteer meets
-the kiosk (``--start result``: back to back on the result screen, no preview).
+Scans start from the home screen at rest, where the camera preview is live, as a volunteer
+meets the kiosk: the previous answer gone, the home screen redrawn and its preview back
+(``--start result``: back to back on the result screen, no preview).
 ``--burn`` runs a CPU burner beside, so the kiosk has one core of the two.
 
 Each scan shows a different card (sign-ins, then sign-outs as the clock moves on), so
@@ -131,9 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for i in range(args.scans):
             g.take_away()
+            # The decoder done with a frame without the card, so it cannot be read again
+            # once the debouncer forgets it.
+            seq = app.scanner.frame_seq
+            g.wait_until(lambda s=seq: app.scanner.preview_frame()[0] > s, what="the card gone")
             g.forget_scans()
             if args.start == "home":
                 app.go_home()
+                # A volunteer meets the home screen at rest: its refresh drawn, the last
+                # answer's preview hold over, the live preview drawn again.
+                drawn = app.preview_pacer.shown
+                g.settle()
+                g.wait_until(lambda d=drawn: app.preview_pacer.shown > d, what="the preview")
             if i and i % len(codes) == 0:
                 clock.now += timedelta(minutes=20)
             for _ in range(3):

@@ -18,6 +18,7 @@ from kivy.base import EventLoop, runTouchApp
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
+from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.input.motionevent import MotionEvent
 from kivy.lang import Builder
 from kivy.loader import Loader
@@ -322,7 +323,17 @@ class Driver:
             saved = Window.screenshot(name=str(path.with_name(path.stem + "-.png")))
             Path(saved).replace(path)
             return path
-        self.app.root.export_to_png(str(path))
+        # The root widget over the window's clear colour, which is the screens' background
+        # (KioskApp.build): an export starts from a transparent picture.
+        root = self.app.root
+        background = InstructionGroup()
+        background.add(Color(*Window.clearcolor))
+        background.add(Rectangle(pos=root.pos, size=root.size))
+        root.canvas.before.insert(0, background)
+        try:
+            root.export_to_png(str(path))
+        finally:
+            root.canvas.before.remove(background)
         return path
 
 

@@ -42,7 +42,7 @@ from kiosk.ui import screens as _screens  # noqa: E402,F401  (kv rules name thes
 from kiosk.ui import widgets as _widgets  # noqa: E402,F401
 from kiosk.ui.i18n import LANGS, Translator, date_text, pick, time_text  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
-from kiosk.ui.theme import TONES, density_for, room_for  # noqa: E402
+from kiosk.ui.theme import TONES, density_for, rgba, room_for  # noqa: E402
 from kiosk.ui.volunteer import RecordScreen, UpcomingScreen, WhoScreen  # noqa: E402
 from kiosk.ui.worker import Worker, call_on_ui  # noqa: E402
 
@@ -161,6 +161,7 @@ class KioskApp(App):
         env.quiet_image_loader()
         self._fit_window()
         Window.bind(size=self._on_window_size)
+        Window.clearcolor = rgba("bg")  # the screens' background (kiosk.kv: KioskRoot)
         root = Factory.KioskRoot()
         for cls, name in (
             (RecordScreen, "record"),

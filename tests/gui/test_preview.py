@@ -76,3 +76,58 @@ def test_preview_comes_back_at_once_after_another_screen(gui):
     gui.wait_screen("home")
     # The first frame after the preview was hidden is drawn without waiting for the beat.
     gui.wait_until(lambda: app.preview_pacer.shown > drawn, what="the preview back")
+
+
+def _drawn_for_nothing(root) -> list[str]:
+    """Shapes with geometry under a fully transparent colour: under software GL each still
+    costs its triangles on every frame (seven button outlines were a fifth of the home
+    screen's frame), and nothing shows for it."""
+    from kivy.graphics import Color, Line, Rectangle, RoundedRectangle
+
+    found = []
+    for w in root.walk(restrict=True):
+        for group in (w.canvas.before, w.canvas, w.canvas.after):
+            alpha = 1.0
+            for ins in group.children:
+                if isinstance(ins, Color):
+                    alpha = ins.a
+                elif alpha == 0 and isinstance(ins, Line) and len(ins.points) >= 4:
+                    xs, ys = ins.points[0::2], ins.points[1::2]
+                    if max(xs) - min(xs) > 1 or max(ys) - min(ys) > 1:
+                        found.append(f"{type(w).__name__}: a transparent line")
+                elif (
+                    alpha == 0
+                    and isinstance(ins, Rectangle | RoundedRectangle)
+                    and min(ins.size) > 8  # a faded scroll bar, a few pixels wide: no cost
+                ):
+                    found.append(f"{type(w).__name__}: a transparent {type(ins).__name__}")
+    return found
+
+
+def _window_sized_quads(root) -> list[str]:
+    from kivy.core.window import Window
+    from kivy.graphics import Rectangle
+
+    return [
+        type(w).__name__
+        for w in root.walk(restrict=True)
+        for group in (w.canvas.before, w.canvas)
+        for ins in group.children
+        if isinstance(ins, Rectangle) and tuple(ins.size) == tuple(Window.size)
+    ]
+
+
+def test_frames_draw_nothing_that_does_not_show(gui, roster):
+    # The answer to a card waits for the frame being drawn and then draws its own: at
+    # 1280x800 under llvmpipe every shape is paid for on every frame.
+    app = gui.app
+    gui.take_away()
+    gui.settle()
+    assert _drawn_for_nothing(app.root) == []
+    # The window is cleared to the screens' background colour; no quad paints it again.
+    assert _window_sized_quads(app.root) == []
+    gui.show_code(roster["V000101"]["code"])
+    gui.wait_until(lambda: app.sm.current == "result", what="the result screen")
+    gui.settle()
+    gui.take_away()
+    assert _drawn_for_nothing(app.root) == []
