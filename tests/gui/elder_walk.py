@@ -11,12 +11,14 @@ from kiosk.ui.i18n import LANGS
 def problems_here(gui, label: str) -> list[str]:
     gui.settle()
     gui.step(3)
-    return elder.check(gui.app.root, label)
+    found = elder.check(gui.app.root, label)
+    for modal in gui.modals():  # a pop-up sits on the window, above the app's tree
+        found += elder.check(modal, f"{label} (pop-up)")
+    return found
 
 
 def walk(gui, roster, keys) -> dict[str, list[str]]:
     """{"zh-Hans/home": [...problems], ...} for every screen the walk reaches."""
-    from tests.gui.staff.common import login
     from tests.gui.test_attendance import result
 
     app = gui.app
@@ -104,13 +106,50 @@ def walk(gui, roster, keys) -> dict[str, list[str]]:
     app._choice_deadline = time.monotonic() + 600  # no default taken while we look
     visit("choose")
     gui.press("cancel")
-    login(gui, roster)
+    gui.wedge(roster["S0001"]["code"])
+    gui.wait_screen("pin")
+    for d in "24":
+        gui.press("pin_digit", d, settle=False)
+    visit("pin")
+    for d in "6810":
+        gui.press("pin_digit", d, settle=False)
+    gui.press("pin_ok")
+    gui.wait_screen("staff")
     for tab in staff_tabs(gui):
         gui.press("tab", tab)
         visit(f"staff:{tab}")
+    staff_subpages(gui, visit)
     app.demo_mode = bool(app.demo_cards)
     app._build_demo_cards()
     return found
+
+
+def staff_subpages(gui, visit) -> None:
+    """The staff pages and pop-ups one tap further: a reward's editor and its number pad,
+    a session's correction, a volunteer's points, and the question before closing the app."""
+    staff = gui.app.screen("staff")
+    gui.press("tab", "catalog")
+    gui.press("edit_item", "towel")
+    visit("staff:catalog_edit")
+    gui.press("cost_type")
+    visit("staff:number_pad")
+    gui.press("numpad_cancel")
+    gui.press("cancel_edit")
+    gui.press("tab", "sessions")
+    gui.wait_until(lambda: staff.page.rows, what="the day's sessions")
+    gui.press("correct_session", staff.page.rows[0]["session_id"])
+    visit("staff:correct")
+    gui.press("cancel_correction")
+    gui.press("tab", "points")
+    for d in "000105":
+        gui.press("points_digit", d, settle=False)
+    gui.press("points_go")
+    gui.wait_until(lambda: staff.page.name == "points_adjust", what="the volunteer's points")
+    visit("staff:points_adjust")
+    gui.press("tab", "settings")
+    gui.press("exit_kiosk")
+    visit("staff:close_app")
+    gui.press("exit_kiosk_no")
 
 
 def staff_tabs(gui) -> list[str]:
