@@ -163,6 +163,9 @@ class NumberPopup(KioskPopup):
     high = NumericProperty(99999)
     signed = BooleanProperty(False)  # a change: the pad has give / take back
     negative = BooleanProperty(False)
+    add_key = StringProperty("number.add")  # the words of the two signs (catalog keys)
+    take_key = StringProperty("number.take")
+    zero_ok = BooleanProperty(True)  # False: a change of nothing is nothing to confirm
     hint = StringProperty("")  # why OK is greyed, or ""
     shown = StringProperty("")  # the number as typed, with its sign
 
@@ -193,10 +196,14 @@ class NumberPopup(KioskPopup):
         n = self.value()
         sign = ("-" if self.negative else "+") if self.signed else ""
         self.shown = f"{sign}{self.digits}" if self.digits else "_"
-        if n is None or self.low <= n <= self.high:
+        if n is None:
             self.hint = ""
-        else:
+        elif not self.low <= n <= self.high:
             self.hint = "number.range"
+        elif n == 0 and not self.zero_ok:
+            self.hint = "number.nonzero"
+        else:
+            self.hint = ""
 
     def hint_text(self, hint: str, _lang: str) -> str:
         return app().t(hint, low=int(self.low), high=int(self.high)) if hint else ""

@@ -39,3 +39,37 @@ def test_staff_login_and_restock_with_a_reason(gui, roster):
     }
     gui.press("leave_staff")
     gui.wait_screen("home")
+
+
+def test_a_delivery_of_48_and_a_recount_are_typed_on_the_pad(gui, roster):
+    login(gui, roster)
+    # After a delivery the pad asks only how many came: no sign to choose, 0 greys OK.
+    gui.press("stock_type", "rice-5kg")
+    [pad] = gui.modals()
+    assert not pad.signed and "输入：大米 5 公斤的数量" in gui.texts()
+    gui.press("numpad_digit", "0")
+    assert gui.find("numpad_ok").disabled and "请输入 1 到 9999 之间的数" in gui.texts()
+    gui.press("numpad_clear")
+    for digit in "48":
+        gui.press("numpad_digit", digit, settle=False)
+    gui.press("numpad_ok")
+    wait_message(gui, "已补货 48 件")
+    assert gui.store.stock("service-center", "rice-5kg") == 58
+
+    # A recount takes off, never more than there are.
+    gui.press("reason", "count_correction")
+    gui.press("stock_type", "oil-1l")
+    gui.press("numpad_take")
+    gui.press("numpad_digit", "9")
+    assert gui.find("numpad_ok").disabled and "请输入 -8 到 9999 之间的数" in gui.texts()
+    gui.press("numpad_clear")
+    gui.press("numpad_digit", "0")
+    assert gui.find("numpad_ok").disabled and "请输入要补进或减少的数量" in gui.texts()
+    gui.press("numpad_clear")
+    gui.press("numpad_digit", "3")
+    assert not gui.find("numpad_ok").disabled
+    gui.press("numpad_ok")
+    wait_message(gui, "库存已调整 -3")
+    assert gui.store.stock("service-center", "oil-1l") == 5
+    [adj] = events(gui.store, "stock.adjust")
+    assert adj.payload["delta"] == -3 and adj.payload["reason"] == "count_correction"
