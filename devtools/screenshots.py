@@ -115,6 +115,30 @@ def tour(app, g, clock, roster: dict, private_key, shot) -> None:
     clock.now += timedelta(hours=2)
     scan(roster["V000101"]["code"], "result")
     snap("signed-out")
+    # 我的记录, one tap from the result; 近期活动 from there, and a sign-up with the card
+    # already shown; from the home screen the same asks for the card first.
+    g.press("record")
+    rec = g.wait_screen("record")
+    g.wait_until(lambda: rec.record and rec.record["sessions"], what="the record")
+    snap("my-record")
+    g.press("upcoming")
+    up = g.wait_screen("upcoming")
+    g.wait_until(
+        lambda: any(r["activity_id"] and r["button_action"] == "signup" for r in up.rows),
+        what="activities to sign up for",
+    )
+    snap("upcoming")
+    row = next(r for r in up.rows if r["activity_id"] and r["button_action"] == "signup")
+    g.press("signup", row["activity_id"])
+    g.wait_screen("result")
+    snap("signed-up")
+    g.press("ok")
+    g.wait_screen("home")
+    g.press("record")
+    g.wait_screen("who")
+    snap("show-your-card")
+    g.press("back")
+    g.wait_screen("home")
     clock.now = clock.now.replace(hour=14, minute=30)
     scan(roster["V000102"]["code"], "result")
     snap("forgotten-session")
