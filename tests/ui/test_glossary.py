@@ -6,6 +6,7 @@ usage); a message marked ``term: <name>`` must use that term."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,58 @@ def test_every_event_type_has_plain_words(lang):
     words = catalog(lang)
     missing = [t for t in EVENT_TYPES if not words.get(f"event.{t}", ("",))[0].strip()]
     assert missing == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+MANUAL = ROOT / "docs" / "社工操作手册.md"
+CONSOLE_PO = ROOT / "sync" / "ledger" / "console" / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+def banned_in(text: str, lang: str, allowed: str = "") -> list[str]:
+    """The words the kiosk's glossary bans that ``text`` uses (a word ``allowed`` holds, the
+    console's own, is no offence: the manual names console pages as the console does)."""
+    found = []
+    for gkey, (term, never) in glossary(lang).items():
+        for word in never:
+            if word not in allowed and word in text.replace(term, ""):
+                found.append(f"{word!r} (say {term!r}, {gkey})")
+    return found
+
+
+def test_the_manual_speaks_the_kiosks_words():
+    # commands and file names in code spans are what a person types, not words to read
+    prose = re.sub(
+        r"`[^`\n]*`", "", re.sub(r"```.*?```", "", MANUAL.read_text("utf-8"), flags=re.S)
+    )
+    console = "\n".join(m.string for m in read_po_dir(CONSOLE_PO) if m.id)
+    assert "志愿者卡" in prose and "未联网" in prose
+    assert banned_in(prose, "zh-Hans", allowed=console) == []
+
+
+def read_po_dir(folder: Path):
+    from babel.messages.pofile import read_po
+
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as fh:
+            yield from read_po(fh)
+
+
+def test_the_poster_speaks_the_kiosks_words_in_each_language():
+    from sync.ledger.staff.poster import PosterText, poster_html
+
+    page = poster_html(PosterText("博凯社区新时代文明实践站", "", "香山书房"))
+    for cls, lang in (("zh", "zh-Hans"), ("hant", "zh-Hant"), ("en", "en")):
+        lines = re.findall(rf'<div class="{cls}"[^>]*>(.*?)</div>', page, flags=re.S)
+        assert len(lines) >= 8, (cls, lines)
+        assert banned_in("\n".join(lines), lang) == [], cls
+
+
+def test_the_docs_checker_finds_a_banned_word():
+    assert sorted(banned_in("终端未连接，请出示志愿者码", "zh-Hans")) == [
+        "'志愿者码' (say '志愿者卡', glossary.thing.card)",
+        "'未连接' (say '未联网', glossary.state.offline)",
+        "'终端' (say '自助机', glossary.thing.kiosk)",
+    ]
+    assert banned_in("终端未连接", "zh-Hans", allowed="终端的页面") == [
+        "'未连接' (say '未联网', glossary.state.offline)"
+    ]
