@@ -10,6 +10,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from sync.ledger.staff import records
 from sync.ledger.staff.poster import PosterText, poster_html, write_poster
 
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "docs"
@@ -85,11 +86,13 @@ def test_settings_text_is_escaped_for_the_page():
     assert "&lt;img src=x" in page and "&lt;b&gt;李&lt;/b&gt;" in page
 
 
-def test_the_command_takes_the_community_and_contact_from_the_settings(
+def test_the_command_takes_the_organisation_and_contact_from_the_settings(
     ledger, tmp_path, monkeypatch, capsys
 ):
     from sync.ledger.ops.cli import main
 
+    # A ledger set up before the organisation setting: ledger.toml's names are used.
+    records.set_ledger_settings(ledger.store, {"org_name": "", "org_contact": "", "org_phone": ""})
     settings = tmp_path / "ledger.toml"
     settings.write_text(
         '[ledger]\ncommunity_name = "博凯社区新时代文明实践站"\ncontact = "社工 王老师 0760-1234 5678"\n',
@@ -102,6 +105,16 @@ def test_the_command_takes_the_community_and_contact_from_the_settings(
     assert '"ok": true' in capsys.readouterr().out
     words, _ = _text_and_fonts(pdfium.PdfDocument(out))
     assert "博凯社区新时代文明实践站·香山书房" in words and "社工王老师0760-12345678" in words
+
+    # The ledger's own organisation setting, the one a certificate names, comes first.
+    records.set_ledger_settings(
+        ledger.store,
+        {"org_name": "博凯社区", "org_contact": "社工 李老师", "org_phone": "0760-8888 0000"},
+    )
+    assert main(argv) == 0
+    words, _ = _text_and_fonts(pdfium.PdfDocument(out))
+    assert "博凯社区·香山书房" in words and "社工李老师0760-88880000" in words
+    assert "新时代文明实践站" not in words
 
     # The command line wins over the settings; the site may be named by its id.
     argv = [*argv[:4], "xiangshan-study", "--out", str(out), "--contact", "服务台"]
@@ -117,9 +130,10 @@ def test_the_command_refuses_without_a_community_or_with_an_unknown_site(
 
     monkeypatch.delenv("KIOSK_LEDGER_CONFIG", raising=False)
     monkeypatch.delenv("KIOSK_LEDGER_COMMUNITY_NAME", raising=False)
+    records.set_ledger_settings(ledger.store, {"org_name": ""})
     out = tmp_path / "p.pdf"
     assert main(["poster", "--db", str(ledger.db), "--out", str(out)]) == 2
-    assert "community_name" in capsys.readouterr().err and not out.exists()
+    assert "--org-name" in capsys.readouterr().err and not out.exists()
     argv = ["poster", "--db", str(ledger.db), "--community", "博凯社区", "--site", "月球站"]
     assert main([*argv, "--out", str(out)]) == 2
     assert "unknown site" in capsys.readouterr().err and not out.exists()

@@ -113,9 +113,13 @@ def build_parser(cfg: LedgerConfig | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--community",
         default=None,
-        help="the community's name (default: the community_name setting)",
+        help="the organisation's name (default: the ledger's org_name setting)",
     )
-    p.add_argument("--contact", default=None, help="whom to ask (default: the contact setting)")
+    p.add_argument(
+        "--contact",
+        default=None,
+        help="whom to ask (default: the ledger's org_contact and org_phone settings)",
+    )
     from sync.ledger.ops import staff_cli
 
     staff_cli.add_parsers(sub, common)
@@ -248,22 +252,32 @@ def _run(db: str, args: argparse.Namespace, clock: Clock, cfg: LedgerConfig) -> 
 
 
 def _poster(db: str, cfg: LedgerConfig, args: argparse.Namespace) -> int:
+    from sync.ledger.staff import records
     from sync.ledger.staff.poster import PosterText, write_poster
 
-    community = (args.community if args.community is not None else cfg.community_name).strip()
+    store = open_db(db)
+    try:
+        settings = records.ledger_settings(store)
+        with store.read() as tx:
+            sites = tx.sites()
+    finally:
+        store.close()
+    # One organisation name for the certificates and the poster: the ledger's own setting
+    # (`settings --org-name`, also what the console shows). ledger.toml's community_name
+    # and contact are read only where the ledger has none (ledgers set up before).
+    community = next(
+        (v for v in (args.community, settings["org_name"], cfg.community_name) if v and v.strip()),
+        "",
+    ).strip()
     if not community:
         return _err(
-            "请先设置社区名称 / set the community's name first: community_name in the ledger's "
-            "settings file, or --community"
+            "请先设置组织名称 / set the organisation's name first: kiosk-ledger settings"
+            " --org-name NAME, or --community"
         )
+    org_contact = " ".join(v for v in (settings["org_contact"], settings["org_phone"]) if v)
+    contact = args.contact if args.contact is not None else (org_contact or cfg.contact)
     site_name = ""
     if args.site:
-        store = open_db(db)
-        try:
-            with store.read() as tx:
-                sites = tx.sites()
-        finally:
-            store.close()
         wanted = args.site.strip()
         found = [
             data
@@ -275,7 +289,6 @@ def _poster(db: str, cfg: LedgerConfig, args: argparse.Namespace) -> int:
                 f"没有这个站点 / unknown site {wanted!r}; known: {', '.join(sites) or 'none'}"
             )
         site_name = found[0].get("name_zh") or wanted
-    contact = args.contact if args.contact is not None else cfg.contact
     try:
         out = write_poster(PosterText(community, contact.strip(), site_name), args.out)
     except (ImportError, OSError) as exc:
