@@ -218,6 +218,15 @@ class LedgerDB(Protocol):
     def ingest(
         self, kiosk_id: str, events: list[Any], now: datetime
     ) -> tuple[list[dict[str, Any]], int]: ...
+    def ingest_console(
+        self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One event from the staff console at ``site_id``, through ``ingest`` as the
+        site's console kiosk (made on first use), taking that kiosk's next seq inside the
+        same transaction: two serve processes never give two events one seq. ``also(w,
+        event, result)`` runs in that transaction too, with a ConsoleWrite (the audit entry
+        and an exception's resolution commit with the change, or not at all). Returns
+        (the event as stored, its result)."""
 
     # -- reads (never wait for the writer)
     def changes_since(self, cursor: str | None, limit: int) -> ChangePage: ...

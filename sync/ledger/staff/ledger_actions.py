@@ -9,7 +9,7 @@ its events carry the staff account as the actor and a gap-free seq like any kios
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,6 @@ from kiosk.core.ids import uuid7_at
 from kiosk.core.points import PointsRule
 
 TZ = ZoneInfo("Asia/Shanghai")
-_LOCK = threading.Lock()  # one console event at a time per process: seqs stay gap-free
 
 
 class ActionRefused(ValueError):
@@ -39,24 +38,38 @@ class Posted:
 
 
 def post_event(
-    store: Any, db: Any, site_id: str, etype: str, actor: str, payload: dict, now: datetime
+    store: Any,
+    db: Any,
+    site_id: str,
+    etype: str,
+    actor: str,
+    payload: dict,
+    now: datetime,
+    also: Callable[[Any, Posted], None] | None = None,
 ) -> Posted:
-    """One event from the console at ``site_id``, applied by the ledger's ingest."""
-    with _LOCK:
-        with db.write() as w:
-            kiosk_id, acked = w.console_kiosk(site_id, now.isoformat(timespec="milliseconds"))
-        ev = {
-            "id": uuid7_at(int(now.timestamp() * 1000)),
-            "kiosk_id": kiosk_id,
-            "seq": acked + 1,
-            "type": etype,
-            "occurred_at": now.isoformat(timespec="milliseconds"),
-            "clock_offset_ms": 0,
-            "actor": actor[:64],
-            "payload": payload,
-        }
-        (result,), _ = store.ingest(kiosk_id, [ev], now)
-    return Posted(ev["id"], kiosk_id, ev["seq"], result["status"], result.get("reason"))
+    """One event from the console at ``site_id``, applied by the ledger's ingest. The seq
+    is taken inside ingest's own transaction (``LedgerDB.ingest_console``): several serve
+    processes post for one site without a spurious conflict. ``also(w, posted)`` writes,
+    in that same transaction, what goes with the change (its audit entry)."""
+    event = {
+        "id": uuid7_at(int(now.timestamp() * 1000)),
+        "type": etype,
+        "occurred_at": now.isoformat(timespec="milliseconds"),
+        "clock_offset_ms": 0,
+        "actor": actor[:64],
+        "payload": payload,
+    }
+
+    def then(w: Any, ev: dict, result: dict) -> None:
+        if also is not None:
+            also(w, _posted(ev, result))
+
+    ev, result = store.ingest_console(site_id, event, now, then)
+    return _posted(ev, result)
+
+
+def _posted(ev: dict, result: dict) -> Posted:
+    return Posted(ev["id"], ev["kiosk_id"], ev["seq"], result["status"], result.get("reason"))
 
 
 def correction_preview(db: Any, session_id: str, signed_out_at: datetime, now: datetime):
@@ -94,7 +107,10 @@ def correct_attendance(
     reason: str,
     actor: str,
     now: datetime,
+    audit: Callable[[Any, dict, Any, Posted], None] | None = None,
 ) -> tuple[dict, Any, Posted]:
+    """Correct a session by the kiosk's rule; ``audit(w, row, verdict, posted)`` writes its
+    audit entry in the correction's own transaction, if the ledger accepts it."""
     if not reason.strip():
         raise ActionRefused("reason_required")
     row, verdict = correction_preview(db, session_id, signed_out_at, now)
@@ -111,7 +127,12 @@ def correct_attendance(
     }
     if row["status"] == "open":
         payload["closed_at"] = out
-    posted = post_event(store, db, row["site_id"], "attendance.correct", actor, payload, now)
+
+    def also(w: Any, posted: Posted) -> None:
+        if audit is not None and posted.status == "accepted":
+            audit(w, row, verdict, posted)
+
+    posted = post_event(store, db, row["site_id"], "attendance.correct", actor, payload, now, also)
     if posted.status != "accepted":
         raise ActionRefused("rejected", posted.reason or "")
     return row, verdict, posted

@@ -77,7 +77,11 @@ async def correction_save(request: Request, staff: Corrector) -> Response:
                 ledger_actions.correction_preview, db_of(request), session_id, when, now
             )
             return _page(request, staff, session_id, preview=verdict, when=when, reason=reason)
-        old, verdict, posted = await run_in_threadpool(
+
+        def audit(w, old, verdict, posted) -> None:
+            _audit(w, staff, session_id, reason, now, old, verdict, posted)
+
+        await run_in_threadpool(
             ledger_actions.correct_attendance,
             ledger_of(request),
             db_of(request),
@@ -86,29 +90,32 @@ async def correction_save(request: Request, staff: Corrector) -> Response:
             reason,
             staff.account.actor,
             now,
+            audit,
         )
     except ledger_actions.ActionRefused as exc:
         return _page(
             request, staff, session_id, status=422, error=t(f"corrections.refused.{exc.code}")
         )
-    with db_of(request).write() as w:
-        w.audit(
-            now.isoformat(timespec="milliseconds"),
-            staff.account.actor,
-            "console.attendance.correct",
-            target=f"session:{session_id}",
-            site_id=old["site_id"],
-            before={
-                k: old[k]
-                for k in ("signed_out_at", "minutes", "credited_minutes", "points", "status")
-            },
-            after={
-                "signed_out_at": verdict.signed_out_at.isoformat(),
-                "minutes": verdict.minutes,
-                "credited_minutes": verdict.credited_minutes,
-                "points": verdict.points,
-                "reason": reason,
-                "event_id": posted.event_id,
-            },
-        )
     return RedirectResponse(f"/console/corrections?session={session_id}&done=1", status_code=303)
+
+
+def _audit(w, staff: Staff, session_id: str, reason: str, now, old, verdict, posted) -> None:
+    """The correction's audit entry, written in the correction's own transaction."""
+    w.audit(
+        now.isoformat(timespec="milliseconds"),
+        staff.account.actor,
+        "console.attendance.correct",
+        target=f"session:{session_id}",
+        site_id=old["site_id"],
+        before={
+            k: old[k] for k in ("signed_out_at", "minutes", "credited_minutes", "points", "status")
+        },
+        after={
+            "signed_out_at": verdict.signed_out_at.isoformat(),
+            "minutes": verdict.minutes,
+            "credited_minutes": verdict.credited_minutes,
+            "points": verdict.points,
+            "reason": reason,
+            "event_id": posted.event_id,
+        },
+    )

@@ -72,33 +72,11 @@ async def exception_resolve(
     if not reason:
         return _back(request, staff, t("exceptions.reason_needed"))
     now = now_of(request)
-    detail: dict = {}
-    try:
-        if action == "reverse":
-            detail = await run_in_threadpool(_reverse, request, staff, ex, reason, now)
-        elif action == "correct":
-            delta = str(form.get("delta") or "").strip()
-            if not delta.lstrip("-").isdigit() or int(delta) == 0:
-                return _back(request, staff, t("exceptions.delta_needed"))
-            if not ex.get("volunteer_id"):
-                return _back(request, staff, t("exceptions.cannot_correct"))
-            posted = await run_in_threadpool(
-                ledger_actions.post_event,
-                ledger_of(request),
-                db_of(request),
-                _site_of(ex) or ledger_of(request).site_ids()[0],
-                "points.adjust",
-                staff.account.actor,
-                {"volunteer_id": ex["volunteer_id"], "delta": int(delta), "reason": reason},
-                now,
-            )
-            if posted.status != "accepted":
-                return _back(request, staff, posted.reason or "")
-            detail = {"event_id": posted.event_id, "delta": int(delta)}
-    except ledger_actions.ActionRefused as exc:
-        return _back(request, staff, t(f"exceptions.refused.{exc.code}"))
     at = now.isoformat(timespec="milliseconds")
-    with db_of(request).write() as w:
+
+    def record(w, detail: dict) -> None:
+        """The resolution and its audit entry: in the transaction of the event that
+        resolves it (a reversal, a correction), or on their own for an acceptance."""
         w.resolve_exception(exception_id, action, reason, staff.account.actor, at, detail)
         w.audit(
             at,
@@ -109,12 +87,46 @@ async def exception_resolve(
             before={"kind": ex["kind"], "ref": ex["ref"], "detail": ex["detail"]},
             after={"resolution": action, "reason": reason, **detail},
         )
+
+    try:
+        if action == "reverse":
+            await run_in_threadpool(_reverse, request, staff, ex, reason, now, record)
+        elif action == "correct":
+            delta = str(form.get("delta") or "").strip()
+            if not delta.lstrip("-").isdigit() or int(delta) == 0:
+                return _back(request, staff, t("exceptions.delta_needed"))
+            if not ex.get("volunteer_id"):
+                return _back(request, staff, t("exceptions.cannot_correct"))
+
+            def also(w, posted) -> None:
+                if posted.status == "accepted":
+                    record(w, {"event_id": posted.event_id, "delta": int(delta)})
+
+            posted = await run_in_threadpool(
+                ledger_actions.post_event,
+                ledger_of(request),
+                db_of(request),
+                _site_of(ex) or ledger_of(request).site_ids()[0],
+                "points.adjust",
+                staff.account.actor,
+                {"volunteer_id": ex["volunteer_id"], "delta": int(delta), "reason": reason},
+                now,
+                also,
+            )
+            if posted.status != "accepted":
+                return _back(request, staff, posted.reason or "")
+        else:
+            with db_of(request).write() as w:
+                record(w, {})
+    except ledger_actions.ActionRefused as exc:
+        return _back(request, staff, t(f"exceptions.refused.{exc.code}"))
     return RedirectResponse("/console/exceptions?resolved=1", status_code=303)
 
 
-def _reverse(request: Request, staff: Staff, ex: dict, reason: str, now) -> dict:
+def _reverse(request: Request, staff: Staff, ex: dict, reason: str, now, record) -> None:
     """Undo what raised the exception: a redemption is cancelled (points back, goods back on
-    the shelf count), a points adjustment is answered by its opposite."""
+    the shelf count), a points adjustment is answered by its opposite. ``record`` writes the
+    resolution in the reversal's own transaction."""
     store, db = ledger_of(request), db_of(request)
     with db.read() as r:
         source = r.event_payload(ex["event_id"]) if ex.get("event_id") else None
@@ -125,6 +137,11 @@ def _reverse(request: Request, staff: Staff, ex: dict, reason: str, now) -> dict
         )
     if source is None:
         raise ledger_actions.ActionRefused("cannot_reverse")
+
+    def also(w, posted) -> None:
+        if posted.status == "accepted":
+            record(w, {"event_id": posted.event_id})
+
     site = _site_of(ex) or (redemption or {}).get("site_id")
     if redemption is not None:
         if redemption["status"] != "done":
@@ -137,6 +154,7 @@ def _reverse(request: Request, staff: Staff, ex: dict, reason: str, now) -> dict
             staff.account.actor,
             {"redemption_id": redemption["redemption_id"], "reason": reason},
             now,
+            also,
         )
     elif source["type"] == "points.adjust":
         p = source["payload"]
@@ -148,12 +166,12 @@ def _reverse(request: Request, staff: Staff, ex: dict, reason: str, now) -> dict
             staff.account.actor,
             {"volunteer_id": p["volunteer_id"], "delta": -int(p["delta"]), "reason": reason},
             now,
+            also,
         )
     else:
         raise ledger_actions.ActionRefused("cannot_reverse")
     if posted.status != "accepted":
         raise ledger_actions.ActionRefused("rejected", posted.reason or "")
-    return {"event_id": posted.event_id}
 
 
 def _back(request: Request, staff: Staff, error: str) -> Response:

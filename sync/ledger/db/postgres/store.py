@@ -357,6 +357,25 @@ class PostgresLedger:
     ) -> tuple[list[dict[str, Any]], int]:
         return self._retrying(lambda cur: ingest(rows.PgIngestTx(cur), kiosk_id, events, iso(now)))
 
+    def ingest_console(
+        self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One console event at ``site_id`` (base.py): the kiosk row's lock (FOR UPDATE)
+        is taken before its seq is read, so no two processes take the same one."""
+
+        def work(cur: psycopg.Cursor) -> tuple[dict[str, Any], dict[str, Any]]:
+            console = PgConsoleWrite(cur)
+            kiosk_id, _ = console.console_kiosk(site_id, iso(now))
+            tx = rows.PgIngestTx(cur)
+            acked, _ = tx.kiosk(kiosk_id)
+            ev = {**event, "kiosk_id": kiosk_id, "seq": acked + 1}
+            (result,), _ = ingest(tx, kiosk_id, [ev], iso(now))
+            if also is not None:
+                also(console, ev, result)
+            return ev, result
+
+        return self._retrying(work)
+
     # -- reading ------------------------------------------------------------------------------
 
     def changes_since(self, cursor: str | None, limit: int) -> ChangePage:

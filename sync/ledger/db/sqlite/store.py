@@ -346,6 +346,22 @@ class SQLiteLedger:
         with self._write() as c:
             return ingest(rows.SQLiteIngestTx(c), kiosk_id, events, iso(now))
 
+    def ingest_console(
+        self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One console event at ``site_id`` (base.py); the write lock BEGIN IMMEDIATE takes
+        covers every process, so no two take the same seq."""
+        with self._write() as c:
+            console = SQLiteConsoleWrite(c)
+            kiosk_id, _ = console.console_kiosk(site_id, iso(now))
+            tx = rows.SQLiteIngestTx(c)
+            acked, _ = tx.kiosk(kiosk_id)
+            ev = {**event, "kiosk_id": kiosk_id, "seq": acked + 1}
+            (result,), _ = ingest(tx, kiosk_id, [ev], iso(now))
+            if also is not None:
+                also(console, ev, result)
+        return ev, result
+
     # -- reading ------------------------------------------------------------------------------
 
     def changes_since(self, cursor: str | None, limit: int) -> ChangePage:

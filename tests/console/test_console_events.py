@@ -1,0 +1,98 @@
+"""Console events (corrections, adjustments, reversals) from several serve processes at
+once: each takes its site's next seq inside the ledger's own transaction, so none is a
+spurious conflict, and each one's audit entry commits with it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sync.ledger.db.console import AuditFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 15
+
+POSTER = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime
+    from sync.ledger.db import open_db
+    from sync.ledger.staff import ledger_actions
+
+    store = open_db(sys.argv[1])
+    now = datetime.fromisoformat(sys.argv[2])
+    statuses = []
+    print("ready", flush=True)
+    sys.stdin.readline()  # both processes start posting at once
+    for i in range(int(sys.argv[3])):
+        payload = {"volunteer_id": "V000101", "delta": 1, "reason": f"{sys.argv[4]} {i}"}
+        posted = ledger_actions.post_event(
+            store, None, "service-center", "points.adjust", "account:1", payload, now
+        )
+        statuses.append(posted.status)
+    print(",".join(statuses))
+    store.close()
+    """
+)
+
+
+def test_two_processes_post_console_events_for_one_site_without_a_conflict(console):
+    before = console.store.volunteer("V000101")["balance"]
+    at = console.clock().isoformat()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", POSTER, console.store.url, at, str(N), name],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("甲", "乙")
+    ]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs == [",".join(["accepted"] * N)] * 2, outs
+    assert console.store.volunteer("V000101")["balance"] == before + 2 * N
+    with console.db.read() as r:
+        assert r.exception_counts(None).get("conflict", 0) == 0
+
+
+def test_an_exceptions_resolution_and_its_audit_commit_with_its_event(console, monkeypatch):
+    """A reversal whose audit entry cannot be written leaves no event, no resolution."""
+    from sync.ledger.db import console_sql
+    from sync.ledger.staff import ledger_actions
+
+    def broken(self, *a, **k):
+        raise RuntimeError("the audit journal is unavailable")
+
+    monkeypatch.setattr(console_sql.ConsoleSQLWrite, "audit", broken)
+    before = console.store.volunteer("V000101")["balance"]
+
+    def also(w, posted):
+        w.audit("2026-11-29T09:30:00+08:00", "account:1", "console.exception.correct")
+
+    try:
+        ledger_actions.post_event(
+            console.store,
+            None,
+            "service-center",
+            "points.adjust",
+            "account:1",
+            {"volunteer_id": "V000101", "delta": 5, "reason": "补录"},
+            console.clock(),
+            also,
+        )
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the audit's failure must reach the caller")
+    assert console.store.volunteer("V000101")["balance"] == before
+    with console.db.read() as r:
+        assert r.audit_entries(AuditFilter(action="console.exception.")) == []
