@@ -48,12 +48,11 @@ def _contact(store: Store, sent: datetime, received: datetime, server_time: str 
 
 def kiosk_status(store: Store, now: datetime) -> dict[str, Any]:
     """What this kiosk tells the ledger of itself with each push (the console's 终端 page)."""
-    from importlib.metadata import PackageNotFoundError, version
+    # The one version (kiosk.core.version), the same the kiosk's screens and the console's
+    # footer show: a kiosk run from a source tree has no installed package metadata.
+    from kiosk.core.version import VERSION
 
-    try:
-        software = version("volunteer-kiosk")
-    except PackageNotFoundError:
-        software = ""
+    software = VERSION
     oldest = store.oldest_pending_at()
     age = None
     if oldest:

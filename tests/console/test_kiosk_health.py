@@ -109,3 +109,25 @@ def test_revoking_a_kiosk_stops_its_token(console):
     )
     assert r.status_code == 401
     assert "已停用" in c.get("/console/kiosks").text
+
+
+def test_a_kiosk_reports_the_one_version(tmp_path, monkeypatch):
+    """The version a kiosk pushes is kiosk.core.version's, installed or run from a tree."""
+    import importlib.metadata
+    from datetime import UTC, datetime
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)  # a source tree
+
+    from kiosk.core.version import VERSION
+    from kiosk.store import Store
+    from sync.agent.rounds import kiosk_status
+
+    store = Store.in_dir(tmp_path, create=True)
+    try:
+        status = kiosk_status(store, datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
+    finally:
+        store.close()
+    assert status["software"] == VERSION and status["pending"] == 0
