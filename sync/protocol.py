@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import SchemaValidator
 
+from kiosk.core.codes import ENROLL_QR_PREFIX  # one spelling: the kiosk refuses it as a card
+
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-VK-Protocol"  # a kiosk's push names its protocol (README: the sync protocol)
 MAX_BATCH = 500
@@ -383,9 +385,6 @@ class KioskStatus(BaseModel):
     oldest_pending_s: int | None = Field(default=None, ge=0)  # age of the oldest of those
     clock_offset_ms: int | None = None  # ledger time minus kiosk time, as last measured
     software: str = Field(default="", max_length=64)
-
-
-ENROLL_QR_PREFIX = "VKENROLL1"
 
 
 def enrollment_qr_text(ledger_url: str, code: str) -> str:

@@ -19,6 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 PREFIX = "VK1"
+# The console's kiosk enrollment QR code (``VKENROLL1|<ledger url>|<code>``), read only by
+# ``kiosk enroll --scan``; shown at the kiosk's home screen it gets its own answer.
+ENROLL_QR_PREFIX = "VKENROLL1"
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _VERSION_RE = re.compile(r"^[0-9]{1,6}$")
 _SIG_RE = re.compile(r"^[A-Za-z0-9_-]{86}$")  # 64 bytes, base64url, no padding
@@ -38,6 +41,7 @@ class Refusal(StrEnum):
     REPLACED = "replaced_card"  # version lower than the roster's
     UNKNOWN = "unknown_volunteer"  # valid signature, not in the roster
     SUSPENDED = "suspended"  # in the roster, but suspended or inactive
+    ENROLLMENT_CODE = "enrollment_code"  # the console's kiosk enrollment QR, for staff
 
 
 class CodeRefused(Exception):
@@ -119,6 +123,8 @@ def parse(text: str) -> CardCode:
     if not isinstance(text, str):
         raise CodeRefused(Refusal.NOT_OURS, "not text")
     stripped = text.strip()
+    if stripped.startswith(ENROLL_QR_PREFIX + "|"):
+        raise CodeRefused(Refusal.ENROLLMENT_CODE, "a kiosk enrollment code, for staff")
     if not stripped.startswith(PREFIX + "."):
         raise CodeRefused(Refusal.NOT_OURS, "not a volunteer card")
     parts = stripped.split(".")

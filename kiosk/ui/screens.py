@@ -154,6 +154,7 @@ class ResultScreen(Screen):
 
 REFUSAL_TONE = {
     "not_ours": "warning",
+    "enrollment_code": "info",
     "malformed": "warning",
     "replaced_card": "warning",
     "no_activity": "warning",
@@ -170,6 +171,7 @@ REFUSAL_TONE = {
 # The spoken prompt (assets/voice/prompts.toml) for a refusal reason; others say "refused".
 REFUSAL_VOICE = {
     "not_ours": "not_ours",
+    "enrollment_code": "not_ours",  # true too: it is not a volunteer card
     "malformed": "malformed",
     "bad_signature": "bad_signature",
     "replaced_card": "replaced_card",

@@ -58,6 +58,18 @@ def test_not_ours(text):
     assert exc.value.reason is Refusal.NOT_OURS
 
 
+def test_a_kiosk_enrollment_code_is_named_as_such():
+    """The console's enrollment QR held up at the home screen: not a card, and said so."""
+    from sync.protocol import enrollment_qr_text
+
+    with pytest.raises(CodeRefused) as exc:
+        parse(enrollment_qr_text("https://ledger.example", "ABCD-EFGH-JKMN"))
+    assert exc.value.reason is Refusal.ENROLLMENT_CODE
+    with pytest.raises(CodeRefused) as exc:
+        parse("VKENROLL1 is a word here")
+    assert exc.value.reason is Refusal.NOT_OURS
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -109,8 +121,8 @@ def test_unknown_and_suspended():
     assert exc.value.reason is Refusal.SUSPENDED
 
 
-def test_the_six_refusals_are_distinct():
-    assert len({r.value for r in Refusal}) == 6
+def test_the_refusals_are_distinct():
+    assert len({r.value for r in Refusal}) == len(Refusal) == 7
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,7 @@ def test_forgotten_sessions_close_themselves_without_a_scan(gui, roster):
 def _refusal_codes(roster, keys):
     return {
         "not_ours": "wxp://f2f0Q3V8mTzGkXy1-payment-code",
+        "enrollment_code": "VKENROLL1|https://ledger.example|ABCD-EFGH-JKMN",
         "malformed": "VK1.V.V000101.1.short",
         "bad_signature": roster["V000101"]["code"][:-4]
         + ("AAAA" if not roster["V000101"]["code"].endswith("AAAA") else "BBBB"),
@@ -164,6 +165,7 @@ def _refusal_codes(roster, keys):
 
 WORDS = {
     "not_ours": ("这不是志愿者卡", "warning"),
+    "enrollment_code": ("这是自助机登记码，不是志愿者卡", "info"),
     "malformed": ("二维码没有读完整", "warning"),
     "bad_signature": ("这张卡无法验证", "refusal"),
     "replaced_card": ("这是一张旧卡", "warning"),
@@ -175,7 +177,7 @@ WORDS = {
 @pytest.mark.parametrize("reason", list(WORDS))
 def test_each_refusal_has_its_words_colour_and_sound(gui, roster, keys, reason):
     text = _refusal_codes(roster, keys)[reason]
-    if reason in ("not_ours", "bad_signature"):
+    if reason in ("not_ours", "bad_signature", "enrollment_code"):
         gui.show_code(text)  # through the real decoder, as a visitor's phone would be
     else:
         gui.wedge(text)
