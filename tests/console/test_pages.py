@@ -75,12 +75,14 @@ def test_search_follows_a_rename_by_any_writer(console):
 
     c = console.login("wang")
     assert "V000105" in c.get("/console/volunteers", params={"q": "wz"}).text  # 王喆
+    assert "V000105" not in c.get("/console/volunteers", params={"q": "阳喆"}).text
     parsed = tools.RosterFile(
         rows=[tools.RosterRow(2, "V000105", "欧阳喆", "", "", "", "")],
         headers={"name": "姓名", "volunteer_id": "志愿者编号"},
     )
     assert tools.import_roster(console.store, parsed, console.clock()).ok
     assert "V000105" in c.get("/console/volunteers", params={"q": "oyz"}).text
+    assert "V000105" in c.get("/console/volunteers", params={"q": "阳喆"}).text  # a part of it
     assert "V000105" not in c.get("/console/volunteers", params={"q": "wz"}).text
 
 

@@ -118,12 +118,7 @@ class ConsoleSQL:
     def _phone_tail(self) -> str:
         raise NotImplementedError
 
-    def _contains(self, column: str) -> str:
-        """``column`` holds the argument anywhere."""
-        raise NotImplementedError
-
     _OPEN_HINT = ""  # how a backend reads the open sessions' partial index
-    _NAME_HINT = ""  # and the search table by name for a substring scan
 
     def _one(self, sql: str, args: tuple | list = ()) -> tuple | None:
         rows = self._all(sql, args)
@@ -393,13 +388,13 @@ class ConsoleSQL:
             "SELECT volunteer_id FROM volunteer_search WHERE name >= ? AND name < ? ORDER BY name",
             (q, q + TOP),
         )
-        # Anywhere in the name: a scan, so only for Chinese text (given names: 晓明), where a
-        # prefix misses; Latin queries are initials, numbers or a name's start.
+        # Anywhere in the name (given names: 晓明), through the names' suffixes: an index
+        # range too. Chinese text only; Latin queries are initials, numbers or a name's start.
         if len(found) < limit and not q.isascii():
             take(
-                f"SELECT volunteer_id FROM volunteer_search{self._NAME_HINT}"
-                f" WHERE {self._contains('name')}",
-                (q,),
+                "SELECT volunteer_id FROM volunteer_name_parts WHERE part >= ? AND part < ?"
+                " ORDER BY part, volunteer_id",
+                (q, q + TOP),
             )
         return self.people_rows(list(found))
 
@@ -782,12 +777,20 @@ class ConsoleSQLWrite(ConsoleSQL):
         if not rows:
             return 0
         found = [(vid, name, initials(name)) for vid, name in rows if name is not None]
+        self._many(
+            "DELETE FROM volunteer_name_parts WHERE volunteer_id = ?", [(r[0],) for r in rows]
+        )
         if found:
             self._many(
                 "INSERT INTO volunteer_search (volunteer_id, name, initials) VALUES (?, ?, ?)"
                 " ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name,"
                 " initials = excluded.initials",
                 found,
+            )
+            parts = {(name[i:], vid) for vid, name, _ in found for i in range(1, len(name))}
+            self._many(
+                "INSERT INTO volunteer_name_parts (part, volunteer_id) VALUES (?, ?)",
+                sorted(parts),
             )
         gone = [(vid,) for vid, name in rows if name is None]
         if gone:

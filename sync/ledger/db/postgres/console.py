@@ -40,9 +40,6 @@ class _Pg:
     def _phone_tail(self) -> str:
         return "right(phone, 4)"
 
-    def _contains(self, column: str) -> str:
-        return f"strpos({column}, ?) > 0"
-
     def volunteer_sessions(self, volunteer_id: str, lo_ms: int, hi_ms: int) -> list[dict]:
         # sessions_by_volunteer_start: the volunteer's sessions in the range, one index range.
         rows: list[dict[str, Any]] = _sessions(

@@ -15,7 +15,6 @@ class _SQLite:
     # The planner is told which index to use where its guess is wrong on a district's
     # ledger: a condition on the sites, for one, kept it off the small partial index.
     _OPEN_HINT = " INDEXED BY sessions_long"
-    _NAME_HINT = " INDEXED BY volunteer_search_by_name"
 
     def __init__(self, c: sqlite3.Connection):
         self.c = c
@@ -49,9 +48,6 @@ class _SQLite:
 
     def _phone_tail(self) -> str:
         return "substr(phone, -4)"
-
-    def _contains(self, column: str) -> str:
-        return f"instr({column}, ?) > 0"
 
     def volunteer_sessions(self, volunteer_id: str, lo_ms: int, hi_ms: int) -> list[dict]:
         days = list(range(lo_ms // DAY_MS, (hi_ms - 1) // DAY_MS + 1))
