@@ -96,3 +96,35 @@ def test_an_exceptions_resolution_and_its_audit_commit_with_its_event(console, m
     assert console.store.volunteer("V000101")["balance"] == before
     with console.db.read() as r:
         assert r.audit_entries(AuditFilter(action="console.exception.")) == []
+
+
+def test_a_console_change_and_its_audit_entry_commit_together(console, monkeypatch):
+    """An edit made through a staff tool's own transaction: its audit entry rides in it, so
+    an audit that cannot be written undoes the edit, and a working one names the result."""
+    import pytest
+
+    from sync.ledger.db import console_sql
+    from tests.console.conftest import csrf_of
+
+    c = console.login("wang")
+    page = c.get("/console/volunteers/V000103").text
+    form = {"csrf_token": csrf_of(page), "name": "陈大文", "phone": "", "team": "新队"}
+    form |= {"status": "active", "izhiyuan_id": ""}
+    real = console_sql.ConsoleSQLWrite.audit
+
+    def broken(self, *a, **k):
+        raise RuntimeError("the audit journal is unavailable")
+
+    monkeypatch.setattr(console_sql.ConsoleSQLWrite, "audit", broken)
+    with pytest.raises(RuntimeError):
+        c.post("/console/volunteers/V000103", data=form)
+    with console.store.read() as tx:
+        (person,) = tx.people_of(["V000103"])
+    assert person.team == "港澳志愿服务队"  # the edit rolled back with its entry
+
+    monkeypatch.setattr(console_sql.ConsoleSQLWrite, "audit", real)
+    r = c.post("/console/volunteers/V000103", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    with console.db.read() as rd:
+        (entry,) = rd.audit_entries(AuditFilter(action="console.volunteer.update"))
+    assert entry.before["team"] == "港澳志愿服务队" and entry.after["team"] == "新队"

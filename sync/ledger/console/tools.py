@@ -12,13 +12,14 @@ from sync.ledger.staff.cards import card_holders, private_key, reissue
 from sync.ledger.staff.catalog import KINDS, image, list_items, set_stock, upsert_item
 from sync.ledger.staff.errors import AdminError
 from sync.ledger.staff.reference import reference_sets
-from sync.ledger.staff.roster import import_roster
+from sync.ledger.staff.roster import RosterReport, import_roster
 from sync.ledger.staff.roster_import import RosterFile, RosterRow, normalise_phone, parse_roster
 
 __all__ = [
     "KINDS",
     "AdminError",
     "RosterFile",
+    "RosterReport",
     "RosterRow",
     "card_holders",
     "card_image",

@@ -8,7 +8,7 @@ Phone numbers are the one piece of personal data kept here beyond a name. They s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,12 +74,19 @@ def import_roster(
     *,
     dry_run: bool = False,
     full: bool = False,
+    report: RosterReport | None = None,
 ) -> RosterReport:
     """Upsert the roster on volunteer id. Nothing is deleted: with ``full`` the file is the
     whole roster and volunteers missing from it become inactive. Rows without an id are
     matched to a known volunteer by phone, then by i志愿 id, else get the next free V-number,
-    so importing the same sheet twice never creates anybody twice."""
-    report = RosterReport(dry_run=dry_run, rows=len(parsed.rows), errors=list(parsed.errors))
+    so importing the same sheet twice never creates anybody twice. ``report``, when given,
+    is filled in place (the console's audit entry reads it inside the import's transaction)."""
+    fresh = RosterReport(dry_run=dry_run, rows=len(parsed.rows), errors=list(parsed.errors))
+    if report is None:
+        report = fresh
+    else:
+        for f in fields(fresh):
+            setattr(report, f.name, getattr(fresh, f.name))
     if report.errors:
         return report
     head = parsed.headers

@@ -18,7 +18,7 @@ from sync.ledger.staff import records
 from .. import tools
 from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import local, render
-from .common import TZ, sites_for, title
+from .common import TZ, audited, sites_for, title
 
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("activities.view"))]
@@ -158,8 +158,8 @@ async def _save(request: Request, staff: Staff, activity_id: str | None) -> Resp
         act["cancelled"] = old["cancelled"]
     tools.number_activities(store, [act])
     now = now_of(request)
-    await run_in_threadpool(tools.upsert_activities, store, [act], now)
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the change's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
@@ -169,6 +169,9 @@ async def _save(request: Request, staff: Staff, activity_id: str | None) -> Resp
             before=old,
             after=act,
         )
+
+    with audited(request, entry):
+        await run_in_threadpool(tools.upsert_activities, store, [act], now)
     return RedirectResponse(f"/console/activities/{act['activity_id']}?saved=1", status_code=303)
 
 
@@ -208,8 +211,8 @@ async def activity_import(request: Request, staff: Editor) -> Response:
         tools.number_activities(store, parsed.activities)
     if apply and not errors:
         now = now_of(request)
-        await run_in_threadpool(tools.upsert_activities, store, parsed.activities, now)
-        with db_of(request).write() as w:
+
+        def entry(w) -> None:  # in the import's own transaction
             w.audit(
                 now.isoformat(timespec="milliseconds"),
                 staff.account.actor,
@@ -217,6 +220,9 @@ async def activity_import(request: Request, staff: Editor) -> Response:
                 target="activities",
                 after={"activities": [a["activity_id"] for a in parsed.activities]},
             )
+
+        with audited(request, entry):
+            await run_in_threadpool(tools.upsert_activities, store, parsed.activities, now)
     return _form_page(
         request,
         staff,
@@ -245,8 +251,8 @@ async def activity_cancel(activity_id: str, request: Request, staff: Editor) -> 
     check_site(staff, old.get("site_id"))
     now = now_of(request)
     new = {**old, "cancelled": {"at": now.isoformat(timespec="seconds"), "reason": reason}}
-    await run_in_threadpool(tools.upsert_activities, ledger_of(request), [new], now)
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the cancellation's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
@@ -256,4 +262,7 @@ async def activity_cancel(activity_id: str, request: Request, staff: Editor) -> 
             before={"cancelled": False},
             after={"cancelled": True, "reason": reason},
         )
+
+    with audited(request, entry):
+        await run_in_threadpool(tools.upsert_activities, ledger_of(request), [new], now)
     return RedirectResponse(f"/console/activities/{activity_id}", status_code=303)

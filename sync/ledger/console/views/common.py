@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..deps import Staff, check_site, ledger_of
+from sync.ledger.db.pending import with_next_write
+
+from ..deps import Staff, check_site, db_of, ledger_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -59,3 +63,16 @@ def _zh(item: dict[str, Any]) -> str:
 def item_name(item: dict[str, Any], lang: str) -> str:
     names = item.get("names") or {}
     return names.get(lang) or names.get("zh-Hans") or item.get("item_id", "")
+
+
+@contextmanager
+def audited(request, entry: Callable[[Any], None]) -> Iterator[list]:
+    """``entry(w)`` writes the audit entry of the change made in this block, in the change's
+    own write transaction (db/pending.py). Nothing is written when the block raises or
+    clears the list it is given (a change refused without writing); a change that wrote
+    nothing gets its entry committed on its own after the block."""
+    with with_next_write(entry) as box:
+        yield box
+        if box:
+            with db_of(request).write():
+                pass  # the transaction's commit writes the entry

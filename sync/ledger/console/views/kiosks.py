@@ -17,7 +17,7 @@ from sync.protocol import enrollment_qr_text
 
 from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require
 from ..render import local, render
-from .common import TZ
+from .common import TZ, audited
 
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 SILENT = timedelta(minutes=15)
@@ -94,13 +94,8 @@ async def kiosk_enroll(
     now = now_of(request)
     store = ledger_of(request)
     hours = 24.0
-    try:
-        code = await run_in_threadpool(
-            store.create_enrollment_code, site, now, timedelta(hours=hours)
-        )
-    except KeyError as exc:
-        raise NotFound("site") from exc
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the code's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
@@ -109,6 +104,14 @@ async def kiosk_enroll(
             site_id=site,
             after={"site_id": site, "expires_in_hours": hours},
         )
+
+    try:
+        with audited(request, entry):
+            code = await run_in_threadpool(
+                store.create_enrollment_code, site, now, timedelta(hours=hours)
+            )
+    except KeyError as exc:
+        raise NotFound("site") from exc
     url = str(request.base_url).rstrip("/")
     text = enrollment_qr_text(url, code)
     qr = segno.make(text, error="m")
@@ -139,8 +142,8 @@ async def kiosk_revoke(
     if found.revoked:
         return RedirectResponse("/console/kiosks", status_code=303)
     now = now_of(request)
-    await run_in_threadpool(ledger_of(request).revoke_kiosk, kiosk_id, now, reason)
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the revocation's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
@@ -150,4 +153,7 @@ async def kiosk_revoke(
             before={"revoked": False},
             after={"revoked": True, "reason": reason},
         )
+
+    with audited(request, entry):
+        await run_in_threadpool(ledger_of(request).revoke_kiosk, kiosk_id, now, reason)
     return RedirectResponse("/console/kiosks", status_code=303)

@@ -17,6 +17,7 @@ from kiosk.core.pins import PinFormatError, check_pin_format, hash_pin
 from .. import tools
 from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import render
+from .common import audited
 
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Manager = Annotated[Staff, Depends(require("accounts.manage"))]
@@ -57,16 +58,21 @@ async def staff_card_add(request: Request, staff: Manager) -> Response:
         "status": "active",
         "card_version": 1,
     }
-    await run_in_threadpool(
-        ledger_of(request).load_reference, [{"kind": "volunteer", "key": sid, "data": data}], now
-    )
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the new card's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
             "console.staff_card.create",
             target=f"volunteer:{sid}",
             after=data,
+        )
+
+    with audited(request, entry):
+        await run_in_threadpool(
+            ledger_of(request).load_reference,
+            [{"kind": "volunteer", "key": sid, "data": data}],
+            now,
         )
     return _page(request, notice=t("staff_cards.added", id=sid, name=name))
 

@@ -23,7 +23,7 @@ from sync.ledger.staff import certificates, records
 from .. import tools
 from ..deps import NotFound, Staff, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import local, render
-from .common import ms, title
+from .common import audited, ms, title
 
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("volunteers.view"))]
@@ -154,23 +154,29 @@ async def roster_import(request: Request, staff: Editor) -> Response:
     store = ledger_of(request)
     now = now_of(request)
 
+    report = tools.RosterReport(dry_run=not apply)  # filled in by the import
+
     def work():
         parsed = tools.parse_roster(path)
-        report = tools.import_roster(store, parsed, now, dry_run=not apply, full=full)
-        return parsed, report
+        tools.import_roster(store, parsed, now, dry_run=not apply, full=full, report=report)
+        return parsed
 
-    parsed, report = await run_in_threadpool(work)
+    def entry(w) -> None:  # in the import's own transaction
+        w.audit(
+            now.isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.roster.import",
+            target="roster",
+            after={k: v for k, v in report.to_dict(limit=20).items() if k != "errors"},
+        )
+
+    with audited(request, entry) as pending:
+        parsed = await run_in_threadpool(work)
+        if not (apply and report.ok):
+            pending.clear()  # a preview, or refused: nothing changed
     names = {r.volunteer_id: r.name for r in parsed.rows if r.volunteer_id}
     if apply and report.ok:
         path.unlink(missing_ok=True)
-        with db_of(request).write() as w:
-            w.audit(
-                now.isoformat(timespec="milliseconds"),
-                staff.account.actor,
-                "console.roster.import",
-                target="roster",
-                after={k: v for k, v in report.to_dict(limit=20).items() if k != "errors"},
-            )
     return render(
         request,
         "console/volunteers/import.html",
@@ -228,12 +234,27 @@ async def volunteer_edit(volunteer_id: str, request: Request, staff: Editor) -> 
         error = t("volunteers.bad_phone")
     elif row.status not in STATUSES:
         error = t("volunteers.bad_status")
-    if error is None:
-        report = await run_in_threadpool(
-            tools.import_roster, ledger_of(request), parsed, now_of(request)
+    keys = ("name", "phone", "team", "status", "izhiyuan_id")
+
+    def entry(w) -> None:  # in the edit's own transaction, which it reads the result from
+        (after,) = w.people_rows([volunteer_id])
+        w.audit(
+            now_of(request).isoformat(timespec="milliseconds"),
+            staff.account.actor,
+            "console.volunteer.update",
+            target=f"volunteer:{volunteer_id}",
+            before={k: person[k] for k in keys},
+            after={k: after[k] for k in keys},
         )
-        if not report.ok:
-            error = "; ".join(e.message for e in report.errors)
+
+    if error is None:
+        with audited(request, entry) as pending:
+            report = await run_in_threadpool(
+                tools.import_roster, ledger_of(request), parsed, now_of(request)
+            )
+            if not report.ok:
+                pending.clear()
+                error = "; ".join(e.message for e in report.errors)
     if error:
         return render(
             request,
@@ -245,17 +266,6 @@ async def volunteer_edit(volunteer_id: str, request: Request, staff: Editor) -> 
             max_stars=MAX_STARS,
             **before,
         )
-    keys = ("name", "phone", "team", "status", "izhiyuan_id")
-    after = _person(request, volunteer_id)["person"]
-    with db_of(request).write() as w:
-        w.audit(
-            now_of(request).isoformat(timespec="milliseconds"),
-            staff.account.actor,
-            "console.volunteer.update",
-            target=f"volunteer:{volunteer_id}",
-            before={k: person[k] for k in keys},
-            after={k: after[k] for k in keys},
-        )
     return RedirectResponse(f"/console/volunteers/{volunteer_id}?saved=1", status_code=303)
 
 
@@ -264,21 +274,25 @@ async def volunteer_reissue(volunteer_id: str, request: Request, staff: Editor) 
     form = await form_of(request)
     reason = str(form.get("reason") or "").strip()[:200]
     before = _person(request, volunteer_id)["person"]
-    try:
-        version = await run_in_threadpool(
-            tools.reissue, ledger_of(request), volunteer_id, now_of(request), reason
-        )
-    except tools.AdminError as exc:
-        raise NotFound("volunteer") from exc
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the reissue's own transaction
+        (after,) = w.people_rows([volunteer_id])
         w.audit(
             now_of(request).isoformat(timespec="milliseconds"),
             staff.account.actor,
             "console.card.reissue",
             target=f"volunteer:{volunteer_id}",
             before={"card_version": before["card_version"]},
-            after={"card_version": version, "reason": reason},
+            after={"card_version": after["card_version"], "reason": reason},
         )
+
+    try:
+        with audited(request, entry):
+            await run_in_threadpool(
+                tools.reissue, ledger_of(request), volunteer_id, now_of(request), reason
+            )
+    except tools.AdminError as exc:
+        raise NotFound("volunteer") from exc
     return RedirectResponse(f"/console/volunteers/{volunteer_id}?reissued=1", status_code=303)
 
 

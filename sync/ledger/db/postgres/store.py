@@ -31,6 +31,7 @@ from psycopg import errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sync.ledger import security
+from sync.ledger.db import pending
 from sync.ledger.db.base import ChangePage, Enrolled, EnrollError, KioskRow, UnknownKiosk
 from sync.ledger.db.ingest import ingest
 from sync.ledger.db.migrate import migrate
@@ -131,6 +132,9 @@ class PostgresLedger:
     def _write(self) -> Iterator[psycopg.Cursor]:
         with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
+            # A console change's audit entry, in this same transaction (db/pending.py).
+            box = pending.before_commit(lambda: PgConsoleWrite(cur))
+        pending.after_commit(box)
 
     def _retrying(self, work: Callable[[psycopg.Cursor], T]) -> T:
         """``work`` in a write transaction, run again if PostgreSQL ended it for a deadlock,

@@ -23,6 +23,7 @@ from typing import Any
 from kiosk.private import private_sqlite
 from kiosk.sqlite_migrate import apply_step
 from sync.ledger import security
+from sync.ledger.db import pending
 from sync.ledger.db.base import ChangePage, Enrolled, EnrollError, KioskRow, UnknownKiosk
 from sync.ledger.db.ingest import ingest
 from sync.ledger.db.migrate import migrate
@@ -133,10 +134,13 @@ class SQLiteLedger:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                # A console change's audit entry, in this same transaction (db/pending.py).
+                box = pending.before_commit(lambda: SQLiteConsoleWrite(self.conn))
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            pending.after_commit(box)
 
     def start_maintenance(self, interval_s: float = 1.0) -> threading.Event:
         """Copy the WAL back into the database from a thread of its own, so ingest never
