@@ -86,6 +86,11 @@ def main() -> int:
                         sep = "&" if "?" in path else "?"
                         page.goto(ledger.console(f"{path}{sep}lang={lang}"))
                         page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                    # An activity's page with its sign-up lists: the first of the month's.
+                    page.goto(ledger.console("/console/activities"))
+                    page.locator("a[href^='/console/activities/A-']").first.click()
+                    page.wait_for_load_state()
+                    page.screenshot(path=str(out / "activity.png"), full_page=True)
                     page.goto(ledger.console("/console/kiosks"))
                     page.locator("form[action='/console/kiosks/enroll'] button").click()
                     page.wait_for_url("**/console/kiosks/enroll")

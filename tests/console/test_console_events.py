@@ -128,3 +128,18 @@ def test_a_console_change_and_its_audit_entry_commit_together(console, monkeypat
     with console.db.read() as rd:
         (entry,) = rd.audit_entries(AuditFilter(action="console.volunteer.update"))
     assert entry.before["team"] == "港澳志愿服务队" and entry.after["team"] == "新队"
+
+
+def test_a_stock_count_is_audited_with_the_count_it_replaced(console):
+    from tests.console.conftest import csrf_of
+
+    was = console.store.stock_levels()[("service-center", "towel")]
+    c = console.login("wang")
+    token = csrf_of(c.get("/console/catalog").text)
+    form = {"csrf_token": token, "site": "service-center", "item_id": "towel", "qty": "9"}
+    r = c.post("/console/catalog/stock", data={**form, "note": "月底盘点"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.post("/console/catalog/stock", data={**form, "qty": "x"}).status_code == 422
+    with console.db.read() as rd:
+        (entry,) = rd.audit_entries(AuditFilter(action="console.stock.set"))
+    assert entry.before == {"qty": was} and entry.after == {"qty": 9, "note": "月底盘点"}

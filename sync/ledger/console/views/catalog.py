@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import tools
 from ..deps import NotFound, Staff, check_site, db_of, form_of, ledger_of, now_of, require, words_of
 from ..render import local, render
-from .common import item_name, scope
+from .common import audited, item_name, scope
 
 router = APIRouter(include_in_schema=False)  # pages, not API: docs/console.md
 Viewer = Annotated[Staff, Depends(require("catalog.view"))]
@@ -121,21 +121,28 @@ async def stock_set(request: Request, staff: Counter) -> Response:
     note = str(form.get("note") or "").strip()[:200]
     try:
         qty = _int(form.get("qty"))
-        if qty is None:
-            raise tools.AdminError("请填写数量 / enter the count")
-        before = await run_in_threadpool(
-            tools.set_stock, ledger_of(request), site, item_id, qty, now_of(request), note
-        )
     except tools.AdminError as exc:
         return _page(request, staff, status=422, error=str(exc))
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the count's own transaction: the count it replaced is there
+        (counted,) = w.stock_history([site], limit=1)
         w.audit(
             now_of(request).isoformat(timespec="milliseconds"),
             staff.account.actor,
             "console.stock.set",
             target=f"stock:{site}/{item_id}",
             site_id=site,
-            before={"qty": before},
+            before={"qty": counted["qty_before"]},
             after={"qty": qty, "note": note},
         )
+
+    try:
+        if qty is None:
+            raise tools.AdminError("请填写数量 / enter the count")
+        with audited(request, entry):
+            await run_in_threadpool(
+                tools.set_stock, ledger_of(request), site, item_id, qty, now_of(request), note
+            )
+    except tools.AdminError as exc:
+        return _page(request, staff, status=422, error=str(exc))
     return RedirectResponse(f"/console/catalog?counted={item_id}", status_code=303)
