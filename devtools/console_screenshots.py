@@ -27,6 +27,7 @@ PAGES = [
     ("audit", "/console/audit"),
     ("accounts", "/console/accounts"),
     ("staff-cards", "/console/staff-cards"),
+    ("settings", "/console/settings"),
     ("password", "/console/password"),
 ]
 

@@ -25,6 +25,7 @@ PAGES = [
     "/console/audit",
     "/console/accounts",
     "/console/staff-cards",
+    "/console/settings",
     "/console/password",
 ]
 

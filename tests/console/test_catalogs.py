@@ -27,6 +27,12 @@ DYNAMIC = {
     ),
     "exceptions.action.": ("accept", "reverse", "correct"),
     "signups.": ("signed_up", "waiting", "came", "missed"),
+    "settings.": tuple(
+        k + end
+        for k in ("org_name", "org_address", "org_contact", "org_phone", "verify_url")
+        + ("star_thresholds",)
+        for end in ("", "_hint")
+    ),
     "error.": tuple(
         f"{k}.{p}" for k in ("forbidden", "csrf", "login", "missing") for p in ("title", "text")
     ),

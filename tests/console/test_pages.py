@@ -26,6 +26,7 @@ PAGES = [
     "/console/audit",
     "/console/accounts",
     "/console/staff-cards",
+    "/console/settings",
     "/console/password",
 ]
 KEY = re.compile(

@@ -117,3 +117,24 @@ def test_star_levels_and_a_certificate_from_the_volunteers_page(console):
     assert refused.status_code == 403 and "无权访问" in refused.text
     with console.store.read() as tx:
         assert len(tx.certificates("V000102")) == 1
+
+
+def test_the_settings_page_sets_the_one_organisation_name(console):
+    """设置: what a certificate and the poster name, without a terminal; administrators only."""
+    c = console.login("wang")
+    page = c.get("/console/settings").text
+    assert 'value="博凯社区新时代文明实践站"' in page  # the demo's
+    form = {"csrf_token": csrf_of(page)}
+    form |= {k: v for k, v in records.ledger_settings(console.store).items()}
+    form |= {"org_name": "博凯社区", "star_thresholds": "10，20,30,40,50"}
+    r = c.post("/console/settings", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    settings = records.ledger_settings(console.store)
+    assert settings["org_name"] == "博凯社区" and settings["star_thresholds"] == "10,20,30,40,50"
+    assert "修改了设置" in c.get("/console/audit").text
+
+    bad = c.post("/console/settings", data={**form, "star_thresholds": "5,4,3"})
+    assert bad.status_code == 422 and "星级门槛要写五个" in bad.text
+    assert records.ledger_settings(console.store)["star_thresholds"] == "10,20,30,40,50"
+    li = console.login("li")  # 站点工作人员
+    assert li.get("/console/settings").status_code == 403

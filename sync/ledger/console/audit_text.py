@@ -36,6 +36,7 @@ ACTIONS = (
     "console.staff_card.create",
     "console.staff_pin.set",
     "console.certificate.issue",
+    "console.settings.update",
 )
 
 

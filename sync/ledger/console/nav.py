@@ -21,6 +21,7 @@ PAGES = (
     ("nav.reports", "/console/reports", "reports.view"),
     ("nav.audit", "/console/audit", "audit.view"),
     ("nav.accounts", "/console/accounts", "accounts.manage"),
+    ("nav.settings", "/console/settings", "settings.edit"),
 )
 
 

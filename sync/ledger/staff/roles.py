@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     "audit.view": "审计日志",
     "accounts.manage": "工作人员账户、PIN 和工作人员卡",
     "certificates.issue": "志愿服务证明：出具",
+    "settings.edit": "设置：出具组织、核验网址、星级门槛",
 }
 
 _SITE_WORK = {

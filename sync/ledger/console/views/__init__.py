@@ -14,6 +14,7 @@ from . import (
     exceptions,
     kiosks,
     reports,
+    settings,
     staff_cards,
     today,
     volunteers,
@@ -33,5 +34,6 @@ for _area in (
     audit,
     accounts,
     staff_cards,
+    settings,
 ):
     router.include_router(_area.router)
