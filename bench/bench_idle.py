@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                     but_gl,
                     "cores",
                     target=("<=", TARGET_BUT_GL) if idle else None,
+                    reference=f"whole process {r['whole']:.3f}; {ref}",
                 )
                 if clip is cards_clip:
                     figures.report(
