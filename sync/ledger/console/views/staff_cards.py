@@ -110,8 +110,7 @@ async def staff_pin_set(staff_id: str, request: Request, staff: Manager) -> Resp
             now,
         )
 
-    await run_in_threadpool(work)
-    with db_of(request).write() as w:
+    def entry(w) -> None:  # in the PIN's own transaction
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
@@ -119,4 +118,7 @@ async def staff_pin_set(staff_id: str, request: Request, staff: Manager) -> Resp
             target=f"volunteer:{staff_id}",
             after={"pin": "set", "card_version": version},
         )
+
+    with audited(request, entry):
+        await run_in_threadpool(work)
     return RedirectResponse(f"/console/staff-cards?pin={staff_id}", status_code=303)
