@@ -59,6 +59,15 @@ class SoundBoard:
             return None
 
     def _load_all(self) -> None:
+        # A machine without a sound device (no card, no ALSA default) answers every load with
+        # None and a warning of its own: ask once, not seventy times, and say it in one line.
+        first = SOUNDS / f"{NAMES[0]}.wav"
+        if first.exists() and self._load(first) is None:
+            log.warning(
+                "no sound device: tones and spoken prompts are off; every outcome is still"
+                " shown in words and colour"
+            )
+            return
         for name in NAMES:
             sound = self._load(SOUNDS / f"{name}.wav")
             if sound is not None:
