@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from kiosk.core import certificate as cert
+from kiosk.store import iso
 from tests.gui.test_attendance import events, result
 
 SOON = f"A-{date(2026, 11, 30) + timedelta(days=2):%Y%m%d}-11"  # 2 places, V000104 holds one
@@ -20,10 +21,32 @@ def test_my_record_from_the_home_screen_offline_marked_as_this_kiosks(gui, roste
     scr = gui.wait_screen("record")
     gui.wait_until(lambda: scr.record is not None, what="record")
     assert scr.title.startswith("陈*文") and scr.offline
-    assert "只显示本机的记录" in gui.texts()
+    # A kiosk never linked to a server says so in the top bar's words, not "offline".
+    assert gui.app.sync_state == "standalone" and "未接入服务器：这里是本机的记录" in gui.texts()
     assert scr.record["source"] == "kiosk"
     gui.press("ok")
     gui.wait_screen("home")
+
+    # Linked, but the server has not answered for hours: 未联网, and the record may be short.
+    gui.store.set_settings(
+        ledger_url="http://127.0.0.1:9", last_contact_at=iso(gui.clock() - timedelta(hours=3))
+    )
+    try:
+        gui.app.refresh_status()
+        gui.wait_until(lambda: gui.app.sync_state == "offline", what="the bar says offline")
+        gui.press("record")
+        gui.wait_screen("who")
+        gui.forget_scans()
+        gui.wedge(roster["V000103"]["code"])
+        scr = gui.wait_screen("record")
+        gui.wait_until(lambda: scr.record is not None and scr.note, what="record")
+        assert "未联网：只显示本机的记录，可能不完整" in gui.texts()
+        gui.press("ok")
+        gui.wait_screen("home")
+    finally:
+        gui.store.set_settings(ledger_url="", last_contact_at="")
+        gui.app.refresh_status()
+        gui.wait_until(lambda: gui.app.sync_state == "standalone", what="standalone again")
 
 
 def test_record_one_tap_from_a_sign_out_with_the_session(gui, roster):

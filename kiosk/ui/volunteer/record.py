@@ -67,7 +67,10 @@ class RecordScreen(Screen):
             else ""
         )
         self.offline = r.get("source") != "ledger"
-        self.note = t("record.offline_note") if self.offline else ""
+        # the state in the top bar's word: a kiosk never linked to a server is not offline
+        standalone = a.sync_state == "standalone"
+        note = "record.standalone_note" if standalone else "record.offline_note"
+        self.note = t(note) if self.offline else ""
         p = r["periods"]
         for key in ("month", "year", "total"):
             fig = p.get(key) or {}
