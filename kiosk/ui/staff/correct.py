@@ -14,6 +14,7 @@ from kiosk.ui import flows
 from kiosk.ui.context import app
 from kiosk.ui.i18n import pick
 from kiosk.ui.staff.page import StaffPage, signed
+from kiosk.ui.staff.parts import NumberPopup
 
 STEPS = (-60, -15, 15, 60)  # minutes; a quarter-hour step lands on :00 :15 :30 :45
 
@@ -97,6 +98,25 @@ class CorrectPage(StaffPage):
         else:
             out += timedelta(minutes=minutes)
         d.signed_out_at = out
+        self.render()
+
+    def type_time(self) -> None:
+        """The sign-out time typed on a pad, on the sign-in's day."""
+        if self.draft is None:
+            return
+        pad = NumberPopup(title_key="staff.correct.out_label", clock=True)
+        pad.bind(on_number=lambda _p, minutes: self.set_time(minutes))
+        pad.check()
+        pad.open()
+
+    def set_time(self, minutes: int) -> None:
+        d = self.draft
+        if d is None:
+            return
+        day = self.local(d.row["signed_in_at"])
+        d.signed_out_at = day.replace(
+            hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0
+        )
         self.render()
 
     def on_reason(self, *_a) -> None:

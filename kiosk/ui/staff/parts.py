@@ -166,6 +166,8 @@ class NumberPopup(KioskPopup):
     add_key = StringProperty("number.add")  # the words of the two signs (catalog keys)
     take_key = StringProperty("number.take")
     zero_ok = BooleanProperty(True)  # False: a change of nothing is nothing to confirm
+    clock = BooleanProperty(False)  # a time of day, typed as four digits (1345: 13:45)
+    ready = BooleanProperty(False)  # OK has a number to give
     hint = StringProperty("")  # why OK is greyed, or ""
     shown = StringProperty("")  # the number as typed, with its sign
 
@@ -175,14 +177,23 @@ class NumberPopup(KioskPopup):
         pass
 
     def value(self) -> int | None:
+        """The number typed; for a time of day, its minutes after midnight."""
         if not self.digits:
             return None
+        if self.clock:
+            if len(self.digits) < 4:
+                return None
+            hh, mm = int(self.digits[:2]), int(self.digits[2:])
+            return hh * 60 + mm if hh < 24 and mm < 60 else -1
         n = int(self.digits)
         return -n if self.negative else n
 
     def key(self, key: str) -> None:
         if key == "del":
             self.digits = ""
+        elif self.clock:
+            if len(self.digits) < 4:
+                self.digits += key
         elif len(self.digits) < 6:
             self.digits = (self.digits + key).lstrip("0") or "0"
 
@@ -194,6 +205,12 @@ class NumberPopup(KioskPopup):
 
     def check(self) -> None:
         n = self.value()
+        if self.clock:
+            d = self.digits.ljust(4, "_")
+            self.shown = f"{d[:2]}:{d[2:]}"
+            self.hint = "number.time" if n == -1 else ""
+            self.ready = n is not None and n >= 0
+            return
         sign = ("-" if self.negative else "+") if self.signed else ""
         self.shown = f"{sign}{self.digits}" if self.digits else "_"
         if n is None:
@@ -204,13 +221,14 @@ class NumberPopup(KioskPopup):
             self.hint = "number.nonzero"
         else:
             self.hint = ""
+        self.ready = n is not None and not self.hint
 
     def hint_text(self, hint: str, _lang: str) -> str:
         return app().t(hint, low=int(self.low), high=int(self.high)) if hint else ""
 
     def ok(self) -> None:
         n = self.value()
-        if n is not None and not self.hint:
+        if self.ready and n is not None:
             self.dismiss()
             self.dispatch("on_number", n)
 

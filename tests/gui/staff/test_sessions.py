@@ -195,3 +195,36 @@ def test_forgotten_sign_ins_are_closed_and_the_button_counts_them(gui, roster):
     assert gui.store.open_session("V000101") is None
     button = gui.find("close_forgotten")
     assert "（0）" in button.text and button.disabled  # nothing left to do
+
+
+def test_a_sign_out_time_is_typed_on_the_pad(gui, roster):
+    # 10:05 V000103 signs in at the canteen and forgets; closed as forgotten at 13:00. She
+    # left at 12:40: typed, not stepped.
+    gui.clock.set(10, 5)
+    assert gui.kiosk.scan(roster["V000103"]["code"], activity_id=CANTEEN).kind == "signed_in"
+    gui.clock.set(14, 30)
+    gui.kiosk.close_forgotten_sessions()
+    [session] = gui.store.recent_sessions("2026-11-30")
+    login(gui, roster)
+    gui.press("tab", "sessions")
+    gui.press("correct_session", session["session_id"])
+    gui.press("correct_type_time")
+    [pad] = gui.modals()
+    assert pad.shown == "__:__" and gui.find("numpad_ok").disabled
+    for digit in "1270":  # 12:70 is no time: OK greyed, one line says what is
+        gui.press("numpad_digit", digit, settle=False)
+    gui.settle()
+    assert gui.find("numpad_ok").disabled and "请输入 00:00 到 23:59 之间的时间" in gui.texts()
+    gui.press("numpad_clear")
+    for digit in "1240":
+        gui.press("numpad_digit", digit, settle=False)
+    gui.settle()
+    assert pad.shown == "12:40" and not gui.find("numpad_ok").disabled
+    gui.press("numpad_ok")
+    assert out_time(gui) == "签退时间：12:40"
+    # 10:05-12:40 is 155 minutes, floored to 150, at 15 an hour: 37 points
+    assert preview(gui).text.startswith("更正后：155 分钟") and preview(gui).ink == "success"
+    gui.press("confirm_correction")
+    wait_message(gui, "已更正")
+    [ev] = events(gui.store, "attendance.correct")
+    assert ev.payload["signed_out_at"].startswith("2026-11-30T12:40")
