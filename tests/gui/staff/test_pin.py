@@ -80,3 +80,15 @@ def test_leaving_staff_mode_forgets_who_was_logged_in_and_what_was_open(gui, ros
     assert page(gui).name == "stock" and gui.app.screen("staff").tab == "stock"
     gui.press("tab", "points")
     assert "V______" in gui.texts()  # the number typed before is gone
+
+
+def test_ok_and_clear_are_greyed_until_a_digit_is_typed(gui, roster):
+    gui.wedge(roster["S0001"]["code"])
+    gui.wait_screen("pin")
+    assert gui.find("pin_ok").disabled and gui.find("pin_clear").disabled
+    gui.press("pin_digit", "2")
+    assert not gui.find("pin_ok").disabled and not gui.find("pin_clear").disabled
+    gui.press("pin_clear")
+    assert gui.find("pin_ok").disabled
+    gui.press("cancel")
+    gui.wait_screen("home")
