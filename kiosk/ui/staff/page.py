@@ -22,6 +22,14 @@ def signed(n: int) -> str:
     return f"{n:+d}" if n else "0"
 
 
+class Said(str):
+    """Words from the catalog that remember their key, so a page can say them again in the
+    language a person switches to after the fact (已补货 10 件 -> Restocked 10)."""
+
+    key: str = ""
+    kw: dict[str, Any]
+
+
 class StaffPage(Screen):
     heading = StringProperty("")
     message = StringProperty("")
@@ -60,6 +68,9 @@ class StaffPage(Screen):
     def render(self) -> None:
         """The page's properties from what it holds, in the current language."""
         self.heading = self.t(f"staff.heading.{self.menu or self.name}")
+        said = self.message
+        if isinstance(said, Said) and said.key:  # the message, in the language now shown
+            self.message = self.t(said.key, **said.kw)
 
     def reload(self, message: str | None = None, ok: bool = True) -> None:
         a = app()
@@ -101,7 +112,9 @@ class StaffPage(Screen):
         return app().staff_id
 
     def t(self, key: str, **kw: Any) -> str:
-        return app().t(key, **kw)
+        said = Said(app().t(key, **kw))
+        said.key, said.kw = key, kw
+        return said
 
     def error(self, reason: str | None) -> str:
         """Why the service refused, in words; never the reason's code."""

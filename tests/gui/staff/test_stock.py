@@ -16,6 +16,13 @@ def test_staff_login_and_restock_with_a_reason(gui, roster):
     assert "大米 5 公斤　库存 20" in gui.texts()  # the row shows the new count
     [ev] = events(gui.store, "stock.restock")
     assert ev.actor == "S0001" and ev.payload["qty"] == 10 and ev.payload["reason"] == "delivery"
+    # The message follows a change of language made after it was said.
+    gui.app.lang = "en"
+    gui.settle()
+    assert message(gui) == "Restocked: 10 added"
+    gui.app.lang = "zh-Hans"
+    gui.settle()
+    assert message(gui) == "已补货 10 件"
 
     # A decrease needs a reason other than "delivery": greyed until one is chosen, and one
     # line says so. An item with none left has nothing to take off.
