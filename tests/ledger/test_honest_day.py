@@ -13,9 +13,15 @@ from bench.bench_sync import load_reference_for, realistic_events
 from sync.ledger.db import open_db
 from sync.ledger.db.ingest import Batch
 from tests.demo_ledger import make_demo_ledger
+from tests.pg import only
 
 NOW = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 SITES = ("service-center", "xiangshan-study", "service-center")
+# The tables that grow with the years (a query plan step "SCAN <table>" reads all of one).
+GROWING = [
+    ["SCAN", t]
+    for t in ("sessions", "journal", "events", "redemptions", "balances", "volunteers", "changes")
+]
 
 
 @pytest.fixture
@@ -77,3 +83,27 @@ def test_a_batch_reads_the_days_sessions_once(ledger, monkeypatch):
     results, _ = store.ingest(kid, batch, NOW)
     assert {r["status"] for r in results} == {"accepted"}
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("backend", only("sqlite"))
+def test_no_statement_of_an_ingest_reads_a_whole_table(ledger):
+    """With a day already held, nothing a batch asks of the sessions, balances or journal
+    walks the table: a ledger's years of history never slow a push."""
+    store, kiosks = ledger
+    kid, events = kiosks[0]
+    store.ingest(kid, events[:200], NOW)
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        store.ingest(kid, events[200:400], NOW)
+    finally:
+        store.conn.set_trace_callback(None)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert any("FROM sessions" in s for s in reads)
+    scans = {
+        s: plan
+        for s in reads
+        if (plan := [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + s)])
+        and any(step.split()[:2] in GROWING for step in plan)
+    }
+    assert not scans  # (the kiosks and the sites' stock levels are a few rows: read whole)

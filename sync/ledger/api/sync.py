@@ -139,18 +139,17 @@ def _enroll(request: Request, raw: bytes) -> Response:
     )
 
 
-def note_push(request: Request, kiosk_id: str, status: Any) -> None:
-    """A push: the kiosk's own word on its queue and clock, kept for the console's 终端
-    page. A report that does not parse is logged and ignored: it never costs the batch
-    (already stored)."""
+def push_contact(request: Request, kiosk_id: str, status: Any) -> tuple[str, dict | None]:
+    """A push: when, and the kiosk's own word on its queue and clock, kept for the console's
+    终端 page (written with the batch). A report that does not parse is logged and
+    ignored: it never costs the batch."""
     report = None
     if status is not None:
         try:
             report = KioskStatus.model_validate(status).model_dump()
         except ValidationError:
             log.warning("kiosk %s sent a malformed status report; ignored", kiosk_id)
-    with store_of(request).console_write() as w:
-        w.put_kiosk_report(kiosk_id, now_of(request).isoformat(timespec="milliseconds"), report)
+    return now_of(request).isoformat(timespec="milliseconds"), report
 
 
 @router.post(
@@ -193,8 +192,8 @@ def _push(request: Request, raw: bytes) -> Response:
             return error(
                 422, "invalid_event", f"event {i} has no usable id and seq: nothing was stored"
             )
-    results, acked = store_of(request).ingest(kiosk.kiosk_id, events, now_of(request))
-    note_push(request, kiosk.kiosk_id, data.get("status"))
+    contact = push_contact(request, kiosk.kiosk_id, data.get("status"))
+    results, acked = store_of(request).ingest(kiosk.kiosk_id, events, now_of(request), contact)
     # The same bytes json_response would send, serialised faster (500 results per batch).
     return Response(
         wirejson.dumps_wire(

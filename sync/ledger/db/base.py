@@ -216,8 +216,15 @@ class LedgerDB(Protocol):
     # -- reference data and events
     def load_reference(self, changes: list[dict[str, Any]], now: datetime) -> int: ...
     def ingest(
-        self, kiosk_id: str, events: list[Any], now: datetime
-    ) -> tuple[list[dict[str, Any]], int]: ...
+        self,
+        kiosk_id: str,
+        events: list[Any],
+        now: datetime,
+        contact: tuple[str, dict[str, Any] | None] | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Apply a batch (db/ingest.py). ``contact``: (at, report) of the push, written as
+        ``put_kiosk_report`` would, in the same transaction (one commit per push, not two)."""
+
     def ingest_console(
         self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from kiosk.core.attendance import Activity
 from kiosk.core.signup import Places, SignedUp, Withdrawn, sign_up, withdraw
 from kiosk.core.text import line_ok
 from sync.ledger.rules import trust
@@ -141,6 +142,7 @@ class Batch:
         # actors are, the activities of sign-ins, the catalog items redeemed or counted.
         self._people: dict[str, PersonFacts | None] = {}
         self._activities: dict[str, dict | None] = {}
+        self._core_activities: dict[str, Activity | None] = {}
         self._items: dict[str, dict | None] = {}
         self._balances: dict[
             str, list[int]
@@ -271,7 +273,8 @@ class Batch:
                 times.append(t)
         if not vids:
             return
-        lo, hi = min(times) - _DAY_WINDOW_MS, max(times) + _DAY_WINDOW_MS
+        # What ``credited_on`` asks of each of these times, and no more.
+        lo, hi = min(times) - _DAY_WINDOW_MS // 2, max(times) + _DAY_WINDOW_MS // 2
         for row in self._read_sessions_window(sorted(vids), lo, hi):
             self._hold(row)
         for v in vids:
@@ -324,6 +327,16 @@ class Batch:
         if activity_id not in self._activities:
             self._read_reference(set(), {activity_id}, set())
         return self._activities[activity_id]
+
+    def core_activity(self, activity_id: str) -> Activity | None:
+        """The activity as the kiosk core knows it (``trust.activity_of``), once per batch."""
+        try:
+            return self._core_activities[activity_id]
+        except KeyError:
+            held = self._core_activities[activity_id] = trust.activity_of(
+                self.activity(activity_id)
+            )
+            return held
 
     def catalog_item(self, item_id: str) -> dict | None:
         if item_id not in self._items:
@@ -755,7 +768,7 @@ def _figures(x: Ctx, row: dict, status: str) -> str | None:
         now = datetime.fromisoformat(x.ev["occurred_at"])
     except (TypeError, ValueError):
         return "the session's times are not usable"
-    activity = trust.activity_of(x.b.activity(row["activity_id"]))
+    activity = x.b.core_activity(row["activity_id"])
     if status == "closed":
         day, near = x.ev["occurred_at"][:10], occurred_ms(x.ev)
         credited = x.b.credited_on(volunteer, day, near, sid)

@@ -153,11 +153,13 @@ def sign_out_refusal(
 ) -> str | None:
     """A sign-out at ``out``: whole minutes since the sign-in, then the rule (its minimum,
     the day's cap given ``credited_today``, the rounding), as ``kiosk.core`` decides a scan."""
-    allowed = []
+    claimed, allowed = _claimed(p), []
     for slack in _SLACK:
         minutes = whole_minutes(signed_in_at, out + slack)
         allowed.append(Figures(minutes, *session_points(minutes, rule, credited_today)))
-    return _verdict(_claimed(p), allowed)
+        if allowed[-1] == claimed:  # the usual case: no need to try the slack
+            return None
+    return _verdict(claimed, allowed)
 
 
 def auto_close_refusal(

@@ -357,9 +357,19 @@ class PostgresLedger:
         return len(changes)
 
     def ingest(
-        self, kiosk_id: str, events: list[Any], now: datetime
+        self,
+        kiosk_id: str,
+        events: list[Any],
+        now: datetime,
+        contact: tuple[str, dict[str, Any] | None] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        return self._retrying(lambda cur: ingest(rows.PgIngestTx(cur), kiosk_id, events, iso(now)))
+        def run(cur: psycopg.Cursor) -> tuple[list[dict[str, Any]], int]:
+            done = ingest(rows.PgIngestTx(cur), kiosk_id, events, iso(now))
+            if contact is not None:
+                PgConsoleWrite(cur).put_kiosk_report(kiosk_id, *contact)
+            return done
+
+        return self._retrying(run)
 
     def ingest_console(
         self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None

@@ -344,11 +344,18 @@ class SQLiteLedger:
         return len(changes)
 
     def ingest(
-        self, kiosk_id: str, events: list[Any], now: datetime
+        self,
+        kiosk_id: str,
+        events: list[Any],
+        now: datetime,
+        contact: tuple[str, dict[str, Any] | None] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """Apply a batch in seq order (db/ingest.py); returns (results, acked_seq)."""
         with self._write() as c:
-            return ingest(rows.SQLiteIngestTx(c), kiosk_id, events, iso(now))
+            done = ingest(rows.SQLiteIngestTx(c), kiosk_id, events, iso(now))
+            if contact is not None:
+                SQLiteConsoleWrite(c).put_kiosk_report(kiosk_id, *contact)
+            return done
 
     def ingest_console(
         self, site_id: str, event: dict[str, Any], now: datetime, also: Any = None
