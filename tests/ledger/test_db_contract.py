@@ -71,6 +71,16 @@ def test_ingest_is_idempotent_and_ordered_per_kiosk(db):
     assert {x["kind"] for x in db.exceptions()} == {"conflict"}
 
 
+def test_health_counts_the_kiosks_and_the_events_acknowledged_to_them(db):
+    before = db.health()
+    kid = _kiosk(db)
+    db.ingest(kid, [_restock(kid, 1), _restock(kid, 2), _restock(kid, 4)], NOW)
+    assert db.health() == {
+        "kiosks": before["kiosks"] + 1,
+        "acked_events": before["acked_events"] + 2,  # seq 3 is missing: 4 waits
+    }
+
+
 def test_the_change_feed_has_each_key_once_at_its_latest(db):
     first = db.changes_since(None, 100_000)
     assert first.reset and first.changes

@@ -1,7 +1,8 @@
 """An honest kiosk is never refused: a realistic day of three kiosks (the ingest benchmark's
 own workload, bench/bench_sync.py) is accepted event for event, every figure as the kiosk
 worked it out, on every backend. And a day's sign-ins and sign-outs in one batch read the
-sessions the daily cap counts once for the batch, not once per sign-out."""
+sessions the daily cap counts once for the batch, not once per sign-out; neither a push nor
+``/v1/health`` reads a table that grows with the years whole."""
 
 from __future__ import annotations
 
@@ -107,3 +108,22 @@ def test_no_statement_of_an_ingest_reads_a_whole_table(ledger):
         and any(step.split()[:2] in GROWING for step in plan)
     }
     assert not scans  # (the kiosks and the sites' stock levels are a few rows: read whole)
+
+
+@pytest.mark.parametrize("backend", only("sqlite"))
+def test_health_reads_no_growing_table(ledger):
+    store, kiosks = ledger
+    kid, events = kiosks[0]
+    store.ingest(kid, events[:100], NOW)
+    statements: list[str] = []
+    reader = store._reader()  # this thread's read connection, the one health() uses here
+    reader.set_trace_callback(statements.append)
+    try:
+        assert store.health()["acked_events"] == 100
+    finally:
+        reader.set_trace_callback(None)
+    assert statements
+    for s in statements:
+        if s.lstrip().upper().startswith("SELECT"):
+            plan = [r[3] for r in reader.execute("EXPLAIN QUERY PLAN " + s)]
+            assert not any(step.split()[:2] in GROWING for step in plan), (s, plan)

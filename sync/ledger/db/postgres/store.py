@@ -529,6 +529,12 @@ class PostgresLedger:
                 out[table] = cur.fetchone()[0]
         return out
 
+    def health(self) -> dict[str, int]:
+        with self._snapshot() as cur:
+            cur.execute("SELECT COUNT(*), COALESCE(SUM(acked_seq), 0) FROM kiosks")
+            kiosks, acked = cur.fetchone()
+        return {"kiosks": kiosks, "acked_events": int(acked)}
+
     # -- staff tools --------------------------------------------------------------------------
 
     @contextmanager

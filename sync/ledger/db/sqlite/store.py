@@ -544,6 +544,14 @@ class SQLiteLedger:
                 "exceptions": c.execute("SELECT COUNT(*) FROM exceptions").fetchone()[0],
             }
 
+    def health(self) -> dict[str, int]:
+        kiosks, acked = (
+            self._reader()
+            .execute("SELECT COUNT(*), COALESCE(SUM(acked_seq), 0) FROM kiosks")
+            .fetchone()
+        )
+        return {"kiosks": kiosks, "acked_events": acked}
+
     # -- staff tools --------------------------------------------------------------------------
 
     @contextmanager
