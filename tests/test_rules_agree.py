@@ -5,7 +5,8 @@ the month's 台账 lists the same points and stock moves.
 
 The stream is made by the real kiosk (``Kiosk`` on a real store, a test clock), so every
 event is one a kiosk really sends; a few staff cancels say the goods are not coming back
-(``restock: false``), which only a staff tool sends. The ledger is a real SQLite ledger,
+(``restock: false``), which only a staff tool sends, and staff may turn a reward from goods
+into a privilege or back between a redemption and its cancel. The ledger is a real SQLite ledger,
 called in-process (the wire is tested elsewhere).
 """
 
@@ -16,7 +17,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import KioskConfig
@@ -41,7 +42,22 @@ action = st.one_of(
     st.tuples(st.just("close_forgotten"), st.sampled_from([0, 120, 900])),
     st.tuples(st.just("offline"), st.booleans()),
     st.tuples(st.just("correct"), st.integers(0, 9), st.integers(-5, 105)),  # % since sign-in
+    # Staff make a reward goods or a privilege: a cancel after that puts back what its
+    # redemption took, whatever the item is now (the kiosk says what it is now).
+    st.tuples(
+        st.just("recatalog"), st.sampled_from(ITEMS), st.sampled_from(["goods", "privilege"])
+    ),
 )
+# The cancels the two sides once counted apart (the kiosk by the cancel, the ledger by the
+# redemption): goods that became a privilege, and a privilege that became goods.
+KIND_CHANGED = [
+    [("redeem", "V000101", "towel"), ("recatalog", "towel", "privilege"), ("cancel", 0, True)],
+    [
+        ("redeem", "V000101", "film-ticket"),
+        ("recatalog", "film-ticket", "goods"),
+        ("cancel", 0, True),
+    ],
+]
 
 
 def act(kiosk: Kiosk, store: Store, clock: FakeClock, roster: dict, step: tuple) -> None:
@@ -78,6 +94,11 @@ def act(kiosk: Kiosk, store: Store, clock: FakeClock, roster: dict, step: tuple)
                     occurred_at=clock.now,
                     now=clock.now,
                 )
+    elif kind == "recatalog":
+        item = store.catalog_item(step[1])
+        kiosk.upsert_catalog_item(
+            "S0001", step[1], dict(item.names), item.cost, kind=step[2], active=item.active
+        )
     elif kind == "close_forgotten":
         clock.advance(minutes=step[1])
         kiosk.close_forgotten_sessions()
@@ -110,6 +131,8 @@ def months(first: datetime, last: datetime) -> list[str]:
     steps=st.lists(action, min_size=1, max_size=30),
     batch=st.sampled_from([1, 7, 500]),
 )
+@example(steps=KIND_CHANGED[0], batch=500)
+@example(steps=KIND_CHANGED[1], batch=1)
 def test_kiosk_ledger_and_exports_count_alike(demo_data, roster, steps, batch):
     with tempfile.TemporaryDirectory() as tmp:
         ledger = open_db(Path(tmp) / "ledger.db", synchronous="OFF")

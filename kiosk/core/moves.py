@@ -66,12 +66,14 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class Redeemed:
-    """What a cancel needs to know of the redemption it cancels."""
+    """What a cancel needs to know of the redemption it cancels, as the side that counts
+    recorded it (the kiosk its own redemption, the ledger the one it recomputed)."""
 
     volunteer_id: str
     site_id: str
     item_id: str
     cost: int
+    stocked: bool = True  # the redemption took one off the shelf
 
 
 def session_move(
@@ -92,10 +94,13 @@ def takes_stock(redemption: Mapping[str, Any]) -> bool:
     return bool(redemption.get("stocked", True))
 
 
-def restocks(cancel: Mapping[str, Any]) -> bool:
-    """A cancelled redemption puts the goods back on the shelf, unless staff said they are
-    not coming back (``restock: false``: eaten, broken) or the item is not stocked."""
-    return bool(cancel.get("restock", True)) and bool(cancel.get("stocked", True))
+def restocks(cancel: Mapping[str, Any], redemption: Redeemed) -> bool:
+    """A cancelled redemption puts back on the shelf what it took off: nothing if it took
+    nothing (a privilege, a ticket), nothing if staff said the goods are not coming back
+    (``restock: false``: eaten, broken). Whether it took stock is the redemption's own
+    record, never what the cancel says (its ``stocked`` is the catalog's at cancel time,
+    and an item's kind may have changed since)."""
+    return redemption.stocked and bool(cancel.get("restock", True))
 
 
 def redeem_moves(
@@ -109,23 +114,22 @@ def cancel_moves(
     redemption: Redeemed, payload: Mapping[str, Any]
 ) -> tuple[PointsMove, StockMove | None]:
     points = PointsMove(redemption.volunteer_id, redemption.cost, 0, CANCEL)
-    where = (redemption.site_id, redemption.item_id)
-    return points, stock_move("redemption.cancel", payload, where)
+    return points, stock_move("redemption.cancel", payload, redemption)
 
 
 def stock_move(
-    etype: str, payload: Mapping[str, Any], redeemed: tuple[str, str] | None = None
+    etype: str, payload: Mapping[str, Any], redeemed: Redeemed | None = None
 ) -> StockMove | None:
     """What an event does to the goods on a site's shelf, if anything. ``redeemed``: for a
-    cancel, the (site_id, item_id) of the redemption it cancels (the cancel names neither)."""
+    cancel, the redemption it cancels (the cancel names neither its site nor its item)."""
     if etype == "stock.restock":
         return StockMove(payload["site_id"], payload["item_id"], payload["qty"], RESTOCK)
     if etype == "stock.adjust":
         return StockMove(payload["site_id"], payload["item_id"], payload["delta"], ADJUST)
     if etype == "redemption.create" and takes_stock(payload):
         return StockMove(payload["site_id"], payload["item_id"], -1, REDEEM)
-    if etype == "redemption.cancel" and redeemed is not None and restocks(payload):
-        return StockMove(*redeemed, 1, CANCEL)
+    if etype == "redemption.cancel" and redeemed is not None and restocks(payload, redeemed):
+        return StockMove(redeemed.site_id, redeemed.item_id, 1, CANCEL)
     return None
 
 

@@ -136,17 +136,24 @@ def _redeem(conn, seq, actor, occurred_at, p):
 
 def _cancel(conn, seq, actor, occurred_at, p):
     row = conn.execute(
-        "SELECT volunteer_id, item_id, site_id, cost, status FROM redemptions WHERE redemption_id = ?",
+        "SELECT volunteer_id, item_id, site_id, cost, status, seq FROM redemptions"
+        " WHERE redemption_id = ?",
         (p["redemption_id"],),
     ).fetchone()
     if row is None or row[4] == "cancelled":
         return
-    volunteer, item_id, site_id, cost, _ = row
+    volunteer, item_id, site_id, cost, _, redeemed_seq = row
     conn.execute(
         "UPDATE redemptions SET status = 'cancelled', cancel_seq = ? WHERE redemption_id = ?",
         (seq, p["redemption_id"]),
     )
-    points, stock = moves.cancel_moves(moves.Redeemed(volunteer, site_id, item_id, cost), p)
+    # Whether the redemption took one off the shelf: its own stock move, as it was counted.
+    took = conn.execute(
+        "SELECT 1 FROM stock_moves WHERE site_id = ? AND item_id = ? AND seq = ? AND reason = ?",
+        (site_id, item_id, redeemed_seq, moves.REDEEM),
+    ).fetchone()
+    redeemed = moves.Redeemed(volunteer, site_id, item_id, cost, stocked=took is not None)
+    points, stock = moves.cancel_moves(redeemed, p)
     _points(conn, seq, points)
     _stock(conn, seq, stock)
 

@@ -51,9 +51,18 @@ def test_a_cancel_gives_the_points_back_and_the_goods_unless_told_not_to():
     assert stock == StockMove("S", "towel", 1, "cancel")
     assert moves.cancel_moves(r, {"redemption_id": "R"})[1] == stock  # older kiosks: goods back
     assert moves.cancel_moves(r, {"redemption_id": "R", "restock": False})[1] is None
-    assert moves.cancel_moves(r, {"redemption_id": "R", "stocked": False})[1] is None
     # the points come back whatever happens to the goods
     assert moves.cancel_moves(r, {"restock": False})[0] == points
+
+
+def test_a_cancel_puts_back_what_its_redemption_took_whatever_the_cancel_says():
+    # The item became a privilege after it was redeemed as goods: the cancel (made from the
+    # catalog as it is now) says not stocked, but one towel did leave the shelf.
+    took = Redeemed("V1", "S", "towel", 40, stocked=True)
+    assert moves.cancel_moves(took, {"stocked": False})[1] == StockMove("S", "towel", 1, "cancel")
+    # and the other way: nothing left the shelf, so nothing comes back
+    took_none = Redeemed("V1", "S", "towel", 40, stocked=False)
+    assert moves.cancel_moves(took_none, {"stocked": True})[1] is None
 
 
 def test_restocks_counts_and_points_adjustments():

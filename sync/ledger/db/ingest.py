@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from kiosk.core import moves
 from kiosk.core.attendance import Activity
 from kiosk.core.signup import Places, SignedUp, Withdrawn, sign_up, withdraw
 from kiosk.core.text import line_ok
@@ -683,6 +684,10 @@ class Ctx:
     def volunteer_refusal(self, volunteer_id: str) -> str | None:
         return trust.volunteer_refusal(volunteer_id, self.b.person(volunteer_id))
 
+    def stock_move(self, move: moves.StockMove | None) -> None:
+        if move is not None:
+            self.stock(move.site_id, move.item_id, move.delta, move.reason)
+
     def stock(self, site_id: str, item_id: str, delta: int, why: str) -> None:
         qty = self.b.add_stock(site_id, item_id, delta)
         self.b.dirty.stock.add((site_id, item_id))
@@ -806,6 +811,14 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
     except (ValueError, OverflowError, OSError):  # not a usable time: the event's own time
         staff_set = False
         t_out = occurred_ms(x.ev)
+    # What the session moves is the shared rule's (the kiosk's projection counts the same);
+    # the journal shows it as the earlier entry reversed and the new one posted.
+    move = moves.session_move(
+        volunteer,
+        moves.Figures.held(old_points, old_credited),
+        moves.Figures.of(p),
+        moves.CORRECT if status == "corrected" else status,
+    )
     balance = None
     if old_entry is not None:
         _, balance = x.b.post(
@@ -824,14 +837,14 @@ def _settle(x: Ctx, row: dict, status: str) -> str | None:
         status,
         event_id=x.ev["id"],
         ref=f"session:{sid}",
-        minutes=p["credited_minutes"] - (old_credited or 0),
+        minutes=move.minutes if move is not None else 0,
     )
-    if p["points"] < (old_points or 0):  # a correction that takes points back
+    if move is not None and move.points < 0:  # a correction that takes points back
         _below_zero(
             x,
             volunteer,
             balance if after is None else after,
-            {"delta": p["points"] - (old_points or 0), "cause": "attendance.correct"},
+            {"delta": move.points, "cause": "attendance.correct"},
         )
     # What one UPDATE would do: a correction keeps a closed status; the first close time stays
     # unless staff set the sign-out time.
@@ -924,10 +937,11 @@ def _redeem(x: Ctx) -> str | None:
                 "cost": cost,
             },
         )
+    spent, taken = moves.redeem_moves(volunteer, {**p, "cost": cost, "stocked": stocked})
     entry, balance = x.b.post(
-        vol(volunteer),
         REDEEMED,
-        cost,
+        vol(volunteer),
+        spent.points,
         "redeem",
         event_id=x.ev["id"],
         ref=f"redemption:{p['redemption_id']}",
@@ -940,7 +954,7 @@ def _redeem(x: Ctx) -> str | None:
             "site_id": p["site_id"],
             "item_id": p["item_id"],
             "cost": cost,
-            "stocked": int(stocked),
+            "stocked": int(taken is not None),
             "status": "done",
             "entry_id": entry or 0,
         }
@@ -955,8 +969,7 @@ def _redeem(x: Ctx) -> str | None:
         {"cost": cost, "offline": bool(p.get("offline"))},
         site_id=p["site_id"],
     )
-    if stocked:
-        x.stock(p["site_id"], p["item_id"], -1, "redeem")
+    x.stock_move(taken)
     return None
 
 
@@ -979,10 +992,12 @@ def _cancel(x: Ctx) -> str | None:
     )
     if status != "done":
         return f"redemption already {status}"
+    redeemed = moves.Redeemed(volunteer, site_id, item_id, cost, stocked=bool(row["stocked"]))
+    refund, back = moves.cancel_moves(redeemed, p)
     x.b.post(
         REDEEMED,
         vol(volunteer),
-        cost,
+        refund.points,
         "cancel",
         event_id=x.ev["id"],
         ref=f"redemption:{p['redemption_id']}",
@@ -990,10 +1005,9 @@ def _cancel(x: Ctx) -> str | None:
     )
     x.b.cancel_redemption(row)
     x.b.dirty.volunteers.add(volunteer)
-    # Same rule as the kiosk's projection, so both count the goods back the same way (whether
-    # the goods had stock is the redemption's, as the ledger recorded it).
-    if p.get("restock", True) and row["stocked"]:
-        x.stock(site_id, item_id, 1, "cancel")
+    # The shared rule (the kiosk's projection counts the same): what the redemption took off
+    # the shelf, as the ledger recorded it, comes back unless staff said it does not.
+    x.stock_move(back)
     return None
 
 
@@ -1006,22 +1020,17 @@ def _stock_refusal(x: Ctx) -> str | None:
     return None
 
 
-def _restock(x: Ctx) -> str | None:
+def _stock_change(x: Ctx) -> str | None:
+    """A restock or a count (stock.adjust): the shared rule's move."""
     if refused := _stock_refusal(x):
         return refused
-    x.stock(x.p["site_id"], x.p["item_id"], x.p["qty"], "restock")
-    return None
-
-
-def _stock_adjust(x: Ctx) -> str | None:
-    if refused := _stock_refusal(x):
-        return refused
-    x.stock(x.p["site_id"], x.p["item_id"], x.p["delta"], "adjust")
+    x.stock_move(moves.stock_move(x.ev["type"], x.p))
     return None
 
 
 def _points_adjust(x: Ctx) -> str | None:
-    volunteer, delta = x.p["volunteer_id"], x.p["delta"]
+    move = moves.points_adjust_move(x.p)
+    volunteer, delta = move.volunteer_id, move.points
     if refused := x.staff_refusal() or x.volunteer_refusal(volunteer):
         return refused
     _, balance = x.b.post(
@@ -1171,8 +1180,8 @@ HANDLERS = {
     "attendance.correct": _correct,
     "redemption.create": _redeem,
     "redemption.cancel": _cancel,
-    "stock.restock": _restock,
-    "stock.adjust": _stock_adjust,
+    "stock.restock": _stock_change,
+    "stock.adjust": _stock_change,
     "points.adjust": _points_adjust,
     "catalog.upsert": _catalog_upsert,
     "staff.session_open": _staff_session,

@@ -490,7 +490,9 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
 
     red_rows = []
     for eid, kiosk, _, occurred, actor, p in redemptions:
-        status = redemption_rows.get(p.get("redemption_id"), ("",))[0]
+        held = redemption_rows.get(p.get("redemption_id"))
+        status = held[0] if held else ""
+        cost = held[4] if held else p.get("cost", 0)  # what the ledger charged (its catalog's)
         red_rows.append(
             [
                 p.get("redemption_id", eid),
@@ -499,7 +501,7 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
                 ref.name(actor),
                 p.get("item_id", ""),
                 ref.items.get(p.get("item_id"), p.get("item_id", "")),
-                p.get("cost", 0),
+                cost,
                 ref.site(p.get("site_id")),
                 kiosk,
                 {"done": "已完成", "cancelled": "已撤销"}.get(status, status),
@@ -530,10 +532,16 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
 
     stock_rows: list[list[Any]] = []
     for _, kiosk, etype, occurred, actor, p in stock_events:
+        # The ledger's own record of each redemption decides whether it took stock (it works
+        # that out from its catalog, not from the kiosk's word), as it did in ingest.
         redeemed = None
-        if etype == "redemption.cancel":
-            redeemed = redemption_rows.get(p.get("redemption_id"), ("", None, None))[1:]
-            redeemed = redeemed if None not in redeemed else None
+        held = redemption_rows.get(p.get("redemption_id"))
+        if held is not None and etype.startswith("redemption."):
+            redeemed = moves.Redeemed("", held[1], held[2], 0, stocked=held[3])
+            if etype == "redemption.create":
+                p = {**p, "stocked": held[3]}
+        elif etype == "redemption.cancel":
+            continue  # a cancel of a redemption the ledger does not hold moved nothing
         move = moves.stock_move(etype, p, redeemed)
         if move is None:  # not stocked, or the goods did not come back
             continue

@@ -215,10 +215,12 @@ class PgStaffRead:
         )
         return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in found]
 
-    def redemptions(self) -> dict[str, tuple[str, str, str]]:
+    def redemptions(self) -> dict[str, tuple[str, str, str, bool, int]]:
         return {
-            r[0]: tuple(r[1:])
-            for r in self._all("SELECT redemption_id, status, site_id, item_id FROM redemptions")
+            r[0]: (r[1], r[2], r[3], bool(r[4]), r[5])
+            for r in self._all(
+                "SELECT redemption_id, status, site_id, item_id, stocked, cost FROM redemptions"
+            )
         }
 
     def stock_settings(self) -> list[tuple[str, str, int, int, str, str]]:

@@ -231,12 +231,13 @@ class SQLiteStaffRead:
         ).fetchall()
         return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in found]
 
-    def redemptions(self) -> dict[str, tuple[str, str, str]]:
-        """redemption_id -> (status, site_id, item_id)."""
+    def redemptions(self) -> dict[str, tuple[str, str, str, bool, int]]:
+        """redemption_id -> (status, site_id, item_id, stocked: it took one off the shelf, the
+        cost the ledger charged)."""
         return {
-            r[0]: r[1:]
+            r[0]: (r[1], r[2], r[3], bool(r[4]), r[5])
             for r in self.c.execute(
-                "SELECT redemption_id, status, site_id, item_id FROM redemptions"
+                "SELECT redemption_id, status, site_id, item_id, stocked, cost FROM redemptions"
             )
         }
 
