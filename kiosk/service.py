@@ -864,6 +864,10 @@ class Kiosk:
         if not all(line_ok(t) for t in (item_id, image or "", *names.values())):
             return Outcome("refused", False, reason="bad_value", item_id=item_id)
         current = self.store.catalog_item(item_id.strip())
+        if current is not None and current.site_id and current.site_id != self.site_id:
+            # Another site's reward: only its own site (or the server) changes it, and the
+            # server would refuse the edit anyway; say so now, not after the next sync.
+            return Outcome("refused", False, reason="other_site_item", item_id=item_id)
         kept = current.image if current else ""
         image = (image or "").strip()
         if not image or (kept.startswith("images/") and PurePath(image).is_absolute()):

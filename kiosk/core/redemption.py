@@ -23,6 +23,7 @@ class CatalogItem:
     monthly_limit: int = 0  # per volunteer per month; 0: no limit
     image: str = ""
     active: bool = True
+    site_id: str = ""  # the site it belongs to; "" for the community's shared rewards
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

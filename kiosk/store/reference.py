@@ -83,8 +83,8 @@ def _apply_one(
         )
     elif kind == "catalog_item":
         conn.execute(
-            "INSERT OR REPLACE INTO catalog (item_id, names, cost, kind, monthly_limit, image, active)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO catalog (item_id, names, cost, kind, monthly_limit, image, active,"
+            " site_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 json.dumps(data.get("names") or {}, ensure_ascii=False),
@@ -93,6 +93,7 @@ def _apply_one(
                 int(data.get("monthly_limit", 0)),
                 data.get("image", ""),
                 0 if deleted else int(bool(data.get("active", True))),
+                str(data.get("site_id") or ""),
             ),
         )
     elif kind == "stock":

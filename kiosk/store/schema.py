@@ -161,6 +161,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX signups_by_activity ON signups (activity_id, seq);
     CREATE INDEX signups_by_volunteer ON signups (volunteer_id, seq);
     """,
+    # 4: which site a reward belongs to ('' for the community's shared ones): staff here edit
+    # only their own site's and the shared ones, as the server allows. The cursor goes, so
+    # the next pull is a full snapshot and every reward comes again with its site.
+    """
+    ALTER TABLE catalog ADD COLUMN site_id TEXT NOT NULL DEFAULT '';
+    DELETE FROM settings WHERE key = 'cursor';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

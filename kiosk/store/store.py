@@ -649,4 +649,5 @@ def _item(r: dict) -> CatalogItem:
         monthly_limit=int(r["monthly_limit"]),
         image=r["image"],
         active=bool(r["active"]),
+        site_id=r.get("site_id") or "",
     )

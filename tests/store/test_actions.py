@@ -249,6 +249,27 @@ def test_staff_catalog_text_with_control_characters_is_refused(kiosk, store, bad
     assert store.event_count() == 0
 
 
+def test_staff_here_may_not_edit_another_site_s_reward(kiosk, store):
+    # The server says which site each reward belongs to (a shared one belongs to none).
+    towel = {"item_id": "towel", "cost": 30, "kind": "goods", "names": {"zh-Hans": "毛巾"}}
+    shared, elsewhere = {**towel, "item_id": "mug"}, {**towel, "site_id": "xiangshan-study"}
+    apply_changes(
+        store,
+        [
+            {"kind": "catalog_item", "key": "towel", "data": elsewhere},
+            {"kind": "catalog_item", "key": "mug", "data": shared},
+        ],
+    )
+    assert store.catalog_item("towel").site_id == "xiangshan-study"
+    out = kiosk.upsert_catalog_item("S0001", "towel", {"zh-Hans": "毛巾"}, 1)
+    assert not out.ok and out.reason == "other_site_item"
+    assert store.event_count() == 0 and store.catalog_item("towel").cost == 30
+    assert kiosk.upsert_catalog_item("S0001", "mug", {"zh-Hans": "杯子"}, 25).ok
+    here = {**towel, "site_id": kiosk.site_id}
+    apply_changes(store, [{"kind": "catalog_item", "key": "towel", "data": here}])
+    assert kiosk.upsert_catalog_item("S0001", "towel", {"zh-Hans": "毛巾"}, 35).ok
+
+
 @pytest.mark.parametrize("offline", [False, True])
 def test_the_catalog_screen_says_what_a_redemption_then_does(kiosk, store, roster, clock, offline):
     # One redemption context (Kiosk.redeem_context) for the screen and for the redemption:

@@ -23,6 +23,7 @@ EXCEPTION_KINDS = (
     "rejected",
     "stock_below_zero",
     "over_capacity",
+    "figure_recomputed",  # a redemption charged at the catalog's price, not this kiosk's
 )
 MAX_EXCEPTION_ROWS = 50  # the newest; the server has them all
 

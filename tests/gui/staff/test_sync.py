@@ -81,6 +81,15 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     assert gui.kiosk.adjust_points("S0001", "V000109", -5, "mistake").ok
     assert sync_once(other, session=other_session, clock=gui.clock)["ok"]
     other.close()
+    # Meanwhile the towel went down to 28 points at the server: this kiosk's redemption (30,
+    # its own catalog's price) is charged the server's price, and the server says so.
+    towel = json.loads(
+        ledger.conn.execute("SELECT data FROM catalog WHERE item_id = 'towel'").fetchone()[0]
+    )
+    ledger.load_reference(
+        [{"kind": "catalog_item", "key": "towel", "data": {**towel, "cost": 28}}],
+        gui.clock().astimezone(UTC),
+    )
 
     # The real agent pushes this kiosk's events and reads the site's exceptions on its thread.
     agent = SyncAgent(
@@ -92,7 +101,7 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     gui.app.sync_agent = agent.start()
     gui.wait_until(lambda: agent.exceptions_at is not None, what="exceptions read by the agent")
     rows = agent.exceptions()
-    assert {r["kind"] for r in rows} == {"overdraft", "rejected"}
+    assert {r["kind"] for r in rows} == {"overdraft", "rejected", "figure_recomputed"}
 
     login(gui, roster)
     gui.press("tab", "sync")
@@ -101,8 +110,12 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     assert "需要核对的问题（服务器发现的）" in text and "从服务器读取" in text
     name = gui.store.roster_entry("V000109").display_name
     # the volunteer by masked name and number; the figures; times to the minute
-    assert f"积分透支\u3000{mask_name(name)}（V000109）\u3000兑换 30 分后余额 -25 分" in text
-    assert "人工调整 -5 分后余额 -30 分" in text
+    assert f"积分透支\u3000{mask_name(name)}（V000109）\u3000兑换 28 分后余额 -23 分" in text
+    assert "人工调整 -5 分后余额 -28 分" in text
+    assert (
+        f"兑换积分由服务器重新计算\u3000{mask_name(name)}（V000109）"
+        "\u3000毛巾：本机记的积分与奖品目录不同，按目录价 28 分计"
+    ) in text
     # the refused record named for what it was, the reason left to the console: no code
     assert "服务器没有收下的记录\u3000本机\u3000第 2 条记录（补货）：原因可在后台查看" in text
     assert "payload" not in text and "qty" not in text and "K-SC-01" not in text
@@ -114,8 +127,10 @@ def test_staff_sync_page_lists_the_sites_exceptions_from_the_ledger(
     text = gui.texts(scrolled=True)
     assert "Problems the server found, to check" in text
     assert "Points overdrawn" in text and "Record not accepted" in text
-    assert "balance -25 after redeeming for 30 points" in text
-    assert "balance -30 after a staff change of -5 points" in text
+    assert "balance -23 after redeeming for 28 points" in text
+    assert "balance -28 after a staff change of -5 points" in text
+    assert "Redemption worked out again by the server" in text
+    assert "Towel: this kiosk's figure differed from the rewards catalog; charged the" in text
     assert "record 2 (Restock): the console says why" in text
     gui.app.lang = "zh-Hans"
 
