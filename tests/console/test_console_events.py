@@ -143,3 +143,20 @@ def test_a_stock_count_is_audited_with_the_count_it_replaced(console):
     with console.db.read() as rd:
         (entry,) = rd.audit_entries(AuditFilter(action="console.stock.set"))
     assert entry.before == {"qty": was} and entry.after == {"qty": 9, "note": "月底盘点"}
+
+
+def test_a_new_reward_is_audited_with_what_the_ledger_stored(console):
+    from tests.console.conftest import csrf_of
+
+    c = console.login("wang")
+    form = {"csrf_token": csrf_of(c.get("/console/catalog").text), "item_id": "umbrella"}
+    form |= {"name_zh": "雨伞", "name_zh_hant": "雨傘", "name_en": "Umbrella", "cost": "60"}
+    form |= {"kind": "goods", "monthly_limit": "1"}
+    assert c.post("/console/catalog", data=form, follow_redirects=False).status_code == 303
+    bad = c.post("/console/catalog", data={**form, "item_id": "towel2", "cost": "many"})
+    assert bad.status_code == 422
+    with console.db.read() as rd:
+        (entry,) = rd.audit_entries(AuditFilter(action="console.catalog."))
+    assert entry.action == "console.catalog.create" and entry.target == "item:umbrella"
+    assert entry.after["names"]["zh-Hans"] == "雨伞" and entry.after["cost"] == 60
+    assert entry.after["photo"] is False

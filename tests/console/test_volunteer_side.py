@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from kiosk.store.ids import uuid7
+from sync.ledger.db.console import AuditFilter
 from sync.ledger.staff import records
 from tests.console.conftest import csrf_of
 
@@ -105,6 +106,11 @@ def test_star_levels_and_a_certificate_from_the_volunteers_page(console):
     assert check["status"] == "genuine" and check["volunteer_id"] == "V000102"
     audit = c.get("/console/audit").text
     assert "出具志愿服务证明" in audit
+    with console.db.read() as r:
+        (entry,) = r.audit_entries(AuditFilter(action="console.certificate.issue"))
+    assert (
+        entry.after["number"] == issued["number"] and entry.after["from"] == issued["period_from"]
+    )
 
     bad = c.post(
         "/console/volunteers/V000102/certificate",

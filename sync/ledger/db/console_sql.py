@@ -330,6 +330,19 @@ class ConsoleSQL:
         row = self._one("SELECT data FROM activities WHERE activity_id = ?", (activity_id,))
         return json.loads(row[0]) if row else None
 
+    def catalog_data(self, item_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT data FROM catalog WHERE item_id = ?", (item_id,))
+        return json.loads(row[0]) if row else None
+
+    def latest_certificate(self, volunteer_id: str) -> dict[str, Any] | None:
+        row = self._one(
+            "SELECT number, period_from, period_to, minutes, sessions FROM certificates"
+            " WHERE volunteer_id = ? ORDER BY issued_at DESC, number DESC LIMIT 1",
+            (volunteer_id,),
+        )
+        keys = ("number", "from", "to", "minutes", "sessions")
+        return dict(zip(keys, row, strict=True)) if row else None
+
     def activity_titles(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         rows = self._chunks(
             "SELECT activity_id, data FROM activities WHERE activity_id IN ({marks})", ids

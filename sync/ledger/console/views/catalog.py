@@ -80,35 +80,38 @@ async def catalog_save(request: Request, staff: Editor) -> Response:
             image = None
     store = ledger_of(request)
     before = next((i for i in tools.list_items(store) if i["item_id"] == item_id), None)
-    try:
-        data = await run_in_threadpool(
-            lambda: tools.upsert_item(
-                store,
-                item_id,
-                now_of(request),
-                names={
-                    "zh-Hans": str(form.get("name_zh") or "").strip(),
-                    "zh-Hant": str(form.get("name_zh_hant") or "").strip(),
-                    "en": str(form.get("name_en") or "").strip(),
-                },
-                cost=_int(form.get("cost")),
-                kind=str(form.get("kind") or "") or None,
-                monthly_limit=_int(form.get("monthly_limit")),
-                active=form.get("active") == "1" if "active_shown" in form else None,
-                image=image,
-            )
-        )
-    except tools.AdminError as exc:
-        return _page(request, staff, status=422, error=str(exc))
-    with db_of(request).write() as w:
+
+    def entry(w) -> None:  # in the item's own transaction, which holds what was stored
         w.audit(
             now_of(request).isoformat(timespec="milliseconds"),
             staff.account.actor,
             "console.catalog.update" if before else "console.catalog.create",
             target=f"item:{item_id}",
             before={k: v for k, v in (before or {}).items() if k != "stock"} or None,
-            after={**data, "photo": bool(image)},
+            after={**(w.catalog_data(item_id) or {}), "photo": bool(image)},
         )
+
+    try:
+        with audited(request, entry):
+            await run_in_threadpool(
+                lambda: tools.upsert_item(
+                    store,
+                    item_id,
+                    now_of(request),
+                    names={
+                        "zh-Hans": str(form.get("name_zh") or "").strip(),
+                        "zh-Hant": str(form.get("name_zh_hant") or "").strip(),
+                        "en": str(form.get("name_en") or "").strip(),
+                    },
+                    cost=_int(form.get("cost")),
+                    kind=str(form.get("kind") or "") or None,
+                    monthly_limit=_int(form.get("monthly_limit")),
+                    active=form.get("active") == "1" if "active_shown" in form else None,
+                    image=image,
+                )
+            )
+    except tools.AdminError as exc:
+        return _page(request, staff, status=422, error=str(exc))
     return RedirectResponse(f"/console/catalog?saved={item_id}", status_code=303)
 
 

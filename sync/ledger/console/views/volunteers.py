@@ -322,27 +322,23 @@ async def volunteer_certificate(volunteer_id: str, request: Request, staff: Issu
             )  # fmt: skip
             return issued, issued.path.read_bytes()
 
-    try:
-        issued, body = await run_in_threadpool(work)
-    except certificates.CertificateError as exc:
-        return _detail(request, volunteer_id, 422, str(exc))
-    except tools.AdminError as exc:  # no signing key on this server
-        return _detail(request, volunteer_id, 422, str(exc))
-    f = issued.figures
-    with db_of(request).write() as w:
+    def entry(w) -> None:  # in the record's own transaction: the certificate just recorded
         w.audit(
             now.isoformat(timespec="milliseconds"),
             staff.account.actor,
             "console.certificate.issue",
             target=f"volunteer:{volunteer_id}",
-            after={
-                "number": f.number,
-                "from": f.period_from.isoformat(),
-                "to": f.period_to.isoformat(),
-                "minutes": f.minutes,
-                "sessions": f.sessions,
-            },
+            after=w.latest_certificate(volunteer_id),
         )
+
+    try:
+        with audited(request, entry):  # a refusal raises: nothing recorded, nothing audited
+            issued, body = await run_in_threadpool(work)
+    except certificates.CertificateError as exc:
+        return _detail(request, volunteer_id, 422, str(exc))
+    except tools.AdminError as exc:  # no signing key on this server
+        return _detail(request, volunteer_id, 422, str(exc))
+    f = issued.figures
     name = quote(f"志愿服务证明-{volunteer_id}-{f.number}.pdf")
     return Response(
         body,
