@@ -126,6 +126,10 @@ def test_frames_draw_nothing_that_does_not_show(gui, roster):
     assert _drawn_for_nothing(app.root) == []
     # The window is cleared to the screens' background colour; no quad paints it again.
     assert _window_sized_quads(app.root) == []
+    # Screens switch without a transition: nothing to clip, so no stencil around them.
+    assert [
+        type(i).__name__ for i in app.sm.canvas.before.children if "Stencil" in type(i).__name__
+    ] == []
     gui.show_code(roster["V000101"]["code"])
     gui.wait_until(lambda: app.sm.current == "result", what="the result screen")
     gui.settle()
