@@ -91,6 +91,8 @@ def test_star_levels_and_a_certificate_from_the_volunteers_page(console):
     page = c.get("/console/volunteers/V000102").text  # 李秀英, 48 hours in all
     assert "★★★★☆" in page and "4 星志愿者" in page and "再服务 2.0 小时达到 5 星" in page
     assert "还没有出具过证明" in page
+    newcomer = c.get("/console/volunteers/V000106").text  # 刘昇, no hours yet
+    assert "☆☆☆☆☆" in newcomer and "尚未评星" in newcomer and "0 星" not in newcomer
 
     r = c.post(
         "/console/volunteers/V000102/certificate",
