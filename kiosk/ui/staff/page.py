@@ -24,7 +24,7 @@ def signed(n: int) -> str:
 
 class Said(str):
     """Words from the catalog that remember their key, so a page can say them again in the
-    language a person switches to after the fact (已补货 10 件 -> Restocked 10)."""
+    language a person switches to after the fact (a restock's message, in English)."""
 
     key: str = ""
     kw: dict[str, Any]
