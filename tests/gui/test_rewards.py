@@ -78,6 +78,25 @@ def test_insufficient_balance_is_refused_with_what_is_missing(gui, roster):
     assert gui.store.recent_redemptions() == [] and gui.store.balance("V000105") == 15
 
 
+def test_a_second_one_in_the_month_is_refused_with_the_limit_and_when_it_resets(gui, roster):
+    open_catalog(gui, roster["V000102"]["code"])  # 260 points; oil: 150, once a month
+    gui.tap(tile(gui, "oil-1l"))
+    gui.wait_screen("confirm")
+    gui.press("confirm")
+    result(gui, "redeemed")
+    gui.press("ok")
+    gui.forget_scans()
+    open_catalog(gui, roster["V000102"]["code"])
+    oil = tile(gui, "oil-1l")
+    assert not oil.available
+    gui.tap(oil)
+    res = result(gui, "redeem_refused:monthly_limit")
+    # what would make it work: the limit beside what was redeemed, and when it resets
+    assert res.body == "食用油 1 升：每人每月限 1 次，您本月已换 1 次"
+    assert res.next_step == "下个月 1 日起可以再换"
+    assert len(gui.store.recent_redemptions()) == 1 and gui.store.balance("V000102") == 110
+
+
 def test_out_of_stock_is_refused(gui, roster):
     open_catalog(gui, roster["V000102"]["code"])
     notebook = tile(gui, "notebook")
