@@ -55,6 +55,13 @@ def test_redeem_offline_within_the_allowance(gui, roster):
     assert "未联网" in scr.note and "100" in scr.note
     rice = tile(gui, "rice-5kg")
     assert not rice.available and "额度" in rice.state_text  # 200 > today's offline allowance
+    gui.tap(rice)  # refused, saying what it costs, what is left today, and what would do
+    res = result(gui, "redeem_refused:offline_allowance")
+    assert res.body == "大米 5 公斤 需要 200 积分；本机未联网时，您今天还能兑换 100 积分"
+    assert res.next_step == "等本机联网后就能换，或找工作人员"
+    gui.press("ok")
+    gui.forget_scans()
+    open_catalog(gui, roster["V000110"]["code"])
     gui.tap(tile(gui, "towel"))
     gui.wait_screen("confirm")
     gui.press("confirm")
