@@ -161,7 +161,6 @@ class KioskApp(App):
         env.quiet_image_loader()
         self._fit_window()
         Window.bind(size=self._on_window_size)
-        Window.clearcolor = rgba("bg")  # the screens' background (kiosk.kv: KioskRoot)
         root = Factory.KioskRoot()
         for cls, name in (
             (RecordScreen, "record"),
@@ -169,7 +168,19 @@ class KioskApp(App):
             (WhoScreen, "who"),
         ):
             root.ids.sm.add_widget(cls(name=name))
+        sm = root.ids.sm
+        sm.bind(current=lambda *_a: self._paint_window(sm))
+        sm.get_screen("result").bind(bg=lambda *_a: self._paint_window(sm))
+        self._paint_window(sm)
         return root
+
+    @staticmethod
+    def _paint_window(sm) -> None:
+        """The window's clear colour is the screens' background: the paper colour, or the
+        result's tone while it is shown. Every frame clears the window anyway; a quad over
+        it cost a software renderer a sixth of each frame (bench/bench_ui.py)."""
+        result = sm.get_screen("result")
+        Window.clearcolor = rgba(result.bg if sm.current == "result" else "bg")
 
     def _fit_window(self, density: bool = True) -> None:
         """Scale the whole UI up on a window larger than 1280x800 (once, before anything

@@ -118,6 +118,10 @@ def _window_sized_quads(root) -> list[str]:
 
 
 def test_frames_draw_nothing_that_does_not_show(gui, roster):
+    from kivy.core.window import Window
+
+    from kiosk.ui.theme import TONES, rgba
+
     # The answer to a card waits for the frame being drawn and then draws its own: at
     # 1280x800 under llvmpipe every shape is paid for on every frame.
     app = gui.app
@@ -130,8 +134,19 @@ def test_frames_draw_nothing_that_does_not_show(gui, roster):
     assert [
         type(i).__name__ for i in app.sm.canvas.before.children if "Stencil" in type(i).__name__
     ] == []
+    assert tuple(Window.clearcolor) == rgba("bg")
     gui.show_code(roster["V000101"]["code"])
     gui.wait_until(lambda: app.sm.current == "result", what="the result screen")
     gui.settle()
     gui.take_away()
     assert _drawn_for_nothing(app.root) == []
+    assert _window_sized_quads(app.root) == []
+    result = app.screen("result")
+    assert [
+        type(i).__name__ for i in result.canvas.before.children if "Rectangle" in type(i).__name__
+    ] == []
+    # The answer's colour is the window's, and goes when the screen does.
+    assert tuple(Window.clearcolor) == rgba(result.bg) == rgba(TONES["success"][0])
+    gui.press("ok")
+    gui.wait_screen("home")
+    assert tuple(Window.clearcolor) == rgba("bg")
