@@ -73,8 +73,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def executemany_rate(root: Path, rows: int = 200_000) -> float:
-    conn = sqlite3.connect(root / "raw.db", isolation_level=None)
+def executemany_rate(root: Path, rows: int = 200_000, name: str = "raw.db") -> float:
+    conn = sqlite3.connect(root / name, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute(
@@ -614,11 +614,11 @@ def main() -> int:
     per = args.events_per_kiosk
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp:
         root = Path(tmp)
-        raw = executemany_rate(root)
-        print(f"sqlite executemany (WAL, synchronous=FULL): {raw:12,.0f} rows/s")
-        # The machine's noise is about +-15 % from run to run: the median of a few fresh ledgers.
-        runs = []
+        # The machine's noise is about +-15 % from run to run (far more when it is shared): the
+        # median of a few fresh ledgers, each right after its own raw-engine reference.
+        runs, raws = [], []
         for r in range(max(1, args.repeat)):
+            raws.append(executemany_rate(root, name=f"raw-{r}.db"))
             ledger = Ledger(root / f"realistic-{r}", args.synchronous)
             try:
                 runs.append(bench_ingest(ledger, per, "realistic"))
@@ -627,11 +627,19 @@ def main() -> int:
                     roster = bench_roster(ledger, root)
             finally:
                 ledger.stop()
+        raw = sorted(raws)[len(raws) // 2]
+        ratios = sorted(run[0] / ref for run, ref in zip(runs, raws, strict=True))
+        print(
+            f"sqlite executemany (WAL, synchronous=FULL): {raw:12,.0f} rows/s"
+            f" (median of {len(raws)}: {min(raws):,.0f}-{max(raws):,.0f})"
+        )
         rates = sorted(run[0] for run in runs)
         rate, server_cpu, client_cpu, kinds = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
         print(
             f"ingest, 3 kiosks x {per:,} events, batches of 500 (ledger synchronous={args.synchronous}),"
-            f" realistic day: {rate:10,.0f} events/s median of {len(runs)}"
+            f" realistic day: {rate:10,.0f} events/s median of {len(runs)},"
+            f" {ratios[len(ratios) // 2]:.3f} of executemany (each run / its own reference:"
+            f" {ratios[0]:.3f}-{ratios[-1]:.3f})"
             f" ({rates[0]:,.0f}-{rates[-1]:,.0f}; target >= {TARGETS['ingest']:,}; CPU while pushing:"
             f" {_cpu(server_cpu, client_cpu)}; {kinds.get('overlapping_sessions', 0):,} overlapping sessions,"
             f" {kinds.get('rejected', 0):,} rejected)"
@@ -654,6 +662,7 @@ def main() -> int:
                 grown.stop()
             print(
                 f"ingest, the same into a ledger already holding {args.history:,} events: {rate:10,.0f} events/s"
+                f" = {rate / raw:.3f} of executemany"
                 f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)})"
             )
         worst = Ledger(root / "worst-case", args.synchronous)
@@ -663,6 +672,7 @@ def main() -> int:
             worst.stop()
         print(
             f"ingest, worst case: every sign-out overlaps (uuid4 ids): {rate:10,.0f} events/s"
+            f" = {rate / raw:.3f} of executemany"
             f"  (CPU while pushing: {_cpu(server_cpu, client_cpu)};"
             f" {kinds.get('overlapping_sessions', 0):,} overlapping sessions,"
             f" {kinds.get('rejected', 0):,} rejected)"
