@@ -25,6 +25,7 @@ from kiosk.core.days import day_of
 from kiosk.core.redemption import RedeemOK, check_redemption
 from kiosk.service import Kiosk, Outcome
 from kiosk.ui.env import IMAGES
+from kiosk.ui.i18n import pick
 
 Titles = dict[str, str]
 
@@ -550,9 +551,27 @@ def sync_view(kiosk: Kiosk, agent: Any | None, outbox_rows: int = 0) -> SyncView
     )
 
 
+def exception_figures(exc: dict[str, Any], lang: str, *, what: str) -> dict[str, str]:
+    """What a ``staff.sync.detail.*`` message may name, for one row of ``ledger_exceptions``
+    (``what``: the refused record's kind in the page's words)."""
+    d = exc["detail"]
+    return {
+        "balance": d.get("balance", ""),
+        "cost": d.get("cost", ""),
+        "seq": d.get("seq", ""),
+        "delta": d.get("delta", ""),
+        "qty": d.get("qty", ""),
+        "what": what,
+        "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
+        "item": pick(exc["item_names"], lang) if exc["item_names"] else "",
+        "activity": pick(exc.get("activity_names") or {}, lang),
+    }
+
+
 def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ledger's exception rows for the staff page, newest first: kind, volunteer id,
-    when (kiosk time zone), the detail figures, and an item's names when one is named."""
+    when (kiosk time zone), the detail figures, and an item's or an activity's names when
+    one is named."""
     out = []
     here = kiosk.store.setting("kiosk_id") or ""
     for row in rows:
@@ -565,6 +584,7 @@ def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str
             when = None
         item_id = detail.get("item_id")
         item = kiosk.store.catalog_item(item_id) if isinstance(item_id, str) else None
+        activity_id = detail.get("activity_id")
         kiosk_id = row.get("kiosk_id") or ""
         seq = detail.get("seq")
         # A record of this kiosk's (refused, or in conflict): what it was, in the page's words.
@@ -586,6 +606,10 @@ def ledger_exceptions(kiosk: Kiosk, rows: list[dict[str, Any]]) -> list[dict[str
                 "item_names": dict(item.names)
                 if item
                 else ({"zh-Hans": item_id} if item_id else {}),
+                # an activity this kiosk does not know (another site's) is named by its id
+                "activity_names": activity_titles(
+                    kiosk, activity_id if isinstance(activity_id, str) else None
+                ),
             }
         )
     out.sort(key=lambda r: r["id"] if isinstance(r["id"], int) else 0, reverse=True)

@@ -11,7 +11,7 @@ from kivy.properties import ListProperty
 
 from kiosk.ui import flows
 from kiosk.ui.context import app
-from kiosk.ui.i18n import pick, time_text
+from kiosk.ui.i18n import time_text
 from kiosk.ui.staff.page import StaffPage
 from sync.agent import EVENT_TYPES  # one list of event types: the wire schema's
 
@@ -144,16 +144,7 @@ class SyncPage(StaffPage):
         """One line: when, what kind, whose (the volunteer, else the kiosk), the figures."""
         lang, kind, d = self.lang, exc["kind"], exc["detail"]
         known = kind in EXCEPTION_KINDS
-        figures = {
-            "balance": d.get("balance", ""),
-            "cost": d.get("cost", ""),
-            "seq": d.get("seq", ""),
-            "delta": d.get("delta", ""),
-            "qty": d.get("qty", ""),
-            "what": self.what(exc.get("event_type") or ""),
-            "kiosks": ", ".join(str(k) for k in d.get("kiosks") or [exc["kiosk_id"]]),
-            "item": pick(exc["item_names"], lang) if exc["item_names"] else "",
-        }
+        figures = flows.exception_figures(exc, lang, what=self.what(exc.get("event_type") or ""))
         # An overdraft made by a staff adjustment or correction, not by a redemption.
         detail_key = (
             {"points.adjust": "overdraft_adjust", "attendance.correct": "overdraft_correct"}.get(
