@@ -310,18 +310,26 @@ class ConsoleSQL:
         hi: str,
         site_ids: list[str] | None = None,
         general: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """Activities whose start (ISO text) is in [lo, hi) at these sites, through
-        activities_by_start; without each day's general duty if ``general`` is False."""
+        activities_by_start; without each day's general duty if ``general`` is False; at
+        most ``limit`` of them after ``offset``, the latest first if ``newest_first``."""
         where, args = self._sites("site_id", site_ids)
         if not general:
             where += f" AND {self._not_general()}"
         start = self._json_text("data", "start")
+        page, order = "", " DESC" if newest_first else ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            args += [int(limit), int(offset)]
         return [
             json.loads(d)
             for (d,) in self._all(
                 f"SELECT data FROM activities WHERE {start} >= ? AND {start} < ?{where}"
-                f" ORDER BY {start}",
+                f" ORDER BY {start}{order}, activity_id{order}{page}",
                 (lo, hi, *args),
             )
         ]

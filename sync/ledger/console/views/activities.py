@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,10 @@ Editor = Annotated[Staff, Depends(require("activities.edit"))]
 FIELDS = ("title_zh", "title_en", "site", "date", "start", "end", "points_per_hour", "capacity")
 
 
+PAGE = 50  # rows a list page shows; the rest behind 下一页, the past behind 更早的活动
+CALENDAR_DAY = 6  # activities a calendar day shows; the rest behind a link to that day's list
+
+
 def _month_range(month: str, today: date) -> tuple[date, date, str]:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
@@ -35,21 +39,58 @@ def _month_range(month: str, today: date) -> tuple[date, date, str]:
     return first, last, first.strftime("%Y-%m")
 
 
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _bound(day: date | None, default: str) -> str:
+    """The ISO text an activity's start is compared with: the day's first instant."""
+    return datetime.combine(day, datetime.min.time(), TZ).isoformat() if day else default
+
+
 @router.get("/activities")
 def activity_list(
-    request: Request, staff: Viewer, month: str = "", site: str = "", view: str = "list"
+    request: Request,
+    staff: Viewer,
+    month: str = "",
+    site: str = "",
+    view: str = "list",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+    page: int = 1,
 ) -> Response:
-    first, last, month = _month_range(month, now_of(request).astimezone(TZ).date())
+    """The list: by default today's and coming activities of the person's sites, 50 to a
+    page; ``from``/``to`` (days, both included) or ``month`` choose a range, and with
+    only ``to`` the latest come first (the past, behind 更早的活动). The calendar reads
+    its month alone."""
+    today = now_of(request).astimezone(TZ).date()
+    if view == "calendar":
+        return _calendar(request, staff, month, site, today)
     sites, chosen = sites_for(request, staff, site or None)
-    lo = datetime.combine(first, datetime.min.time(), TZ)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ)
+    lo, hi = _day(date_from), _day(date_to)
+    if month and not (lo or hi):
+        lo, hi, _ = _month_range(month, today)
+    elif not (lo or hi):
+        lo = today
+    if lo and hi and lo > hi:
+        lo, hi = hi, lo
+    newest_first = hi is not None and lo is None
+    page = max(1, min(page, 10_000))
     lang = words_of(request).lang
     with db_of(request).read() as r:
-        acts = [
-            a
-            for a in r.activities_starting(lo.isoformat(), hi.isoformat(), sites, general=False)
-            if not a.get("general")
-        ]
+        found = r.activities_starting(
+            _bound(lo, ""),
+            _bound(hi + timedelta(days=1) if hi else None, "~"),
+            sites,
+            general=False,
+            limit=PAGE + 1,
+            offset=(page - 1) * PAGE,
+            newest_first=newest_first,
+        )
+    acts, more = found[:PAGE], len(found) > PAGE
     now = now_of(request)
     with ledger_of(request).read() as tx:
         people = tx.signup_people([a["activity_id"] for a in acts])
@@ -62,26 +103,65 @@ def activity_list(
                 "title": title(a, lang),
                 "start": start,
                 "end": local(a["end"]),
+                "today": start.date() == today,
                 "groups": records.signup_groups(people[a["activity_id"]], start <= now),
             }
         )
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    by_day: dict[date, list] = {}
-    for row in rows:
-        by_day.setdefault(row["start"].date(), []).append(row)
-    prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
-    next_month = (last + timedelta(days=1)).strftime("%Y-%m")
+    keep = {
+        "site": chosen or "",
+        "from": lo.isoformat() if lo else "",
+        "to": hi.isoformat() if hi else "",
+    }
     return render(
         request,
         "console/activities/list.html",
+        view="list",
         rows=rows,
+        keep=keep,
+        page=page,
+        prev_page=page - 1 if page > 1 else None,
+        next_page=page + 1 if more else None,
+        date_from=lo,
+        date_to=hi,
+        newest_first=newest_first,
+        default_range=lo == today and hi is None,
+        yesterday=(today - timedelta(days=1)).isoformat(),
+        today=today,
+        month=(lo or hi or today).strftime("%Y-%m"),
+        site=chosen or "",
+        sites=sites_for(request, staff, None)[0],
+    )
+
+
+def _calendar(request: Request, staff: Staff, month: str, site: str, today: date) -> Response:
+    """The month as weeks: its own activities only, a few a day, the rest behind a link
+    to the day's list; no sign-up lists (an activity's page has them)."""
+    first, last, month = _month_range(month, today)
+    sites, chosen = sites_for(request, staff, site or None)
+    lang = words_of(request).lang
+    with db_of(request).read() as r:
+        acts = r.activities_starting(
+            _bound(first, ""), _bound(last + timedelta(days=1), ""), sites, general=False
+        )
+    by_day: dict[date, list] = {}
+    for a in acts:
+        start = local(a["start"])
+        by_day.setdefault(start.date(), []).append(
+            {"a": a, "title": title(a, lang), "start": start}
+        )
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    return render(
+        request,
+        "console/activities/list.html",
+        view="calendar",
         weeks=weeks,
         by_day=by_day,
+        shown=CALENDAR_DAY,
         month=month,
         first=first,
-        prev_month=prev_month,
-        next_month=next_month,
-        view="calendar" if view == "calendar" else "list",
+        today=today,
+        prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
+        next_month=(last + timedelta(days=1)).strftime("%Y-%m"),
         site=chosen or "",
         sites=sites_for(request, staff, None)[0],
     )
