@@ -126,3 +126,28 @@ def test_the_calendar_shows_its_month_a_few_a_day_and_links_to_the_rest(console)
     rest = c.get(_link(page, "另有 3 个活动")).text
     assert [a for a in _ids(rest) if a.startswith("A-C")] == [f"A-C{i:02d}" for i in range(9)]
     assert "A-NEXT" in c.get(f"/console/activities?view=calendar&month={nxt:%Y-%m}").text
+
+
+def test_a_hand_edited_address_gets_a_page_not_an_error(console):
+    """An address typed or edited by hand (a page that is no number, a day that is no day)
+    shows the default list, with one line saying which part was not understood."""
+    now = console.clock()
+    midnight = datetime.combine(now.date(), time(), TZ)
+    site = "xiangshan-study"
+    acts = [_activity(f"A-H{i:02d}", site, midnight + timedelta(hours=30 + i), i) for i in range(3)]
+    tools.upsert_activities(console.store, acts, now)
+    c = console.login("wang")
+    default = _ids(c.get(f"/console/activities?site={site}").text)
+    assert {"A-H00", "A-H01", "A-H02"} <= set(default)
+
+    for page in ("abc", "-2", "1.5", ""):
+        r = c.get(f"/console/activities?site={site}&page={page}")
+        assert r.status_code == 200 and _ids(r.text) == default and "第 1 页" not in r.text
+
+    for bad in ("from=2026-13-45", "to=yesterday", "from=%3Cscript%3E"):
+        r = c.get(f"/console/activities?site={site}&{bad}")
+        assert r.status_code == 200 and _ids(r.text) == default
+        assert r.text.count('class="msg error"') == 1 and "日期看不懂" in r.text
+        assert "<script>" not in r.text
+    good = c.get(f"/console/activities?site={site}&from={now.date()}").text
+    assert 'class="msg error"' not in good

@@ -60,7 +60,7 @@ def activity_list(
     view: str = "list",
     date_from: Annotated[str, Query(alias="from")] = "",
     date_to: Annotated[str, Query(alias="to")] = "",
-    page: int = 1,
+    page: str = "1",
 ) -> Response:
     """The list: by default today's and coming activities of the person's sites, 50 to a
     page; ``from``/``to`` (days, both included) or ``month`` choose a range, and with
@@ -71,6 +71,8 @@ def activity_list(
         return _calendar(request, staff, month, site, today)
     sites, chosen = sites_for(request, staff, site or None)
     lo, hi = _day(date_from), _day(date_to)
+    # A day typed by hand that is no day: say so, and show the default range.
+    bad_day = bool(date_from and not lo or date_to and not hi)
     if month and not (lo or hi):
         lo, hi, _ = _month_range(month, today)
     elif not (lo or hi):
@@ -78,7 +80,8 @@ def activity_list(
     if lo and hi and lo > hi:
         lo, hi = hi, lo
     newest_first = hi is not None and lo is None
-    page = max(1, min(page, 10_000))
+    n = int(page) if page.isdigit() else 1  # a hand-edited address reads page 1
+    n = max(1, min(n, 10_000))
     lang = words_of(request).lang
     with db_of(request).read() as r:
         found = r.activities_starting(
@@ -87,7 +90,7 @@ def activity_list(
             sites,
             general=False,
             limit=PAGE + 1,
-            offset=(page - 1) * PAGE,
+            offset=(n - 1) * PAGE,
             newest_first=newest_first,
         )
     acts, more = found[:PAGE], len(found) > PAGE
@@ -118,9 +121,10 @@ def activity_list(
         view="list",
         rows=rows,
         keep=keep,
-        page=page,
-        prev_page=page - 1 if page > 1 else None,
-        next_page=page + 1 if more else None,
+        page=n,
+        prev_page=n - 1 if n > 1 else None,
+        next_page=n + 1 if more else None,
+        error=words_of(request)("activities.bad_day") if bad_day else "",
         date_from=lo,
         date_to=hi,
         newest_first=newest_first,
