@@ -140,11 +140,16 @@ def test_a_hand_edited_address_gets_a_page_not_an_error(console):
     default = _ids(c.get(f"/console/activities?site={site}").text)
     assert {"A-H00", "A-H01", "A-H02"} <= set(default)
 
-    for page in ("abc", "-2", "1.5", ""):
+    for page in ("abc", "-2", "1.5", "", "²"):
         r = c.get(f"/console/activities?site={site}&page={page}")
         assert r.status_code == 200 and _ids(r.text) == default and "第 1 页" not in r.text
 
-    for bad in ("from=2026-13-45", "to=yesterday", "from=%3Cscript%3E"):
+    for bad in (
+        "from=2026-13-45",
+        "to=yesterday",
+        "from=%3Cscript%3E",
+        f"from=nonsense&to={now.date() + timedelta(days=9)}",
+    ):
         r = c.get(f"/console/activities?site={site}&{bad}")
         assert r.status_code == 200 and _ids(r.text) == default
         assert r.text.count('class="msg error"') == 1 and "日期看不懂" in r.text

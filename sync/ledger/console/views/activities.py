@@ -71,8 +71,11 @@ def activity_list(
         return _calendar(request, staff, month, site, today)
     sites, chosen = sites_for(request, staff, site or None)
     lo, hi = _day(date_from), _day(date_to)
-    # A day typed by hand that is no day: say so, and show the default range.
+    # A day typed by hand that is no day: say so, and show the default range (not half a
+    # range from the other bound, which the message would then misname).
     bad_day = bool(date_from and not lo or date_to and not hi)
+    if bad_day:
+        lo = hi = None
     if month and not (lo or hi):
         lo, hi, _ = _month_range(month, today)
     elif not (lo or hi):
@@ -80,7 +83,7 @@ def activity_list(
     if lo and hi and lo > hi:
         lo, hi = hi, lo
     newest_first = hi is not None and lo is None
-    n = int(page) if page.isdigit() else 1  # a hand-edited address reads page 1
+    n = int(page) if page.isdecimal() else 1  # a hand-edited address reads page 1 ("²" too)
     n = max(1, min(n, 10_000))
     lang = words_of(request).lang
     with db_of(request).read() as r:
