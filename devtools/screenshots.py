@@ -302,6 +302,34 @@ def tour(app, g, clock, roster: dict, private_key, shot) -> None:
     g.wait_screen("home")
 
 
+def open_app(size: tuple[int, int]):
+    """The app on demo data in a window of ``size``, started and ready for ``tour``:
+    (app, driver, clock, demo data, work folder). Kivy sizes its window once per process,
+    so this is called once, before anything else imports Kivy."""
+    from kiosk.ui import env
+
+    env.prepare(width=size[0], height=size[1])
+    from devtools.driver import Driver, start_embedded
+    from kiosk.scanner.sources import SimulatedCamera
+    from kiosk.ui.app import KioskApp, load_demo_cards
+
+    work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    data = build_demo(work)
+    clock = Clock()
+    app = KioskApp(
+        fresh_kiosk(work, "k0", clock),
+        source=SimulatedCamera(),
+        demo_cards=load_demo_cards(work / "demo" / "roster.json"),
+        sounds=False,
+        image_dirs=(work / "demo",),
+        result_seconds=3600,
+    )
+    app.idle_timeout = 3600
+    start_embedded(app)
+    app.use_kiosk(fresh_kiosk(work, "k1", clock))
+    return app, Driver(app), clock, data, work
+
+
 def window_size(text: str) -> tuple[int, int]:
     """``1024x600`` -> (1024, 600)."""
     try:
@@ -326,32 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from kiosk.ui import env
-
-    env.prepare(width=args.size[0], height=args.size[1])
-    from devtools.driver import Driver, start_embedded
-    from kiosk.scanner.sources import SimulatedCamera
-    from kiosk.ui.app import KioskApp, load_demo_cards
+    app, g, clock, data, work = open_app(args.size)
+    saved: list[Path] = []
     from kiosk.ui.i18n import LANGS
 
-    work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
-    data = build_demo(work)
-    roster = {p["volunteer_id"]: p for p in data.roster}
-    clock = Clock()
-    app = KioskApp(
-        fresh_kiosk(work, "k0", clock),
-        source=SimulatedCamera(),
-        demo_cards=load_demo_cards(work / "demo" / "roster.json"),
-        sounds=False,
-        image_dirs=(work / "demo",),
-        result_seconds=3600,
-    )
-    app.idle_timeout = 3600
-    start_embedded(app)
-    g = Driver(app)
-    saved: list[Path] = []
     langs = args.lang or list(LANGS)
-    app.use_kiosk(fresh_kiosk(work, "k1", clock))
+    roster = {p["volunteer_id"]: p for p in data.roster}
 
     def shot(n: int, name: str) -> None:
         for lang in langs:

@@ -84,6 +84,7 @@ def test_every_staff_menu_button_can_be_reached_and_pressed(small_screen):
     ]
     assert small_screen["staff"] == []
     assert small_screen["left_staff_mode"] is True
+    assert small_screen["close_button"] == []
     assert small_screen["close_asks"] is True and small_screen["close_dialog"] == []
     assert small_screen["left_kiosk"] is True
 
@@ -107,11 +108,8 @@ def child() -> None:
     env.prepare(width=SIZE[0], height=SIZE[1])  # before anything imports Kivy
     from datetime import datetime
 
-    from kivy.core.text import Label as CoreLabel
     from kivy.core.window import Window
     from kivy.metrics import Metrics
-    from kivy.uix.label import Label
-    from kivy.uix.scrollview import ScrollView
 
     from devtools.driver import Driver, start_embedded
     from kiosk.scanner.sources import SimulatedCamera
@@ -120,7 +118,8 @@ def child() -> None:
     from kiosk.ui.staff import MENU as TABS
     from kiosk.ui.widgets import PreviewFrame
     from tests.gui.conftest import TZ, FakeClock, new_kiosk
-    from tests.gui.fit import screen_breaks
+    from tests.gui.fit import layout_problems, reachable, window_rect
+    from tests.gui.fit import text_fits as fit_text
     from tests.gui.staff.common import login
     from tests.gui.test_appearance import check_screen
     from tests.gui.test_attendance import result
@@ -144,77 +143,17 @@ def child() -> None:
     gui.kiosk, gui.store, gui.clock = kiosk, kiosk.store, clock
     found: dict = {"window": list(Window.size), "density": Metrics.density, "room": app.room}
 
-    def rect(w) -> tuple[float, float, float, float]:
-        x, y = w.to_window(w.x, w.y)
-        right, top = w.to_window(w.right, w.top)
-        return x, y, right, top
-
-    def where(w) -> str:
-        return f"{app.sm.current}: {type(w).__name__} {getattr(w, 'text', '')[:30]!r}"
-
     def in_view(w, skip_scrolled: bool = False) -> list[str]:
-        """``w`` lies within every scroll view holding it (a list's row half scrolled out
-        is fine with ``skip_scrolled``), and within the window."""
-        x, y, right, top = rect(w)
-        parent = w.parent
-        while parent is not None and parent is not parent.parent:
-            if isinstance(parent, ScrollView):
-                vx, vy, vr, vt = rect(parent)
-                if x < vx - 0.5 or y < vy - 0.5 or right > vr + 0.5 or top > vt + 0.5:
-                    return [] if skip_scrolled else [f"{where(w)} scrolled out of view"]
-            parent = parent.parent
-        if x < -0.5 or y < -0.5 or right > Window.width + 0.5 or top > Window.height + 0.5:
-            return [f"{where(w)} outside the window at {(x, y, right, top)}"]
-        return []
+        return reachable(gui, w, scrolled_ok=skip_scrolled)
 
     def text_fits(label) -> list[str]:
-        """All of the label's text shows: laid out at the label's wrapping width, its lines
-        need no more room than the label has, so a fixed height, ``shorten`` or a too narrow
-        label cut nothing off and nothing runs into its neighbours. A line's box holds the
-        font's line gap (0.45 em in Noto Sans CJK) around the glyphs: up to 0.3 em of it
-        may lie outside the label."""
-        wrap = label.text_size[0]
-        core = CoreLabel(
-            text=label.text,
-            font_size=label.font_size,
-            font_name=label.font_name,
-            bold=label.bold,
-            halign=label.halign,
-            text_size=(wrap, None),
-        )
-        core.refresh()
-        need_w, need_h = core.content_size
-        if (
-            need_h > label.height + 0.3 * label.font_size
-            or need_w > (wrap or label.width) + 1
-            or (wrap or 0) > label.width + 1
-        ):
-            return [
-                f"{where(label)} needs {need_w:.0f}x{need_h:.0f}, has {label.width:.0f}x{label.height:.0f}"
-            ]
-        return []
-
-    def inside(w, container) -> bool:
-        container = getattr(container, "__self__", container)  # ids are weak proxies
-        while w is not None:
-            if w is container:
-                return True
-            w = w.parent if w.parent is not w else None
-        return False
+        return fit_text(gui, label)
 
     def screen_problems(*, skip=(), skip_scrolled: bool = False) -> list[str]:
         gui.settle()
         gui.step(3)
         problems = check_screen(gui)  # text >= 24 sp, touch targets >= 48 dp
-        problems += screen_breaks(gui, f"{app.sm.current} {app.lang}: ")  # where lines break
-        for w in gui.visible_walk():
-            if w.opacity == 0 or w.width <= 0 or w.height <= 0 or any(inside(w, s) for s in skip):
-                continue
-            if isinstance(w, Label) and w.text:
-                problems += in_view(w, skip_scrolled) or text_fits(w)
-            elif getattr(w, "action", ""):
-                problems += in_view(w, skip_scrolled)
-        return problems
+        return problems + layout_problems(gui, skip=skip, scrolled_ok=skip_scrolled)
 
     def demo(on: bool) -> None:
         app.demo_mode = on
@@ -236,10 +175,10 @@ def child() -> None:
     found["home_demo"] = screen_problems(skip=(home.ids.activities,), skip_scrolled=True)
     # the cards in view are whole, and the strip's scroll bar runs below them
     strip = home.ids.demo_cards
-    left, bottom, right, _top = rect(strip)
+    left, bottom, right, _top = window_rect(strip)
     cards = [w for w in strip.walk(restrict=True) if getattr(w, "action", "") == "demo_card"]
     for card in cards:
-        x, y, r, _t = rect(card)
+        x, y, r, _t = window_rect(card)
         if x < right - 1 and r > left + 1 and (x < left - 0.5 or r > right + 0.5):
             found["home_demo"].append(f"demo card {card.label} cut off: {x:.0f}..{r:.0f}")
         if y < bottom + strip.bar_width:
@@ -313,12 +252,9 @@ def child() -> None:
     # Closing the kiosk app: on the settings page, far from leaving staff mode; it asks first.
     login(gui, roster)
     gui.press("tab", "settings")
-    exit_button = holder = gui.find("exit_kiosk")
-    while not isinstance(holder, ScrollView):
-        holder = holder.parent
-    holder.scroll_to(exit_button, padding=0, animate=False)
-    gui.settle()
-    gui.tap(gui.find("exit_kiosk"))
+    exit_button = gui.find("exit_kiosk")
+    found["close_button"] = in_view(exit_button)  # in view as the page opens: no scrolling
+    gui.tap(exit_button)
     asked = [
         problem for b in ("exit_kiosk_no", "exit_kiosk_yes") for problem in in_view(gui.find(b))
     ]

@@ -1,15 +1,11 @@
-"""Every screen in every language, as the screenshots show them (devtools.screenshots.tour):
-no screen shows a code meant for programs (an event type such as attendance.sign_in, a
-snake_case reason, a catalog key), and every label breaks where a reader expects, at the
-kiosk's 1280x800 (the 7-inch 1024x600 display: test_small_screen.py)."""
+"""What a code meant for programs looks like (an event type such as attendance.sign_in, a
+snake_case reason, a catalog key): no screen may show one. tests/gui/test_fit.py takes the
+screenshot tour (devtools.screenshots.tour) at both display sizes, in every language, and
+looks for these on every screen, with where each label breaks."""
 
 from __future__ import annotations
 
 import re
-
-from devtools.screenshots import tour
-from kiosk.ui.i18n import LANGS
-from tests.gui.fit import screen_breaks
 
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 DOTTED = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+\b")
@@ -24,25 +20,3 @@ def test_the_patterns_catch_codes_and_spare_words():
     assert codes_in("staff.sync.kind.rejected") and codes_in("payload.qty must be")
     assert codes_in("out_before_in") == ["out_before_in"]
     assert codes_in("Signed in at 10:30. Cost: 200 points; V000101, K-SC-01 · 3.5 h") == []
-
-
-def test_no_screen_in_any_language_shows_a_code_and_labels_break_well(gui, roster, keys):
-    found: dict[str, list[str]] = {}
-    names: list[str] = []
-
-    def shot(n: int, name: str) -> None:
-        names.append(name)
-        for lang in LANGS:
-            gui.app.lang = lang
-            gui.settle()
-            where = f"{n:02d}-{name} {lang}: "
-            problems = [f"shows {c!r}" for c in codes_in(gui.texts(scrolled=True))]
-            problems += screen_breaks(gui, where)
-            if problems:
-                found[where] = problems
-
-    tour(gui.app, gui, gui.clock, roster, keys.private_key, shot)
-    assert len(names) == 48 and "staff-sync" in names and "staff-close-app" in names
-    assert {"my-record", "upcoming", "signed-up", "show-your-card"} <= set(names)
-    assert found == {}
-    assert not gui.app.translator.missing

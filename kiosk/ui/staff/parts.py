@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.core.text import Label as CoreLabel
 from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
@@ -53,13 +54,25 @@ class StaffNote(FitRow):
     """A line of text on the page's background: a section's title or a remark."""
 
 
+def text_width(label) -> float:
+    """How wide the label's text is on one line, at its font."""
+    core = CoreLabel(
+        text=label.text, font_size=label.font_size, font_name=label.font_name, bold=label.bold
+    )
+    core.refresh()
+    return float(core.content_width)
+
+
 class ChoiceButton(KButton):
     """One of a row of choices; the chosen one is filled and outlined (parts.kv)."""
 
 
 class Choices(BoxLayout):
     """A label, then one button per option; ``chosen`` marks one. The buttons are made
-    when the options change (a language change), never when the choice does."""
+    when the options change (a language change), never when the choice does. When an
+    option's words would wrap beside the label (English on the 1024x600 display), the
+    label goes above the buttons instead (``stacked``), so each button has the row's
+    whole width and the text keeps its size."""
 
     label = StringProperty("")
     action = StringProperty("")  # the buttons' action, for tests and the driver
@@ -68,8 +81,21 @@ class Choices(BoxLayout):
     label_width = NumericProperty(dp(120))
     button_height = NumericProperty(dp(72))
     button_width = NumericProperty(None, allownone=True)
+    stacked = BooleanProperty(False)
 
     __events__ = ("on_choose",)
+
+    def on_kv_post(self, *_a) -> None:
+        self.bind(width=self._restack, label_width=self._restack)
+
+    def _restack(self, *_a) -> None:
+        buttons = self.ids.buttons.children
+        if not buttons or self.width <= 0 or self.button_width is not None:
+            self.stacked = False
+            return
+        gaps = self.ids.buttons.spacing * (len(buttons) - 1)
+        beside = (self.width - self.label_width - self.spacing - gaps) / len(buttons)
+        self.stacked = any(text_width(b) > beside - dp(16) for b in buttons)  # KButton's padding
 
     def on_options(self, *_a) -> None:
         buttons = self.ids.buttons
@@ -77,6 +103,7 @@ class Choices(BoxLayout):
         if values == [v for v, _t in self.options]:
             for button, (_v, text) in zip(reversed(buttons.children), self.options, strict=True):
                 button.text = text
+            self._restack()
             return
         buttons.clear_widgets()
         for value, text in self.options:
@@ -92,6 +119,7 @@ class Choices(BoxLayout):
                 button.width = self.button_width
             button.bind(on_release=lambda b: self.dispatch("on_choose", b.value))
             buttons.add_widget(button)
+        self._restack()
 
     def on_chosen(self, *_a) -> None:
         for button in self.ids.buttons.children:
