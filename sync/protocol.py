@@ -457,7 +457,7 @@ def schema_fault(ev: dict[str, Any]) -> str | None:
 
 
 class KioskStatus(BaseModel):
-    """What a kiosk says of itself with each push, for the console's 终端 page. Optional:
+    """What a kiosk says of itself with each push, for the console's 自助机 page. Optional:
     a ledger that predates it ignores it, and a kiosk that predates it sends none."""
 
     pending: int = Field(ge=0)  # events it holds that the ledger has not acknowledged

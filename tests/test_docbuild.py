@@ -57,9 +57,9 @@ def test_the_manual_is_a4_with_every_chapter(manual):
     assert len(chapters) >= 10
     for chapter in chapters:
         assert re.sub(r"\s+", "", chapter) in text, f"chapter {chapter!r} is not in the PDF"
-    for task in ("导入名册", "安排活动", "打印志愿者卡", "补办卡", "处理异常", "新增终端"):
+    for task in ("导入名册", "安排活动", "打印志愿者卡", "补办卡", "处理异常", "新增自助机"):
         assert task in text
-    assert "i志愿" in text and "终端未联网怎么办" in text  # the glossary: 未联网
+    assert "i志愿" in text and "自助机未联网怎么办" in text  # the glossary: 未联网
 
 
 def test_only_the_kiosk_font_is_used_and_it_is_embedded(manual):

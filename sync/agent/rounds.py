@@ -47,7 +47,7 @@ def _contact(store: Store, sent: datetime, received: datetime, server_time: str 
 
 
 def kiosk_status(store: Store, now: datetime) -> dict[str, Any]:
-    """What this kiosk tells the ledger of itself with each push (the console's 终端 page)."""
+    """What this kiosk tells the ledger of itself with each push (the console's 自助机 page)."""
     # The one version (kiosk.core.version), the same the kiosk's screens and the console's
     # footer show: a kiosk run from a source tree has no installed package metadata.
     from kiosk.core.version import VERSION

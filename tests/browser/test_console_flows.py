@@ -132,7 +132,7 @@ def test_kiosk_sign_ins_show_on_today_and_kiosks(page, ledger, tmp_path):
     expect(live).to_contain_text("张晓明")
     expect(live).to_contain_text("李秀英")
     expect(live).to_contain_text("人正在签到")
-    # 终端: the kiosk, its last contact and the queue it reported.
+    # 自助机: the kiosk, its last contact and the queue it reported.
     page.goto(ledger.console("/console/kiosks"))
     row = page.locator("tr", has_text="前台")
     expect(row).to_contain_text("党群服务中心")
@@ -141,7 +141,7 @@ def test_kiosk_sign_ins_show_on_today_and_kiosks(page, ledger, tmp_path):
 
 
 def test_enroll_a_new_kiosk_with_its_camera(page, ledger, tmp_path, capsys):
-    """终端 → 登记新终端: the QR code on the page, as the new kiosk's camera sees the screen,
+    """自助机 → 登记新自助机: the QR code on the page, as the new kiosk's camera sees the screen,
     enrolls it at the site chosen (`kiosk enroll --scan`, the real decoder)."""
     from tests.sync.conftest import StepClock
 
@@ -149,7 +149,7 @@ def test_enroll_a_new_kiosk_with_its_camera(page, ledger, tmp_path, capsys):
     page.goto(ledger.console("/console/kiosks"))
     page.locator("#enroll-site").select_option("xiangshan-study")
     page.get_by_role("button", name="生成登记二维码").click()
-    expect(page.locator("main img")).to_have_attribute("alt", re.compile("终端登记二维码"))
+    expect(page.locator("main img")).to_have_attribute("alt", re.compile("自助机登记二维码"))
     camera = tmp_path / "camera"
     camera.mkdir()
     page.screenshot(path=str(camera / "screen.png"))

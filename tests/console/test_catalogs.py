@@ -70,5 +70,5 @@ def test_every_audit_action_recorded_has_a_sentence():
 
 def test_traditional_chinese_is_not_simplified():
     catalog = {m.id: m.string for m in read_catalog("zh-Hant") if m.id}
-    assert catalog["nav.volunteers"] == "志願者"
-    assert catalog["nav.catalog"] == "獎品與庫存"
+    assert catalog["nav.volunteers"] == "義工"
+    assert catalog["nav.catalog"] == "禮品與存貨"

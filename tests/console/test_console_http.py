@@ -146,7 +146,7 @@ def test_languages_switch_and_stick(console):
     page = c.get("/console/accounts?lang=en").text
     assert "Staff accounts" in page and '<html lang="en">' in page
     assert "Staff accounts" in c.get("/console/accounts").text  # the cookie keeps it
-    assert "工作人員賬户" in c.get("/console/accounts?lang=zh-Hant").text
+    assert "工作人員帳戶" in c.get("/console/accounts?lang=zh-Hant").text
 
 
 def test_security_headers(console):

@@ -1,4 +1,4 @@
-"""Kiosks report their queue and clock with each push; the 终端 page turns that into
+"""Kiosks report their queue and clock with each push; the 自助机 page turns that into
 alerts. A report that does not parse never costs the batch."""
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def test_the_month_workbook(ledger, month, tmp_path):
         "计入时长（分钟）",
         "积分",
         "标记",
-        "终端",
+        "自助机",
     ]
     r = _row(rows, {0: "V000101"})
     assert r[1:7] == [

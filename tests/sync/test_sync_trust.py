@@ -84,7 +84,7 @@ def test_an_honest_kiosk_is_accepted_then_a_revoked_one_is_told_why(ledger, make
     assert kiosk.scan(ledger.card("V000105")).kind == "signed_in"  # the kiosk keeps working
     result = sync_once(site.store, clock=clock)
     assert not result["ok"] and result["error"] == "kiosk_revoked" and not result["retry"]
-    assert result["message"].startswith("本终端") and "设备丢失" in result["message"]
+    assert result["message"].startswith("本机") and "设备丢失" in result["message"]
     assert "revoked" in result["message"]  # English after the Chinese
     page = sync_view(kiosk, None)  # the sync page says it in staff's words (issue 18)...
     assert page.last_error == "refused"

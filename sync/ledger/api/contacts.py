@@ -1,4 +1,4 @@
-"""When each kiosk last pulled, for the console's 终端 page. A pull is a read: it must
+"""When each kiosk last pulled, for the console's 自助机 page. A pull is a read: it must
 never wait for the writer (a long import, a batch), so the times are kept in memory and
 one thread of this process writes them every few seconds, coalesced (a kiosk pulling
 every second costs one row write per interval, not one per pull)."""

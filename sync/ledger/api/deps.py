@@ -52,7 +52,7 @@ def revoked_answer(kiosk: KioskRow) -> Response:
     return error(
         401,
         "kiosk_revoked",
-        f"本终端 {kiosk.kiosk_id} 的登记已被工作人员撤销{('（' + when + '）') if when else ''}{why}。"
+        f"本机 {kiosk.kiosk_id} 的登记已被工作人员撤销{('（' + when + '）') if when else ''}{why}。"
         "请向工作人员要新的登记码，重新登记；未上传的记录保留在本机。"
         f" / This kiosk's enrollment ({kiosk.kiosk_id}) was revoked by staff"
         f"{(' on ' + when) if when else ''}{why_en}: ask staff for a new enrollment code and"

@@ -118,7 +118,7 @@ def _enroll(request: Request, raw: bytes) -> Response:
         return error(
             422,
             "invalid_request",
-            "请求应包含登记码和终端名称 / expected {enrollment_code, kiosk_name}: "
+            "请求应包含登记码和自助机名称 / expected {enrollment_code, kiosk_name}: "
             + str(exc.errors()[0]["msg"]),
         )
     try:
@@ -143,7 +143,7 @@ def _enroll(request: Request, raw: bytes) -> Response:
 
 def push_contact(request: Request, kiosk_id: str, status: Any) -> tuple[str, dict | None]:
     """A push: when, and the kiosk's own word on its queue and clock, kept for the console's
-    终端 page (written with the batch). A report that does not parse is logged and
+    自助机 page (written with the batch). A report that does not parse is logged and
     ignored: it never costs the batch."""
     report = None
     if status is not None:

@@ -388,7 +388,7 @@ def _run(store: LedgerDB, db: str, args: argparse.Namespace, now: datetime) -> i
         if entry is not None and entry.get("kind") == "S":
             # The PIN's hash was keyed by the old card: it does not open the new one.
             sys.stderr.write(
-                f"这是员工卡：请用 kiosk-ledger staff-pin {vid} 为新卡设置 PIN"
+                f"这是工作人员卡：请用 kiosk-ledger staff-pin {vid} 为新卡设置 PIN"
                 f" / a staff card: set a PIN for the new card with kiosk-ledger staff-pin {vid}\n"
             )
         _out(result)
@@ -498,7 +498,7 @@ def _read_pin() -> str:
 def _staff_pin(store: LedgerDB, db: str, staff_id: str, now: datetime) -> int:
     entry = store.volunteer(staff_id)
     if entry is None or entry.get("kind") != "S":
-        return _err(f"没有员工 {staff_id} / no staff member {staff_id}", 1)
+        return _err(f"没有工作人员 {staff_id} / no staff member {staff_id}", 1)
     try:
         pin = check_pin_format(_read_pin())
     except PinFormatError as exc:

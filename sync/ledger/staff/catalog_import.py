@@ -48,7 +48,7 @@ REQUIRED = ("name_zh", "cost")
 
 _KIND_WORDS = {
     "goods": ("goods", "实物", "物品", "商品", "礼品"),
-    "privilege": ("privilege", "特权", "权益"),
+    "privilege": ("privilege", "特权", "权益", "优先使用权"),
     "ticket": ("ticket", "活动名额", "名额", "门票", "票"),
 }
 _KIND = {_norm(w): kind for kind, words in _KIND_WORDS.items() for w in words}

@@ -156,7 +156,7 @@ def _footer(page: _Page, doc: CertificateDoc, number: int, total: int) -> None:
     page.text(x, f"证明编号：{fig.number}", 10.5, bold=True, width=room)
     page.text(
         x,
-        "核验：在本社区任一志愿服务终端出示左侧二维码，"
+        "核验：在本社区任一志愿服务自助机出示左侧二维码，"
         + (f"或访问 {doc.verify_url} 输入证明编号。" if doc.verify_url else "或向出具组织查询。"),
         9,
         fill=MUTED,

@@ -304,7 +304,7 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
                 "计入时长（分钟）",
                 "积分",
                 "标记",
-                "终端",
+                "自助机",
             ],
             [
                 [
@@ -464,7 +464,7 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
                 "类型",
                 "关联单据",
                 "冲销分录",
-                "终端",
+                "自助机",
                 "经办人",
                 "原因",
             ],
@@ -521,9 +521,9 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
                 "物品名称",
                 "积分",
                 "站点",
-                "终端",
+                "自助机",
                 "状态",
-                "离线兑换",
+                "未联网时兑换",
                 "取货号",
             ],
             red_rows,
@@ -587,7 +587,17 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
     tables.append(
         Table(
             "库存变动",
-            ["时间", "站点", "物品编号", "物品名称", "变动数量", "类型", "经办人", "终端", "说明"],
+            [
+                "时间",
+                "站点",
+                "物品编号",
+                "物品名称",
+                "变动数量",
+                "类型",
+                "经办人",
+                "自助机",
+                "说明",
+            ],
             stock_rows,
         )
     )
@@ -646,7 +656,7 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
     tables.append(
         Table(
             "异常记录",
-            ["编号", "时间", "类型", "志愿者编号", "姓名", "站点", "终端", "事件编号", "详情"],
+            ["编号", "时间", "类型", "志愿者编号", "姓名", "站点", "自助机", "事件编号", "详情"],
             exc_rows,
         )
     )

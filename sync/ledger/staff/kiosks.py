@@ -29,4 +29,4 @@ def revoke(store: LedgerDB, kiosk_id: str, now: datetime, reason: str = "") -> d
     try:
         return _row(store.revoke_kiosk(kiosk_id.strip(), now, reason.strip()))
     except UnknownKiosk:
-        raise AdminError(f"没有这台终端 / no kiosk {kiosk_id}") from None
+        raise AdminError(f"没有这台自助机 / no kiosk {kiosk_id}") from None

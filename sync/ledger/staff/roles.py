@@ -19,8 +19,8 @@ ROLE_NAMES = {ADMIN: "管理员", SITE_STAFF: "站点工作人员", READ_ONLY: "
 
 PERMISSIONS: dict[str, str] = {
     "today.view": "今日：谁在签到、谁来过",
-    "kiosks.view": "终端：健康状况",
-    "kiosks.manage": "终端：登记新终端、停用终端",
+    "kiosks.view": "自助机：运行状况",
+    "kiosks.manage": "自助机：登记新自助机、停用自助机",
     "volunteers.view": "志愿者：查找、查看",
     "volunteers.edit": "志愿者：编辑、停用、补卡、导入名册",
     "activities.view": "活动：查看",

@@ -1,4 +1,4 @@
-"""终端: every kiosk with its last contact, the events it holds that the ledger has not yet
+"""自助机: every kiosk with its last contact, the events it holds that the ledger has not yet
 received (as its last push reported), its clock offset and software; an alert when a
 kiosk has been silent for more than 15 minutes in opening hours or holds events older than
 an hour. Enroll a new kiosk with a QR code its camera reads; revoke a kiosk."""
