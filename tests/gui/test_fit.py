@@ -21,6 +21,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(1280, 800), (1024, 600)]
+# What a screen's work needs is in view as it opens, at both sizes, in every language: the
+# rest of a page may be one scroll away, these may not.
+IN_VIEW = {
+    "staff-points-adjust": ("points_reason", "points_step", "points_type", "confirm_points"),
+    "staff-settings": ("exit_kiosk", "leave_staff", "save_settings"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +93,7 @@ def child() -> None:
     from kivy.metrics import Metrics
 
     from kiosk.ui.i18n import LANGS
-    from tests.gui.fit import layout_problems
+    from tests.gui.fit import layout_problems, reachable
     from tests.gui.test_words import codes_in
 
     problems: dict[str, list[str]] = {}
@@ -102,6 +108,13 @@ def child() -> None:
             gui.step(2, draw=False)
             found = [f"shows {c!r}" for c in codes_in(gui.texts(scrolled=True))]
             found += layout_problems(gui)
+            needed = [
+                w for w in gui.visible_walk() if getattr(w, "action", "") in IN_VIEW.get(name, ())
+            ]
+            if {w.action for w in needed} != set(IN_VIEW.get(name, ())):
+                found.append(f"not all of {IN_VIEW[name]} on the screen")
+            for w in needed:
+                found += reachable(gui, w, scrolled_ok=False)
             if found:
                 problems[f"{n:02d}-{name} {lang}"] = found
 
