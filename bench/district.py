@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # devtools, ben
 
 from kiosk.core.points import PointsRule, session_points
 
-VERSION = 2  # bump when the district changes: a kept district of another version is rebuilt
+VERSION = 3  # bump when the district changes: a kept district of another version is rebuilt
 TZ = timezone(timedelta(hours=8))
 START = date(2025, 6, 2)  # a Monday
 DAY_OPEN, DAY_CLOSE = 8, 17  # the kiosks' day, local time
@@ -356,7 +356,10 @@ class KioskDay:
             if due is not None and open_[due][3] <= t:
                 close(due, open_[due][3], forgotten=False)
                 continue
-            t += timedelta(seconds=rng.expovariate(1 / mean))
+            # Whole milliseconds, as a kiosk's clock stamps its events: a sign-out's minutes
+            # are counted between the times the ledger reads, or the ledger's recount of
+            # a shift 146.9999 minutes long by the kiosk's reckoning says 147.
+            t += timedelta(milliseconds=round(rng.expovariate(1 / mean) * 1000))
             if t >= closes:
                 break
             r = rng.random()
