@@ -319,3 +319,24 @@ def test_reason_names_are_the_kiosk_screens_names():
         **{r: t.t(f"staff.points.reasons.{r}", "zh-Hans") for r in reasons.POINTS},
     }
     assert screens == exports.REASONS
+
+
+def test_the_workbook_reads_as_a_worker_expects(ledger, month, tmp_path):
+    # headers bold and kept in view, times shown as times, the total row bold
+    code, _out, err = ledger.run(
+        "export", "--month", ledger.month(), "--out", tmp_path / "台账.xlsx"
+    )
+    assert code == 0, err
+    wb = load_workbook(tmp_path / "台账.xlsx")
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(c.font.b for c in ws[1] if c.value), ws.title
+    ws = wb["考勤明细"]
+    signed_in = ws.cell(row=2, column=7)
+    assert isinstance(signed_in.value, datetime)
+    assert signed_in.number_format == "yyyy-mm-dd hh:mm"
+    assert ws.column_dimensions["G"].width >= 20
+    totals = [r for r in wb["志愿者汇总"].iter_rows() if r[0].value == "合计"]
+    assert len(totals) == 1 and totals[0][0].font.b
+    # a big month streams to disk: every sheet's rows are written, none lost at the end
+    assert wb["考勤明细"].max_row == 1 + 4

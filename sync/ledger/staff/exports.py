@@ -23,7 +23,7 @@ from kiosk.core.stars import stars_for
 from kiosk.private import open_private
 from sync.ledger.db.base import LedgerDB, StaffRead
 from sync.ledger.staff import records
-from sync.ledger.staff.spreadsheet import csv_cell, xlsx_cell
+from sync.ledger.staff.spreadsheet import FORMULA_START, csv_cell, safe_text
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -213,7 +213,7 @@ def _attendance(tx: StaffRead, ref: _Ref, start: datetime, end: datetime) -> lis
 
 def _journal(tx: StaffRead, start: datetime, end: datetime) -> list[dict[str, Any]]:
     out = []
-    for j in tx.journal():
+    for j in tx.journal(*_window(start, end)):
         entry, debit, credit, amount, memo, jref, reverses, posted = (
             j["entry_id"],
             j["debit"],
@@ -225,7 +225,7 @@ def _journal(tx: StaffRead, start: datetime, end: datetime) -> list[dict[str, An
             j["posted_at"],
         )
         occurred, kiosk, actor = j["occurred_at"], j["kiosk_id"], j["actor"]
-        reason = j["payload"].get("reason") if isinstance(j["payload"], dict) else None
+        reason = j["reason"] if isinstance(j["reason"], str) else None
         when = datetime.fromisoformat(occurred or posted).astimezone(TZ)
         if not start <= when < end:
             continue
@@ -682,35 +682,66 @@ def _text(value: Any) -> Any:
 
 
 def write_xlsx(tables: list[Table], path: str | Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    # XlsxWriter, not openpyxl: a district's month is near a million rows, which openpyxl
+    # held in memory as cell objects (3.5 GB, minutes); constant_memory streams each row to
+    # disk as it is written.
+    import xlsxwriter
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for t in tables:
-        ws = wb.create_sheet(t.name)
-        for r, row in enumerate([t.headers, *t.rows], start=1):
-            for col, v in enumerate(row, start=1):
-                xlsx_cell(ws.cell(row=r, column=col), "" if v is None else v)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        if t.rows and t.rows[-1] and t.rows[-1][0] == "合计":
-            for cell in ws[ws.max_row]:
-                cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for i, h in enumerate(t.headers, start=1):
-            longest = max([len(str(_text(r[i - 1]))) for r in t.rows[:200]] + [len(h) * 2])
-            ws.column_dimensions[get_column_letter(i)].width = min(48, max(8, longest + 2))
-            if any(isinstance(r[i - 1], datetime) for r in t.rows[:5]):
-                ws.column_dimensions[get_column_letter(i)].width = 20
-                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open_private(path, "wb") as fh:  # names and hours of every volunteer: staff only
-        wb.save(fh)
+        wb = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_formulas": False})
+        formats = _XlsxFormats(wb)
+        for t in tables:
+            ws = wb.add_worksheet(t.name)
+            ws.freeze_panes(1, 0)
+            for i, h in enumerate(t.headers):
+                if any(isinstance(r[i], datetime) for r in t.rows[:5]):
+                    ws.set_column(i, i, 20)
+                else:
+                    longest = max([len(str(_text(r[i]))) for r in t.rows[:200]] + [len(h) * 2])
+                    ws.set_column(i, i, min(48, max(8, longest + 2)))
+            _xlsx_row(ws, 0, t.headers, formats, bold=True)
+            last = len(t.rows)
+            for r, row in enumerate(t.rows, start=1):
+                total = r == last and bool(row) and row[0] == "合计"
+                _xlsx_row(ws, r, row, formats, bold=total)
+        wb.close()
     return path
+
+
+class _XlsxFormats:
+    """The few cell formats the 台账 uses, made once per workbook."""
+
+    def __init__(self, wb: Any) -> None:
+        self.plain = None
+        self.bold = wb.add_format({"bold": True})
+        self.quoted = wb.add_format({"quote_prefix": True})
+        self.bold_quoted = wb.add_format({"bold": True, "quote_prefix": True})
+        self.when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.bold_when = wb.add_format({"bold": True, "num_format": "yyyy-mm-dd hh:mm"})
+
+
+def _xlsx_row(ws: Any, r: int, row: list[Any], f: _XlsxFormats, *, bold: bool) -> None:
+    """One row: text always a text cell (never a formula), with Excel's own quote prefix
+    where it would otherwise read as one, so it stays text when a worker edits it."""
+    plain = f.bold if bold else f.plain
+    for c, v in enumerate(row):
+        if v is None or v == "":
+            if bold:
+                ws.write_blank(r, c, None, plain)
+        elif isinstance(v, str):
+            quoted = v.startswith(FORMULA_START)
+            fmt = (f.bold_quoted if bold else f.quoted) if quoted else plain
+            ws.write_string(r, c, safe_text(v), fmt)
+        elif isinstance(v, bool):
+            ws.write_boolean(r, c, v, plain)
+        elif isinstance(v, datetime):
+            ws.write_datetime(r, c, v, f.bold_when if bold else f.when)
+        elif isinstance(v, int | float):
+            ws.write_number(r, c, v, plain)
+        else:
+            ws.write_string(r, c, safe_text(str(v)), plain)
 
 
 def write_csvs(tables: list[Table], out_dir: str | Path, prefix: str) -> list[Path]:

@@ -214,19 +214,6 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def xlsx_cell(cell: Any, value: Any) -> None:
-    """Put a value in an openpyxl cell: text is always a text cell (never a formula), with
-    Excel's own quote prefix where it would otherwise read as one, so it stays text when
-    a worker edits it."""
-    if isinstance(value, str):
-        cell.value = escape(value)
-        cell.data_type = "s"
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-
-
 def read_table(path: str | Path) -> list[list[str]]:
     path = Path(path)
     suffix = path.suffix.lower()

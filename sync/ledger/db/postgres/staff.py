@@ -25,6 +25,7 @@ from sync.ledger.db.sqlite.staff import (
     signup_person,
     volunteer_feed,
 )
+from sync.ledger.db.staff_sql import JOURNAL_KEYS, journal_in_window
 from sync.ledger.wirejson import dumps_sorted
 
 _PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
@@ -40,20 +41,6 @@ _SESSION_KEYS = (
     "credited_minutes",
     "points",
     "status",
-)
-_JOURNAL_KEYS = (
-    "entry_id",
-    "debit",
-    "credit",
-    "amount",
-    "memo",
-    "ref",
-    "reverses",
-    "posted_at",
-    "occurred_at",
-    "kiosk_id",
-    "actor",
-    "payload",
 )
 
 
@@ -192,17 +179,9 @@ class PgStaffRead:
             found.update(json.loads(detail).get("sessions", []))
         return found
 
-    def journal(self) -> list[dict[str, Any]]:
-        out = []
-        for r in self._all(
-            "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses,"
-            " j.posted_at, e.occurred_at, e.kiosk_id, e.actor, e.payload"
-            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
-        ):
-            d = dict(zip(_JOURNAL_KEYS, r, strict=True))
-            d["payload"] = json.loads(d["payload"]) if d["payload"] else {}
-            out.append(d)
-        return out
+    def journal(self, lo: str, hi: str) -> list[dict[str, Any]]:
+        sql = journal_in_window("%s", "e.payload::jsonb ->> 'reason'")
+        return [dict(zip(JOURNAL_KEYS, r, strict=True)) for r in self._all(sql, (lo, hi))]
 
     def accepted_events(
         self, types: tuple[str, ...], lo: str, hi: str

@@ -14,6 +14,7 @@ from typing import Any
 from sync.ledger.db.base import Person
 from sync.ledger.db.ingest import Dirty
 from sync.ledger.db.sqlite.ingest import emit, emit_dirty, load_one
+from sync.ledger.db.staff_sql import JOURNAL_KEYS, journal_in_window
 from sync.ledger.wirejson import dumps_sorted
 
 _PERSON = "volunteer_id, kind, display_name, team, status, card_version, izhiyuan_id"
@@ -190,32 +191,9 @@ class SQLiteStaffRead:
             found.update(json.loads(detail).get("sessions", []))
         return found
 
-    def journal(self) -> list[dict[str, Any]]:
-        """Every journal entry, with the kiosk event that made it (if any), by entry id."""
-        keys = (
-            "entry_id",
-            "debit",
-            "credit",
-            "amount",
-            "memo",
-            "ref",
-            "reverses",
-            "posted_at",
-            "occurred_at",
-            "kiosk_id",
-            "actor",
-            "payload",
-        )
-        out = []
-        for r in self.c.execute(
-            "SELECT j.entry_id, j.debit, j.credit, j.amount, j.memo, j.ref, j.reverses, j.posted_at,"
-            " e.occurred_at, e.kiosk_id, e.actor, e.payload"
-            " FROM journal j LEFT JOIN events e ON e.id = j.event_id ORDER BY j.entry_id"
-        ):
-            d = dict(zip(keys, r, strict=True))
-            d["payload"] = json.loads(d["payload"]) if d["payload"] else {}
-            out.append(d)
-        return out
+    def journal(self, lo: str, hi: str) -> list[dict[str, Any]]:
+        sql = journal_in_window("?", "json_extract(e.payload, '$.reason')")
+        return [dict(zip(JOURNAL_KEYS, r, strict=True)) for r in self.c.execute(sql, (lo, hi))]
 
     def accepted_events(
         self, types: tuple[str, ...], lo: str, hi: str
