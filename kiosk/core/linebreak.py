@@ -43,13 +43,23 @@ def has_cjk(text: str) -> bool:
     return any(is_cjk(ch) for ch in text)
 
 
-def units(text: str) -> list[str]:
+def units(text: str, keep: tuple[str, ...] = ()) -> list[str]:
     """Split one paragraph into pieces no line may break inside: a Chinese character or a
     Latin word, with the opening marks before it and the closing marks after it; runs of
-    spaces are units of their own (a line may break there, and drops them)."""
+    spaces are units of their own (a line may break there, and drops them). A word of
+    ``keep`` (longest first) is one piece: 掃描器 never ends a line as 掃描 and starts the
+    next with 器."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
+        word = next((w for w in keep if text.startswith(w, i)), None)
+        if word is not None:
+            j = i + len(word)
+            while j < n and text[j] in CLOSING:
+                j += 1
+            out.append(text[i:j])
+            i = j
+            continue
         if text[i] == " ":
             j = i
             while j < n and text[j] == " ":
@@ -101,10 +111,12 @@ def _hard_break(piece: str, width: float, measure: Callable[[str], float]) -> li
     return lines
 
 
-def wrap_paragraph(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+def wrap_paragraph(
+    text: str, width: float, measure: Callable[[str], float], keep: tuple[str, ...] = ()
+) -> list[str]:
     lines: list[str] = []
     cur = ""
-    for unit in units(text):
+    for unit in units(text, keep):
         if unit.isspace():
             if cur:
                 cur += unit
@@ -126,14 +138,24 @@ def wrap_paragraph(text: str, width: float, measure: Callable[[str], float]) -> 
     return lines
 
 
-def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
-    """The lines ``text`` is drawn in within ``width``; its own newlines are kept."""
+def wrap(
+    text: str, width: float, measure: Callable[[str], float], keep: tuple[str, ...] = ()
+) -> list[str]:
+    """The lines ``text`` is drawn in within ``width``; its own newlines are kept; the words
+    of ``keep`` are not broken where they fit on a line."""
     if width <= 0:
         return text.split("\n")
     out: list[str] = []
     for para in text.split("\n"):
-        out.extend(wrap_paragraph(para, width, measure) if para else [""])
+        out.extend(wrap_paragraph(para, width, measure, keep) if para else [""])
     return out
+
+
+def whole_words(words: list[str]) -> tuple[str, ...]:
+    """The Chinese words of ``words`` (a glossary's terms) as ``keep`` wants them: two
+    characters or more, no spaces, longest first so 自助服務機 wins over 服務."""
+    found = {w for w in words if len(w) >= 2 and " " not in w and all(is_cjk(c) for c in w)}
+    return tuple(sorted(found, key=lambda w: (-len(w), w)))
 
 
 def bad_breaks(lines: list[str]) -> list[str]:

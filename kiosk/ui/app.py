@@ -29,6 +29,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 
 from kiosk import watchdog  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
+from kiosk.core.linebreak import whole_words  # noqa: E402
 from kiosk.scanner.camera import Scanner  # noqa: E402
 from kiosk.scanner.pipeline import DecodePipeline  # noqa: E402
 from kiosk.scanner.preview import PreviewPacer  # noqa: E402
@@ -40,6 +41,7 @@ from kiosk.store import Store, StoreError  # noqa: E402
 from kiosk.ui import flows, staff, volunteer_flows  # noqa: E402
 from kiosk.ui import screens as _screens  # noqa: E402,F401  (kv rules name these classes)
 from kiosk.ui import widgets as _widgets  # noqa: E402,F401
+from kiosk.ui.cjkwrap import keep_whole  # noqa: E402
 from kiosk.ui.i18n import LANGS, Translator, date_text, pick, time_text  # noqa: E402
 from kiosk.ui.sounds import SoundBoard  # noqa: E402
 from kiosk.ui.theme import TONES, density_for, rgba, room_for  # noqa: E402
@@ -115,6 +117,7 @@ class KioskApp(App):
         self.config_kiosk: KioskConfig = kiosk.config
         self.lang = kiosk.config.language
         self.translator = Translator()
+        keep_whole(whole_words(self.translator.terms()))
         self.source = source if source is not None else SimulatedCamera()
         self.demo_cards = demo_cards or []
         self.demo_mode = bool(self.demo_cards) and isinstance(self.source, SimulatedCamera)

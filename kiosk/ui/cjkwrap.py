@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from kiosk.core.linebreak import has_cjk, wrap
 
+# Words no line breaks inside (the catalogs' glossary terms: 義工卡, 掃描器, 自助机 ...),
+# set once by the app from its catalogs (``keep_whole``).
+_KEEP: tuple[str, ...] = ()
+
+
+def keep_whole(words: tuple[str, ...]) -> None:
+    global _KEEP
+    _KEEP = words
+
 
 class CJKWrap:
     """Mix in before Label: ``class KLabel(CJKWrap, Label)``."""
@@ -22,7 +31,7 @@ class CJKWrap:
             pad = core.options.get("padding") or [0, 0, 0, 0]
             room = max(1, int(width - pad[0] - pad[2]))
             extents = core.get_cached_extents()
-            core.text = "\n".join(wrap(text, room, lambda s: extents(s)[0]))
+            core.text = "\n".join(wrap(text, room, lambda s: extents(s)[0], _KEEP))
         elif core.text != text:
             core.text = text
         super().texture_update(*largs)

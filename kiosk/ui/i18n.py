@@ -83,6 +83,15 @@ class Translator:
             log.error("no catalog for %s: %s", lang, exc)
             return gettext.NullTranslations()
 
+    def terms(self) -> list[str]:
+        """Every language's glossary terms (the ``glossary.*`` messages)."""
+        return [
+            text
+            for catalog in self._catalogs.values()
+            for key, text in getattr(catalog, "_catalog", {}).items()
+            if isinstance(key, str) and key.startswith("glossary.")
+        ]
+
     def has(self, key: str, lang: str) -> bool:
         catalog = self._catalogs.get(lang) or self._catalogs["zh-Hans"]
         return catalog.gettext(key) != key

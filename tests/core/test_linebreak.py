@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.core.linebreak import CLOSING, OPENING, bad_breaks, units, wrap
+from kiosk.core.linebreak import CLOSING, OPENING, bad_breaks, units, whole_words, wrap
 
 
 def width_of(text: str) -> float:
@@ -30,6 +30,18 @@ def test_latin_words_and_numbers_are_never_cut_when_they_fit():
     assert units("共 12 小时，V000102。") == ["共", " ", "12", " ", "小", "时，", "V000102。"]
     lines = wrap("Signed in at 09:05, thank you", 12, width_of)
     assert lines == ["Signed in at", "09:05, thank", "you"]
+
+
+def test_a_kept_word_moves_down_whole():
+    text = "將義工卡對準方框，或用掃描器掃描"
+    # 13 characters a line: without the word kept, 掃描 ends the line and 器 starts the next
+    assert wrap(text, 26, width_of) == ["將義工卡對準方框，或用掃描", "器掃描"]
+    keep = whole_words(["掃描器", "義工卡", "kiosk", "器", "自助 機"])
+    assert keep == ("掃描器", "義工卡")
+    assert wrap(text, 26, width_of, keep) == ["將義工卡對準方框，或用", "掃描器掃描"]
+    # a kept word keeps its closing mark, and is still cut where it is wider than a line
+    assert units("用掃描器。", ("掃描器",)) == ["用", "掃描器。"]
+    assert wrap("掃描器", 4, width_of, ("掃描器",)) == ["掃描", "器"]
 
 
 def test_own_newlines_are_kept_and_a_too_long_word_is_cut():

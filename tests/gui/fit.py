@@ -12,6 +12,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
+from kiosk.ui import cjkwrap
 from kiosk.ui.widgets import KButton
 
 CLOSING = "，。、；：！？）」』》〉】%,.;:!?)"  # never first on a line
@@ -61,7 +62,21 @@ def breaks(label: Label, where: str = "") -> list[str]:
             and joined in label.text
         ):
             problems.append(f"{name}: {a_end[-6:]!r} | {b_start[:6]!r} splits a word")
+        for word in split_words(a_end, b_start):
+            problems.append(f"{name}: {a_end[-6:]!r} | {b_start[:6]!r} splits {word!r}")
     return problems
+
+
+def split_words(a_end: str, b_start: str) -> list[str]:
+    """The glossary's Chinese words (義工卡, 掃描器 ...) that the break between these two
+    lines cuts in two."""
+    k = len(a_end)
+    joined = a_end + b_start
+    return [
+        w
+        for w in cjkwrap._KEEP
+        if any(joined.startswith(w, i) for i in range(max(0, k - len(w) + 1), k))
+    ]
 
 
 def screen_breaks(gui, where: str = "") -> list[str]:
