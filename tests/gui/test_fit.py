@@ -12,12 +12,13 @@ The two run side by side: the GUI suite is serial, and each child keeps one core
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.gui.child_env import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(1280, 800), (1024, 600)]
@@ -33,14 +34,7 @@ IN_VIEW = {
 @pytest.fixture(scope="module")
 def tours(tmp_path_factory) -> dict[tuple[int, int], dict]:
     work = tmp_path_factory.mktemp("fit")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KIVY_NO_ARGS": "1",
-        "KIVY_NO_CONSOLELOG": "1",
-        "SDL_AUDIODRIVER": "dummy",
-    }
-    env.pop("KIVY_METRICS_DENSITY", None)
+    env = child_env(ROOT)
     children = {}
     for w, h in SIZES:
         report = work / f"{w}x{h}.json"

@@ -10,12 +10,13 @@ do, writes what it found as JSON, and the tests assert on that.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.gui.child_env import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (1024, 600)
@@ -26,14 +27,7 @@ def small_screen(demo_dir, tmp_path_factory):
     out, _ = demo_dir
     work = tmp_path_factory.mktemp("small-screen")
     report = work / "report.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KIVY_NO_ARGS": "1",
-        "KIVY_NO_CONSOLELOG": "1",
-        "SDL_AUDIODRIVER": "dummy",
-    }
-    env.pop("KIVY_METRICS_DENSITY", None)
+    env = child_env(ROOT)
     proc = subprocess.run(
         [
             sys.executable,
