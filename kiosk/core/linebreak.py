@@ -12,6 +12,7 @@ in the caller's units (the kiosk passes its font's), so the rule stays free of a
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 # Marks that close or trail: never the first character of a line.
 CLOSING = frozenset(
@@ -50,9 +51,10 @@ def units(text: str, keep: tuple[str, ...] = ()) -> list[str]:
     ``keep`` (longest first) is one piece: 掃描器 never ends a line as 掃描 and starts the
     next with 器."""
     out: list[str] = []
+    starting = _by_first(keep)
     i, n = 0, len(text)
     while i < n:
-        word = next((w for w in keep if text.startswith(w, i)), None)
+        word = next((w for w in starting.get(text[i], ()) if text.startswith(w, i)), None)
         if word is not None:
             j = i + len(word)
             while j < n and text[j] in CLOSING:
@@ -90,6 +92,16 @@ def units(text: str, keep: tuple[str, ...] = ()) -> list[str]:
         out.append(text[i:j])
         i = j
     return out
+
+
+@lru_cache(maxsize=8)
+def _by_first(keep: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """``keep``'s words by their first character, longest first: a label is wrapped on the UI
+    thread at every layout, so each character looks at the few words that start with it."""
+    out: dict[str, list[str]] = {}
+    for w in keep:
+        out.setdefault(w[0], []).append(w)
+    return {c: tuple(sorted(ws, key=len, reverse=True)) for c, ws in out.items()}
 
 
 def _hard_break(piece: str, width: float, measure: Callable[[str], float]) -> list[str]:
