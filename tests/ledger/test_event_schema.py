@@ -12,6 +12,7 @@ from tempfile import TemporaryDirectory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.core.text import line_ok
 from sync.ledger.app import create_app
 from sync.ledger.db import open_db
 from sync.ledger.rules.validate import check
@@ -187,3 +188,35 @@ def test_the_agent_checks_what_it_sends_and_sends_it_all_the_same(caplog):
         assert _check_outgoing([good, bad], 2) == 2  # a resent batch is not logged again
     [record] = [r for r in caplog.records if "does not fit the protocol" in r.getMessage()]
     assert "seq=2" in record.getMessage() and "payload.qty" in record.getMessage()
+
+
+def test_a_field_the_wire_does_not_have_is_refused_whichever_fields_are_there():
+    """The shape check lets unknown fields through and counts the event's fields instead:
+    an unknown one in place of the one field that may be left out is still found."""
+    for etype in EVENT_TYPES:
+        beside = event(etype)
+        beside["extra"] = 1
+        instead = event(etype)
+        del instead["clock_offset_ms"]
+        instead["extra"] = 1
+        left_out = event(etype)
+        del left_out["clock_offset_ms"]
+        assert check(left_out, KIOSK) is None and schema_fault(left_out) is None, etype
+        for ev in (beside, instead):
+            assert check(ev, KIOSK) == "unknown fields: 'extra'", (etype, ev)
+            assert "extra" in (schema_fault(ev) or ""), (etype, ev)
+
+
+def test_printable_text_is_text_that_may_be_stored():
+    """``check`` takes printable text without the text rule's regular expression: every
+    character the rule refuses must be one Python does not call printable."""
+    for code in range(0x110000):
+        c = chr(code)
+        if c.isprintable():
+            assert line_ok(c), f"U+{code:04X}"
+    # And what is not printable still goes to the rule, which takes what it allows.
+    chinese = event("points.adjust", reason="补录\u3000活动积分")  # an ideographic space
+    chinese["actor"] = "S\u00a0001"  # a no-break space: allowed, though not printable
+    assert check(chinese, KIOSK) is None
+    for bad in ("\u202e", "\u2028", "\x85", "\ufffe", "\t"):
+        assert "control character" in (check(event("points.adjust", reason=bad), KIOSK) or "")
