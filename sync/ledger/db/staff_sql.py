@@ -292,27 +292,35 @@ class StaffSQL:
         )
         return [(i, k, t, o, a, json.loads(p)) for i, k, t, o, a, p in found]
 
-    def redemptions(self) -> dict[str, tuple[str, str, str, bool, int]]:
+    def redemptions(self, ids: list[str]) -> dict[str, tuple[str, str, str, bool, int]]:
+        """redemption_id -> (status, site_id, item_id, stocked: it took one off the shelf, the
+        cost the ledger charged), for these redemptions."""
         return {
             r[0]: (r[1], r[2], r[3], bool(r[4]), r[5])
-            for r in self._all(
+            for r in self._chunks(
                 "SELECT redemption_id, status, site_id, item_id, stocked, cost FROM redemptions"
+                " WHERE redemption_id IN ({marks})",
+                ids,
             )
         }
 
-    def stock_settings(self) -> list[tuple[str, str, int, int, str, str]]:
-        """(site_id, item_id, qty_before, qty_after, note, set_at), in the order they were set."""
+    def stock_settings(self, lo: str, hi: str) -> list[tuple[str, str, int, int, str, str]]:
+        """(site_id, item_id, qty_before, qty_after, note, set_at) whose time text sorts in
+        [lo, hi), in the order they were set."""
         return self._all(
             "SELECT site_id, item_id, qty_before, qty_after, note, set_at FROM stock_settings"
-            " ORDER BY setting_id"
+            " WHERE set_at >= ? AND set_at < ? ORDER BY setting_id",
+            (lo, hi),
         )
 
-    def exception_rows(self) -> list[tuple]:
+    def exception_rows(self, lo: str, hi: str) -> list[tuple]:
         """(exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail JSON,
-        created_at), oldest first."""
+        created_at) whose time text sorts in [lo, hi), oldest first."""
         return self._all(
             "SELECT exception_id, kind, volunteer_id, site_id, kiosk_id, event_id, detail,"
-            " created_at FROM exceptions ORDER BY exception_id"
+            " created_at FROM exceptions WHERE created_at >= ? AND created_at < ?"
+            " ORDER BY exception_id",
+            (lo, hi),
         )
 
     # -- a volunteer's record, sign-up lists, certificates ----------------------------------
@@ -347,8 +355,14 @@ class StaffSQL:
             )
         ]
 
-    def minutes_totals(self) -> dict[str, int]:
-        return dict(self._all("SELECT volunteer_id, minutes_total FROM balances"))
+    def minutes_totals(self, ids: list[str]) -> dict[str, int]:
+        """These volunteers' minutes of all time."""
+        return dict(
+            self._chunks(
+                "SELECT volunteer_id, minutes_total FROM balances WHERE volunteer_id IN ({marks})",
+                ids,
+            )
+        )
 
     def signup_people(self, activity_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """activity_id -> everyone who signed up (withdrawn too), in order, with whether they

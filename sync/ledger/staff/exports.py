@@ -274,17 +274,25 @@ def month_tables(store: LedgerDB, month: str, now: datetime | None = None) -> li
         ref = _Ref(tx)
         sessions = _attendance(tx, ref, start, end)
         journal = _journal(tx, start, end)
-        redemptions = _events(tx, ("redemption.create",), start, end)
-        redemption_rows = tx.redemptions()
         stock_events = _events(
             tx,
             ("stock.restock", "stock.adjust", "redemption.create", "redemption.cancel"),
             start,
             end,
         )
-        settings = tx.stock_settings()
-        exceptions = tx.exception_rows()
-        totals_all = tx.minutes_totals()
+        redemptions = [e for e in stock_events if e[2] == "redemption.create"]
+        redemption_rows = tx.redemptions(
+            [
+                p["redemption_id"]
+                for *_, p in stock_events
+                if isinstance(p.get("redemption_id"), str)
+            ]
+        )
+        settings = tx.stock_settings(*_window(start, end))
+        exceptions = tx.exception_rows(*_window(start, end))
+        totals_all = tx.minutes_totals(
+            sorted({s["volunteer_id"] for s in sessions} | {j["volunteer_id"] for j in journal})
+        )
         signups = records.signup_lists_in(tx, start.date(), (end - timedelta(seconds=1)).date())
 
     tables = []
