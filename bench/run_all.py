@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,25 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["bench/bench_console.py", "--scale", "0.01", "--rounds", "5"],
     ),
 ]
+
+
+# How long a benchmark may run before it is stopped and listed as failed, so one that hangs
+# (a window that never answers, a server that never starts) cannot hold up the rest. The
+# district's first run builds 10 million events on each backend.
+LIMITS = {"district": 4 * 3600.0, "console": 2 * 3600.0}
+DEFAULT_LIMIT = 1800.0
+
+
+def _call(cmd: list[str], env: dict, limit: float) -> int | None:
+    """The command's exit status, or None when it ran past ``limit`` seconds (then it and
+    everything it started are killed)."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        return proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
 
 
 def _rows(path: Path) -> list[dict]:
@@ -104,9 +124,16 @@ def summary(rows: list[dict], failed: list[str], loads: tuple[str, str]) -> bool
     return ok
 
 
-def run(benches: list[tuple[str, list[str], list[str]]], quick: bool, only=None) -> bool:
-    """Run ``benches`` one after another, each to its end whatever the others did, then
-    print the summary; True if every figure met its target and none failed."""
+def run(
+    benches: list[tuple[str, list[str], list[str]]],
+    quick: bool,
+    only=None,
+    limits: dict[str, float] | None = None,
+) -> bool:
+    """Run ``benches`` one after another, each to its end whatever the others did (or to
+    its time limit), then print the summary; True if every figure met its target and none
+    failed."""
+    limits = LIMITS if limits is None else limits
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -123,11 +150,14 @@ def run(benches: list[tuple[str, list[str], list[str]]], quick: bool, only=None)
             print(f"\n== {name}: {' '.join(cmd[1:])}   (load average {load()})", flush=True)
             started = time.monotonic()
             before = len(_rows(figures_file))
-            code = subprocess.call(cmd, cwd=ROOT, env=env)
+            limit = limits.get(name, DEFAULT_LIMIT)
+            code = _call(cmd, env, limit)
             took = time.monotonic() - started
             print(f"== {name}: exit {code} after {took:.0f} s", flush=True)
             new = _rows(figures_file)[before:]
-            if not new:
+            if code is None:
+                failed.append(f"{name}: stopped after {limit:g} s, not finished")
+            elif not new:
                 failed.append(f"{name}: exit {code}, reported no figures")
             elif code != 0 and not any(r["verdict"] == "MISSED" for r in new):
                 # Exit 1 with a figure missed is a miss (listed); otherwise it broke.

@@ -4,6 +4,7 @@ with one summary of every figure against its target (issue 14 item 7)."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from bench import run_all
 
@@ -50,3 +51,35 @@ def test_all_met_is_a_success(tmp_path, capsys):
     args = _script(tmp_path, "fine", REPORT.format(bench="b", name="n", value=1.0, code=0, ref=""))
     assert run_all.run([("fine", args, args)], quick=True) is True
     assert "all targets met" in capsys.readouterr().out
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # killed, not yet reaped: not running
+
+
+def test_a_benchmark_that_hangs_is_stopped_and_the_rest_still_run(tmp_path, capfd):
+    # The hanging one starts a child of its own: stopping it must stop that too.
+    hang = _script(
+        tmp_path,
+        "hang",
+        """
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        print("child", child.pid, flush=True)
+        child.wait()
+        """,
+    )
+    after = _script(
+        tmp_path, "after", REPORT.format(bench="b", name="after", value=1.0, code=0, ref="")
+    )
+    benches = [("hang", hang, hang), ("after", after, after)]
+    assert run_all.run(benches, quick=False, limits={"hang": 1.0}) is False
+    out = capfd.readouterr().out
+    assert "FAILED: hang: stopped after 1 s, not finished" in out
+    assert next(line for line in out.splitlines() if "after" in line and " ok " in line)
+    pid = int(out.split("child ", 1)[1].split()[0])
+    assert not _running(pid)
