@@ -4,12 +4,14 @@ the result screen, over 50 scans, in a real window (run under xvfb-run). Target:
 screen, p95 <= 100 ms.
 
     xvfb-run -a -s '-screen 0 1280x800x24' python bench/bench_ui.py [--scans 50] [--json]
-        [--start home|result] [--burn]
+        [--start home|result] [--burn] [--tail N] [--timeout S]
 
 Scans start from the home screen at rest, where the camera preview is live, as a volunteer
 meets the kiosk: the previous answer gone, the home screen redrawn and its preview back
 (``--start result``: back to back on the result screen, no preview).
-``--burn`` runs a CPU burner beside, so the kiosk has one core of the two.
+``--burn`` runs a CPU burner beside, so the kiosk has one core of the two. ``--tail N``
+prints the N slowest scans leg by leg, with what the UI thread was drawing when their
+answer was decided.
 
 Each scan shows a different card (sign-ins, then sign-outs as the clock moves on), so
 every one goes through decode, the store's fsync'd write and a redraw. The answer is
@@ -78,11 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         help="scan from the home screen (as a volunteer walks up: the camera preview"
         " is live there) or back to back on the result screen",
     )
+    parser.add_argument("--tail", type=int, default=0, help="print the N slowest scans' legs")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds a scan may take before the run fails"
+    )
     args = parser.parse_args(argv)
 
     from kiosk.ui import env
 
     env.prepare()
+    # Kivy's logger takes sys.stderr over to log stray output, and with the console log off
+    # that log goes nowhere: a failed run's message and traceback would vanish.
+    sys.stderr = sys.__stderr__
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
@@ -154,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             g.show(frames[i % len(frames)])
             while not _confirmed_drawn(shows[n_shows:], swaps):
                 EventLoop.idle()
-                if time.perf_counter() - t0 > 10:
-                    raise SystemExit(f"scan {i} not answered in 10 s (screen {app.sm.current})")
+                if time.perf_counter() - t0 > args.timeout:
+                    raise SystemExit(
+                        f"scan {i} not answered in {args.timeout:g} s (screen {app.sm.current})"
+                    )
             mine = shows[n_shows:]
             t_first = mine[0][0]
             t_commit = next(t for t, committed in mine if committed)
@@ -164,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             t_scan_pc = t_scan - time.monotonic() + time.perf_counter()
             answer = _drawn_after(t_first, swaps)
             confirmed = _drawn_after(t_commit, swaps)
+            busy = _in_flight(legs.decided or t_first, swaps, legs.all_previews, t0)
             rows.append(
                 {
+                    "scan": i,
+                    "busy": busy,
                     "answer": (answer - t0) * 1000,
                     "confirmed": (confirmed - t0) * 1000,
                     "to_ui": max(0.0, (t_scan_pc - t0) * 1000),
@@ -181,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             burner.kill()
             burner.wait()
     app.stop()
-    col = {k: [r[k] for r in rows] for k in rows[0] if k != "early"}
+    col = {k: [r[k] for r in rows] for k in rows[0] if k not in ("early", "scan", "busy")}
     report = {
         "scans": args.scans,
         "start": args.start,
@@ -255,7 +269,34 @@ def main(argv: list[str] | None = None) -> int:
             f"  p95 {report['swap_ms']['p95']:6.1f} ms"
         )
         print(f"  (load average {report['load_average']:.2f})")
+        if args.tail:
+            _print_tail(rows, args.tail)
     return 0
+
+
+def _print_tail(rows: list[dict], n: int) -> None:
+    keys = ("capture", "decode_wait", "decode", "store_decide", "to_ui_thread", "draw")
+    print(f"  the {n} slowest scans (ms): answer = " + " + ".join(keys))
+    for r in sorted(rows, key=lambda r: r["answer"], reverse=True)[:n]:
+        legs = " ".join(f"{r[k]:5.1f}" for k in keys)
+        print(f"    scan {r['scan']:3d}: {r['answer']:6.1f} = {legs}; at the decision {r['busy']}")
+
+
+def _in_flight(
+    t: float, swaps: list[tuple[float, float]], previews: list[tuple[float, float]], t0: float
+) -> str:
+    """What the UI thread was drawing at ``t``: a frame's swap, whose frame (a preview
+    picture uploaded just before it, or anything else), and how long it still had to go."""
+    for start, end in swaps:
+        if start <= t <= end:
+            earlier = [s for s, e in previews if e <= start]
+            before = max((b for b, _e in swaps if b < start), default=float("-inf"))
+            kind = "a preview frame" if earlier and earlier[-1] > before else "another frame"
+            return (
+                f"{kind}'s swap begun {(start - t0) * 1000:.1f} ms after the card,"
+                f" {(end - t) * 1000:.1f} ms to go"
+            )
+    return "no swap"
 
 
 class _Legs:
@@ -265,6 +306,7 @@ class _Legs:
 
     def __init__(self, app) -> None:
         self.app = app
+        self.all_previews: list[tuple[float, float]] = []  # every preview upload of the run
         self.clear()
         source, reader = app.source, app.scanner._reader
         read, feed = source.read, reader.feed
@@ -294,6 +336,7 @@ class _Legs:
             preview(dt)
             if app.preview_pacer.shown != drawn:
                 self.previews.append((start, time.perf_counter()))
+                self.all_previews.append(self.previews[-1])
 
         source.read, reader.feed = timed_read, timed_feed
         app._decided_from_thread = timed_decided

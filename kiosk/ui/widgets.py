@@ -14,6 +14,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.ui.cjkwrap import CJKWrap
@@ -38,6 +39,39 @@ class KButton(CJKWrap, ButtonBehavior, Label):
     action = StringProperty("")  # what tests and the driver look the button up by
     value = ObjectProperty(None)
     selected = BooleanProperty(False)
+
+
+def _bind_inactive_bar_color(self: ScrollView, *_a) -> None:
+    """A list's scroll bar goes to its resting colour at once, half a second after the
+    list last scrolled, instead of fading for another half second: each step of a fade
+    redraws the whole window, fifteen frames that under a software renderer take the UI
+    thread's whole half second, and a card shown meanwhile waits for the frame in flight."""
+    self.funbind("bar_color", self._change_bar_color)
+    self.fbind("bar_inactive_color", self._change_bar_color)
+    self._bar_color = self.bar_inactive_color
+
+
+_kivy_update_from_scroll = ScrollView.update_from_scroll
+
+
+def update_from_scroll(self: ScrollView, *largs) -> None:
+    """Kivy lights the bar up on every new layout of the list too, not only when it
+    scrolls: every return to the home screen (its activities rebuilt) then redrew the
+    window once more half a second later, for a bar often not even shown. Laid out again
+    but not scrolled, the bar stays at rest; its colour changes in the frame the new
+    layout is drawn in anyway."""
+    _kivy_update_from_scroll(self, *largs)
+    at = (self.scroll_x, self.scroll_y)
+    if at == getattr(self, "_kiosk_scrolled_to", None):
+        self._bind_inactive_bar_color_ev.cancel()
+        _bind_inactive_bar_color(self)
+    self._kiosk_scrolled_to = at
+
+
+# Every scrolling list in the kiosk (ScrollView and RecycleView alike) takes them, under
+# Kivy's own names: its clock looks a bound method up again by name when it fires.
+ScrollView._bind_inactive_bar_color = _bind_inactive_bar_color
+ScrollView.update_from_scroll = update_from_scroll
 
 
 class Panel(BoxLayout):

@@ -150,3 +150,19 @@ def test_frames_draw_nothing_that_does_not_show(gui, roster):
     gui.press("ok")
     gui.wait_screen("home")
     assert tuple(Window.clearcolor) == rgba("bg")
+
+
+def test_a_refreshed_home_screen_redraws_for_the_preview_only(gui):
+    """Rebuilding today's activities (every return home, every minute) redraws the window
+    then and there only: the list's scroll bar lit up and faded back, fifteen redraws
+    half a second later, and a card shown meanwhile waited for the frame in flight
+    (bench/bench_ui.py)."""
+    app = gui.app
+    gui.take_away()
+    gui.wait_until(
+        lambda: app.scanner.last_motion < app.scanner._clock() - 1.0, what="a still scene"
+    )
+    app.refresh_home()
+    gui.settle()
+    after = _watch(gui, 45)  # a second and a half of camera: the wait and the fade
+    assert after["flips"] <= after["drawn"] + 1, after
