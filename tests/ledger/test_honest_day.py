@@ -13,6 +13,7 @@ import pytest
 from bench.bench_sync import load_reference_for, realistic_events
 from sync.ledger.db import open_db
 from sync.ledger.db.ingest import Batch
+from tests.dbpeek import rows
 from tests.demo_ledger import make_demo_ledger
 from tests.pg import only
 
@@ -69,11 +70,14 @@ def test_a_batch_reads_the_days_sessions_once(ledger, monkeypatch):
     store, kiosks = ledger
     kid, events = kiosks[0]
     reads: list[list[str]] = []
+    read_days: set[str] = set()
     for cls in Batch.__subclasses__():  # each backend's batch
 
-        def counted(self, volunteer_ids, lo, hi, _read=cls._read_sessions_window):
+        def counted(self, volunteer_ids, lo, hi, days, _read=cls._read_sessions_window):
             reads.append(list(volunteer_ids))
-            return _read(self, volunteer_ids, lo, hi)
+            found = _read(self, volunteer_ids, lo, hi, days)
+            read_days.update(row["signed_in_at"][:10] for row in found)
+            return found
 
         monkeypatch.setattr(cls, "_read_sessions_window", counted)
     batch = events[:300]
@@ -84,6 +88,50 @@ def test_a_batch_reads_the_days_sessions_once(ledger, monkeypatch):
     results, _ = store.ingest(kid, batch, NOW)
     assert {r["status"] for r in results} == {"accepted"}
     assert len(reads) == 1
+
+
+def test_a_batch_reads_only_the_days_its_sessions_are_on(ledger, ledger_url, monkeypatch):
+    """The daily cap's read covers the days around the batch (kiosk clocks move), but only the
+    sessions that began on a day the batch closes sessions of: two earlier days of history
+    are not read again for every batch of the third."""
+    store, kiosks = ledger
+    kid, _ = kiosks[0]
+    events = realistic_events(kid, SITES[0], 2600, 0)
+    load_reference_for(ledger_url, events, NOW)
+    days = sorted({ev["occurred_at"][:10] for ev in events})
+    assert len(days) == 3
+    history = [ev for ev in events if ev["occurred_at"][:10] < days[2]]
+    for start in range(0, len(history), 500):
+        store.ingest(kid, history[start : start + 500], NOW)
+    read_days: list[str] = []
+    for cls in Batch.__subclasses__():
+
+        def counted(self, volunteer_ids, lo, hi, days, _read=cls._read_sessions_window):
+            found = _read(self, volunteer_ids, lo, hi, days)
+            read_days.extend(row["signed_in_at"][:10] for row in found)
+            return found
+
+        monkeypatch.setattr(cls, "_read_sessions_window", counted)
+    # The third day's first batch, with the sessions of the second day's evening still
+    # held: whatever the read finds, it is of the days the batch's sessions are on.
+    batch = events[len(history) : len(history) + 500]
+    results, _ = store.ingest(kid, batch, NOW)
+    assert {r["status"] for r in results} == {"accepted"}
+    closing = sorted(
+        ev["payload"]["session_id"]
+        for ev in batch
+        if ev["type"] != "attendance.sign_in" and "session_id" in ev["payload"]
+    )
+    began = {
+        signed_in[:10]
+        for (signed_in,) in rows(
+            store,
+            f"SELECT signed_in_at FROM sessions WHERE session_id IN ({','.join('?' * len(closing))})",
+            tuple(closing),
+        )
+    }
+    assert set(read_days) <= began | {days[2]}
+    assert days[0] not in read_days
 
 
 @pytest.mark.parametrize("backend", only("sqlite"))

@@ -182,6 +182,39 @@ def test_the_daily_cap_counts_the_kiosk_s_other_sessions_that_day(env):
     assert store.volunteer("V000102")["balance"] == start + 70
 
 
+def test_the_daily_cap_counts_that_day_s_sessions_from_earlier_batches(env):
+    """A batch reads the sessions its closes' days hold once, at its start (only those days):
+    the morning's session, pushed before, still counts; an auto-close is capped by the day
+    its session began on."""
+    store, client, staff = env
+    k = Kiosk(client, store, SC)
+    start = store.volunteer("V000104")["balance"]
+    first = k.sign_in("V000104", "06:00")
+    out1 = k.close("attendance.sign_out", "V000104", "12:00", first["id"], (360, 360, 60))
+    assert _statuses(k.push(first, out1)) == ["accepted", "accepted"]
+    second = k.sign_in("V000104", "13:00")
+    greedy = k.close("attendance.sign_out", "V000104", "16:00", second["id"], (180, 180, 30))
+    fair = k.close("attendance.sign_out", "V000104", "16:00", second["id"], (180, 120, 20))
+    assert _statuses(k.push(second, greedy, fair)) == ["accepted", "rejected", "accepted"]
+    assert store.volunteer("V000104")["balance"] == start + 80
+    # Another volunteer's session left open that afternoon, closed by the kiosk after
+    # midnight, in a later batch: the cap counts the day the session began on, not the day
+    # of the closing event.
+    third = k.sign_in("V000105", "06:00")
+    out3 = k.close("attendance.sign_out", "V000105", "13:00", third["id"], (420, 420, 70))
+    fourth = k.sign_in("V000105", "14:00")
+    assert _statuses(k.push(third, out3, fourth)) == ["accepted"] * 3
+    late = {"closed_at": at("23:59"), "reason": "earlier_day"}
+    closes = [
+        k.close("attendance.auto_close", "V000105", "00:30", fourth["id"], figures, **late)
+        for figures in ((599, 120, 20), (599, 60, 10))
+    ]
+    for ev in closes:
+        ev["occurred_at"] = "2026-11-30T00:30:00.000+08:00"
+    got = k.push(*closes)
+    assert _statuses(got) == ["rejected", "accepted"], got
+
+
 def test_what_a_kiosk_may_not_do_is_refused_with_a_reason(env):
     store, client, staff = env
     k = Kiosk(client, store, SC)

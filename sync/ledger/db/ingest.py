@@ -173,9 +173,10 @@ class Batch:
         ] = {}  # volunteer -> kiosks in volunteer_kiosks (prefetched)
         self._new_pairs: dict[tuple[str, str], None] = {}  # (volunteer, kiosk) for volunteer_kiosks
         self._sessions_of: dict[str, set[str]] = {}  # volunteer -> ids of the sessions held
-        # volunteer -> (lo, hi) t_in_ms: every session of theirs at this kiosk that began
-        # then is held (for the daily cap)
-        self._day_window: dict[str, tuple[int, int]] = {}
+        # volunteer -> (lo, hi, days): every session of theirs at this kiosk that began
+        # between t_in_ms lo and hi on one of these days (signed_in_at's date) is held (for the
+        # daily cap)
+        self._day_window: dict[str, tuple[int, int, frozenset[str]]] = {}
 
     # -- reading ahead ---------------------------------------------------------------------
 
@@ -241,7 +242,9 @@ class Batch:
         it every such sign-out would flush the batch's sessions and read again."""
         vids: set[str] = set()
         times: list[int] = []
-        begun: dict[str, tuple[str, int]] = {}  # session id -> (volunteer, t_in_ms), this batch's
+        days: set[str] = set()
+        # session id -> (volunteer, t_in_ms, signed_in_at), this batch's
+        begun: dict[str, tuple[str, int, str]] = {}
         for ev in events:
             etype, p = ev.get("type"), ev.get("payload")
             if type(etype) is not str or type(p) is not dict:
@@ -252,7 +255,7 @@ class Batch:
             if etype == "attendance.sign_in":
                 actor = ev.get("actor")
                 if _key(actor) and (t := _event_ms(ev)) is not None:
-                    begun.setdefault(sid, (actor, t))
+                    begun.setdefault(sid, (actor, t, ev["occurred_at"]))
                 continue
             if etype not in _CLOSING:
                 continue
@@ -260,26 +263,30 @@ class Batch:
             if row is not None:
                 if row["kiosk_id"] != self.kiosk_id:
                     continue
-                vid, t_in = row["volunteer_id"], row["t_in_ms"]
+                vid, t_in, signed_in = row["volunteer_id"], row["t_in_ms"], row["signed_in_at"]
             elif sid in begun:
-                vid, t_in = begun[sid]
+                vid, t_in, signed_in = begun[sid]
             else:
                 continue
             if type(t_in) is not int:
                 continue
             vids.add(vid)
             times.append(t_in)
+            days.add(signed_in[:10])
             # A sign-out's cap counts the day it happens on, read around its own time.
             if (t := _event_ms(ev)) is not None:
                 times.append(t)
+                days.add(ev["occurred_at"][:10])
         if not vids:
             return
-        # What ``credited_on`` asks of each of these times, and no more.
+        # What ``credited_on`` asks of each of these times, and no more: the window holds
+        # four days of sessions and the batch's closes ask about one or two of them.
         lo, hi = min(times) - _DAY_WINDOW_MS // 2, max(times) + _DAY_WINDOW_MS // 2
-        for row in self._read_sessions_window(sorted(vids), lo, hi):
+        held = frozenset(days)
+        for row in self._read_sessions_window(sorted(vids), lo, hi, sorted(held)):
             self._hold(row)
         for v in vids:
-            self._day_window[v] = (lo, hi)
+            self._day_window[v] = (lo, hi, held)
 
     def credited_on(self, volunteer: str, day: str, near_ms: int, exclude: str) -> int:
         """Minutes credited to ``volunteer``'s closed sessions at this kiosk that began on
@@ -287,11 +294,11 @@ class Batch:
         store counts for the daily cap. ``near_ms``: a time on that day (for the read)."""
         window = self._day_window.get(volunteer)
         lo, hi = near_ms - _DAY_WINDOW_MS // 2, near_ms + _DAY_WINDOW_MS // 2
-        if window is None or lo < window[0] or hi > window[1]:
+        if window is None or lo < window[0] or hi > window[1] or day not in window[2]:
             self._flush_sessions()  # the read must see this batch's sessions
-            for row in self._read_sessions_window([volunteer], lo, hi):
+            for row in self._read_sessions_window([volunteer], lo, hi, [day]):
                 self._hold(row)
-            self._day_window[volunteer] = (lo, hi)
+            self._day_window[volunteer] = (lo, hi, frozenset((day,)))
         total = 0
         for sid in self._sessions_of.get(volunteer, ()):
             row = self._sessions[sid]
@@ -588,9 +595,11 @@ class Batch:
         a (kind, ref) already listed is kept as it was."""
         raise NotImplementedError
 
-    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+    def _read_sessions_window(
+        self, volunteer_ids: list[str], lo: int, hi: int, days: list[str]
+    ) -> list[dict]:
         """Session rows (``SESSION_COLS``) at this batch's kiosk of these volunteers with
-        ``lo <= t_in_ms <= hi``."""
+        ``lo <= t_in_ms <= hi`` and ``signed_in_at[:10]`` one of ``days``."""
         raise NotImplementedError
 
     def _read_people(self, ids: list[str]) -> dict[str, PersonFacts]:

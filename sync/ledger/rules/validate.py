@@ -146,11 +146,23 @@ def sanitized(v: Any, depth: int = 0) -> Any:
     return str(v)
 
 
+# The last occurred_at turned into milliseconds, and those (one tuple, replaced whole): the
+# ledger asks twice for most events it applies (the check's parse is ``parsed_time``'s).
+_last_ms: tuple[str | None, int] = (None, 0)
+
+
 def occurred_ms(ev: dict) -> int:
     """The ledger's best estimate of when it happened: kiosk time corrected by its offset
     (the time is parsed once for the check and for this)."""
-    dt = parsed_time(ev["occurred_at"])
-    return int(dt.timestamp() * 1000) + int(ev.get("clock_offset_ms") or 0)
+    global _last_ms
+    occurred = ev["occurred_at"]
+    held = _last_ms
+    if held[0] is occurred:  # identity, as parsed_time: the very str turned last
+        ms = held[1]
+    else:
+        ms = int(parsed_time(occurred).timestamp() * 1000)
+        _last_ms = (occurred, ms)
+    return ms + int(ev.get("clock_offset_ms") or 0)
 
 
 def stored_offset(ev: dict) -> int:

@@ -321,11 +321,13 @@ class PgBatch(Batch):
             rows,
         )
 
-    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+    def _read_sessions_window(
+        self, volunteer_ids: list[str], lo: int, hi: int, days: list[str]
+    ) -> list[dict]:
         self.cur.execute(
             f"SELECT {', '.join(SESSION_COLS)} FROM sessions WHERE volunteer_id = ANY(%s)"
-            " AND t_in_ms BETWEEN %s AND %s AND kiosk_id = %s",
-            (volunteer_ids, lo, hi, self.kiosk_id),
+            " AND t_in_ms BETWEEN %s AND %s AND kiosk_id = %s AND left(signed_in_at, 10) = ANY(%s)",
+            (volunteer_ids, lo, hi, self.kiosk_id, days),
         )
         return [dict(zip(SESSION_COLS, r, strict=True)) for r in self.cur.fetchall()]
 

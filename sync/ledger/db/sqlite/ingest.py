@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from operator import itemgetter
 
 from sync.ledger.db.ingest import (
@@ -74,12 +73,17 @@ def overlap_query(t_in: int, t_out: int) -> tuple[str, tuple]:
 
 def _in_chunks(
     c: sqlite3.Connection, sql: str, keys: list, first: tuple = (), last: tuple = ()
-) -> Iterator[tuple]:
+) -> list[tuple]:
     """``sql`` with ``IN ({})`` filled for each chunk of ``keys`` (under SQLite's parameter limit);
-    ``first`` and ``last`` are the parameters before and after the list."""
+    ``first`` and ``last`` are the parameters before and after the list. The rows as one list:
+    fetched whole, not yielded one by one (a batch reads a few hundred rows a statement)."""
+    if len(keys) <= 900:
+        return c.execute(sql.format(",".join("?" * len(keys))), (*first, *keys, *last)).fetchall()
+    rows: list[tuple] = []
     for i in range(0, len(keys), 900):
         chunk = keys[i : i + 900]
-        yield from c.execute(sql.format(",".join("?" * len(chunk))), (*first, *chunk, *last))
+        rows += c.execute(sql.format(",".join("?" * len(chunk))), (*first, *chunk, *last))
+    return rows
 
 
 class SQLiteBatch(Batch):
@@ -90,21 +94,17 @@ class SQLiteBatch(Batch):
         self.c = c
 
     def _read_balances(self, volunteer_ids: list[str]) -> list[tuple[str, int, int]]:
-        return list(
-            _in_chunks(
-                self.c,
-                "SELECT volunteer_id, balance, minutes_total FROM balances WHERE volunteer_id IN ({})",
-                volunteer_ids,
-            )
+        return _in_chunks(
+            self.c,
+            "SELECT volunteer_id, balance, minutes_total FROM balances WHERE volunteer_id IN ({})",
+            volunteer_ids,
         )
 
     def _read_kiosks_of(self, volunteer_ids: list[str]) -> list[tuple[str, str]]:
-        return list(
-            _in_chunks(
-                self.c,
-                "SELECT volunteer_id, kiosk_id FROM volunteer_kiosks WHERE volunteer_id IN ({})",
-                volunteer_ids,
-            )
+        return _in_chunks(
+            self.c,
+            "SELECT volunteer_id, kiosk_id FROM volunteer_kiosks WHERE volunteer_id IN ({})",
+            volunteer_ids,
         )
 
     def _read_sessions(self, session_ids: list[str]) -> list[dict]:
@@ -113,23 +113,26 @@ class SQLiteBatch(Batch):
             for r in _in_chunks(self.c, _SESSIONS, session_ids)
         ]
 
-    def _read_sessions_window(self, volunteer_ids: list[str], lo: int, hi: int) -> list[dict]:
+    def _read_sessions_window(
+        self, volunteer_ids: list[str], lo: int, hi: int, days: list[str]
+    ) -> list[dict]:
         # Through sessions_by_day, a seek per day and volunteer: without the days spelled out
         # SQLite scans every session the ledger holds.
         first, last = _day(lo), _day(hi)
         if last - first < MAX_DAYS_SEEKED:
-            days = f"IN ({','.join(str(d) for d in range(first, last + 1))})"
+            seek = f"IN ({','.join(str(d) for d in range(first, last + 1))})"
         else:  # a batch over weeks (or a clock far off): the index's range between them
-            days = f"BETWEEN {first} AND {last}"
+            seek = f"BETWEEN {first} AND {last}"
         return [
             dict(zip(SESSION_COLS, r, strict=True))
             for r in _in_chunks(
                 self.c,
                 f"SELECT {', '.join(SESSION_COLS)} FROM sessions INDEXED BY sessions_by_day"
-                f" WHERE t_in_ms / 86400000 {days} AND volunteer_id IN ({{}})"
-                " AND t_in_ms BETWEEN ? AND ? AND kiosk_id = ?",
+                f" WHERE t_in_ms / 86400000 {seek} AND volunteer_id IN ({{}})"
+                " AND t_in_ms BETWEEN ? AND ? AND kiosk_id = ?"
+                f" AND substr(signed_in_at, 1, 10) IN ({','.join('?' * len(days))})",
                 volunteer_ids,
-                last=(lo, hi, self.kiosk_id),
+                last=(lo, hi, self.kiosk_id, *days),
             )
         ]
 
