@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         swaps.append((start, time.perf_counter()))
 
     Window.flip = timed_swap
+    # When each frame's drawing begins (the window's on_draw, before Kivy's own handler):
+    # the answer's own frame splits into getting it ready (text, layout) and rendering it.
+    draws: list[float] = []
+    Window.bind(on_draw=lambda *_a: draws.append(time.perf_counter()))
     shows: list[tuple[float, bool]] = []  # (time, committed) of every result screen shown
     original_show = app.show
 
@@ -186,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                     "decide": max(0.0, (t_first - t_scan_pc) * 1000),
                     "commit_wait": (t_commit - t_first) * 1000,
                     "draw": (answer - t_first) * 1000,
+                    "draw_ready": (next(t for t in draws if t >= t_first) - t_first) * 1000,
                     **legs.split(t0, t_first, answer),
                     "early": t_first < t_commit,
                 }
@@ -258,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             ("decode", "  -> decoded"),
             ("store_decide", "  -> answer decided on the store worker"),
             ("to_ui_thread", "  -> answer on the UI thread"),
+            ("draw_ready", "  -> its frame begun (text, layout)"),
             ("draw", "  -> drawn"),
             ("previews_between", "preview frames uploaded meanwhile"),
         ):
@@ -276,9 +282,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_tail(rows: list[dict], n: int) -> None:
     keys = ("capture", "decode_wait", "decode", "store_decide", "to_ui_thread", "draw")
-    print(f"  the {n} slowest scans (ms): answer = " + " + ".join(keys))
+    print(
+        f"  the {n} slowest scans (ms): answer = " + " + ".join(keys) + " (of which until"
+        " its frame began)"
+    )
     for r in sorted(rows, key=lambda r: r["answer"], reverse=True)[:n]:
-        legs = " ".join(f"{r[k]:5.1f}" for k in keys)
+        legs = " ".join(f"{r[k]:5.1f}" for k in keys) + f" ({r['draw_ready']:.1f})"
         print(f"    scan {r['scan']:3d}: {r['answer']:6.1f} = {legs}; at the decision {r['busy']}")
 
 
